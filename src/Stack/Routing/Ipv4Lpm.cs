@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Routing;
 
@@ -59,6 +60,14 @@ public sealed class Ipv4Lpm
 
     /// <summary>Bytes of table memory this snapshot holds.</summary>
     public long MemoryBytes => ((long)_tbl24.Length + _tbl8.Length) * sizeof(uint);
+
+    /// <summary>Returns the next hop of the longest prefix that contains <paramref name="address"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Lookup(Ipv4Address address) => Lookup(address.Value);
+
+    /// <summary>Looks up every address of <paramref name="addresses"/> into the same index of <paramref name="results"/>.</summary>
+    public void Lookup(ReadOnlySpan<Ipv4Address> addresses, Span<int> results) =>
+        Lookup(MemoryMarshal.Cast<Ipv4Address, uint>(addresses), results);
 
     /// <summary>Returns the next hop of the longest prefix that contains <paramref name="address"/> (host order), or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

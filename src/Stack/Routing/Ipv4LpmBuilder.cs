@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Routing;
 
@@ -43,6 +44,13 @@ public sealed class Ipv4LpmBuilder
 
     /// <summary>The network mask of a prefix length in host order (/0 is 0).</summary>
     public static uint Mask(int length) => length == 0 ? 0u : uint.MaxValue << (32 - length);
+
+    /// <summary>Adds a rule, or changes the next hop of an existing one.</summary>
+    /// <returns>True when the rule is new, false when it replaced an existing rule's next hop.</returns>
+    public bool Add(Ipv4Prefix prefix, int nextHop) => Add(prefix.Address.Value, prefix.Length, nextHop);
+
+    /// <summary>Removes a rule; returns false when there was no such rule.</summary>
+    public bool Remove(Ipv4Prefix prefix) => Remove(prefix.Address.Value, prefix.Length);
 
     /// <summary>Adds a rule, or changes the next hop of an existing one; host bits of <paramref name="prefix"/> are ignored.</summary>
     /// <returns>True when the rule is new, false when it replaced an existing rule's next hop.</returns>
