@@ -73,7 +73,7 @@ public sealed unsafe class BpfMap : IDisposable
             throw XdpException.FromErrno($"bpf(BPF_MAP_UPDATE_ELEM, {Name}[{key}])");
     }
 
-    /// <summary>Removes map[key]; false when there was no such entry.</summary>
+    /// <summary>Removes map[key]; false when the map reports there was no such entry (an XSKMAP never does).</summary>
     public bool Delete(uint key)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);

@@ -9,7 +9,8 @@ namespace XdpStack.Xdp.Tests.Lab;
 /// A "local" namespace (where the AF_XDP code runs) joined by veths to one or more peer
 /// namespaces whose Linux stack is the oracle. Peer i has 198.18.i.2/24; local's end is 198.18.i.1
 /// (address on the interface, but with XDP attached the local kernel never sees the frames).
-/// IPv6 is off everywhere so no router solicitations or MLD reports land in the sockets.
+/// IPv6 is off everywhere so no router solicitations or MLD reports land in the sockets, and the
+/// peers compute their checksums in software so their frames are complete on the wire.
 /// </summary>
 internal sealed class VethLab : IDisposable
 {
@@ -26,6 +27,9 @@ internal sealed class VethLab : IDisposable
             (string local, string remote) = _lab.AddVeth(Local, peer);
             Local.Ip("addr", "add", $"198.18.{i}.1/24", "dev", local);
             peer.Ip("addr", "add", $"198.18.{i}.2/24", "dev", remote);
+            // veth offloads checksums: a peer's frames would carry only the pseudo-header sum
+            // (CHECKSUM_PARTIAL), which Linux on the far side rejects once we forward them raw.
+            peer.Check("ethtool", "-K", remote, "tx", "off");
             byte[] localMac = ReadMac(Local, local), peerMac = ReadMac(peer, remote);
             // The local kernel does not answer ARP once XDP takes its frames: pin the neighbour.
             peer.Ip("neigh", "replace", $"198.18.{i}.1", "lladdr", FormatMac(localMac), "dev", remote, "nud", "permanent");
