@@ -1,0 +1,23 @@
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Routing;
+
+/// <summary>The IPv4 routes of a <see cref="RouteTableWriter"/>, with an incrementally updated DIR-24-8 LPM.</summary>
+internal sealed class Ipv4RouteFamilyWriter(int lpmThreshold, bool useHugePages) : RouteFamilyWriter<Ipv4Route, Ipv4Prefix>(lpmThreshold)
+{
+    private readonly Ipv4LpmBuilder _lpm = new(useHugePages);
+
+    public Ipv4Lpm BuildLpm() => _lpm.Build();
+
+    protected override Ipv4Prefix DestinationOf(Ipv4Route route) => route.Destination;
+
+    protected override int LengthOf(Ipv4Prefix prefix) => prefix.Length;
+
+    protected override int MetricOf(Ipv4Route route) => route.Metric;
+
+    protected override void LpmAdd(Ipv4Prefix prefix, int id) => _lpm.Add(prefix, id);
+
+    protected override void LpmRemove(Ipv4Prefix prefix) => _lpm.Remove(prefix);
+
+    protected override void LpmClear() => _lpm.Clear();
+}

@@ -1,0 +1,20 @@
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Routing;
+
+/// <summary>An IPv6 route: packets to <see cref="Destination"/> leave through NIC <see cref="Nic"/>, via <see cref="Gateway"/> unless it is :: (on-link).</summary>
+/// <param name="Destination">The destination prefix; ::/0 is the default route.</param>
+/// <param name="Gateway">The next router (usually link-local), or <see cref="Ipv6Address.Any"/> when the destination is on the link.</param>
+/// <param name="Nic">The outgoing NIC's id.</param>
+/// <param name="Metric">Breaks ties between routes with prefixes of equal length: lower wins.</param>
+public sealed record Ipv6Route(Ipv6Prefix Destination, Ipv6Address Gateway, int Nic, int Metric = 0)
+{
+    /// <summary>True when the route has no gateway, so the destination itself is resolved on the link.</summary>
+    public bool IsOnLink => Gateway.IsUnspecified;
+
+    /// <summary>The address to resolve for a packet to <paramref name="destination"/>: the gateway, or the destination when on-link.</summary>
+    public Ipv6Address NextHopFor(Ipv6Address destination) => IsOnLink ? destination : Gateway;
+
+    public override string ToString() =>
+        IsOnLink ? $"{Destination} dev {Nic} metric {Metric}" : $"{Destination} via {Gateway} dev {Nic} metric {Metric}";
+}

@@ -1,0 +1,107 @@
+using System.Runtime.CompilerServices;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Routing;
+
+public sealed partial class RouteTable
+{
+    private readonly Ipv6Route[] _v6;
+    private readonly int[] _v6First;    // prefix id -> position of its first route in _v6
+    private readonly Ipv6Lpm? _v6Lpm;   // null: scan _v6
+
+    /// <summary>The IPv6 routes in lookup order.</summary>
+    public IReadOnlyList<Ipv6Route> Ipv6Routes => _v6;
+
+    /// <summary>The IPv6 LPM behind lookups, or null when the table is small enough to scan.</summary>
+    public Ipv6Lpm? Ipv6Lpm => _v6Lpm;
+
+    /// <summary>The best IPv6 route to <paramref name="destination"/> whatever the NIC's state, or null.</summary>
+    public Ipv6Route? Lookup(Ipv6Address destination) => Lookup(destination, default(NicFilters.Any));
+
+    /// <summary>The best IPv6 route to <paramref name="destination"/> through a NIC that <paramref name="isNicUsable"/> accepts, or null.</summary>
+    public Ipv6Route? Lookup(Ipv6Address destination, Func<int, bool> isNicUsable) =>
+        Lookup(destination, new NicFilters.Predicate(isNicUsable));
+
+    /// <summary>The best IPv6 route to <paramref name="destination"/> through a NIC that <paramref name="filter"/> accepts, or null.</summary>
+    public Ipv6Route? Lookup<TFilter>(Ipv6Address destination, TFilter filter)
+        where TFilter : INicFilter, allows ref struct
+    {
+        int i = 0;
+        Ipv6Route[] routes = _v6;
+        if (_v6Lpm is not null)
+        {
+            int id = _v6Lpm.Lookup(destination);
+            if (id < 0)
+                return null;
+            i = _v6First[id];
+            Ipv6Route best = routes[i];
+            if (filter.IsUsable(best.Nic))
+                return best;
+            i++;
+        }
+        for (; i < routes.Length; i++)
+        {
+            Ipv6Route route = routes[i];
+            if (route.Destination.Contains(destination) && filter.IsUsable(route.Nic))
+                return route;
+        }
+        return null;
+    }
+
+    /// <summary>The position in <see cref="Ipv6Routes"/> of the best route whatever the NIC's state, or -1: the allocation-free form for the data path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int LookupIndex(Ipv6Address destination)
+    {
+        if (_v6Lpm is not null)
+        {
+            int id = _v6Lpm.Lookup(destination);
+            return id < 0 ? -1 : _v6First[id];
+        }
+        return ScanIndex(destination);
+    }
+
+    /// <summary>Looks up a batch of destinations into positions in <see cref="Ipv6Routes"/> (-1: no route), ignoring NIC state.</summary>
+    /// <remarks>The data path checks the chosen route's NIC itself and falls back to <see cref="Lookup{TFilter}(Ipv6Address, TFilter)"/> when it is down.</remarks>
+    public void LookupIndex(ReadOnlySpan<Ipv6Address> destinations, Span<int> routeIndices)
+    {
+        if (routeIndices.Length < destinations.Length)
+            throw new ArgumentException("routeIndices must be at least as long as destinations", nameof(routeIndices));
+        if (_v6Lpm is null)
+        {
+            for (int i = 0; i < destinations.Length; i++)
+                routeIndices[i] = ScanIndex(destinations[i]);
+            return;
+        }
+        _v6Lpm.Lookup(destinations, routeIndices);
+        int[] first = _v6First;
+        for (int i = 0; i < destinations.Length; i++)
+        {
+            int id = routeIndices[i];
+            routeIndices[i] = id < 0 ? -1 : first[id];
+        }
+    }
+
+    /// <summary>Every IPv6 route that contains <paramref name="destination"/>, best first, whatever the NIC's state.</summary>
+    public IEnumerable<Ipv6Route> FindCandidates(Ipv6Address destination)
+    {
+        int start = LookupIndex(destination);
+        if (start < 0)
+            yield break;
+        for (int i = start; i < _v6.Length; i++)
+        {
+            if (_v6[i].Destination.Contains(destination))
+                yield return _v6[i];
+        }
+    }
+
+    private int ScanIndex(Ipv6Address destination)
+    {
+        Ipv6Route[] routes = _v6;
+        for (int i = 0; i < routes.Length; i++)
+        {
+            if (routes[i].Destination.Contains(destination))
+                return i;
+        }
+        return -1;
+    }
+}
