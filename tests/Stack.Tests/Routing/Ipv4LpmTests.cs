@@ -62,7 +62,7 @@ public class Ipv4LpmTests
                     Assert.Equal(want, batched[i]);
                 }
             }
-        }, iter: 60);
+        }, iter: 40);
     }
 
     [Fact]

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace XdpStack.Stack;
+
+/// <summary>The real <see cref="IClock"/>: <see cref="Stopwatch"/> time and <see cref="System.Threading.Timer"/> callbacks on the thread pool.</summary>
+public sealed class SystemClock : IClock
+{
+    private readonly long _origin = Stopwatch.GetTimestamp();
+
+    /// <summary>The shared instance.</summary>
+    public static SystemClock Instance { get; } = new();
+
+    public TimeSpan Now => Stopwatch.GetElapsedTime(_origin);
+
+    public IClockTimer Schedule(TimeSpan delay, Action callback) => new OneShot(delay, callback);
+
+    private sealed class OneShot : IClockTimer
+    {
+        private readonly Timer _timer;
+        private int _state;   // 0 pending, 1 fired or cancelled
+
+        public OneShot(TimeSpan delay, Action callback)
+        {
+            _timer = new Timer(_ =>
+            {
+                if (Interlocked.Exchange(ref _state, 1) == 0)
+                {
+                    _timer!.Dispose();
+                    callback();
+                }
+            }, null, Timeout.Infinite, Timeout.Infinite);
+            // Armed only after _timer is assigned, so a zero delay cannot fire before the field is set.
+            _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+        }
+
+        public bool Cancel()
+        {
+            if (Interlocked.Exchange(ref _state, 1) != 0)
+                return false;
+            _timer.Dispose();
+            return true;
+        }
+    }
+}
