@@ -20,6 +20,9 @@ public sealed partial class NetworkStack
     private FrozenDictionary<NicId, Nic> _nics = FrozenDictionary<NicId, Nic>.Empty;
     private IIpv4Forwarder? _ipv4Forwarder;
 
+    // For the test that proves the receive path never takes it.
+    internal Lock NicsLock => _nicsLock;
+
     public NetworkStack(StackOptions? options = null)
     {
         Options = options ?? new StackOptions();
