@@ -1,0 +1,48 @@
+using XdpStack.Stack.Neighbors;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Network.Arp;
+
+// Link resolution: ARP feeds the NIC's neighbour cache (the tables branch's NUD cache) and serves
+// as its handler, sending probes and the packets that waited for an answer.
+internal sealed partial class ArpEndpoint : INeighborHandler<Ipv4Address>
+{
+    /// <summary>Sends <paramref name="frame"/> (its Ethernet header still to fill) to <paramref name="nextHop"/>, or queues it in the cache while ARP resolves (behaviour 45).</summary>
+    public StackError ResolveAndSend(byte[] frame, Ipv4Address nextHop, Ipv4Address source)
+    {
+        _ = source;
+        if (!_nic.Neighbors.Resolve(nextHop, frame, tag: 0, out MacAddress mac))
+            return StackError.ResolutionPending;
+        new EthernetHeader(mac, _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
+        return _nic.SendResolved(NicStats.ControlWorker, frame);
+    }
+
+    /// <summary>Disabling the NIC forgets its neighbours (gVisor TestClearNeighborCacheOnNICDisable).</summary>
+    public void OnNicDisabled() => _nic.Neighbors.Clear();
+
+    void INeighborHandler<Ipv4Address>.SendProbe(Ipv4Address target, MacAddress unicastTo)
+    {
+        // RFC 826 leaves the sender address to us; use the NIC's main address, as Linux does by default.
+        Ipv4Address source = _nic.MainAddress(EtherType.Ipv4)?.Address.V4 ?? Ipv4Address.Any;
+        SendRequest(NicStats.ControlWorker, source, target, unicastTo.IsZero ? MacAddress.Broadcast : unicastTo);
+    }
+
+    void INeighborHandler<Ipv4Address>.SendPending(Ipv4Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag)
+    {
+        // The cache reuses the span's buffer when this returns, and the link copies, so fill in a copy.
+        Span<byte> frame = packet.Length <= 2048 ? stackalloc byte[packet.Length] : new byte[packet.Length];
+        packet.CopyTo(frame);
+        new EthernetHeader(linkAddress, _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
+        _nic.SendResolved(NicStats.ControlWorker, frame);
+    }
+
+    void INeighborHandler<Ipv4Address>.PendingFailed(Ipv4Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason) =>
+        _nic.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv4OutgoingPacketErrors);
+
+    // A request for one of our addresses: the sender is a neighbour whose MAC we now know (Stale).
+    private void LearnFromProbe(Ipv4Address address, MacAddress mac) => _nic.Neighbors.HandleProbe(address, mac);
+
+    // Behaviour 47: the cache makes a solicited reply Reachable and an unsolicited one at most Stale.
+    private void LearnFromReply(Ipv4Address address, MacAddress mac, bool solicited) =>
+        _nic.Neighbors.HandleConfirmation(address, mac, solicited, isOverride: true);
+}

@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using XdpStack.Stack.Transport;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Network.Ipv4;
+
+// ICMPv4 (RFC 792): echo answered in place, errors built in the worker's scratch buffer.
+internal sealed partial class Ipv4Endpoint
+{
+    // RFC 1812 §4.3.2.3: an error carries as much of the original as fits in 576 bytes of IP.
+    private const int IcmpErrorIpLimit = 576;
+    private const int IcmpErrorFrameLimit = Ipv4Delivery.LinkHeaderLength + IcmpErrorIpLimit;
+    private const byte DefaultTtl = 64;
+
+    private void HandleIcmp(int worker, AddressSnapshot addresses, ref Ipv4Delivery delivery)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.IcmpPacketsReceived);
+        if (!Icmpv4Packet.TryCreate(delivery.Payload, out Icmpv4Packet icmp, out _)
+            || ((_nic.Link.Capabilities & Link.LinkCapabilities.RxChecksumOffload) == 0 && !icmp.VerifyChecksum()))
+        {
+            stats.Add(worker, StatCounter.IcmpInvalidReceived);
+            return;
+        }
+        if (icmp.Type != Icmpv4Type.EchoRequest)
+            return;
+        stats.Add(worker, StatCounter.IcmpEchoRequestsReceived);
+        Ipv4Packet ip = delivery.Ip;
+        Ipv4Address destination = ip.Destination;
+        // Like Linux's default icmp_echo_ignore_broadcasts=1: no echo replies to group addresses.
+        if (destination.IsBroadcast || destination.IsMulticast || addresses.Ipv4SubnetBroadcasts.Contains(destination))
+            return;
+
+        // The reply is the request turned around in place: MACs and addresses swapped, a fresh TTL,
+        // type 0, and both checksums patched (RFC 1624) rather than recomputed over the data.
+        Span<byte> frame = delivery.Frame;
+        MacAddress requester = MacAddress.Read(frame[MacAddress.Length..]);
+        requester.CopyTo(frame);
+        _nic.Link.LinkAddress.CopyTo(frame[MacAddress.Length..]);
+
+        Ipv4Address source = ip.Source;
+        ip.Source = destination;
+        ip.Destination = source;
+        // Swapping the two addresses leaves the one's-complement sum unchanged; only TTL moves it.
+        ushort oldTtlWord = (ushort)((ip.TimeToLive << 8) | (byte)ip.Protocol);
+        ip.TimeToLive = DefaultTtl;
+        ip.HeaderChecksum = Checksum.Update(ip.HeaderChecksum, oldTtlWord, (ushort)((DefaultTtl << 8) | (byte)ip.Protocol));
+
+        ushort oldTypeWord = (ushort)(((byte)icmp.Type << 8) | icmp.Code);
+        icmp.Type = Icmpv4Type.EchoReply;
+        icmp.Checksum = Checksum.Update(icmp.Checksum, oldTypeWord, (ushort)(((byte)Icmpv4Type.EchoReply << 8) | icmp.Code));
+
+        if (delivery.SendInPlace(frame.Length))
+        {
+            stats.Add(worker, StatCounter.IcmpEchoRepliesSent);
+            stats.Add(worker, StatCounter.Ipv4PacketsSent);
+        }
+        else
+        {
+            stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
+        }
+    }
+
+    private void SendError(int worker, AddressSnapshot addresses, ref Ipv4Delivery delivery, Icmpv4Type type, byte code) =>
+        SendError(worker, addresses, delivery.Frame, type, code, 0);
+
+    /// <summary>
+    /// Sends an ICMP error about the packet in <paramref name="offending"/> (an Ethernet frame,
+    /// already validated) back to the MAC it came from, unless RFC 1122 §3.2.2 forbids it
+    /// (behaviour 37) or the token bucket is empty (behaviour 38). <paramref name="rest"/> fills the
+    /// second word (a pointer, a next-hop MTU).
+    /// </summary>
+    internal bool SendError(int worker, AddressSnapshot addresses, Span<byte> offending, Icmpv4Type type, byte code, uint rest)
+    {
+        NicStats stats = _nic.Stats;
+        if (!Ipv4Packet.TryCreate(offending[Ipv4Delivery.LinkHeaderLength..], out Ipv4Packet ip, out _))
+            return false;
+        if (!IsErrorAllowed(addresses, MacAddress.Read(offending), ip))
+        {
+            stats.Add(worker, StatCounter.IcmpErrorsSuppressed);
+            return false;
+        }
+        int limiter = worker >= 0 ? worker : _rateLimiters.Length - 1;
+        if (!_rateLimiters[limiter].TryTake())
+        {
+            stats.Add(worker, StatCounter.IcmpRateLimited);
+            return false;
+        }
+        Ipv4Address from = ChooseErrorSource(addresses, ip.Destination);
+        if (from.IsUnspecified)
+        {
+            stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
+            return false;
+        }
+
+        // Control threads (the forwarding issue's timers, say) get a fresh buffer; workers reuse theirs.
+        byte[] scratch = worker >= 0 ? _scratch[worker] : new byte[IcmpErrorFrameLimit];
+        ReadOnlySpan<byte> original = ip.Buffer[..ip.TotalLength];
+        int quoted = Math.Min(original.Length, IcmpErrorIpLimit - Ipv4Packet.MinHeaderLength - Icmpv4Packet.HeaderLength);
+        int icmpLength = Icmpv4Packet.HeaderLength + quoted;
+        Span<byte> frame = scratch.AsSpan(0, Ipv4Delivery.LinkHeaderLength + Ipv4Packet.MinHeaderLength + icmpLength);
+        new EthernetHeader(MacAddress.Read(offending[MacAddress.Length..]), _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
+        Span<byte> reply = frame[Ipv4Delivery.LinkHeaderLength..];
+        // RFC 1812 §4.3.2.5: internetwork control precedence for ICMP errors.
+        new Ipv4Header(from, ip.Source, IpProtocol.Icmp, DefaultTtl, icmpLength) { TypeOfService = 0xC0 }.Emit(reply);
+        Span<byte> message = reply[Ipv4Packet.MinHeaderLength..];
+        original[..quoted].CopyTo(message[Icmpv4Packet.HeaderLength..]);
+        new Icmpv4Header(type, code, rest).EmitWithChecksum(message);
+
+        if (!_nic.WriteFrame(worker, frame))
+        {
+            stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
+            return false;
+        }
+        stats.Add(worker, StatCounter.Ipv4PacketsSent);
+        stats.Add(worker, type switch
+        {
+            Icmpv4Type.DestinationUnreachable => StatCounter.IcmpDestinationUnreachableSent,
+            Icmpv4Type.TimeExceeded => StatCounter.IcmpTimeExceededSent,
+            _ => StatCounter.IcmpParameterProblemSent,
+        });
+        return true;
+    }
+
+    // RFC 1122 §3.2.2 and RFC 1812 §4.3.2.7: the packets an error must never be sent about.
+    private static bool IsErrorAllowed(AddressSnapshot addresses, MacAddress linkDestination, Ipv4Packet ip)
+    {
+        if (linkDestination.IsMulticast)
+            return false;
+        Ipv4Address destination = ip.Destination;
+        if (destination.IsBroadcast || destination.IsMulticast || addresses.Ipv4SubnetBroadcasts.Contains(destination))
+            return false;
+        // A source that does not name a single host: 0.0.0.0 (and 0/8), broadcast, multicast, loopback.
+        Ipv4Address source = ip.Source;
+        if ((source.Value >> 24) == 0 || source.IsBroadcast || source.IsMulticast || source.IsLoopback
+            || addresses.Ipv4SubnetBroadcasts.Contains(source))
+            return false;
+        if (ip.FragmentOffset != 0)
+            return false;
+        if (ip.Protocol == IpProtocol.Icmp && ip.Payload.Length > 0)
+        {
+            // Errors about errors are forbidden; queries (echo, timestamp, information, mask) may get errors.
+            byte icmpType = ip.Payload[0];
+            if (icmpType is not (0 or 8 or 13 or 14 or 15 or 16 or 17 or 18))
+                return false;
+        }
+        return true;
+    }
+
+    private static Ipv4Address ChooseErrorSource(AddressSnapshot addresses, Ipv4Address offendingDestination)
+    {
+        if (addresses.Ipv4.TryGetValue(offendingDestination, out AddressEndpoint? own)
+            && own.Kind == AddressKind.Permanent && !offendingDestination.IsBroadcast)
+            return offendingDestination;
+        foreach (AddressEndpoint ep in addresses.PrimaryIpv4)
+        {
+            if (ep.Kind == AddressKind.Permanent)
+                return ep.Address.V4;
+        }
+        return Ipv4Address.Any;
+    }
+}

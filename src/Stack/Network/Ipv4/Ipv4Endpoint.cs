@@ -1,0 +1,169 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Transport;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Network.Ipv4;
+
+/// <summary>The IPv4 side of one NIC: validates received packets, delivers those addressed to us, reassembles fragments, and hands the rest to the forwarding hook.</summary>
+/// <remarks>
+/// Everything here runs on the receiving worker with no lock: the address snapshot is the one the
+/// NIC read for the batch, per-worker state (reassembly, ICMP scratch and rate limit) is indexed
+/// by the worker, and counters go to the worker's row.
+/// </remarks>
+internal sealed partial class Ipv4Endpoint
+{
+
+    private readonly Nic _nic;
+    private readonly Ipv4Reassembler?[] _reassemblers;
+    private readonly IcmpRateLimiter[] _rateLimiters;
+    private readonly byte[][] _scratch;
+
+    public Ipv4Endpoint(Nic nic)
+    {
+        _nic = nic;
+        int workers = nic.Stack.Workers;
+        StackOptions options = nic.Stack.Options;
+        _reassemblers = new Ipv4Reassembler?[workers];
+        _rateLimiters = new IcmpRateLimiter[workers + 1];
+        _scratch = new byte[workers][];
+        // The bucket is split across workers so that none shares it (VPP throttles per thread too);
+        // with one worker it is exactly gVisor's 1000/s, burst 50.
+        for (int w = 0; w <= workers; w++)
+            _rateLimiters[w] = new IcmpRateLimiter(nic.Stack.Clock, Math.Max(1, options.IcmpErrorsPerSecond / workers), Math.Max(1, options.IcmpErrorBurst / workers));
+        for (int w = 0; w < workers; w++)
+            _scratch[w] = new byte[IcmpErrorFrameLimit];
+    }
+
+    /// <summary>Handles one IPv4 frame; <paramref name="frame"/> starts at the Ethernet header.</summary>
+    public void HandlePacket(int worker, AddressSnapshot addresses, Span<byte> frame, ref Frame descriptor)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.Ipv4PacketsReceived);
+        // RFC 1122 §3.2.1.1-2 and RFC 791: version, IHL, total length against the header and the
+        // data actually present (behaviour 34). TTL is not checked: a packet to us may carry TTL 0 or 1.
+        if (!Ipv4Packet.TryCreate(frame[Ipv4Delivery.LinkHeaderLength..], out Ipv4Packet ip, out _)
+            || ((_nic.Link.Capabilities & LinkCapabilities.RxChecksumOffload) == 0 && !ip.VerifyChecksum()))
+        {
+            stats.Add(worker, StatCounter.Ipv4MalformedPacketsReceived);
+            return;
+        }
+        // Ethernet pads short frames; the packet ends where its total length says (smoltcp test_overlong).
+        frame = frame[..(Ipv4Delivery.LinkHeaderLength + ip.TotalLength)];
+        stats.Add(worker, StatCounter.Ipv4ValidPacketsReceived);
+
+        Ipv4Address source = ip.Source;
+        Ipv4Address destination = ip.Destination;
+
+        // Behaviour 35: sources no host may have.
+        if (source.IsBroadcast || source.IsMulticast || addresses.Ipv4SubnetBroadcasts.Contains(source))
+        {
+            stats.Add(worker, StatCounter.Ipv4InvalidSourceAddressesReceived);
+            return;
+        }
+        if (!_nic.IsLoopback)
+        {
+            // RFC 1122 §3.2.1.3: 127/8 "MUST NOT appear outside a host".
+            if (source.IsLoopback)
+            {
+                stats.Add(worker, StatCounter.Ipv4InvalidSourceAddressesReceived);
+                return;
+            }
+            if (destination.IsLoopback)
+            {
+                stats.Add(worker, StatCounter.Ipv4InvalidDestinationAddressesReceived);
+                return;
+            }
+        }
+
+        if (!IsForUs(addresses, destination))
+        {
+            // Behaviour 36, and the hook the forwarding issue fills in.
+            if (_nic.IsForwarding(EtherType.Ipv4) && _nic.Stack.Ipv4Forwarder is { } forwarder)
+            {
+                stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
+                forwarder.Forward(_nic, worker, frame, ref descriptor);
+                return;
+            }
+            stats.Add(worker, StatCounter.Ipv4InvalidDestinationAddressesReceived);
+            return;
+        }
+
+        if (ip.IsFragment)
+        {
+            stats.Add(worker, StatCounter.Ipv4FragmentsReceived);
+            Ipv4Reassembler reassembler = _reassemblers[worker] ??= new Ipv4Reassembler(_nic.Stack.Options, _nic.Stack.Clock);
+            if (reassembler.Add(frame, ip, stats, worker, out Span<byte> whole))
+            {
+                stats.Add(worker, StatCounter.Ipv4PacketsReassembled);
+                Ipv4Packet.TryCreate(whole[Ipv4Delivery.LinkHeaderLength..], out Ipv4Packet wholeIp, out _);
+                var reassembled = new Ipv4Delivery(_nic, worker, whole, wholeIp, ref Unsafe.NullRef<Frame>(), reassembled: true);
+                DeliverLocally(worker, addresses, ref reassembled);
+            }
+            return;
+        }
+
+        Ipv4Packet.TryCreate(frame[Ipv4Delivery.LinkHeaderLength..], out ip, out _);
+        var delivery = new Ipv4Delivery(_nic, worker, frame, ip, ref descriptor, reassembled: false);
+        DeliverLocally(worker, addresses, ref delivery);
+    }
+
+    private bool IsForUs(AddressSnapshot addresses, Ipv4Address destination)
+    {
+        if (addresses.Ipv4.TryGetValue(destination, out AddressEndpoint? endpoint))
+        {
+            // Expired addresses still held by routes receive only when promiscuous (behaviour 7).
+            if (endpoint.IsValidForIncoming)
+                return true;
+        }
+        if (addresses.Ipv4SubnetBroadcasts.Contains(destination))
+            return true;
+        if (destination.IsMulticast && addresses.Ipv4Groups.Contains(destination))
+            return true;
+        foreach (Ipv4Prefix subnet in addresses.Ipv4Subnets)
+        {
+            if (subnet.Contains(destination))
+                return true;
+        }
+        // Promiscuous: take what is not ours (behaviour 8). gVisor makes a temporary endpoint per
+        // packet; the receive path must not allocate, and nothing outlives the packet, so none is made.
+        return _nic.Promiscuous;
+    }
+
+    private void DeliverLocally(int worker, AddressSnapshot addresses, ref Ipv4Delivery delivery)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.Ipv4PacketsDelivered);
+        byte protocol = (byte)delivery.Protocol;
+        if (protocol == (byte)IpProtocol.Icmp)
+        {
+            HandleIcmp(worker, addresses, ref delivery);
+            return;
+        }
+        ITransportProtocol? transport = _nic.Stack.Transports.Find(protocol);
+        if (transport is null)
+        {
+            stats.AddUnknownTransport(worker, protocol);
+            // RFC 1122 §3.2.2.1: Protocol Unreachable for a protocol nobody speaks.
+            SendError(worker, addresses, ref delivery, Icmpv4Type.DestinationUnreachable, IcmpDestinationUnreachableCode.ProtocolUnreachable);
+            return;
+        }
+        switch (transport.HandlePacket(ref delivery))
+        {
+            case TransportVerdict.Malformed:
+                stats.Add(worker, StatCounter.MalformedTransportPackets);
+                break;
+            case TransportVerdict.PortUnreachable:
+                SendError(worker, addresses, ref delivery, Icmpv4Type.DestinationUnreachable, IcmpDestinationUnreachableCode.PortUnreachable);
+                break;
+        }
+    }
+
+    /// <summary>Recomputes the IPv4 header checksum of <paramref name="ip"/>, a packet whose lengths are known good, after header fields changed.</summary>
+    internal static void UpdateHeaderChecksum(Span<byte> ip)
+    {
+        Ipv4Packet.TryCreate(ip, out Ipv4Packet packet, out _);
+        packet.FillChecksum();
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Frozen;
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Transport;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack;
+
+/// <summary>The network stack: NICs, their addresses, routes, and the protocols that run over them (gVisor <c>stack.Stack</c>).</summary>
+/// <remarks>
+/// Every method here is a control operation: any thread may call it, and it publishes its result
+/// as immutable snapshots the workers pick up at their next batch. Workers enter only through
+/// each NIC's <see cref="INetworkDispatcher.DeliverNetworkPackets"/>.
+/// </remarks>
+public sealed partial class NetworkStack
+{
+    private readonly Lock _nicsLock = new();
+
+    // Written under _nicsLock with Volatile.Write; read anywhere.
+    private FrozenDictionary<NicId, Nic> _nics = FrozenDictionary<NicId, Nic>.Empty;
+    private IIpv4Forwarder? _ipv4Forwarder;
+
+    // For the test that proves the receive path never takes it.
+    internal Lock NicsLock => _nicsLock;
+
+    public NetworkStack(StackOptions? options = null)
+    {
+        Options = options ?? new StackOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(Options.Workers, 1);
+        Workers = Options.Workers;
+        Clock = Options.Clock;
+        Transports = new TransportDispatcherTable();
+    }
+
+    public StackOptions Options { get; }
+
+    public int Workers { get; }
+
+    public IClock Clock { get; }
+
+    /// <summary>Transport protocols registered to receive local IPv4 packets.</summary>
+    public TransportDispatcherTable Transports { get; }
+
+    /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv4; null drops them as invalid destinations.</summary>
+    public IIpv4Forwarder? Ipv4Forwarder
+    {
+        get => Volatile.Read(ref _ipv4Forwarder);
+        set => Volatile.Write(ref _ipv4Forwarder, value);
+    }
+
+    /// <summary>The NICs now, by id.</summary>
+    public IReadOnlyDictionary<NicId, Nic> Nics => Volatile.Read(ref _nics);
+
+    /// <summary>Creates a NIC over <paramref name="link"/> and attaches it; ids must be unique and non-zero, names unique (behaviour 12).</summary>
+    public StackError CreateNic(NicId id, ILinkEndpoint link, string? name = null, bool enabled = true)
+    {
+        if (id.IsAny)
+            return StackError.UnknownNicId;
+        Nic nic;
+        lock (_nicsLock)
+        {
+            FrozenDictionary<NicId, Nic> nics = _nics;
+            if (nics.ContainsKey(id))
+                return StackError.DuplicateNicId;
+            name ??= "nic" + id.ToString();
+            foreach (Nic other in nics.Values)
+            {
+                if (other.Name == name)
+                    return StackError.DuplicateNicName;
+            }
+            nic = new Nic(this, id, name, link);
+            var next = new Dictionary<NicId, Nic>(nics) { [id] = nic };
+            Volatile.Write(ref _nics, next.ToFrozenDictionary());
+        }
+        link.Attach(nic);
+        if (enabled)
+            nic.Enable();
+        return StackError.None;
+    }
+
+    /// <summary>Disables, detaches and forgets a NIC.</summary>
+    public StackError RemoveNic(NicId id)
+    {
+        Nic? nic;
+        lock (_nicsLock)
+        {
+            if (!_nics.TryGetValue(id, out nic))
+                return StackError.UnknownNicId;
+            var next = new Dictionary<NicId, Nic>(_nics);
+            next.Remove(id);
+            Volatile.Write(ref _nics, next.ToFrozenDictionary());
+        }
+        nic.Disable();
+        nic.Link.Attach(null);
+        RemoveRoutesThrough(id);
+        return StackError.None;
+    }
+
+    public StackError EnableNic(NicId id) => WithNic(id, nic => nic.Enable());
+
+    /// <summary>Disables a NIC: it counts and drops what it receives, leaves its groups and forgets its neighbours (behaviours 11, 13, 14).</summary>
+    public StackError DisableNic(NicId id) => WithNic(id, nic => nic.Disable());
+
+    public bool TryGetNic(NicId id, out Nic nic)
+    {
+        bool found = Volatile.Read(ref _nics).TryGetValue(id, out Nic? n);
+        nic = n!;
+        return found;
+    }
+
+    public Nic? FindNic(string name)
+    {
+        foreach (Nic nic in Volatile.Read(ref _nics).Values)
+        {
+            if (nic.Name == name)
+                return nic;
+        }
+        return null;
+    }
+
+    public StackError AddAddress(NicId id, AddressWithPrefix address, PrimaryEndpointBehavior behavior = PrimaryEndpointBehavior.CanBePrimary) =>
+        TryGetNic(id, out Nic nic) ? nic.AddAddress(address, behavior) : StackError.UnknownNicId;
+
+    public StackError AddAddress(NicId id, IpAddress address, int prefixLength, PrimaryEndpointBehavior behavior = PrimaryEndpointBehavior.CanBePrimary) =>
+        AddAddress(id, new AddressWithPrefix(address, prefixLength), behavior);
+
+    public StackError RemoveAddress(NicId id, IpAddress address) =>
+        TryGetNic(id, out Nic nic) ? nic.RemoveAddress(address) : StackError.UnknownNicId;
+
+    /// <summary>The main address of a NIC for a protocol (behaviour 3); UnknownNicId, or None with a null address when it has none.</summary>
+    public StackError GetMainAddress(NicId id, EtherType protocol, out AddressWithPrefix? address)
+    {
+        address = null;
+        if (!TryGetNic(id, out Nic nic))
+            return StackError.UnknownNicId;
+        address = nic.MainAddress(protocol);
+        return StackError.None;
+    }
+
+    public StackError SetPromiscuous(NicId id, bool enable) => WithNic(id, nic => nic.SetPromiscuous(enable));
+
+    public StackError SetSpoofing(NicId id, bool enable) => WithNic(id, nic => nic.SetSpoofing(enable));
+
+    public StackError AddSubnet(NicId id, Ipv4Prefix subnet) => WithNic(id, nic => nic.AddSubnet(subnet));
+
+    public StackError RemoveSubnet(NicId id, Ipv4Prefix subnet) =>
+        !TryGetNic(id, out Nic nic) ? StackError.UnknownNicId : nic.RemoveSubnet(subnet) ? StackError.None : StackError.BadAddress;
+
+    public StackError JoinGroup(NicId id, IpAddress group) =>
+        TryGetNic(id, out Nic nic) ? nic.JoinGroup(group) : StackError.UnknownNicId;
+
+    public StackError LeaveGroup(NicId id, IpAddress group) =>
+        TryGetNic(id, out Nic nic) ? nic.LeaveGroup(group) : StackError.UnknownNicId;
+
+    /// <summary>Turns forwarding of <paramref name="protocol"/> on or off for one NIC and reports the value before (behaviour 21).</summary>
+    public StackError SetForwarding(NicId id, EtherType protocol, bool enable, out bool previous)
+    {
+        previous = false;
+        if (protocol != EtherType.Ipv4 && protocol != EtherType.Ipv6)
+            return StackError.UnknownProtocol;
+        if (!TryGetNic(id, out Nic nic))
+            return StackError.UnknownNicId;
+        previous = nic.SetForwarding(protocol, enable);
+        return StackError.None;
+    }
+
+    public StackError IsForwarding(NicId id, EtherType protocol, out bool enabled)
+    {
+        enabled = false;
+        if (!TryGetNic(id, out Nic nic))
+            return StackError.UnknownNicId;
+        enabled = nic.IsForwarding(protocol);
+        return StackError.None;
+    }
+
+    private StackError WithNic(NicId id, Action<Nic> action)
+    {
+        if (!TryGetNic(id, out Nic nic))
+            return StackError.UnknownNicId;
+        action(nic);
+        return StackError.None;
+    }
+}

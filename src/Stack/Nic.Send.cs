@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack;
+
+// Sending packets the stack originates (control and application threads, never the receive path).
+public sealed partial class Nic
+{
+    // One fragmentation buffer per worker, made on its first use by that worker; only it touches it.
+    private readonly byte[]?[] _fragmentScratch;
+
+    /// <summary>Sends an IPv4 packet built by <see cref="Route.WritePacket"/>: its Ethernet header is filled here, resolving the next hop if needed.</summary>
+    internal StackError SendIpv4(byte[] frame, Route route)
+    {
+        if (route.RemoteLinkAddress is not { } destination)
+            return Arp.ResolveAndSend(frame, route.NextHop.V4, route.LocalAddress.V4);
+        new EthernetHeader(destination, Link.LinkAddress, EtherType.Ipv4).Emit(frame);
+        return SendResolved(NicStats.ControlWorker, frame);
+    }
+
+    /// <summary>Sends a complete IPv4 frame whose link header is already filled in.</summary>
+    internal StackError SendResolved(int worker, ReadOnlySpan<byte> frame)
+    {
+        if (!WriteFrame(worker, frame))
+        {
+            Stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
+            return StackError.WouldBlock;
+        }
+        Stats.Add(worker, StatCounter.Ipv4PacketsSent);
+        return StackError.None;
+    }
+
+    /// <summary>Sends a complete IPv4 frame, fragmenting it (RFC 791 §3.2) when its packet exceeds the link MTU.</summary>
+    /// <remarks>Fragments are built in a per-worker scratch buffer, so the receive path allocates nothing here.</remarks>
+    internal bool WriteIpv4Frame(int worker, ReadOnlySpan<byte> frame)
+    {
+        int linkHeader = EthernetFrame.UntaggedHeaderLength;
+        if (frame.Length - linkHeader <= Link.Mtu)
+            return WriteFrame(worker, frame);
+        ReadOnlySpan<byte> ip = frame[linkHeader..];
+        int headerLength = (ip[0] & 0xF) * 4;
+        int chunk = (Link.Mtu - headerLength) & ~7;
+        if (chunk <= 0)
+            return false;
+        ushort flags = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        int baseOffset = (flags & 0x1FFF) * 8;
+        bool originalMore = (flags & 0x2000) != 0;
+        Span<byte> scratch = worker >= 0 ? _fragmentScratch[worker] ??= new byte[linkHeader + Link.Mtu] : new byte[linkHeader + Link.Mtu];
+        ReadOnlySpan<byte> payload = ip[headerLength..];
+        for (int offset = 0; offset < payload.Length; offset += chunk)
+        {
+            int length = Math.Min(chunk, payload.Length - offset);
+            bool more = offset + length < payload.Length || originalMore;
+            Span<byte> fragment = scratch[..(linkHeader + headerLength + length)];
+            frame[..(linkHeader + headerLength)].CopyTo(fragment);
+            payload.Slice(offset, length).CopyTo(fragment[(linkHeader + headerLength)..]);
+            Span<byte> header = fragment[linkHeader..];
+            BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)(headerLength + length));
+            BinaryPrimitives.WriteUInt16BigEndian(header[6..], (ushort)((more ? 0x2000 : 0) | ((baseOffset + offset) >> 3)));
+            Network.Ipv4.Ipv4Endpoint.UpdateHeaderChecksum(header);
+            if (!WriteFrame(worker, fragment))
+                return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,136 @@
+using System.Runtime.CompilerServices;
+
+namespace XdpStack.Stack;
+
+/// <summary>The counters of one NIC, kept per worker and summed when read.</summary>
+/// <remarks>
+/// Each worker writes only its own row with plain stores, so the receive path needs no
+/// <c>Interlocked</c>; rows are padded by a cache line on both sides so two workers never share
+/// one. Control threads (address changes, neighbour timers) write a separate row with
+/// <c>Interlocked</c>, since several of them may run at once. Readers (metrics scrape) may see a
+/// row mid-update; 64-bit reads are atomic, so a sum is at worst a moment stale, never torn.
+/// </remarks>
+public sealed class NicStats
+{
+    /// <summary>The worker index control threads pass; it selects the shared, interlocked row.</summary>
+    public const int ControlWorker = -1;
+
+    /// <summary>Distinct EtherTypes each worker keeps apart in <see cref="UnknownNetworkProtocols"/>; more land in one "other" slot (key 0).</summary>
+    public const int TrackedEtherTypes = 16;
+
+    // 8 longs = 64 bytes of padding on each side of a row.
+    private const int Pad = 8;
+
+    private static readonly int s_counterCount = Enum.GetValues<StatCounter>().Length;
+
+    private readonly long[][] _rows;
+    private readonly long[][] _unknownTransport;
+    private readonly ushort[][] _unknownNetworkKeys;
+    private readonly long[][] _unknownNetworkCounts;
+
+    public NicStats(int workers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        Workers = workers;
+        // One extra row at the end for control threads.
+        _rows = new long[workers + 1][];
+        _unknownTransport = new long[workers + 1][];
+        _unknownNetworkKeys = new ushort[workers + 1][];
+        _unknownNetworkCounts = new long[workers + 1][];
+        for (int w = 0; w <= workers; w++)
+        {
+            _rows[w] = new long[s_counterCount + (2 * Pad)];
+            _unknownTransport[w] = new long[256 + (2 * Pad)];
+            _unknownNetworkKeys[w] = new ushort[TrackedEtherTypes + (8 * Pad)];
+            _unknownNetworkCounts[w] = new long[TrackedEtherTypes + (2 * Pad)];
+        }
+    }
+
+    public int Workers { get; }
+
+    /// <summary>The sum of <paramref name="counter"/> over all workers and control threads.</summary>
+    public long this[StatCounter counter]
+    {
+        get
+        {
+            long sum = 0;
+            foreach (long[] row in _rows)
+                sum += Volatile.Read(ref row[Pad + (int)counter]);
+            return sum;
+        }
+    }
+
+    /// <summary>Received packets for us whose IP protocol had no transport, for one protocol number.</summary>
+    public long UnknownTransportProtocol(byte protocol)
+    {
+        long sum = 0;
+        foreach (long[] row in _unknownTransport)
+            sum += Volatile.Read(ref row[Pad + protocol]);
+        return sum;
+    }
+
+    /// <summary>Received frames whose EtherType had no network protocol, per EtherType (EtherTypes past the tracked ones add to key 0).</summary>
+    public IReadOnlyDictionary<ushort, long> UnknownNetworkProtocols()
+    {
+        var result = new Dictionary<ushort, long>();
+        for (int w = 0; w < _rows.Length; w++)
+        {
+            for (int i = 0; i < TrackedEtherTypes; i++)
+            {
+                long count = Volatile.Read(ref _unknownNetworkCounts[w][Pad + i]);
+                if (count == 0)
+                    continue;
+                ushort key = Volatile.Read(ref _unknownNetworkKeys[w][(4 * Pad) + i]);
+                result[key] = result.GetValueOrDefault(key) + count;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Adds to one counter of <paramref name="worker"/>'s row, or of the control row for <see cref="ControlWorker"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(int worker, StatCounter counter, long value = 1)
+    {
+        if (worker >= 0)
+            _rows[worker][Pad + (int)counter] += value;
+        else
+            Interlocked.Add(ref _rows[Workers][Pad + (int)counter], value);
+    }
+
+    internal void AddUnknownTransport(int worker, byte protocol)
+    {
+        Add(worker, StatCounter.UnknownTransportProtocolPackets);
+        if (worker >= 0)
+            _unknownTransport[worker][Pad + protocol]++;
+        else
+            Interlocked.Increment(ref _unknownTransport[Workers][Pad + protocol]);
+    }
+
+    internal void AddUnknownNetwork(int worker, ushort etherType)
+    {
+        Add(worker, StatCounter.UnknownNetworkProtocolPackets);
+        int row = worker >= 0 ? worker : Workers;
+        ushort[] keys = _unknownNetworkKeys[row];
+        long[] counts = _unknownNetworkCounts[row];
+        // Slot 0 is "other"; slots 1.. are claimed in arrival order by the one writer of the row.
+        int slot = 0;
+        for (int i = 1; i < TrackedEtherTypes; i++)
+        {
+            if (keys[(4 * Pad) + i] == etherType && counts[Pad + i] != 0)
+            {
+                slot = i;
+                break;
+            }
+            if (counts[Pad + i] == 0)
+            {
+                keys[(4 * Pad) + i] = etherType;
+                slot = i;
+                break;
+            }
+        }
+        if (worker >= 0)
+            counts[Pad + slot]++;
+        else
+            Interlocked.Increment(ref counts[Pad + slot]);
+    }
+}

@@ -1,0 +1,31 @@
+using XdpStack.Stack.Neighbors;
+
+namespace XdpStack.Stack;
+
+/// <summary>Settings fixed when a <see cref="NetworkStack"/> is created.</summary>
+public sealed class StackOptions
+{
+    /// <summary>Number of workers (receive queues) that may deliver batches; each gets its own counters and scratch space.</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The clock for neighbour timers, reassembly timeouts and rate limits; tests pass a manual one.</summary>
+    public IClock Clock { get; init; } = SystemClock.Instance;
+
+    /// <summary>Neighbour Unreachability Detection settings of every NIC's ARP cache.</summary>
+    public NudConfiguration Nud { get; init; } = NudConfiguration.Default;
+
+    /// <summary>ICMP error token bucket refill rate, per second (gVisor and Linux: 1000).</summary>
+    public int IcmpErrorsPerSecond { get; init; } = 1000;
+
+    /// <summary>ICMP error token bucket size (gVisor: 50).</summary>
+    public int IcmpErrorBurst { get; init; } = 50;
+
+    /// <summary>Bytes of fragments each worker may hold for reassembly (Linux ipfrag_high_thresh is 4 MiB).</summary>
+    public int ReassemblyMemoryLimit { get; init; } = 4 << 20;
+
+    /// <summary>How long an incomplete datagram's fragments are kept (RFC 791 suggests 15 s, Linux uses 30 s).</summary>
+    public TimeSpan ReassemblyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Datagrams each worker reassembles at once.</summary>
+    public int ReassemblySlots { get; init; } = 64;
+}

@@ -1,0 +1,134 @@
+namespace XdpStack.Stack;
+
+/// <summary>Everything a NIC counts, with gVisor's counter meanings; metrics use these names as labels.</summary>
+public enum StatCounter
+{
+    /// <summary>Frames handed to the NIC by its link endpoint while enabled (gVisor <c>nic.Rx.Packets</c>).</summary>
+    RxPackets,
+
+    /// <summary>Bytes of the frames counted in <see cref="RxPackets"/>.</summary>
+    RxBytes,
+
+    /// <summary>Frames that left through the link endpoint, in-place replies included.</summary>
+    TxPackets,
+
+    /// <summary>Bytes of the frames counted in <see cref="TxPackets"/>.</summary>
+    TxBytes,
+
+    /// <summary>Frames the link refused (no room); gVisor <c>OutgoingPacketErrors</c>.</summary>
+    TxErrors,
+
+    /// <summary>Frames received while the NIC was disabled (gVisor <c>DisabledRx.Packets</c>); they are dropped.</summary>
+    DisabledRxPackets,
+
+    /// <summary>Bytes of the frames counted in <see cref="DisabledRxPackets"/>.</summary>
+    DisabledRxBytes,
+
+    /// <summary>Frames addressed to another host's unicast MAC while the NIC is not promiscuous; dropped.</summary>
+    OtherHostFrames,
+
+    /// <summary>Frames shorter than an Ethernet header, or with an 802.3 length instead of an EtherType.</summary>
+    MalformedLinkFrames,
+
+    /// <summary>Frames whose EtherType has no network protocol (gVisor <c>UnknownL3ProtocolRcvdPackets</c>); also kept per EtherType.</summary>
+    UnknownNetworkProtocolPackets,
+
+    /// <summary>Packets for us whose IP protocol has no transport (gVisor <c>UnknownL4ProtocolRcvdPackets</c>); also kept per protocol number.</summary>
+    UnknownTransportProtocolPackets,
+
+    /// <summary>Packets for us that their transport found too short or with a bad checksum (gVisor <c>MalformedL4RcvdPackets</c>).</summary>
+    MalformedTransportPackets,
+
+    /// <summary>IPv4 packets that reached the IPv4 endpoint (gVisor <c>IP.PacketsReceived</c>).</summary>
+    Ipv4PacketsReceived,
+
+    /// <summary>IPv4 packets that passed header validation (gVisor <c>IP.ValidPacketsReceived</c>).</summary>
+    Ipv4ValidPacketsReceived,
+
+    /// <summary>IPv4 packets dropped for a bad version, IHL, length or header checksum (gVisor <c>IP.MalformedPacketsReceived</c>).</summary>
+    Ipv4MalformedPacketsReceived,
+
+    /// <summary>IPv4 packets with a source no host may have: broadcast, multicast, our subnet broadcast, or loopback on a non-loopback NIC.</summary>
+    Ipv4InvalidSourceAddressesReceived,
+
+    /// <summary>IPv4 packets not addressed to us while forwarding is off, or to a loopback address on a non-loopback NIC.</summary>
+    Ipv4InvalidDestinationAddressesReceived,
+
+    /// <summary>IPv4 packets handed to a transport protocol or ICMP (gVisor <c>IP.PacketsDelivered</c>).</summary>
+    Ipv4PacketsDelivered,
+
+    /// <summary>IPv4 packets the stack originated or answered with (gVisor <c>IP.PacketsSent</c>).</summary>
+    Ipv4PacketsSent,
+
+    /// <summary>IPv4 packets the stack could not send: no route, no room on the link, link resolution failed.</summary>
+    Ipv4OutgoingPacketErrors,
+
+    /// <summary>IPv4 packets not for us that were handed to the forwarding hook.</summary>
+    Ipv4PacketsForwarded,
+
+    /// <summary>IPv4 fragments addressed to us.</summary>
+    Ipv4FragmentsReceived,
+
+    /// <summary>Fragments dropped as malformed: overlaps, bad offsets, or lengths past 65535 (gVisor <c>IP.MalformedFragmentsReceived</c>).</summary>
+    Ipv4MalformedFragmentsReceived,
+
+    /// <summary>Datagrams completed from fragments.</summary>
+    Ipv4PacketsReassembled,
+
+    /// <summary>Datagrams given up because their fragments did not all arrive in time (gVisor <c>ReassemblyTimeouts</c>).</summary>
+    Ipv4ReassemblyTimeouts,
+
+    /// <summary>Fragments dropped because the reassembly memory limit was reached.</summary>
+    Ipv4ReassemblyMemoryDrops,
+
+    /// <summary>ICMPv4 messages received.</summary>
+    IcmpPacketsReceived,
+
+    /// <summary>ICMPv4 messages too short or with a bad checksum (gVisor <c>ICMP.V4.PacketsReceived.Invalid</c>).</summary>
+    IcmpInvalidReceived,
+
+    /// <summary>Echo requests received.</summary>
+    IcmpEchoRequestsReceived,
+
+    /// <summary>Echo replies sent.</summary>
+    IcmpEchoRepliesSent,
+
+    /// <summary>Destination Unreachable messages sent.</summary>
+    IcmpDestinationUnreachableSent,
+
+    /// <summary>Time Exceeded messages sent.</summary>
+    IcmpTimeExceededSent,
+
+    /// <summary>Parameter Problem messages sent.</summary>
+    IcmpParameterProblemSent,
+
+    /// <summary>ICMP errors not sent because the token bucket was empty (gVisor <c>ICMP.V4.PacketsSent.RateLimited</c>).</summary>
+    IcmpRateLimited,
+
+    /// <summary>ICMP errors not sent because RFC 1122 §3.2.2 forbids them (errors about errors, broadcast, multicast, 0.0.0.0 source).</summary>
+    IcmpErrorsSuppressed,
+
+    /// <summary>ARP packets received (gVisor <c>ARP.PacketsReceived</c>).</summary>
+    ArpPacketsReceived,
+
+    /// <summary>ARP packets that were not Ethernet/IPv4 ARP or were truncated (gVisor <c>ARP.MalformedPacketsReceived</c>).</summary>
+    ArpMalformedPacketsReceived,
+
+    /// <summary>ARP requests received.</summary>
+    ArpRequestsReceived,
+
+    /// <summary>ARP requests for an address this NIC does not own (gVisor <c>ARP.RequestsReceivedUnknownTargetAddress</c>); ignored.</summary>
+    ArpRequestsReceivedUnknownTargetAddress,
+
+    /// <summary>ARP replies received.</summary>
+    ArpRepliesReceived,
+
+    /// <summary>ARP replies sent (gVisor <c>ARP.OutgoingRepliesSent</c>).</summary>
+    ArpOutgoingRepliesSent,
+
+    /// <summary>ARP requests sent, gratuitous ones included (gVisor <c>ARP.OutgoingRequestsSent</c>).</summary>
+    ArpOutgoingRequestsSent,
+
+    /// <summary>ARP requests the link refused to send (no room).</summary>
+    ArpOutgoingErrors,
+}

@@ -1,0 +1,40 @@
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Tests.Fakes;
+
+/// <summary>A stack with one NIC (id 1) over a channel endpoint, owning 198.18.0.2/24 unless told otherwise.</summary>
+internal sealed class StackFixture
+{
+    public static readonly NicId Nic1 = new(1);
+
+    public StackFixture(int workers = 1, bool addAddress = true, LinkCapabilities capabilities = LinkCapabilities.ResolutionRequired)
+    {
+        Stack = new NetworkStack(new StackOptions { Workers = workers, Clock = Clock });
+        Link = new ChannelEndpoint(Packets.StackMac, workers: workers, capabilities: capabilities);
+        Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link, "eth0"));
+        if (addAddress)
+            Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Packets.StackIp, 24));
+        // Drop the gratuitous ARP the address add sent.
+        Link.Clear();
+    }
+
+    public NetworkStack Stack { get; }
+
+    public ChannelEndpoint Link { get; }
+
+    public ManualClock Clock { get; } = new();
+
+    public Nic Nic => Stack.Nics[Nic1];
+
+    public long this[StatCounter counter] => Nic.Stats[counter];
+
+    /// <summary>Injects a frame and returns everything the stack sent in response.</summary>
+    public List<byte[]> Exchange(byte[] frame, int worker = 0)
+    {
+        Link.InjectInbound(frame, worker);
+        return Link.ReadAll();
+    }
+
+    public static Ipv4Address Ip(string text) => Ipv4Address.Parse(text);
+}

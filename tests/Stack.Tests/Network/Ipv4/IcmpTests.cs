@@ -1,0 +1,162 @@
+using XdpStack.Stack.Tests.Fakes;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Tests.Network.Ipv4;
+
+public class IcmpTests
+{
+    private const byte UnknownProtocol = 253;
+
+    [Fact]
+    public void EchoRequestFromLinux_ReplyMatchesLinuxReplyExceptIdentificationAndFlags()
+    {
+        var f = new StackFixture();
+        byte[] reply = Assert.Single(f.Exchange(LinuxCaptures.EchoRequest));
+        byte[] linux = LinuxCaptures.LinuxEchoReply;
+        Assert.Equal(linux.Length, reply.Length);
+        // Ethernet header, and the IP header up to identification.
+        Assert.Equal(linux[..18], reply[..18]);
+        // TTL, protocol, addresses and the whole ICMP message (type 0, checksum, id, seq, data).
+        Assert.Equal(linux[22..24], reply[22..24]);
+        Assert.Equal(linux[26..], reply[26..]);
+        // We keep the request's identification and DF bit; Linux picks its own. Both checksums verify.
+        Assert.Equal(0, Checksum.Compute(reply.AsSpan(14, 20)));
+        Assert.Equal(0, Checksum.Compute(reply.AsSpan(34)));
+        Assert.Equal(1, f[StatCounter.IcmpEchoRepliesSent]);
+    }
+
+    [Fact]
+    public void EchoRequest_ReplyWrittenInPlace_SameBufferTransmitted()
+    {
+        var f = new StackFixture();
+        byte[] request = Packets.EchoRequest(Packets.HostIp, Packets.StackIp, dataLength: 100);
+        long txBefore = f[StatCounter.TxPackets];
+        byte[] reply = Assert.Single(f.Exchange(request));
+        Assert.Equal(Packets.HostMac, MacAddress.Read(reply));
+        Assert.Equal(Packets.StackMac, MacAddress.Read(reply.AsSpan(6)));
+        Assert.Equal(Packets.StackIp, Packets.IpSource(reply));
+        Assert.Equal(Packets.HostIp, Packets.IpDestination(reply));
+        Assert.Equal(0, reply[34]);
+        Assert.Equal(request[38..], reply[38..]);
+        Assert.Equal(txBefore + 1, f[StatCounter.TxPackets]);
+    }
+
+    [Fact]
+    public void EchoRequest_BadIcmpChecksum_NoReply()
+    {
+        var f = new StackFixture();
+        byte[] request = Packets.EchoRequest(Packets.HostIp, Packets.StackIp);
+        request[^1] ^= 0x55;
+        Assert.Empty(f.Exchange(request));
+        Assert.Equal(1, f[StatCounter.IcmpInvalidReceived]);
+    }
+
+    [Fact]
+    public void Error_AboutIcmpError_NotSent()
+    {
+        var f = new StackFixture();
+        byte[] icmpError = Packets.Ipv4(Packets.HostIp, Packets.StackIp, 1, Packets.Icmp(3, 3, new byte[32]));
+        Assert.False(f.Nic.Ipv4.SendError(0, f.Nic.Addresses, icmpError, Icmpv4Type.TimeExceeded, 0, 0));
+        Assert.Equal(1, f[StatCounter.IcmpErrorsSuppressed]);
+        Assert.Empty(f.Link.ReadAll());
+    }
+
+    [Fact]
+    public void Error_AboutIcmpQuery_Sent()
+    {
+        var f = new StackFixture();
+        byte[] echo = Packets.EchoRequest(Packets.HostIp, Packets.StackIp);
+        Assert.True(f.Nic.Ipv4.SendError(0, f.Nic.Addresses, echo, Icmpv4Type.TimeExceeded, 0, 0));
+        byte[] error = Assert.Single(f.Link.ReadAll());
+        Assert.Equal((byte)Icmpv4Type.TimeExceeded, error[34]);
+        Assert.Equal(1, f[StatCounter.IcmpTimeExceededSent]);
+    }
+
+    [Fact]
+    public void Error_AboutNonFirstFragment_NotSent()
+    {
+        var f = new StackFixture();
+        byte[] fragment = Packets.Ipv4(Packets.HostIp, Packets.StackIp, UnknownProtocol, new byte[8], flagsFragment: 0x0001);
+        Assert.False(f.Nic.Ipv4.SendError(0, f.Nic.Addresses, fragment, Icmpv4Type.DestinationUnreachable, 2, 0));
+        Assert.Equal(1, f[StatCounter.IcmpErrorsSuppressed]);
+    }
+
+    [Theory]
+    [InlineData("255.255.255.255")]
+    [InlineData("198.18.0.255")]
+    [InlineData("224.0.0.1")]
+    public void Error_ForBroadcastOrMulticastDestination_NotSent(string destination)
+    {
+        var f = new StackFixture();
+        var group = Ipv4Address.Parse("224.0.0.1");
+        f.Stack.JoinGroup(StackFixture.Nic1, group);
+        byte[] packet = Packets.Ipv4(Packets.HostIp, Ipv4Address.Parse(destination), UnknownProtocol, new byte[8], to: MacAddress.Broadcast);
+        Assert.Empty(f.Exchange(packet));
+        Assert.Equal(1, f[StatCounter.UnknownTransportProtocolPackets]);
+        Assert.Equal(1, f[StatCounter.IcmpErrorsSuppressed]);
+    }
+
+    [Fact]
+    public void Error_ForLinkBroadcastFrame_NotSent()
+    {
+        var f = new StackFixture();
+        byte[] packet = Packets.Ipv4(Packets.HostIp, Packets.StackIp, UnknownProtocol, new byte[8], to: MacAddress.Broadcast);
+        Assert.Empty(f.Exchange(packet));
+        Assert.Equal(1, f[StatCounter.IcmpErrorsSuppressed]);
+    }
+
+    [Fact]
+    public void Error_ForUnspecifiedSource_NotSent()
+    {
+        var f = new StackFixture();
+        Assert.Empty(f.Exchange(Packets.Ipv4(Ipv4Address.Any, Packets.StackIp, UnknownProtocol, new byte[8])));
+        Assert.Equal(1, f[StatCounter.IcmpErrorsSuppressed]);
+    }
+
+    [Fact]
+    public void Error_ForEchoRequestInside_AllowedForQueries()
+    {
+        // An error may be sent about an ICMP query (echo): simulate with a Protocol Unreachable
+        // about an unknown protocol, then check the quoted header follows RFC 792.
+        var f = new StackFixture();
+        byte[] offending = Packets.Ipv4(Packets.HostIp, Packets.StackIp, UnknownProtocol, new byte[40]);
+        byte[] error = Assert.Single(f.Exchange(offending));
+        Assert.Equal(Packets.HostIp, Packets.IpDestination(error));
+        Assert.Equal(Packets.StackIp, Packets.IpSource(error));
+        Assert.Equal(0, Checksum.Compute(error.AsSpan(14, 20)));
+        Assert.Equal(0, Checksum.Compute(error.AsSpan(34)));
+        // The quote: the offending IP header and its data, from byte 42 on.
+        Assert.Equal(offending[14..], error[42..]);
+    }
+
+    [Fact]
+    public void ErrorRateLimit_After50Burst_NoMoreUntilTokensRefill()
+    {
+        var f = new StackFixture();
+        byte[] offending = Packets.Ipv4(Packets.HostIp, Packets.StackIp, UnknownProtocol, new byte[8]);
+        int sent = 0;
+        for (int i = 0; i < 60; i++)
+            sent += f.Exchange(offending).Count;
+        Assert.Equal(50, sent);
+        Assert.Equal(10, f[StatCounter.IcmpRateLimited]);
+
+        // 1000 tokens a second: 10 ms brings back 10.
+        f.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        sent = 0;
+        for (int i = 0; i < 20; i++)
+            sent += f.Exchange(offending).Count;
+        Assert.Equal(10, sent);
+    }
+
+    [Fact]
+    public void EchoReplies_NotRateLimited()
+    {
+        var f = new StackFixture();
+        byte[] ping = Packets.EchoRequest(Packets.HostIp, Packets.StackIp);
+        int sent = 0;
+        for (int i = 0; i < 200; i++)
+            sent += f.Exchange(ping).Count;
+        Assert.Equal(200, sent);
+        Assert.Equal(0, f[StatCounter.IcmpRateLimited]);
+    }
+}

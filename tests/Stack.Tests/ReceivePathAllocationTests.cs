@@ -1,0 +1,66 @@
+using XdpStack.Stack.Tests.Fakes;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Tests;
+
+public class ReceivePathAllocationTests
+{
+    private static long AllocatedFor(StackFixture f, byte[] frame, int batches, int perBatch)
+    {
+        byte[] sink = new byte[2048];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int b = 0; b < batches; b++)
+        {
+            f.Link.InjectInboundRepeated(frame, perBatch);
+            while (f.Link.Read(sink) >= 0)
+            {
+            }
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void ThousandPings_AfterWarmUp_AllocateNothing()
+    {
+        var f = new StackFixture();
+        byte[] ping = Packets.EchoRequest(Packets.HostIp, Packets.StackIp, dataLength: 56);
+        AllocatedFor(f, ping, 2, 100);
+        long repliesBefore = f[StatCounter.IcmpEchoRepliesSent];
+        Assert.Equal(0, AllocatedFor(f, ping, 10, 100));
+        Assert.Equal(1000, f[StatCounter.IcmpEchoRepliesSent] - repliesBefore);
+    }
+
+    [Fact]
+    public void ThousandArpRequests_AfterWarmUp_AllocateNothing()
+    {
+        var f = new StackFixture();
+        byte[] request = Packets.ArpRequest(Packets.HostIp, Packets.HostMac, Packets.StackIp);
+        AllocatedFor(f, request, 2, 100);
+        long repliesBefore = f[StatCounter.ArpOutgoingRepliesSent];
+        Assert.Equal(0, AllocatedFor(f, request, 10, 100));
+        Assert.Equal(1000, f[StatCounter.ArpOutgoingRepliesSent] - repliesBefore);
+    }
+
+    [Fact]
+    public void ThousandDrops_AfterWarmUp_AllocateNothing()
+    {
+        // Every drop reason on the path counts without allocating: bad checksum, wrong address,
+        // unknown EtherType, another host's MAC.
+        var f = new StackFixture();
+        byte[] badChecksum = Packets.EchoRequest(Packets.HostIp, Packets.StackIp);
+        badChecksum[24] ^= 1;
+        byte[] notOurs = Packets.EchoRequest(Packets.HostIp, Ipv4Address.Parse("198.18.0.99"));
+        byte[] unknown = Packets.EchoRequest(Packets.HostIp, Packets.StackIp);
+        unknown[12] = 0x88;
+        unknown[13] = 0xB5;
+        byte[] otherMac = Packets.EchoRequest(Packets.HostIp, Packets.StackIp, to: MacAddress.Parse("02:00:00:00:00:99"));
+        byte[][] frames = [badChecksum, notOurs, unknown, otherMac];
+        foreach (byte[] frame in frames)
+            AllocatedFor(f, frame, 1, 10);
+        long allocated = 0;
+        foreach (byte[] frame in frames)
+            allocated += AllocatedFor(f, frame, 5, 50);
+        Assert.Equal(0, allocated);
+        Assert.Equal(260, f[StatCounter.Ipv4MalformedPacketsReceived]);
+    }
+}
