@@ -20,8 +20,8 @@ XDPSTACK_ARGS=${XDPSTACK_ARGS:-}
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 [ -f "$XDPSTACK_DLL" ] || { echo "build first: dotnet build src/Appliance -c Release ($XDPSTACK_DLL missing)" >&2; exit 1; }
-for tool in dpdk-testpmd trafgen ethtool taskset; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpdk-dev librte-net-af-xdp23 netsniff-ng ethtool util-linux" >&2; exit 1; }
+for tool in dpdk-testpmd ethtool taskset; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpdk-dev librte-net-af-xdp23 ethtool util-linux" >&2; exit 1; }
 done
 
 tag=$$
@@ -49,27 +49,13 @@ ip -n "$REF" link set lo up
 ip -n "$GEN" link set "$GI" up
 ip -n "$REF" link set "$RI" up
 ip -n "$GEN" addr add 198.18.0.1/24 dev "$GI"
-# A real queue on the generator's end: a veth stops its queue when the peer's ring is full, and
-# trafgen (which gives up on EAGAIN) needs the qdisc to absorb that back-pressure.
-ip netns exec "$GEN" tc qdisc replace dev "$GI" root pfifo limit 4096
 # Threaded NAPI on both ends. A veth has NAPI only while GRO or XDP is on: the reflector's end
 # switches GRO off again so its NAPI appears once the XDP program attaches; the generator's end
 # keeps GRO, so returned frames are taken in by its own NAPI thread on the generator's CPU.
 ip netns exec "$REF" sh -c "ethtool -K $RI gro on >/dev/null; echo 1 > /sys/class/net/$RI/threaded; ethtool -K $RI gro off >/dev/null"
 ip netns exec "$GEN" sh -c "ethtool -K $GI gro on >/dev/null; echo 1 > /sys/class/net/$GI/threaded"
 
-gen_mac=$(ip netns exec "$GEN" cat /sys/class/net/"$GI"/address)
 ref_mac=$(ip netns exec "$REF" cat /sys/class/net/"$RI"/address)
-mac_bytes() { echo "0x${1//:/, 0x}"; }
-cat > "$work/udp64.trafgen" <<CFG
-{
-  $(mac_bytes "$ref_mac"), $(mac_bytes "$gen_mac"), c16(0x0800),
-  0x45, 0x00, c16(46), c16(0), c16(0x4000), 64, 17, csumip(14, 33),
-  198, 18, 0, 1,  198, 18, 0, 2,
-  c16(40000), c16(9), c16(26), c16(0),
-  fill(0x5a, 18)
-}
-CFG
 
 rx_packets() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/rx_packets; }
 tx_packets() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/tx_packets; }
@@ -107,7 +93,6 @@ start_reflector() { # start_reflector NAME LOG; sets $rpid
   pids+=("$rpid")
   sleep 1
   pin_napi "$RI" "$REFL_CPU"
-  pin_napi "$GI" "$GEN_CPU"
 }
 
 stop_reflector() {
@@ -123,9 +108,17 @@ stop_reflector() {
 measure() { # measure NAME ROUND -> prints "returned offered"
   local log="$work/$1.$2.log"
   start_reflector "$1" "$log"
-  ip netns exec "$GEN" taskset -c "$GEN_CPU" trafgen --no-sock-mem --notouch-irq --no-cpu-stats --qdisc-path -P 1 --dev "$GI" --conf "$work/udp64.trafgen" \
-    > "$work/trafgen.$1.$2.log" 2>&1 &
+  # The generator: testpmd txonly over AF_XDP on the generator's end, both lcores on GEN_CPU,
+  # 64-byte UDP frames 198.18.0.1 -> 198.18.0.2 addressed to the reflector's MAC. (trafgen
+  # gives up with EAGAIN as soon as the veth pushes back.) Returned frames land in its socket
+  # unread; the veth counts them on arrival, which is what we measure.
+  ip netns exec "$GEN" dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xbg$tag" \
+    --lcores "0@$GEN_CPU,1@$GEN_CPU" --vdev "net_af_xdp0,iface=$GI" -- \
+    --forward-mode=txonly --eth-peer="0,$ref_mac" --nb-cores=1 --stats-period 60 \
+    > "$work/generator.$1.$2.log" 2>&1 &
   local gpid=$!
+  wait_for "$work/generator.$1.$2.log" "start packet forwarding" 30
+  pin_napi "$GI" "$GEN_CPU"
   pids+=("$gpid")
   sleep "$WARMUP_S"
   local rx0 tx0 rx1 tx1
@@ -134,12 +127,13 @@ measure() { # measure NAME ROUND -> prints "returned offered"
   rx1=$(rx_packets); tx1=$(tx_packets)
   kill -TERM "$gpid" 2>/dev/null || true
   wait "$gpid" 2>/dev/null || true
+  for _ in $(seq 50); do ip -n "$GEN" -d link show dev "$GI" | grep -q "prog/xdp" || break; sleep 0.1; done
   stop_reflector
   echo "$(( (rx1 - rx0) / MEASURE_S )) $(( (tx1 - tx0) / MEASURE_S ))"
   if [ "$1" = xdpstack ]; then tail -n 2 "$log" | sed 's/^/    /' >&2; fi
 }
 
-echo "lab: $GEN/$GI <-veth-> $REF/$RI; generator (trafgen, 64-byte UDP) and $GI's NAPI on CPU $GEN_CPU;"
+echo "lab: $GEN/$GI <-veth-> $REF/$RI; generator (testpmd txonly, 64-byte UDP) and $GI's NAPI on CPU $GEN_CPU;"
 echo "     reflector worker and $RI's NAPI thread on CPU $REFL_CPU; ${MEASURE_S} s per sample, $ROUNDS rounds"
 declare -A sum_ret sum_off
 printf '%-9s %5s %14s %14s\n' contender round "returned pps" "offered pps"
