@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.Net;
+using XdpStack.Appliance.Demo;
+using XdpStack.Appliance.Workers;
+using XdpStack.Lab;
+
+namespace XdpStack.Appliance.Tests.Cli;
+
+[Trait("Category", "Root")]
+public sealed class ReflectProcessTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public void Reflect_HostPingsAndSendsUdp_EveryFrameComesBackSwapped()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+        using XdpstackProcess reflector = XdpstackProcess.Start(lab.Reflector,
+            "reflect", "--interface", lab.ReflectorIf, "--swap", "l3", "--stats-interval", "0.5");
+        reflector.WaitForOutput("reflecting on", StartTimeout);
+        Assert.True(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+
+        using PacketCapture capture = NamespaceThread.Run(lab.Host, () => new PacketCapture());
+        int v4Back = NamespaceThread.Run(lab.Host, () => UdpBurst.SendAndCount(IPAddress.Parse(ReflectLab.HostIpv4),
+            new IPEndPoint(IPAddress.Parse(ReflectLab.ReflectorIpv4), 9), 300, 64, TimeSpan.FromSeconds(3)));
+        int v6Back = NamespaceThread.Run(lab.Host, () => UdpBurst.SendAndCount(IPAddress.Parse(ReflectLab.HostIpv6),
+            new IPEndPoint(IPAddress.Parse(ReflectLab.ReflectorIpv6), 9), 100, 200, TimeSpan.FromSeconds(3)));
+        CommandResult ping = lab.Host.Run(TimeSpan.FromSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "2", ReflectLab.ReflectorIpv4);
+        List<byte[]> frames = capture.Drain(TimeSpan.FromMilliseconds(500));
+
+        // Linux accepted every reflected datagram on the sending socket: addresses, ports and
+        // checksums were right.
+        Assert.Equal(300, v4Back);
+        Assert.Equal(100, v6Back);
+        Assert.Contains("3 received", ping.StandardOutput);
+
+        // On the wire: every frame the host sent came back as its exact reflection, and every
+        // frame that came in is addressed to the host's MAC.
+        byte[] hostMac = ReflectLab.MacBytes(lab.HostMac);
+        List<byte[]> sent = frames.Where(f => f.AsSpan(6, 6).SequenceEqual(hostMac)).ToList();
+        List<byte[]> received = frames.Where(f => !f.AsSpan(6, 6).SequenceEqual(hostMac)).ToList();
+        Assert.True(sent.Count >= 300 + 100 + 3, $"captured only {sent.Count} outgoing frames");
+        Assert.All(received, f => Assert.Equal(hostMac, f[..6]));
+        var pending = received.Select(Convert.ToHexString).GroupBy(h => h).ToDictionary(g => g.Key, g => g.Count());
+        int missing = 0;
+        foreach (byte[] frame in sent)
+        {
+            byte[] expected = (byte[])frame.Clone();
+            FrameReflector.Reflect(expected, SwapMode.L3);
+            string key = Convert.ToHexString(expected);
+            if (pending.TryGetValue(key, out int n) && n > 0)
+                pending[key] = n - 1;
+            else
+                missing++;
+        }
+        Assert.Equal(0, missing);
+        int udpV4Back = received.Count(f => IsUdpV4From(f, [198, 18, 0, 2], 9));
+        Assert.Equal(300, udpV4Back);
+
+        reflector.Signal("INT");
+        Assert.Equal(0, reflector.WaitForExit(ExitTimeout));
+        Assert.Contains("stopped after", reflector.StandardOutput);
+        Assert.Matches(@"q0 rx \d+ pps tx \d+ pps", reflector.StandardOutput);
+        Assert.Matches(@"q0 rx \d+ packets", reflector.StandardOutput);
+        Assert.Equal("", reflector.StandardError);
+        Assert.False(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+    }
+
+    [Fact]
+    public void Reflect_KilledWithSigkill_LeavesNoXdpProgram()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+        using XdpstackProcess reflector = XdpstackProcess.Start(lab.Reflector, "reflect", "-i", lab.ReflectorIf, "--stats-interval", "0");
+        reflector.WaitForOutput("reflecting on", StartTimeout);
+        Assert.True(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+
+        reflector.Signal("KILL");
+        reflector.WaitForExit(ExitTimeout);
+
+        // The program hangs on a BPF link owned by the process: the kernel drops it with the last fd.
+        bool gone = SpinWait.SpinUntil(() => !ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf), TimeSpan.FromSeconds(5));
+        Assert.True(gone, lab.Reflector.Ip("-d", "link", "show", "dev", lab.ReflectorIf));
+    }
+
+    [Fact]
+    public void Reflect_SecondOnBusyQueue_FailsWithOneClearLine()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+        using XdpstackProcess first = XdpstackProcess.Start(lab.Reflector, "reflect", "-i", lab.ReflectorIf, "--queues", "0", "--stats-interval", "0");
+        first.WaitForOutput("reflecting on", StartTimeout);
+
+        CommandResult second = XdpstackProcess.Run(lab.Reflector, ExitTimeout, "reflect", "-i", lab.ReflectorIf, "--queues", "0");
+
+        Assert.NotEqual(0, second.ExitCode);
+        AssertOneLine(second.StandardError);
+        Assert.Contains("busy", second.StandardError);
+        // The first one is unharmed and still stops cleanly.
+        Assert.True(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+        first.Signal("TERM");
+        Assert.Equal(0, first.WaitForExit(ExitTimeout));
+        Assert.False(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+    }
+
+    [Fact]
+    public void Reflect_WrongInterfaceName_FailsWithOneClearLine()
+    {
+        CommandResult result = XdpstackProcess.Run(null, ExitTimeout, "reflect", "--interface", "nosuchif0", "--duration", "1");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result.StandardError);
+        Assert.Contains("no network interface named 'nosuchif0'", result.StandardError);
+    }
+
+    [Fact]
+    public void Reflect_QueueBeyondTheDevice_FailsWithOneClearLine()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+
+        CommandResult result = XdpstackProcess.Run(lab.Reflector, ExitTimeout, "reflect", "-i", lab.ReflectorIf, "--queues", "7");
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result.StandardError);
+        Assert.Contains("queue 7 does not exist", result.StandardError);
+    }
+
+    [Fact]
+    public void Reflect_WithDuration_PrintsRatesAndExitsZero()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+
+        CommandResult result = XdpstackProcess.Run(lab.Reflector, TimeSpan.FromSeconds(30),
+            "reflect", "-i", lab.ReflectorIf, "--duration", "1.5", "--stats-interval", "0.5", "--cores", "0", "--batch", "32");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.True(result.StandardOutput.Split('\n').Count(l => l.StartsWith("q0 rx ", StringComparison.Ordinal) && l.EndsWith(" pps", StringComparison.Ordinal)) >= 2, result.StandardOutput);
+        Assert.Contains("CPUs 0", result.StandardOutput);
+        Assert.False(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+    }
+
+    [Fact]
+    public void Info_OnLabVeth_ShowsDeviceAndProbedMode()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+
+        CommandResult result = XdpstackProcess.Run(lab.Reflector, ExitTimeout, "info", "--interface", lab.ReflectorIf);
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Contains(lab.ReflectorMac, result.StandardOutput);
+        Assert.Matches(@"mtu\s+1500", result.StandardOutput);
+        Assert.Matches(@"xdp program\s+none", result.StandardOutput);
+        Assert.Contains("copy mode", result.StandardOutput);
+        Assert.False(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
+    }
+
+    internal static void AssertOneLine(string stderr)
+    {
+        string trimmed = stderr.TrimEnd('\n');
+        Assert.False(string.IsNullOrWhiteSpace(trimmed), "nothing on stderr");
+        Assert.DoesNotContain('\n', trimmed);
+        Assert.StartsWith("xdpstack: ", trimmed);
+        Assert.DoesNotContain("   at ", trimmed);
+    }
+
+    private static bool IsUdpV4From(byte[] f, byte[] source, ushort port) =>
+        f.Length >= 42 && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(12)) == 0x0800 && f[23] == 17
+        && f.AsSpan(26, 4).SequenceEqual(source) && BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(34)) == port;
+}

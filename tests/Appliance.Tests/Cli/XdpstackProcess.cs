@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Text;
+using XdpStack.Lab;
+
+namespace XdpStack.Appliance.Tests.Cli;
+
+/// <summary>The real <c>xdpstack</c> program started as a child process (optionally inside a lab namespace).</summary>
+internal sealed class XdpstackProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private XdpstackProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The xdpstack.dll the build put next to this test assembly.</summary>
+    public static string DllPath
+    {
+        get
+        {
+            string path = Path.Combine(AppContext.BaseDirectory, "xdpstack.dll");
+            Assert.True(File.Exists(path) && File.Exists(Path.ChangeExtension(path, ".runtimeconfig.json")), "xdpstack.dll is not in the test output");
+            return path;
+        }
+    }
+
+    public int Id => _process.Id;
+
+    public string StandardOutput { get { lock (_stdout) return _stdout.ToString(); } }
+
+    public string StandardError { get { lock (_stderr) return _stderr.ToString(); } }
+
+    /// <summary>Starts <c>dotnet xdpstack.dll ARGS</c>, under <c>ip netns exec</c> when a namespace is given.</summary>
+    public static XdpstackProcess Start(NetNamespace? ns, params string[] args)
+    {
+        var psi = new ProcessStartInfo(ns is null ? "dotnet" : "ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (ns is not null)
+        {
+            // ip netns exec execs the command in place, so the pid is the dotnet process itself.
+            foreach (string a in (string[])["netns", "exec", ns.Name, "dotnet"])
+                psi.ArgumentList.Add(a);
+        }
+        psi.ArgumentList.Add(DllPath);
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        process.StandardInput.Close();
+        return new XdpstackProcess(process);
+    }
+
+    /// <summary>Runs xdpstack to completion and returns its exit code and output.</summary>
+    public static CommandResult Run(NetNamespace? ns, TimeSpan timeout, params string[] args)
+    {
+        using XdpstackProcess p = Start(ns, args);
+        int code = p.WaitForExit(timeout);
+        return new CommandResult(code, p.StandardOutput, p.StandardError);
+    }
+
+    /// <summary>Waits until stdout contains <paramref name="text"/>; fails the test if the process exits first or time runs out.</summary>
+    public void WaitForOutput(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!StandardOutput.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+                Assert.Fail($"xdpstack exited with {_process.ExitCode} before printing '{text}'.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+            }
+            if (clock.Elapsed > timeout)
+                Assert.Fail($"xdpstack did not print '{text}' within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+            Thread.Sleep(50);
+        }
+    }
+
+    public void Signal(string signal) => Shell.Check("kill", "-" + signal, Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+            Assert.Fail($"xdpstack did not exit within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+        }
+        _process.WaitForExit(); // flushes the asynchronous readers
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
