@@ -4,20 +4,24 @@ using System.Runtime.Intrinsics;
 
 namespace XdpStack.Stack.Wire;
 
-// The vector paths, one per width, as in dotnet/runtime's Ascii.Equality.cs ladder. Each loads
-// whole vectors as 64-bit lanes and keeps two accumulators per lane: `all` adds the lane as is
-// (wrapping mod 2^64) and `high` adds its upper 32-bit word. At the end
+// The vector paths, one loop per width as in dotnet/runtime's Ascii.Equality.cs ladder, plus two
+// loop-free paths for 32-128 bytes. Each loads whole vectors as 64-bit lanes and keeps two sums
+// per lane: `all` adds the lane as is (wrapping mod 2^64) and `high` adds its upper 32-bit word.
+// At the end
 //     sum of lower words = all - (high << 32)   (exact: it is below 2^64 for any span length)
 // so three instructions per vector (shift, add, add) sum sixteen bytes per 128 bits, with no
-// carry detection and no widening shuffles; lower plus upper sums, one horizontal add, and the
-// lanes stay below 2^58 for any span, so nothing overflows. Two accumulator pairs over a four-vector unrolled
-// loop keep the adds independent. The bytes left after the last whole vector are summed by
-// loading the last vector that ends at the even end of the span and masking off the bytes
-// already counted (the "one vector away from end" trick, masked because a sum must not count
-// twice); the odd last byte, if any, is added on its own. Every path is internal and called
-// directly by the tests, so each width is checked on any hardware (a width that is not
-// accelerated still runs, in software), which is what running the tests under
-// DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0 would exercise.
+// carry detection and no widening shuffles. Lower plus upper sums need one horizontal add, and
+// the lanes stay below 2^58 for any span, so nothing overflows. Two accumulator pairs over a
+// four-vector unrolled loop keep the adds independent. The bytes left after the last whole
+// vector are summed by loading the last vector that ends at the even end of the span and masking
+// off the bytes already counted (the "one vector away from end" trick, masked because a sum must
+// not count twice); the odd last byte, if any, is added on its own. Only even offsets matter
+// because a byte weighs 1 or 256 by its offset's parity (2^16 = 1 mod 2^16 - 1).
+//
+// Every path is internal and the tests call each directly, so each is checked on any hardware
+// (a width that is not accelerated still runs, in software). That covers what running the tests
+// under DOTNET_EnableAVX512F=0, DOTNET_EnableAVX2=0 or DOTNET_EnableHWIntrinsic=0 would, without
+// a child process; the Wire tests also pass when run under each of those settings.
 public static partial class Checksum
 {
     private const int TailMaskZeros = 64;
