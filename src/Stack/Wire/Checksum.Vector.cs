@@ -4,19 +4,24 @@ using System.Runtime.Intrinsics;
 
 namespace XdpStack.Stack.Wire;
 
-// The vector paths, one per width, as in dotnet/runtime's Ascii.Equality.cs ladder. Each loads
-// whole vectors as 64-bit lanes and keeps two accumulators per lane: `all` adds the lane as is
-// (wrapping mod 2^64) and `high` adds its upper 32-bit word. At the end
+// The vector paths, one loop per width as in dotnet/runtime's Ascii.Equality.cs ladder, plus two
+// loop-free paths for 32-128 bytes. Each loads whole vectors as 64-bit lanes and keeps two sums
+// per lane: `all` adds the lane as is (wrapping mod 2^64) and `high` adds its upper 32-bit word.
+// At the end
 //     sum of lower words = all - (high << 32)   (exact: it is below 2^64 for any span length)
 // so three instructions per vector (shift, add, add) sum sixteen bytes per 128 bits, with no
-// carry detection and no widening shuffles. Two accumulator pairs over a four-vector unrolled
-// loop keep the adds independent. The bytes left after the last whole vector are summed by
-// loading the last vector that ends at the even end of the span and masking off the bytes
-// already counted (the "one vector away from end" trick, masked because a sum must not count
-// twice); the odd last byte, if any, is added on its own. Every path is internal and called
-// directly by the tests, so each width is checked on any hardware (a width that is not
-// accelerated still runs, in software), which is what running the tests under
-// DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0 would exercise.
+// carry detection and no widening shuffles. Lower plus upper sums need one horizontal add, and
+// the lanes stay below 2^58 for any span, so nothing overflows. Two accumulator pairs over a
+// four-vector unrolled loop keep the adds independent. The bytes left after the last whole
+// vector are summed by loading the last vector that ends at the even end of the span and masking
+// off the bytes already counted (the "one vector away from end" trick, masked because a sum must
+// not count twice); the odd last byte, if any, is added on its own. Only even offsets matter
+// because a byte weighs 1 or 256 by its offset's parity (2^16 = 1 mod 2^16 - 1).
+//
+// Every path is internal and the tests call each directly, so each is checked on any hardware
+// (a width that is not accelerated still runs, in software). That covers what running the tests
+// under DOTNET_EnableAVX512F=0, DOTNET_EnableAVX2=0 or DOTNET_EnableHWIntrinsic=0 would, without
+// a child process; the Wire tests also pass when run under each of those settings.
 public static partial class Checksum
 {
     private const int TailMaskZeros = 64;
@@ -65,6 +70,66 @@ public static partial class Checksum
             : SumVector128Native(ref start, length), initial);
     }
 
+    /// <summary>The 32-to-64-byte path on its own (scalar outside that range); same contract as <see cref="Sum"/>.</summary>
+    internal static uint SumVector256Pair(ReadOnlySpan<byte> data, uint initial = 0)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        nuint length = (nuint)data.Length;
+        return Combine(length is < 32 or > 64
+            ? SumScalarNative(ref start, length)
+            : SumVector256PairNative(ref start, length), initial);
+    }
+
+    /// <summary>
+    /// Exact native-order word sum of 32 to 64 bytes with no loop: the first 32 bytes, plus the
+    /// 32 bytes that end at the even end with the overlap masked off.
+    /// </summary>
+    /// <remarks>
+    /// Packet headers live in this range, and at these sizes a loop's bookkeeping and a wide
+    /// reduction cost more than the adds, so this is inlined into <see cref="Sum"/>.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SumVector256PairNative(ref byte start, nuint length)
+    {
+        nuint tail = (length & ~(nuint)1) - 32;
+        Vector256<ulong> mask = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(TailMask), TailMaskZeros - 32 + tail).AsUInt64();
+        Vector256<ulong> first = Vector256.LoadUnsafe(ref start).AsUInt64();
+        Vector256<ulong> last = Vector256.LoadUnsafe(ref start, tail).AsUInt64() & mask;
+        Vector256<ulong> high = (first >>> 32) + (last >>> 32);
+        ulong sum = Vector256.Sum(first + last - (high << 32) + high);
+        if ((length & 1) != 0)
+            sum += OddLastByte(ref start, length - 1);
+        return sum;
+    }
+
+    /// <summary>The 64-to-128-byte path on its own (scalar outside that range); same contract as <see cref="Sum"/>.</summary>
+    internal static uint SumVector512Pair(ReadOnlySpan<byte> data, uint initial = 0)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        nuint length = (nuint)data.Length;
+        return Combine(length is < 64 or > 128
+            ? SumScalarNative(ref start, length)
+            : SumVector512PairNative(ref start, length), initial);
+    }
+
+    /// <summary>
+    /// Exact native-order word sum of 64 to 128 bytes with no loop, as
+    /// <see cref="SumVector256PairNative"/> does with 64-byte vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SumVector512PairNative(ref byte start, nuint length)
+    {
+        nuint tail = (length & ~(nuint)1) - 64;
+        Vector512<ulong> mask = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(TailMask), tail).AsUInt64();
+        Vector512<ulong> first = Vector512.LoadUnsafe(ref start).AsUInt64();
+        Vector512<ulong> last = Vector512.LoadUnsafe(ref start, tail).AsUInt64() & mask;
+        Vector512<ulong> high = (first >>> 32) + (last >>> 32);
+        ulong sum = Vector512.Sum(first + last - (high << 32) + high);
+        if ((length & 1) != 0)
+            sum += OddLastByte(ref start, length - 1);
+        return sum;
+    }
+
     /// <summary>Exact native-order word sum; needs at least 64 bytes.</summary>
     private static ulong SumVector512Native(ref byte start, nuint length)
     {
@@ -108,8 +173,8 @@ public static partial class Checksum
             all1 += v;
             high1 += v >>> 32;
         }
-        Vector512<ulong> all = all0 + all1, high = high0 + high1;
-        ulong sum = Vector512.Sum(all - (high << 32)) + Vector512.Sum(high);
+        Vector512<ulong> high = high0 + high1;
+        ulong sum = Vector512.Sum(all0 + all1 - (high << 32) + high);
         if ((length & 1) != 0)
             sum += OddLastByte(ref start, length - 1);
         return sum;
@@ -158,8 +223,8 @@ public static partial class Checksum
             all1 += v;
             high1 += v >>> 32;
         }
-        Vector256<ulong> all = all0 + all1, high = high0 + high1;
-        ulong sum = Vector256.Sum(all - (high << 32)) + Vector256.Sum(high);
+        Vector256<ulong> high = high0 + high1;
+        ulong sum = Vector256.Sum(all0 + all1 - (high << 32) + high);
         if ((length & 1) != 0)
             sum += OddLastByte(ref start, length - 1);
         return sum;
@@ -208,8 +273,8 @@ public static partial class Checksum
             all1 += v;
             high1 += v >>> 32;
         }
-        Vector128<ulong> all = all0 + all1, high = high0 + high1;
-        ulong sum = Vector128.Sum(all - (high << 32)) + Vector128.Sum(high);
+        Vector128<ulong> high = high0 + high1;
+        ulong sum = Vector128.Sum(all0 + all1 - (high << 32) + high);
         if ((length & 1) != 0)
             sum += OddLastByte(ref start, length - 1);
         return sum;

@@ -45,7 +45,10 @@ public sealed class ChecksumCapturedPacketTests
     private delegate uint SumPath(ReadOnlySpan<byte> data, uint initial);
 
     private static readonly SumPath[] s_paths =
-        [Checksum.Sum, Checksum.SumScalar, Checksum.SumVector128, Checksum.SumVector256, Checksum.SumVector512];
+        [
+            Checksum.Sum, Checksum.SumScalar, Checksum.SumVector128, Checksum.SumVector256, Checksum.SumVector512,
+            Checksum.SumVector256Pair, Checksum.SumVector512Pair,
+        ];
 
     private const byte Icmp = 1, Tcp = 6, Udp = 17, IcmpV6 = 58;
 

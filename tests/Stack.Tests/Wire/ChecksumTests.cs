@@ -31,6 +31,8 @@ public sealed class ChecksumTests
             Assert.Equal(expected, Checksum.Fold(Checksum.SumVector128(data)));
             Assert.Equal(expected, Checksum.Fold(Checksum.SumVector256(data)));
             Assert.Equal(expected, Checksum.Fold(Checksum.SumVector512(data)));
+            Assert.Equal(expected, Checksum.Fold(Checksum.SumVector256Pair(data)));
+            Assert.Equal(expected, Checksum.Fold(Checksum.SumVector512Pair(data)));
         }
     }
 
@@ -128,7 +130,8 @@ public sealed class ChecksumTests
             {
                 ReadOnlySpan<byte> span = data.AsSpan(length % 64, Math.Min(length, data.Length - 64));
                 sink += Checksum.Sum(span, sink);
-                sink += Checksum.SumScalar(span) + Checksum.SumVector128(span) + Checksum.SumVector256(span) + Checksum.SumVector512(span);
+                sink += Checksum.SumScalar(span) + Checksum.SumVector128(span) + Checksum.SumVector256(span) + Checksum.SumVector512(span)
+                    + Checksum.SumVector256Pair(span) + Checksum.SumVector512Pair(span);
                 sink += Checksum.Compute(span);
                 sink += Checksum.PseudoHeaderSum(address[..4], address[4..8], 17, (ushort)length);
                 sink += Checksum.PseudoHeaderSumV6(address, address, 17, (uint)length);

@@ -5,7 +5,8 @@ using XdpStack.Stack.Wire;
 namespace XdpStack.Stack.Tests.Wire;
 
 /// <summary>
-/// Every summing path (scalar, 128-, 256- and 512-bit, and the dispatching <c>Sum</c>) against
+/// Every summing path (scalar, 128-, 256- and 512-bit loops, the loop-free 32-64 and 64-128 byte
+/// paths, and the dispatching <c>Sum</c>) against
 /// <see cref="ChecksumReference"/>, over lengths 0..9000 and start offsets 0..63 from a 64-byte
 /// boundary.
 /// </summary>
@@ -17,9 +18,9 @@ namespace XdpStack.Stack.Tests.Wire;
 /// </remarks>
 public sealed unsafe partial class ChecksumVectorTests
 {
-    public enum Path { Dispatch, Scalar, Vector128, Vector256, Vector512 }
+    public enum Path { Dispatch, Scalar, Vector128, Vector256, Vector512, Vector256Pair, Vector512Pair }
 
-    public static TheoryData<Path> AllPaths => [Path.Dispatch, Path.Scalar, Path.Vector128, Path.Vector256, Path.Vector512];
+    public static TheoryData<Path> AllPaths => [.. Enum.GetValues<Path>()];
 
     private static uint Sum(Path path, ReadOnlySpan<byte> data, uint initial) => path switch
     {
@@ -28,6 +29,8 @@ public sealed unsafe partial class ChecksumVectorTests
         Path.Vector128 => Checksum.SumVector128(data, initial),
         Path.Vector256 => Checksum.SumVector256(data, initial),
         Path.Vector512 => Checksum.SumVector512(data, initial),
+        Path.Vector256Pair => Checksum.SumVector256Pair(data, initial),
+        Path.Vector512Pair => Checksum.SumVector512Pair(data, initial),
         _ => throw new ArgumentOutOfRangeException(nameof(path)),
     };
 
@@ -70,6 +73,8 @@ public sealed unsafe partial class ChecksumVectorTests
             Assert.Equal(expected, Checksum.SumVector128(span, 0x1234_5678));
             Assert.Equal(expected, Checksum.SumVector256(span, 0x1234_5678));
             Assert.Equal(expected, Checksum.SumVector512(span, 0x1234_5678));
+            Assert.Equal(expected, Checksum.SumVector256Pair(span, 0x1234_5678));
+            Assert.Equal(expected, Checksum.SumVector512Pair(span, 0x1234_5678));
         }
     }
 
