@@ -1,11 +1,12 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using XdpStack.Xdp.Bpf;
 using XdpStack.Xdp.Tests.Lab;
 
 namespace XdpStack.Xdp.Tests;
 
 [Trait("Category", "Root")]
-public sealed class XskRedirectProgramTests
+public sealed partial class XskRedirectProgramTests
 {
     [Theory]
     [InlineData(XdpAttachMode.Auto, XdpAttachMode.Native)]
@@ -88,4 +89,34 @@ public sealed class XskRedirectProgramTests
             program.Unregister(0);  // XSKMAP deletes of an empty slot succeed
         }
     }
+
+    [Fact]
+    public void Dispose_WhileAnotherFdHoldsTheLink_StillDetaches()
+    {
+        // A child forked by another thread holds copies of our fds until it execs; model it with a dup.
+        using var lab = new VethLab();
+        using (lab.Local.Enter())
+        {
+            NetDevice device = NetDevice.Open(lab.Link.LocalName);
+            XskRedirectProgram program = XskRedirectProgram.Attach(device);
+            int copy = fcntl(program.Link.Fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+            Assert.True(copy >= 0);
+            try
+            {
+                program.Dispose();
+                Assert.Equal(0u, device.XdpProgramId);
+                Assert.DoesNotContain("xdp", lab.ShowLocal(lab.Link.LocalName));
+            }
+            finally
+            {
+                close(copy);
+            }
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
 }

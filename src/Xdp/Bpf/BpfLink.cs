@@ -35,6 +35,9 @@ public sealed unsafe class BpfLink : IDisposable
     /// <summary>The link's id; 0 for a netlink attachment.</summary>
     public uint LinkId { get; private set; }
 
+    /// <summary>The link's file descriptor; -1 for a netlink attachment or once disposed.</summary>
+    internal int Fd => _linkFd;
+
     /// <summary>True when attached through netlink IFLA_XDP rather than a BPF link.</summary>
     public bool UsesNetlink => _netlink is not null;
 
@@ -100,12 +103,16 @@ public sealed unsafe class BpfLink : IDisposable
         return new BpfLink(device.IfIndex, mode, program.Id) { _netlink = netlink, _programFd = programFd };
     }
 
-    /// <summary>Detaches the program: closes the link, or clears IFLA_XDP when attached through netlink.</summary>
+    /// <summary>Detaches the program: detaches and closes the link, or clears IFLA_XDP when attached through netlink.</summary>
     /// <exception cref="XdpException">The netlink detach failed for a reason other than the program being gone already.</exception>
     public void Dispose()
     {
         if (_linkFd >= 0)
         {
+            // Detach first: a child forked by another thread may hold a copy of the fd until it
+            // execs, and closing alone would leave the program attached until then.
+            var detach = new BpfAttrLinkDetach { LinkFd = (uint)_linkFd };
+            bpf(BPF_LINK_DETACH, &detach, sizeof(BpfAttrLinkDetach));
             close(_linkFd);
             _linkFd = -1;
         }
