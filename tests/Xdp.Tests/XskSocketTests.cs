@@ -293,4 +293,59 @@ public sealed class XskSocketTests
             Assert.Throws<ArgumentOutOfRangeException>(() => XskSocket.Create(device, device.QueueCount, umem));
         }
     }
+
+    [Fact]
+    public void DataPath_TxWakeReapAndRxPoll_AllocateNothing()
+    {
+        using var lab = new VethLab();
+        VethLink link = lab.Link;
+        using (lab.Local.Enter())
+        {
+            NetDevice device = NetDevice.Open(link.LocalName);
+            using var umem = new Umem(new UmemOptions { FrameSize = 2048, FrameCount = 1024 });
+            using XskSocket xsk = XskSocket.Create(device, 0, umem, new XskSocketOptions { FillRingSize = 256, TxRingSize = 256 });
+            int poolAtStart = umem.Frames.Available;
+            byte[] payload = new byte[64];
+            Round(xsk, umem, link, payload, 20);    // warm up (JIT, first wakeups)
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int sent = Round(xsk, umem, link, payload, 300);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal(0, allocated);
+            Assert.True(sent > 1000, $"only {sent} frames went out");
+            XskPump.WaitFor(() => { XskPump.Reap(xsk, umem); return umem.Frames.Available == poolAtStart; });
+            Assert.Equal(poolAtStart, umem.Frames.Available);
+        }
+
+        static int Round(XskSocket xsk, Umem umem, VethLink link, byte[] payload, int rounds)
+        {
+            int sent = 0;
+            for (int r = 0; r < rounds; r++)
+            {
+                int done = xsk.Completion.Peek(64, out uint c);
+                for (int i = 0; i < done; i++)
+                    umem.Frames.Put(xsk.Completion[c + (uint)i]);
+                xsk.Completion.Release(done);
+
+                int n = xsk.Tx.Reserve(Math.Min(32, umem.Frames.Available), out uint index);
+                for (int i = 0; i < n; i++)
+                {
+                    umem.Frames.TryGet(out ulong address);
+                    int length = UdpFrame.Write(umem.GetFrame(address, 2048), link.PeerMac, link.LocalMac,
+                        link.LocalAddress, link.PeerAddress, 1, 9, payload);
+                    xsk.Tx.Descriptor(index + (uint)i) = new XdpDescriptor(address, (uint)length);
+                }
+                xsk.Tx.Submit(n);
+                sent += n;
+                if (xsk.Tx.NeedsWakeup)
+                    xsk.WakeTx();
+                int received = xsk.Rx.Peek(64, out uint rx);
+                xsk.Rx.Release(received);
+                if (xsk.Fill.NeedsWakeup)
+                    xsk.Poll(0);
+            }
+            return sent;
+        }
+    }
 }
