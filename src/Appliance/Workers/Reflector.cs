@@ -11,12 +11,18 @@ namespace XdpStack.Appliance.Workers;
 /// </remarks>
 internal sealed class Reflector : IDisposable
 {
-    /// <summary>UMEM frames per queue: enough to keep fill, RX and TX rings full at once.</summary>
-    public const int FramesPerQueue = 4096;
+    /// <summary>UMEM frames per queue: enough to keep the fill ring full while RX and TX hold frames too.</summary>
+    public const int FramesPerQueue = 8192;
 
     public const int FrameSize = 2048;
 
     public const int RingSize = 2048;
+
+    /// <summary>
+    /// The fill ring is twice the RX ring: when the worker falls behind, frames wait in the RX
+    /// ring instead of the kernel dropping them for want of a fill entry.
+    /// </summary>
+    public const int FillRingSize = 2 * RingSize;
 
     private readonly List<ReflectWorker> _workers = [];
     private readonly List<XskSocket> _sockets = [];
@@ -90,7 +96,7 @@ internal sealed class Reflector : IDisposable
             BusyPollBudget = Settings.Batch,
             RxRingSize = RingSize,
             TxRingSize = RingSize,
-            FillRingSize = RingSize,
+            FillRingSize = FillRingSize,
             CompletionRingSize = RingSize,
         };
         for (int i = 0; i < queues.Length; i++)
