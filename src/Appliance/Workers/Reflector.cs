@@ -28,7 +28,7 @@ internal sealed class Reflector : IDisposable
     private readonly List<XskSocket> _sockets = [];
     private readonly List<Umem> _umems = [];
     private XskRedirectProgram? _program;
-    private bool _disposed;
+    private int _disposed;
 
     private Reflector(NetDevice device, ReflectSettings settings)
     {
@@ -162,9 +162,9 @@ internal sealed class Reflector : IDisposable
 
     public void Dispose()
     {
-        if (_disposed)
+        // A signal handler and the main thread may both get here.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _disposed = true;
         Stop();
         _program?.Dispose();
         foreach (XskSocket socket in _sockets)
