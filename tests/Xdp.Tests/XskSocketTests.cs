@@ -348,4 +348,44 @@ public sealed class XskSocketTests
             return sent;
         }
     }
+
+    [Fact]
+    public void SharedUmem_SameQueue_SharesFillAndCompletionAndOutlivesTheFirstSocket()
+    {
+        using var lab = new VethLab();
+        VethLink link = lab.Link;
+        using Socket receiver = VethLab.UdpSocket(link.Peer, link.PeerAddress, Port);
+        receiver.ReceiveTimeout = 2000;
+        using (lab.Local.Enter())
+        {
+            NetDevice device = NetDevice.Open(link.LocalName);
+            using var umem = new Umem(new UmemOptions { FrameSize = 2048, FrameCount = 512 });
+            XskSocket first = XskSocket.Create(device, 0, umem, new XskSocketOptions { FillRingSize = 256 });
+            using XskSocket second = XskSocket.Create(device, 0, umem, new XskSocketOptions { FillRingSize = 256 });
+            Assert.True(second.SharedUmem);
+            Assert.False(second.OwnsFillAndCompletion);
+            Assert.Same(first.Fill, second.Fill);
+            Assert.Same(first.Completion, second.Completion);
+            Assert.Equal(256, umem.Frames.Available);     // only the first socket prefilled
+
+            // The rings stay mapped for the second socket after the first one closes.
+            first.Dispose();
+            Assert.Single(umem.Sockets);
+            Assert.True(umem.Frames.TryGet(out ulong address));
+            int length = UdpFrame.Write(umem.GetFrame(address, 2048), link.PeerMac, link.LocalMac,
+                link.LocalAddress, link.PeerAddress, 7, Port, UdpFrame.Payload(77, 33));
+            Assert.Equal(1, second.Tx.Reserve(1, out uint index));
+            second.Tx.Descriptor(index) = new XdpDescriptor(address, (uint)length);
+            second.Tx.Submit(1);
+            second.WakeTx();
+
+            byte[] buffer = new byte[2048];
+            int r = receiver.Receive(buffer);
+            Assert.Equal(UdpFrame.Payload(77, 33), buffer[..r]);
+            XskPump.WaitFor(() => second.Completion.Available > 0);
+            Assert.Equal(1, second.Completion.Peek(8, out uint c));
+            Assert.Equal(address, second.Completion[c]);
+            second.Completion.Release(1);
+        }
+    }
 }
