@@ -71,7 +71,7 @@ internal static partial class DemoCommand
         (string hostIf, string reflIf) = lab.AddVeth(host, refl);
         host.Ip("addr", "add", HostAddress + "/24", "dev", hostIf);
         // Only the reflector should answer on the reflector's side, not its namespace's IPv6.
-        refl.Check("sysctl", "-q", "-w", $"net.ipv6.conf.{reflIf}.disable_ipv6=1");
+        refl.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{reflIf}/disable_ipv6");
         // A veth hands frames over with the UDP/TCP checksum left for "hardware" to finish; a
         // reflected frame would carry that unfinished sum back. Make the host finish it itself,
         // as it would before a real wire.

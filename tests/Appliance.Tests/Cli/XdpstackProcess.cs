@@ -94,7 +94,12 @@ internal sealed class XdpstackProcess : IDisposable
         }
     }
 
-    public void Signal(string signal) => Shell.Check("kill", "-" + signal, Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>Sends INT, TERM or KILL to the process (kill(2) directly: procps may not be installed).</summary>
+    public void Signal(string signal)
+    {
+        int number = signal switch { "INT" => 2, "KILL" => 9, "TERM" => 15, _ => throw new ArgumentException(signal) };
+        Assert.Equal(0, Tmds.Linux.LibC.kill(Id, number));
+    }
 
     public int WaitForExit(TimeSpan timeout)
     {
