@@ -32,11 +32,38 @@ internal static partial class DemoCommand
             throw new ApplianceException(missing);
 
         using var lab = new NetworkLab();
-        // Registered after the lab's own handlers so this one has the last word: stop politely.
+        Reflector? running = null;
         using var interrupted = new ManualResetEvent(false);
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; interrupted.Set(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; interrupted.Set(); });
+        // Ctrl-C: clean up right here, whatever the main thread is doing. (The lab's own handler
+        // removes the namespaces too and may let the signal end the process afterwards; either
+        // way nothing is left behind.)
+        void OnSignal(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true;
+            if (interrupted.WaitOne(0))
+                return;
+            interrupted.Set();
+            Volatile.Read(ref running)?.Dispose();
+            lab.Dispose();
+            o.WriteLine();
+            o.WriteLine("Interrupted: reflector stopped, lab removed.");
+            o.Flush();
+        }
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        try
+        {
+            return RunSteps(o, lab, interrupted, r => Volatile.Write(ref running, r));
+        }
+        catch (Exception) when (interrupted.WaitOne(0))
+        {
+            // The lab vanished under a step; the handler has already reported and cleaned up.
+            return 130;
+        }
+    }
 
+    private static int RunSteps(TextWriter o, NetworkLab lab, ManualResetEvent interrupted, Action<Reflector> started)
+    {
         o.WriteLine("xdpstack demo: a Linux host talks to the xdpstack reflector over a virtual cable.");
         o.WriteLine();
         NetNamespace host = lab.AddNamespace("host");
@@ -44,7 +71,7 @@ internal static partial class DemoCommand
         (string hostIf, string reflIf) = lab.AddVeth(host, refl);
         host.Ip("addr", "add", HostAddress + "/24", "dev", hostIf);
         // Only the reflector should answer on the reflector's side, not its namespace's IPv6.
-        refl.Check("sysctl", "-q", "-w", $"net.ipv6.conf.{reflIf}.disable_ipv6=1");
+        refl.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{reflIf}/disable_ipv6");
         // A veth hands frames over with the UDP/TCP checksum left for "hardware" to finish; a
         // reflected frame would carry that unfinished sum back. Make the host finish it itself,
         // as it would before a real wire.
@@ -62,6 +89,7 @@ internal static partial class DemoCommand
         var settings = new ReflectSettings(reflIf, Queues: null, CopyMode.Auto, AttachMode.Auto, BusyPoll: false,
             ReflectSettings.DefaultBatch, Cores: null, Duration: null, StatsInterval: TimeSpan.Zero, SwapMode.L3);
         using Reflector reflector = NamespaceThread.Run(refl, () => Reflector.Start(settings));
+        started(reflector);
         o.WriteLine("2. Reflector started inside " + refl.Name + ":");
         o.WriteLine("     " + ReflectCommand.Describe(reflector));
         o.WriteLine("     Every frame that arrives leaves again with MACs, IP addresses and UDP/TCP ports swapped.");
@@ -103,8 +131,10 @@ internal static partial class DemoCommand
         o.WriteLine();
         reflector.Dispose();
         lab.Dispose();
-        o.WriteLine(interrupted.WaitOne(0) ? "Interrupted: lab removed." : "6. Done: program detached, namespaces and veth removed.");
-        return interrupted.WaitOne(0) ? 130 : 0;
+        if (interrupted.WaitOne(0))
+            return 130;
+        o.WriteLine("6. Done: program detached, namespaces and veth removed.");
+        return 0;
     }
 
     private static string MacOf(NetNamespace ns, string dev)

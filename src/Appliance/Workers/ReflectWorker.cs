@@ -149,7 +149,7 @@ internal sealed class ReflectWorker
 
     private void Refill(FramePool pool)
     {
-        int want = Math.Min(pool.Available, _batch * 2);
+        int want = Math.Min(pool.Available, _batch * 4);
         if (want == 0)
             return;
         int reserved = _socket.Fill.Reserve(want, out uint index);

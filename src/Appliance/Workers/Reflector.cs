@@ -11,18 +11,24 @@ namespace XdpStack.Appliance.Workers;
 /// </remarks>
 internal sealed class Reflector : IDisposable
 {
-    /// <summary>UMEM frames per queue: enough to keep fill, RX and TX rings full at once.</summary>
-    public const int FramesPerQueue = 4096;
+    /// <summary>UMEM frames per queue: enough to keep the fill ring full while RX and TX hold frames too.</summary>
+    public const int FramesPerQueue = 8192;
 
     public const int FrameSize = 2048;
 
     public const int RingSize = 2048;
 
+    /// <summary>
+    /// The fill ring is twice the RX ring: when the worker falls behind, frames wait in the RX
+    /// ring instead of the kernel dropping them for want of a fill entry.
+    /// </summary>
+    public const int FillRingSize = 2 * RingSize;
+
     private readonly List<ReflectWorker> _workers = [];
     private readonly List<XskSocket> _sockets = [];
     private readonly List<Umem> _umems = [];
     private XskRedirectProgram? _program;
-    private bool _disposed;
+    private int _disposed;
 
     private Reflector(NetDevice device, ReflectSettings settings)
     {
@@ -90,7 +96,7 @@ internal sealed class Reflector : IDisposable
             BusyPollBudget = Settings.Batch,
             RxRingSize = RingSize,
             TxRingSize = RingSize,
-            FillRingSize = RingSize,
+            FillRingSize = FillRingSize,
             CompletionRingSize = RingSize,
         };
         for (int i = 0; i < queues.Length; i++)
@@ -156,9 +162,9 @@ internal sealed class Reflector : IDisposable
 
     public void Dispose()
     {
-        if (_disposed)
+        // A signal handler and the main thread may both get here.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _disposed = true;
         Stop();
         _program?.Dispose();
         foreach (XskSocket socket in _sockets)

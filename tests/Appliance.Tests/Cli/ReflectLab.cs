@@ -16,9 +16,9 @@ internal sealed partial class ReflectLab
         (HostIf, ReflectorIf) = lab.AddVeth(Host, Reflector);
         // The reflector's own kernel must not talk on the link (IPv6 DAD, MLD, router
         // solicitations), or its frames would look like reflections that went wrong.
-        Reflector.Check("sysctl", "-q", "-w", $"net.ipv6.conf.{ReflectorIf}.disable_ipv6=1");
+        Reflector.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{ReflectorIf}/disable_ipv6");
         // Quiet IPv6 (no router solicitations, no DAD) so only the test's own traffic flows.
-        Host.Check("sysctl", "-q", "-w", $"net.ipv6.conf.{HostIf}.router_solicitations=0");
+        Host.Check("sh", "-c", $"echo 0 > /proc/sys/net/ipv6/conf/{HostIf}/router_solicitations");
         // Full checksums in software: a veth leaves them unfinished for "hardware" otherwise.
         Host.Check("ethtool", "-K", HostIf, "tx", "off");
         Host.Ip("addr", "add", HostIpv4 + "/24", "dev", HostIf);

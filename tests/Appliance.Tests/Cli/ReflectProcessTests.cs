@@ -7,6 +7,7 @@ using XdpStack.Lab;
 namespace XdpStack.Appliance.Tests.Cli;
 
 [Trait("Category", "Root")]
+[Collection(XdpstackProcess.Collection)]
 public sealed class ReflectProcessTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
@@ -113,6 +114,17 @@ public sealed class ReflectProcessTests
         Assert.Equal(1, result.ExitCode);
         AssertOneLine(result.StandardError);
         Assert.Contains("no network interface named 'nosuchif0'", result.StandardError);
+    }
+
+    [Fact]
+    public void Reflect_WithoutNetRawAndNetAdmin_FailsWithOneClearLine()
+    {
+        // Root without those two capabilities in its bounding set, so they are gone after exec.
+        CommandResult result = Shell.Run("setpriv", ["--bounding-set", "-net_raw,-net_admin", "dotnet", XdpstackProcess.DllPath, "reflect", "-i", "lo"], ExitTimeout);
+
+        Assert.Equal(1, result.ExitCode);
+        AssertOneLine(result.StandardError);
+        Assert.Contains("missing privileges: CAP_NET_ADMIN, CAP_NET_RAW", result.StandardError);
     }
 
     [Fact]
