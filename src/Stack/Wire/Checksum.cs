@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace XdpStack.Stack.Wire;
 
@@ -8,22 +10,43 @@ namespace XdpStack.Stack.Wire;
 /// for IPv4 and IPv6, and incremental updates after a field change (RFC 1624).
 /// </summary>
 /// <remarks>
+/// <para>
 /// Sums are carried as <see cref="uint"/> partial sums of big-endian 16-bit words and folded to
 /// 16 bits only at the end, so partial sums over adjacent spans can be added together as long as
-/// every span but the last has an even length.
+/// every span but the last has an even length. Only the folded value is specified: two partial
+/// sums of the same bytes may differ as integers but always fold to the same 16 bits, and a
+/// partial sum folds to zero only when every summed byte (and the initial value) is zero.
+/// </para>
+/// <para>
+/// <see cref="Sum"/> adds the data as native-order words and swaps the folded result once:
+/// the one's-complement sum is independent of byte order up to that final swap (RFC 1071 §2(B)).
+/// Inputs shorter than <see cref="SmallInputBytes"/> take a scalar path with no vector setup;
+/// longer ones take the widest hardware-accelerated vector path (Checksum.Vector.cs).
+/// </para>
 /// </remarks>
-public static class Checksum
+public static partial class Checksum
 {
+    /// <summary>
+    /// Below this length the scalar loop beats any vector path: there is at most one wide vector
+    /// of work, and the horizontal reduction at the end costs more than the adds it saves.
+    /// </summary>
+    internal const int SmallInputBytes = 64;
+
     /// <summary>Adds the big-endian 16-bit words of <paramref name="data"/> to <paramref name="initial"/>; an odd last byte is padded with zero.</summary>
     public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0)
     {
-        ulong sum = initial;
-        int i = 0;
-        for (; i + 1 < data.Length; i += 2)
-            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
-        if (i < data.Length)
-            sum += (uint)data[i] << 8;
-        return Reduce(sum);
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        nuint length = (nuint)data.Length;
+        ulong native;
+        if (data.Length < SmallInputBytes || !Vector128.IsHardwareAccelerated)
+            native = SumScalarNative(ref start, length);
+        else if (Vector512.IsHardwareAccelerated)
+            native = SumVector512Native(ref start, length);
+        else if (Vector256.IsHardwareAccelerated)
+            native = SumVector256Native(ref start, length);
+        else
+            native = SumVector128Native(ref start, length);
+        return Combine(native, initial);
     }
 
     /// <summary>Folds a partial sum to 16 bits and returns its one's complement, ready to store.</summary>
@@ -75,6 +98,24 @@ public static class Checksum
             + (ushort)~(oldValue >> 16) + (ushort)~oldValue
             + (newValue >> 16) + (newValue & 0xFFFF);
         return (ushort)~Fold(sum);
+    }
+
+    /// <summary>
+    /// Turns an exact sum of native-order words into a big-endian partial sum and adds
+    /// <paramref name="initial"/>.
+    /// </summary>
+    /// <remarks>
+    /// Folding first keeps the value nonzero when the exact sum is nonzero, and swapping the two
+    /// bytes of a folded word maps it to the same word summed in the other byte order, because
+    /// 2^16 ≡ 1 (mod 2^16 − 1) makes every byte weigh 1 or 256 by its offset's parity alone.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Combine(ulong native, uint initial)
+    {
+        ushort folded = Fold(Reduce(native));
+        if (BitConverter.IsLittleEndian)
+            folded = BinaryPrimitives.ReverseEndianness(folded);
+        return Reduce((ulong)initial + folded);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

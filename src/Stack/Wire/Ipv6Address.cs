@@ -81,6 +81,18 @@ public readonly struct Ipv6Address : IEquatable<Ipv6Address>, IComparable<Ipv6Ad
     /// <summary>The IPv4 address in the low 32 bits (meaningful when <see cref="IsIpv4Mapped"/>).</summary>
     public Ipv4Address EmbeddedIpv4 => new((uint)Low);
 
+    /// <summary>
+    /// The link-local address with the modified EUI-64 interface identifier of <paramref name="mac"/>
+    /// (RFC 4291 §2.5.1 and appendix A, RFC 2464 §4-5): ff:fe in the middle, the U/L bit flipped.
+    /// 02:00:00:00:00:01 gives fe80::ff:fe00:1.
+    /// </summary>
+    public static Ipv6Address LinkLocalFromMac(MacAddress mac)
+    {
+        ulong m = mac.Value;
+        ulong interfaceId = ((m & 0xFFFF_FF00_0000UL) << 16) | 0x0000_00FF_FE00_0000UL | (m & 0xFF_FFFFUL);
+        return new Ipv6Address(0xFE80_0000_0000_0000UL, interfaceId ^ 0x0200_0000_0000_0000UL);
+    }
+
     /// <summary>::ffff:a.b.c.d for an IPv4 address.</summary>
     public static Ipv6Address MapFromIpv4(Ipv4Address address) => new(0, 0xFFFF_0000_0000UL | address.Value);
 

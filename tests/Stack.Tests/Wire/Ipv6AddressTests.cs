@@ -127,6 +127,13 @@ public sealed class Ipv6AddressTests
         Assert.True(Ipv6Address.Parse("2001:2::1").IsUnicast);
     }
 
+    [Theory]
+    [InlineData("02:00:00:00:00:01", "fe80::ff:fe00:1")]
+    [InlineData("00:1b:21:3a:4b:5c", "fe80::21b:21ff:fe3a:4b5c")]
+    [InlineData("ff:ff:ff:ff:ff:ff", "fe80::fdff:ffff:feff:ffff")]
+    public void LinkLocalFromMac_ModifiedEui64(string mac, string expected) =>
+        Assert.Equal(Ipv6Address.Parse(expected), Ipv6Address.LinkLocalFromMac(MacAddress.Parse(mac)));
+
     [Fact]
     public void SolicitedNodeMulticast_TakesLow24Bits()
     {

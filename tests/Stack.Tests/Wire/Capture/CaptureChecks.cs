@@ -342,6 +342,8 @@ internal static class CaptureChecks
         Assert.Single(frames);
         Assert.Equal(MacAddress.Parse("33:33:00:00:00:16"), Layers.Ethernet(frames[0]).Destination);
         Icmpv6Packet report = Layers.Icmpv6(frames[0], out Ipv6Packet ip);
+        // Linux made it from the MAC by modified EUI-64.
+        Assert.Equal(Ipv6Address.LinkLocalFromMac(s_macA), ip.Source);
         Assert.Equal(Ipv6Address.Parse("fe80::ff:fe00:1"), ip.Source);
         Assert.True(ip.Source.IsLinkLocal);
         Assert.Equal(Ipv6Address.Parse("ff02::16"), ip.Destination);
