@@ -58,7 +58,10 @@ public sealed class Ipv4Lpm
     /// <summary>The number of tbl8 groups in use (one per /24 that holds a prefix longer than /24).</summary>
     public int Tbl8GroupCount => _tbl8GroupsUsed;
 
-    /// <summary>Bytes of table memory this snapshot holds.</summary>
+    /// <summary>The number of tbl8 groups allocated (in use or free).</summary>
+    public int Tbl8Capacity => _tbl8.Length / Tbl8GroupEntries;
+
+    /// <summary>Bytes of table memory this snapshot holds, free tbl8 groups included.</summary>
     public long MemoryBytes => ((long)_tbl24.Length + _tbl8.Length) * sizeof(uint);
 
     /// <summary>Returns the next hop of the longest prefix that contains <paramref name="address"/>, or -1.</summary>
