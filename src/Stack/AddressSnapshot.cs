@@ -27,9 +27,11 @@ public sealed class AddressSnapshot
     {
         Ipv4 = ipv4;
         Ipv6 = ipv6;
+        PrimaryIpv4Array = primaryIpv4;
         PrimaryIpv4 = primaryIpv4;
         PrimaryIpv6 = primaryIpv6;
         Ipv4SubnetBroadcasts = ipv4SubnetBroadcasts;
+        Ipv4SubnetArray = ipv4Subnets;
         Ipv4Subnets = ipv4Subnets;
         Ipv4Groups = ipv4Groups;
         Ipv6Groups = ipv6Groups;
@@ -40,6 +42,11 @@ public sealed class AddressSnapshot
 
     /// <summary>Every IPv6 endpoint of the NIC, expired and temporary ones included.</summary>
     public FrozenDictionary<Ipv6Address, AddressEndpoint> Ipv6 { get; }
+
+    // The same lists as arrays, so the receive path loops without an interface enumerator.
+    internal AddressEndpoint[] PrimaryIpv4Array { get; }
+
+    internal Ipv4Prefix[] Ipv4SubnetArray { get; }
 
     /// <summary>IPv4 source-address candidates in preference order (FirstPrimary in front, NeverPrimary absent).</summary>
     public IReadOnlyList<AddressEndpoint> PrimaryIpv4 { get; }

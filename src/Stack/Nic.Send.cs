@@ -63,4 +63,18 @@ public sealed partial class Nic
         }
         return true;
     }
+
+    /// <summary>
+    /// Sends an ICMPv4 error about <paramref name="offendingFrame"/> (a received Ethernet frame
+    /// carrying a valid IPv4 packet) back to the MAC it came from, for the forwarding path: Time
+    /// Exceeded, Destination Unreachable, Parameter Problem. Applies RFC 1122 §3.2.2 (behaviour 37)
+    /// and the token bucket (behaviour 38); returns false when the error was not sent.
+    /// </summary>
+    /// <param name="worker">The calling worker, or <see cref="NicStats.ControlWorker"/>.</param>
+    /// <param name="offendingFrame">The frame the error is about; it is only read.</param>
+    /// <param name="type">The ICMP error type.</param>
+    /// <param name="code">The code within <paramref name="type"/>.</param>
+    /// <param name="rest">The second word of the ICMP header: a pointer, or the next-hop MTU for Fragmentation Needed.</param>
+    public bool SendIcmpv4Error(int worker, Span<byte> offendingFrame, Icmpv4Type type, byte code, uint rest = 0) =>
+        Ipv4.SendError(worker, Volatile.Read(ref _snapshot), offendingFrame, type, code, rest);
 }

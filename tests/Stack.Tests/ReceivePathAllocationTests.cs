@@ -63,4 +63,20 @@ public class ReceivePathAllocationTests
         Assert.Equal(0, allocated);
         Assert.Equal(260, f[StatCounter.Ipv4MalformedPacketsReceived]);
     }
+
+    [Fact]
+    public void ThousandIcmpErrorsAndSubnetDeliveries_AfterWarmUp_AllocateNothing()
+    {
+        // The slower branches too: an added subnet scanned per packet, ICMP errors built in scratch.
+        var f = new StackFixture();
+        f.Stack.AddSubnet(StackFixture.Nic1, Ipv4Prefix.Parse("198.19.0.0/24"));
+        byte[] toSubnet = Packets.EchoRequest(Packets.HostIp, Ipv4Address.Parse("198.19.0.7"));
+        byte[] unknownProtocol = Packets.Ipv4(Packets.HostIp, Packets.StackIp, 253, new byte[8]);
+        AllocatedFor(f, toSubnet, 1, 10);
+        AllocatedFor(f, unknownProtocol, 1, 10);
+        long allocated = AllocatedFor(f, toSubnet, 5, 100) + AllocatedFor(f, unknownProtocol, 5, 100);
+        Assert.Equal(0, allocated);
+        Assert.Equal(510, f[StatCounter.IcmpEchoRepliesSent]);
+        Assert.True(f[StatCounter.IcmpDestinationUnreachableSent] + f[StatCounter.IcmpRateLimited] >= 510);
+    }
 }

@@ -152,7 +152,7 @@ internal sealed partial class Ipv4Endpoint
         if (addresses.Ipv4.TryGetValue(offendingDestination, out AddressEndpoint? own)
             && own.Kind == AddressKind.Permanent && !offendingDestination.IsBroadcast)
             return offendingDestination;
-        foreach (AddressEndpoint ep in addresses.PrimaryIpv4)
+        foreach (AddressEndpoint ep in addresses.PrimaryIpv4Array)
         {
             if (ep.Kind == AddressKind.Permanent)
                 return ep.Address.V4;

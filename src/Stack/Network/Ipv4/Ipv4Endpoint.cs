@@ -121,7 +121,7 @@ internal sealed partial class Ipv4Endpoint
             return true;
         if (destination.IsMulticast && addresses.Ipv4Groups.Contains(destination))
             return true;
-        foreach (Ipv4Prefix subnet in addresses.Ipv4Subnets)
+        foreach (Ipv4Prefix subnet in addresses.Ipv4SubnetArray)
         {
             if (subnet.Contains(destination))
                 return true;

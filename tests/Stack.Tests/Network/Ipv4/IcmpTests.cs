@@ -159,4 +159,17 @@ public class IcmpTests
         Assert.Equal(200, sent);
         Assert.Equal(0, f[StatCounter.IcmpRateLimited]);
     }
+
+    [Fact]
+    public void SendIcmpv4Error_ForForwarder_TimeExceededQuotesPacket()
+    {
+        var f = new StackFixture();
+        byte[] transit = Packets.Ipv4(Packets.HostIp, Ipv4Address.Parse("198.19.0.9"), 17, new byte[16], ttl: 1);
+        Assert.True(f.Nic.SendIcmpv4Error(0, transit, Icmpv4Type.TimeExceeded, 0));
+        byte[] error = Assert.Single(f.Link.ReadAll());
+        Assert.Equal(Packets.HostMac, MacAddress.Read(error));
+        Assert.Equal(Packets.StackIp, Packets.IpSource(error));
+        Assert.Equal((byte)Icmpv4Type.TimeExceeded, error[34]);
+        Assert.Equal(transit[14..], error[42..]);
+    }
 }
