@@ -8,7 +8,7 @@ public sealed class Ipv4AddressTests
     [InlineData("198.18.0.1", 0xC612_0001u)]
     [InlineData("0.0.0.0", 0u)]
     [InlineData("255.255.255.255", 0xFFFF_FFFFu)]
-    [InlineData("10.200.3.40", 0x0AC8_0328u)]
+    [InlineData("198.19.3.40", 0xC613_0328u)]
     public void Parse_Valid_RoundTrips(string text, uint value)
     {
         Ipv4Address a = Ipv4Address.Parse(text);
