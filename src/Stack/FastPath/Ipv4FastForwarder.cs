@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Wire;
 
@@ -69,21 +70,30 @@ public sealed class Ipv4FastForwarder
     private static int ForwardChunk(Ipv4ForwardingSnapshot snapshot, int ingressId, Span<byte> memory, Span<Frame> frames,
         Span<ForwardVerdict> verdicts, Span<int> egress, Span<uint> destinations, Span<int> hopIds, Span<int> candidates)
     {
-        verdicts[..frames.Length].Clear();
+        int count = frames.Length;
+        verdicts[..count].Clear();
         FastIngress[] ingressTable = snapshot.Ingress;
         if ((uint)ingressId >= (uint)ingressTable.Length || !ingressTable[ingressId].Enabled)
             return 0;
         ulong macKey = ingressTable[ingressId].MacKey;
         uint[] refused = snapshot.RefusedSources;
 
+        // Bounds are checked once per frame against the memory span; the loops then index with refs so the JIT
+        // emits no further checks (count is at most Chunk, the length of every scratch span).
+        ref byte memory0 = ref MemoryMarshal.GetReference(memory);
+        ref Frame frame0 = ref MemoryMarshal.GetReference(frames);
+        ref uint destination0 = ref MemoryMarshal.GetReference(destinations);
+        ref int candidate0 = ref MemoryMarshal.GetReference(candidates);
+        uint memoryLength = (uint)memory.Length;
+
         // Pass 1: validate and gather destinations, so the LPM sees one batch of independent lookups.
         int n = 0;
-        for (int i = 0; i < frames.Length; i++)
+        for (int i = 0; i < count; i++)
         {
-            ref Frame f = ref frames[i];
-            if ((uint)f.Offset > (uint)memory.Length || (uint)f.Length > (uint)(memory.Length - f.Offset) || f.Length < MinFrame)
+            Frame f = Unsafe.Add(ref frame0, i);
+            if ((uint)f.Offset > memoryLength || (uint)f.Length > memoryLength - (uint)f.Offset || f.Length < MinFrame)
                 continue;
-            ref byte p = ref memory[f.Offset];
+            ref byte p = ref Unsafe.Add(ref memory0, (nint)(uint)f.Offset);
             if ((Unsafe.ReadUnaligned<ulong>(ref p) & 0xFFFF_FFFF_FFFFUL) != macKey
                 || Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, 12)) != 0x0008)
                 continue;
@@ -99,8 +109,8 @@ public sealed class Ipv4FastForwarder
             uint destination = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16)));
             if (IsSpecial(source) || IsSpecial(destination) || Contains(refused, source))
                 continue;
-            destinations[n] = destination;
-            candidates[n] = i;
+            Unsafe.Add(ref destination0, n) = destination;
+            Unsafe.Add(ref candidate0, n) = i;
             n++;
         }
         if (n == 0)
@@ -110,18 +120,23 @@ public sealed class Ipv4FastForwarder
 
         // Pass 2: rewrite what has a resolved next hop that fits.
         FastNextHop[] hops = snapshot.Hops;
+        ref FastNextHop hop0 = ref MemoryMarshal.GetArrayDataReference(hops);
+        ref int hopId0 = ref MemoryMarshal.GetReference(hopIds);
+        ref ForwardVerdict verdict0 = ref MemoryMarshal.GetReference(verdicts);
+        ref int egress0 = ref MemoryMarshal.GetReference(egress);
+        uint hopCount = (uint)hops.Length;
         int forwarded = 0;
         for (int k = 0; k < n; k++)
         {
-            int id = hopIds[k];
-            if ((uint)id >= (uint)hops.Length)
+            int id = Unsafe.Add(ref hopId0, k);
+            if ((uint)id >= hopCount)
                 continue;
-            ref readonly FastNextHop hop = ref hops[id];
+            ref readonly FastNextHop hop = ref Unsafe.Add(ref hop0, id);
             if (hop.Nic == 0)
                 continue;
-            int i = candidates[k];
-            ref Frame f = ref frames[i];
-            ref byte p = ref memory[f.Offset];
+            int i = Unsafe.Add(ref candidate0, k);
+            ref Frame f = ref Unsafe.Add(ref frame0, i);
+            ref byte p = ref Unsafe.Add(ref memory0, (nint)(uint)f.Offset);
             ref byte ip = ref Unsafe.Add(ref p, EthernetLength);
             int totalLength = (Unsafe.Add(ref ip, 2) << 8) | Unsafe.Add(ref ip, 3);
             if (totalLength > hop.Mtu)
@@ -136,8 +151,8 @@ public sealed class Ipv4FastForwarder
             Unsafe.WriteUnaligned(ref p, hop.MacsLow);
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref p, 8), hop.MacsHigh);
             f.Length = EthernetLength + totalLength;
-            verdicts[i] = ForwardVerdict.Forward;
-            egress[i] = hop.Nic;
+            Unsafe.Add(ref verdict0, i) = ForwardVerdict.Forward;
+            Unsafe.Add(ref egress0, i) = hop.Nic;
             forwarded++;
         }
         return forwarded;
