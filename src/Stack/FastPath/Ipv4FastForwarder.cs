@@ -116,7 +116,7 @@ public sealed class Ipv4FastForwarder
         if (n == 0)
             return 0;
 
-        snapshot.Lpm.Lookup(destinations[..n], hopIds[..n]);
+        LookupX4(snapshot.Lpm, ref destination0, ref MemoryMarshal.GetReference(hopIds), n);
 
         // Pass 2: rewrite what has a resolved next hop that fits.
         FastNextHop[] hops = snapshot.Hops;
@@ -156,6 +156,49 @@ public sealed class Ipv4FastForwarder
             forwarded++;
         }
         return forwarded;
+    }
+
+    // DIR-24-8 lookups four at a time, as DPDK's rte_lpm_lookupx4: four independent tbl24 loads, then the tbl8 loads
+    // of the lanes that need one. Measured in ForwardingBenchmarks it beats the two-pass batched lookup once most
+    // destinations sit under prefixes longer than /24, since each lane's tbl8 miss overlaps the next group's tbl24 misses.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LookupX4(Routing.Ipv4Lpm lpm, ref uint addresses, ref int results, int n)
+    {
+        ref uint tbl24 = ref MemoryMarshal.GetArrayDataReference(lpm._tbl24);
+        ref uint tbl8 = ref MemoryMarshal.GetArrayDataReference(lpm._tbl8);
+        const uint group = Routing.Ipv4Lpm.GroupFlag;
+        const uint mask = Routing.Ipv4Lpm.ValueMask;
+        int i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            uint a0 = Unsafe.Add(ref addresses, i), a1 = Unsafe.Add(ref addresses, i + 1);
+            uint a2 = Unsafe.Add(ref addresses, i + 2), a3 = Unsafe.Add(ref addresses, i + 3);
+            uint e0 = Unsafe.Add(ref tbl24, (nint)(a0 >> 8)), e1 = Unsafe.Add(ref tbl24, (nint)(a1 >> 8));
+            uint e2 = Unsafe.Add(ref tbl24, (nint)(a2 >> 8)), e3 = Unsafe.Add(ref tbl24, (nint)(a3 >> 8));
+            if (((e0 | e1 | e2 | e3) & group) != 0)
+            {
+                if ((e0 & group) != 0)
+                    e0 = Unsafe.Add(ref tbl8, ((nint)(e0 & mask) << 8) | (nint)(a0 & 0xFF));
+                if ((e1 & group) != 0)
+                    e1 = Unsafe.Add(ref tbl8, ((nint)(e1 & mask) << 8) | (nint)(a1 & 0xFF));
+                if ((e2 & group) != 0)
+                    e2 = Unsafe.Add(ref tbl8, ((nint)(e2 & mask) << 8) | (nint)(a2 & 0xFF));
+                if ((e3 & group) != 0)
+                    e3 = Unsafe.Add(ref tbl8, ((nint)(e3 & mask) << 8) | (nint)(a3 & 0xFF));
+            }
+            Unsafe.Add(ref results, i) = (int)(e0 & mask) - 1;
+            Unsafe.Add(ref results, i + 1) = (int)(e1 & mask) - 1;
+            Unsafe.Add(ref results, i + 2) = (int)(e2 & mask) - 1;
+            Unsafe.Add(ref results, i + 3) = (int)(e3 & mask) - 1;
+        }
+        for (; i < n; i++)
+        {
+            uint a = Unsafe.Add(ref addresses, i);
+            uint e = Unsafe.Add(ref tbl24, (nint)(a >> 8));
+            if ((e & group) != 0)
+                e = Unsafe.Add(ref tbl8, ((nint)(e & mask) << 8) | (nint)(a & 0xFF));
+            Unsafe.Add(ref results, i) = (int)(e & mask) - 1;
+        }
     }
 
     // RFC 1071 over the 20-byte header: five 32-bit words, folded; a good header sums to all ones.
