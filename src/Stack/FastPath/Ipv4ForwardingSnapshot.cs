@@ -126,7 +126,8 @@ public sealed class Ipv4ForwardingSnapshot
         }
 
         var ingress = new FastIngress[maxId + 1];
-        bool forwarderInstalled = stack.Ipv4Forwarder is not null;
+        // The fast path mirrors Ipv4Forwarder; under any other forwarder the full stack decides everything.
+        bool forwarderInstalled = stack.Ipv4Forwarder is Ipv4Forwarder;
         Span<byte> macBytes = stackalloc byte[8];
         foreach (Nic nic in stack.NicArray)
         {

@@ -104,6 +104,22 @@ public class Ipv4FastForwarderTests
     }
 
     [Fact]
+    public void Forward_OtherForwarderInstalled_HandedOver()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        f.Stack.Ipv4Forwarder = new DroppingForwarder();
+        fast.Refresh();
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    private sealed class DroppingForwarder : XdpStack.Stack.Network.Ipv4.IIpv4Forwarder
+    {
+        public void Forward(Nic ingress, int worker, Span<byte> frame, ref Frame descriptor)
+        {
+        }
+    }
+
+    [Fact]
     public void Forward_NeighbourLearnedThenRefresh_Taken()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
