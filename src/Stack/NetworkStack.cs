@@ -48,6 +48,9 @@ public sealed partial class NetworkStack
         set => Volatile.Write(ref _ipv4Forwarder, value);
     }
 
+    // The NICs now, as an array the data path can walk without allocating.
+    internal System.Collections.Immutable.ImmutableArray<Nic> NicArray => Volatile.Read(ref _nics).Values;
+
     /// <summary>The NICs now, by id.</summary>
     public IReadOnlyDictionary<NicId, Nic> Nics => Volatile.Read(ref _nics);
 

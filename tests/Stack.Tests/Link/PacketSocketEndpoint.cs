@@ -26,6 +26,7 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
     private const int FrameSize = 2048;
 
     private readonly NetNamespace _namespace;
+    private readonly int _worker;
     private readonly string _interface;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
@@ -34,8 +35,10 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
     private int _fd = -1;
     private Exception? _failure;
 
-    public PacketSocketEndpoint(NetNamespace ns, string interfaceName, MacAddress linkAddress, int mtu = 1500)
+    /// <param name="worker">The stack worker this endpoint's receive thread delivers as; endpoints of one stack need distinct ones.</param>
+    public PacketSocketEndpoint(NetNamespace ns, string interfaceName, MacAddress linkAddress, int mtu = 1500, int worker = 0)
     {
+        _worker = worker;
         _namespace = ns;
         _interface = interfaceName;
         LinkAddress = linkAddress;
@@ -159,11 +162,11 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
             INetworkDispatcher? dispatcher = Volatile.Read(ref _dispatcher);
             if (dispatcher is null)
                 continue;
-            dispatcher.DeliverNetworkPackets(new FrameBatch(arena, frames.AsSpan(0, count), worker: 0));
+            dispatcher.DeliverNetworkPackets(new FrameBatch(arena, frames.AsSpan(0, count), _worker));
             for (int i = 0; i < count; i++)
             {
                 if (frames[i].Action == FrameAction.Transmit)
-                    WriteFrame(0, arena.AsSpan(frames[i].Offset, frames[i].Length));
+                    WriteFrame(_worker, arena.AsSpan(frames[i].Offset, frames[i].Length));
             }
         }
     }

@@ -33,11 +33,23 @@ internal sealed partial class ArpEndpoint : INeighborHandler<Ipv4Address>
         Span<byte> frame = packet.Length <= 2048 ? stackalloc byte[packet.Length] : new byte[packet.Length];
         packet.CopyTo(frame);
         new EthernetHeader(linkAddress, _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
+        // A forwarded packet larger than this link's MTU (DF clear) waited whole; fragment it now.
+        if (frame.Length - EthernetFrame.UntaggedHeaderLength > _nic.Link.Mtu)
+        {
+            _nic.Stats.Add(NicStats.ControlWorker, _nic.WriteIpv4Frame(NicStats.ControlWorker, frame) ? StatCounter.Ipv4PacketsSent : StatCounter.Ipv4OutgoingPacketErrors);
+            return;
+        }
         _nic.SendResolved(NicStats.ControlWorker, frame);
     }
 
-    void INeighborHandler<Ipv4Address>.PendingFailed(Ipv4Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason) =>
+    void INeighborHandler<Ipv4Address>.PendingFailed(Ipv4Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason)
+    {
         _nic.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv4OutgoingPacketErrors);
+        // Behaviour 39: a forwarded packet waits tagged with its ingress NIC (with the frame's
+        // original link header), and its sender hears Host Unreachable from that NIC.
+        if (tag != 0 && _nic.Stack.TryGetNic(new NicId(tag), out Nic ingress))
+            ingress.SendIcmpv4Error(NicStats.ControlWorker, packet.ToArray(), Icmpv4Type.DestinationUnreachable, Network.Ipv4.IcmpDestinationUnreachableCode.HostUnreachable);
+    }
 
     // A request for one of our addresses: the sender is a neighbour whose MAC we now know (Stale).
     private void LearnFromProbe(Ipv4Address address, MacAddress mac) => _nic.Neighbors.HandleProbe(address, mac);

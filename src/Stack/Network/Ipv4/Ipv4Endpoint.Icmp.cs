@@ -81,7 +81,9 @@ internal sealed partial class Ipv4Endpoint
             return false;
         }
         int limiter = worker >= 0 ? worker : _rateLimiters.Length - 1;
-        if (!_rateLimiters[limiter].TryTake())
+        // Behaviour 31: Fragmentation Needed drives path MTU discovery and is never rate-limited.
+        bool exempt = type == Icmpv4Type.DestinationUnreachable && code == IcmpDestinationUnreachableCode.FragmentationNeeded;
+        if (!exempt && !_rateLimiters[limiter].TryTake())
         {
             stats.Add(worker, StatCounter.IcmpRateLimited);
             return false;

@@ -90,6 +90,14 @@ internal sealed partial class Ipv4Endpoint
             return;
         }
 
+        DeliverAsLocal(worker, addresses, frame, ref descriptor);
+    }
+
+    /// <summary>Delivers a validated packet (trimmed to its total length) to this stack, reassembling fragments; the forwarder uses it for packets to another NIC's address (behaviour 32).</summary>
+    internal void DeliverAsLocal(int worker, AddressSnapshot addresses, Span<byte> frame, ref Frame descriptor)
+    {
+        NicStats stats = _nic.Stats;
+        Ipv4Packet.TryCreate(frame[Ipv4Delivery.LinkHeaderLength..], out Ipv4Packet ip, out _);
         if (ip.IsFragment)
         {
             stats.Add(worker, StatCounter.Ipv4FragmentsReceived);
@@ -104,7 +112,6 @@ internal sealed partial class Ipv4Endpoint
             return;
         }
 
-        Ipv4Packet.TryCreate(frame[Ipv4Delivery.LinkHeaderLength..], out ip, out _);
         var delivery = new Ipv4Delivery(_nic, worker, frame, ip, ref descriptor, reassembled: false);
         DeliverLocally(worker, addresses, ref delivery);
     }

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using XdpStack.Stack.Link;
+
+namespace XdpStack.Benchmarks.Routing;
+
+/// <summary>The C fast-path loop of perf/native/fwd_ref.c on DPDK's rte_lpm, compiled on first use and called through function pointers.</summary>
+internal sealed unsafe class RteForwardReference : IDisposable
+{
+    private static nint s_library;
+    private static delegate* unmanaged<int, int> s_init;
+    private static delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint> s_create;
+    private static delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int> s_forward;
+    private static delegate* unmanaged<nint, void> s_free;
+    private static int s_tables;
+
+    private readonly byte[] _hops;      // struct fwd_hop[]: 12 bytes of MACs, port, MTU (20 bytes each)
+    private readonly int _hopCount;
+    private readonly byte[] _ingressMac;
+    private readonly uint[] _refused;
+    private nint _lpm;
+
+    /// <param name="nextHops">Per rte_lpm next hop: the 12 bytes written over the Ethernet addresses, the egress NIC and its MTU.</param>
+    public RteForwardReference(ReadOnlySpan<uint> prefixes, ReadOnlySpan<byte> lengths, ReadOnlySpan<uint> hopIds, uint tbl8Groups,
+        IReadOnlyList<(byte[] Macs, int Port, int Mtu)> nextHops, byte[] ingressMac, uint[] refusedSources)
+    {
+        EnsureLoaded();
+        byte[] name = System.Text.Encoding.ASCII.GetBytes($"xdpfwd{s_tables++}\0");
+        int error;
+        fixed (byte* n = name)
+        fixed (uint* p = prefixes)
+        fixed (byte* l = lengths)
+        fixed (uint* h = hopIds)
+            _lpm = s_create(n, p, l, h, prefixes.Length, tbl8Groups, &error);
+        if (_lpm == 0)
+            throw new InvalidOperationException($"rte_lpm_create/rte_lpm_add failed: {Marshal.GetPInvokeErrorMessage(error)} ({error})");
+        _hopCount = nextHops.Count;
+        _hops = GC.AllocateArray<byte>(20 * _hopCount, pinned: true);
+        for (int i = 0; i < _hopCount; i++)
+        {
+            nextHops[i].Macs.CopyTo(_hops, 20 * i);
+            BitConverter.TryWriteBytes(_hops.AsSpan(20 * i + 12), nextHops[i].Port);
+            BitConverter.TryWriteBytes(_hops.AsSpan(20 * i + 16), nextHops[i].Mtu);
+        }
+        _ingressMac = GC.AllocateArray<byte>(8, pinned: true);
+        ingressMac.CopyTo(_ingressMac, 0);
+        _refused = GC.AllocateArray<uint>(Math.Max(1, refusedSources.Length), pinned: true);
+        refusedSources.CopyTo(_refused, 0);
+        RefusedCount = refusedSources.Length;
+    }
+
+    private int RefusedCount { get; }
+
+    /// <summary>Runs fwd_ref_forward over one batch; <paramref name="bulk"/> picks rte_lpm_lookup_bulk over rte_lpm_lookupx4.</summary>
+    public int Forward(Span<byte> memory, Span<Frame> frames, Span<byte> verdicts, Span<int> egress, bool bulk)
+    {
+        fixed (byte* hops = _hops)
+        fixed (byte* mac = _ingressMac)
+        fixed (uint* refused = _refused)
+        fixed (byte* mem = memory)
+        fixed (Frame* f = frames)
+        fixed (byte* v = verdicts)
+        fixed (int* e = egress)
+            return s_forward(_lpm, hops, _hopCount, mac, refused, RefusedCount, mem, f, v, e, frames.Length, bulk ? 1 : 0);
+    }
+
+    public void Dispose()
+    {
+        if (_lpm != 0)
+            s_free(_lpm);
+        _lpm = 0;
+    }
+
+    private static void EnsureLoaded()
+    {
+        if (s_library != 0)
+            return;
+        if (sizeof(Frame) != 12)
+            throw new InvalidOperationException($"fwd_ref.c assumes a 12-byte Frame, not {sizeof(Frame)}");
+        string source = FindSource();
+        string output = Path.Combine(Path.GetDirectoryName(source)!, "build", "fwd_ref.so");
+        if (!File.Exists(output) || File.GetLastWriteTimeUtc(output) < File.GetLastWriteTimeUtc(source))
+            Compile(source, output);
+        s_library = NativeLibrary.Load(output);
+        s_init = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_init");
+        s_create = (delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint>)NativeLibrary.GetExport(s_library, "fwd_ref_create");
+        s_forward = (delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_forward");
+        s_free = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(s_library, "fwd_ref_free");
+        int rc = s_init(Thread.GetCurrentProcessorId());
+        if (rc != 0)
+            throw new InvalidOperationException($"rte_eal_init(--no-huge -m 512 --no-pci --no-shconf) failed: {Marshal.GetPInvokeErrorMessage(-rc)} ({-rc})");
+    }
+
+    private static string FindSource()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            string candidate = Path.Combine(dir, "perf", "native", "fwd_ref.c");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new FileNotFoundException("perf/native/fwd_ref.c not found above " + AppContext.BaseDirectory);
+    }
+
+    private static void Compile(string source, string output)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        string command = $"gcc -O3 $(pkg-config --cflags libdpdk) -march=native -shared -fPIC -o '{output}' '{source}' $(pkg-config --libs libdpdk)";
+        using var gcc = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardError = true })!;
+        string errors = gcc.StandardError.ReadToEnd();
+        gcc.WaitForExit();
+        if (gcc.ExitCode != 0)
+            throw new InvalidOperationException($"{command} failed ({gcc.ExitCode}); is dpdk-dev installed? {errors}");
+    }
+}

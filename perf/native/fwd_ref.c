@@ -1,0 +1,191 @@
+/*
+ * The reference for perf/Benchmarks/Routing/ForwardingBenchmarks.cs: the IPv4 fast-path loop of
+ * XdpStack's Ipv4FastForwarder written in C on DPDK's rte_lpm and rte_ip.h/rte_ether.h, as an
+ * l3fwd-style router would: validate, gather destinations, rte_lpm_lookupx4 over the batch, then
+ * TTL decrement with the RFC 1624 checksum update, MAC rewrite, verdict and egress port.
+ *
+ * Built by the benchmark at startup:
+ *   gcc -O3 $(pkg-config --cflags libdpdk) -march=native -shared -fPIC -o build/fwd_ref.so fwd_ref.c \
+ *       $(pkg-config --libs libdpdk)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lpm.h>
+
+#define CHUNK 256
+
+struct fwd_hop {
+    uint8_t macs[12]; /* destination then source, as written to the frame */
+    int32_t port;     /* egress NIC id; 0: hand to the slow path */
+    int32_t mtu;
+};
+
+struct fwd_frame {
+    int32_t offset;
+    int32_t length;
+    uint8_t action; /* unused here; keeps the layout of XdpStack's Frame */
+};
+
+static int eal_ready;
+
+/* EAL as lpm_ref.c sets it up; a second init in the same process (lpm_ref.so loaded too) is fine. */
+int fwd_ref_init(int lcore)
+{
+    if (eal_ready)
+        return 0;
+    char lcores[16];
+    snprintf(lcores, sizeof lcores, "%d", lcore);
+    char *argv[] = {
+        "fwd_ref", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
+        "-l", lcores, "--log-level", "lib.eal:error",
+    };
+    int rc = rte_eal_init((int)(sizeof argv / sizeof argv[0]), argv);
+    if (rc < 0 && rte_errno != EALREADY)
+        return -rte_errno;
+    eal_ready = 1;
+    return 0;
+}
+
+struct rte_lpm *fwd_ref_create(const char *name, const uint32_t *ips, const uint8_t *depths, const uint32_t *hops,
+                               int n, uint32_t tbl8s, int *error)
+{
+    struct rte_lpm_config config = { .max_rules = (uint32_t)n, .number_tbl8s = tbl8s, .flags = 0 };
+    struct rte_lpm *lpm = rte_lpm_create(name, SOCKET_ID_ANY, &config);
+    if (lpm == NULL) {
+        *error = rte_errno;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        int rc = rte_lpm_add(lpm, ips[i], depths[i], hops[i]);
+        if (rc < 0) {
+            *error = -rc;
+            rte_lpm_free(lpm);
+            return NULL;
+        }
+    }
+    *error = 0;
+    return lpm;
+}
+
+void fwd_ref_free(struct rte_lpm *lpm)
+{
+    rte_lpm_free(lpm);
+}
+
+static inline int is_special(uint32_t a)
+{
+    uint32_t top = a >> 24;
+    return top == 0 || top == 127 || top >= 224 || (a >> 16) == 0xA9FE;
+}
+
+static inline int contains(const uint32_t *values, int n, uint32_t v)
+{
+    for (int i = 0; i < n; i++)
+        if (values[i] == v)
+            return 1;
+    return 0;
+}
+
+static int forward_chunk(const struct rte_lpm *lpm, const struct fwd_hop *hops, int nhops, const uint8_t *ingress_mac,
+                         const uint32_t *refused, int nrefused, uint8_t *mem, struct fwd_frame *frames, uint8_t *verdicts,
+                         int32_t *egress, int n, int bulk)
+{
+    uint32_t dst[CHUNK];
+    uint32_t hop_ids[CHUNK];
+    int cand[CHUNK];
+    int m = 0;
+    memset(verdicts, 0, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        struct fwd_frame *f = &frames[i];
+        if (f->length < (int)(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr)))
+            continue;
+        uint8_t *p = mem + f->offset;
+        struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+        if (memcmp(&eth->dst_addr, ingress_mac, RTE_ETHER_ADDR_LEN) != 0 ||
+            eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+            continue;
+        struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+        if (ip->version_ihl != RTE_IPV4_VHL_DEF)
+            continue;
+        int total = rte_be_to_cpu_16(ip->total_length);
+        if (total < 20 || total > f->length - (int)sizeof(struct rte_ether_hdr) || ip->time_to_live <= 1)
+            continue;
+        if (rte_raw_cksum(ip, sizeof *ip) != 0xFFFF)
+            continue;
+        uint32_t s = rte_be_to_cpu_32(ip->src_addr), d = rte_be_to_cpu_32(ip->dst_addr);
+        if (is_special(s) || is_special(d) || contains(refused, nrefused, s))
+            continue;
+        dst[m] = d;
+        cand[m] = i;
+        m++;
+    }
+    int i = 0;
+    if (bulk) {
+        for (int j = 0; j < m; j += 64) {
+            int len = m - j < 64 ? m - j : 64;
+            rte_lpm_lookup_bulk(lpm, dst + j, hop_ids + j, (unsigned)len);
+            for (int q = j; q < j + len; q++)
+                hop_ids[q] = (hop_ids[q] & RTE_LPM_LOOKUP_SUCCESS) ? (hop_ids[q] & 0x00FFFFFF) : UINT32_MAX;
+        }
+        i = m;
+    }
+    for (; i + 4 <= m; i += 4) {
+        xmm_t ip4 = _mm_loadu_si128((const __m128i *)(dst + i));
+        rte_lpm_lookupx4(lpm, ip4, hop_ids + i, UINT32_MAX);
+    }
+    for (; i < m; i++) {
+        if (rte_lpm_lookup(lpm, dst[i], &hop_ids[i]) != 0)
+            hop_ids[i] = UINT32_MAX;
+    }
+    int forwarded = 0;
+    for (int k = 0; k < m; k++) {
+        uint32_t id = hop_ids[k];
+        if (id >= (uint32_t)nhops)
+            continue;
+        const struct fwd_hop *hop = &hops[id];
+        if (hop->port == 0)
+            continue;
+        int idx = cand[k];
+        struct fwd_frame *f = &frames[idx];
+        uint8_t *p = mem + f->offset;
+        struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
+        int total = rte_be_to_cpu_16(ip->total_length);
+        if (total > hop->mtu)
+            continue;
+        /* RFC 1624 eqn. 3 on the TTL/protocol word: HC' = ~(~HC + ~m + m'). */
+        uint16_t old_word = (uint16_t)((ip->time_to_live << 8) | ip->next_proto_id);
+        uint16_t new_word = (uint16_t)(old_word - 0x100);
+        uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~old_word + new_word;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+        ip->time_to_live--;
+        memcpy(p, hop->macs, 12);
+        f->length = (int)sizeof(struct rte_ether_hdr) + total;
+        verdicts[idx] = 1;
+        egress[idx] = hop->port;
+        forwarded++;
+    }
+    return forwarded;
+}
+
+/* One batch, in chunks of CHUNK frames, exactly as Ipv4FastForwarder.Forward; bulk picks rte_lpm_lookup_bulk
+ * (in runs of 64) instead of l3fwd's rte_lpm_lookupx4. */
+int fwd_ref_forward(const struct rte_lpm *lpm, const struct fwd_hop *hops, int nhops, const uint8_t *ingress_mac,
+                    const uint32_t *refused, int nrefused, uint8_t *mem, struct fwd_frame *frames, uint8_t *verdicts,
+                    int32_t *egress, int n, int bulk)
+{
+    int forwarded = 0;
+    for (int start = 0; start < n; start += CHUNK) {
+        int count = n - start < CHUNK ? n - start : CHUNK;
+        forwarded += forward_chunk(lpm, hops, nhops, ingress_mac, refused, nrefused, mem, frames + start,
+                                   verdicts + start, egress + start, count, bulk);
+    }
+    return forwarded;
+}

@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Neighbors;
+using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Routing;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.FastPath;
+
+/// <summary>An immutable view of the stack for the IPv4 fast path: an LPM from destination to resolved next hop, the receiving NICs, and the sources the full stack would refuse.</summary>
+/// <remarks>
+/// Built on a control thread from the route table, the NICs' addresses and their neighbour caches.
+/// Anything the fast path cannot decide exactly as <see cref="Ipv4Forwarder"/> would (a local
+/// address, a subnet broadcast, an on-link destination with no resolved neighbour, a gateway not
+/// yet resolved, a best route through a disabled NIC) points at next hop 0, the slow-path marker,
+/// so those packets go to the full stack, which resolves, queues or answers with ICMP.
+/// </remarks>
+public sealed class Ipv4ForwardingSnapshot
+{
+    internal const int SlowPath = 0;
+
+    private Ipv4ForwardingSnapshot(Ipv4Lpm lpm, FastNextHop[] hops, FastIngress[] ingress, uint[] refusedSources, long routeVersion)
+    {
+        Lpm = lpm;
+        Hops = hops;
+        Ingress = ingress;
+        RefusedSources = refusedSources;
+        RouteVersion = routeVersion;
+    }
+
+    /// <summary>An empty snapshot: every frame goes to the full stack.</summary>
+    public static Ipv4ForwardingSnapshot Empty { get; } = new(new Ipv4LpmBuilder(useHugePages: false).Build(), [default], [], [], 0);
+
+    /// <summary>Destination (host order) to index into <see cref="Hops"/>.</summary>
+    public Ipv4Lpm Lpm { get; }
+
+    /// <summary>Next hops; index 0 is the slow-path marker.</summary>
+    public FastNextHop[] Hops { get; }
+
+    /// <summary>Receiving NICs by id.</summary>
+    public FastIngress[] Ingress { get; }
+
+    /// <summary>Subnet broadcast addresses of every NIC (host order): the full stack drops packets from them (behaviour 35).</summary>
+    public uint[] RefusedSources { get; }
+
+    /// <summary>The <see cref="RouteTable.Version"/> this snapshot was built from.</summary>
+    public long RouteVersion { get; }
+
+    /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now.</summary>
+    public static Ipv4ForwardingSnapshot Build(NetworkStack stack)
+    {
+        RouteTable table = stack.Routes;
+        var filter = new EnabledNicFilter(stack);
+        var builder = new Ipv4LpmBuilder(useHugePages: false);
+        var hops = new List<FastNextHop> { default };
+        var hopIds = new Dictionary<(int, MacAddress), int>();
+
+        int Hop(Nic egress, MacAddress destination)
+        {
+            if (!hopIds.TryGetValue((egress.Id.Value, destination), out int id))
+            {
+                id = hops.Count;
+                hops.Add(new FastNextHop(egress.Id.Value, egress.Link.LinkAddress, destination, egress.Link.Mtu));
+                hopIds.Add((egress.Id.Value, destination), id);
+            }
+            return id;
+        }
+
+        // Routes: for each prefix, the first route in lookup order decides, as in RouteTable.Lookup;
+        // when its NIC is down the full stack scans further, so the fast path does not try.
+        var seen = new HashSet<Ipv4Prefix>();
+        var onLink = new List<(Ipv4Route Route, Nic Nic)>();
+        foreach (Ipv4Route route in table.Ipv4Routes)
+        {
+            if (!seen.Add(route.Destination))
+                continue;
+            int id = SlowPath;
+            if (filter.IsUsable(route.Nic) && stack.TryGetNic(new NicId(route.Nic), out Nic egress))
+            {
+                if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
+                    id = Hop(egress, MacAddress.Zero);
+                else if (route.IsOnLink)
+                    onLink.Add((route, egress));
+                else if (Resolved(egress.Neighbors, route.Gateway, out MacAddress mac))
+                    id = Hop(egress, mac);
+            }
+            builder.Add(route.Destination, id);
+        }
+
+        // On-link routes: each resolved neighbour the route would reach becomes a /32 of its own.
+        foreach ((Ipv4Route route, Nic egress) in onLink)
+        {
+            foreach (NeighborInfo<Ipv4Address> neighbor in egress.Neighbors.Snapshot())
+            {
+                if (route.Destination.Contains(neighbor.Address)
+                    && ReferenceEquals(table.Lookup(neighbor.Address, filter), route)
+                    && Resolved(egress.Neighbors, neighbor.Address, out MacAddress mac))
+                    builder.Add(new Ipv4Prefix(neighbor.Address, 32), Hop(egress, mac));
+            }
+        }
+
+        // Local destinations, on any NIC: the full stack delivers them (behaviour 32).
+        var refused = new List<uint>();
+        int maxId = 0;
+        foreach (Nic nic in stack.NicArray)
+        {
+            maxId = Math.Max(maxId, nic.Id.Value);
+            AddressSnapshot addresses = nic.Addresses;
+            foreach (Ipv4Address address in addresses.Ipv4.Keys)
+                builder.Add(new Ipv4Prefix(address, 32), SlowPath);
+            foreach (Ipv4Address broadcast in addresses.Ipv4SubnetBroadcasts)
+            {
+                builder.Add(new Ipv4Prefix(broadcast, 32), SlowPath);
+                refused.Add(broadcast.Value);
+            }
+            foreach (Ipv4Prefix subnet in addresses.Ipv4Subnets)
+            {
+                // Everything inside an accepted subnet is local, longer rules too.
+                foreach ((uint prefix, int length, int _) in builder.Rules().ToArray())
+                {
+                    if (length >= subnet.Length && subnet.Contains(new Ipv4Address(prefix)))
+                        builder.Add(prefix, length, SlowPath);
+                }
+                builder.Add(subnet, SlowPath);
+            }
+        }
+
+        var ingress = new FastIngress[maxId + 1];
+        // The fast path mirrors Ipv4Forwarder; under any other forwarder the full stack decides everything.
+        bool forwarderInstalled = stack.Ipv4Forwarder is Ipv4Forwarder;
+        Span<byte> macBytes = stackalloc byte[8];
+        foreach (Nic nic in stack.NicArray)
+        {
+            nic.Link.LinkAddress.CopyTo(macBytes);
+            ingress[nic.Id.Value] = new FastIngress(
+                forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv4) && !nic.Promiscuous,
+                BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL);
+        }
+        return new Ipv4ForwardingSnapshot(builder.Build(), [.. hops], ingress, [.. refused], table.Version);
+    }
+
+    // Only states in which the full stack's TryResolve would hand out the MAC without queueing.
+    private static bool Resolved(NeighborCache<Ipv4Address> cache, Ipv4Address address, out MacAddress mac)
+    {
+        mac = default;
+        if (!cache.TryGetInfo(address, out NeighborInfo<Ipv4Address> info) || info.QueuedPackets != 0 || info.LinkAddress.IsZero)
+            return false;
+        if (info.State is not (NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe or NeighborState.Static))
+            return false;
+        mac = info.LinkAddress;
+        return true;
+    }
+}

@@ -1,0 +1,72 @@
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Routing;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Tests.Fakes;
+
+/// <summary>A stack routing between two channel NICs: nic 1 on 198.18.1.0/24 (host A behind it), nic 2 on 198.18.2.0/24 (host B, and a gateway to 198.18.64.0/18).</summary>
+internal sealed class RouterFixture
+{
+    public static readonly NicId Nic1 = new(1);
+    public static readonly NicId Nic2 = new(2);
+    public static readonly MacAddress Mac1 = MacAddress.Parse("02:00:00:00:01:01");
+    public static readonly MacAddress Mac2 = MacAddress.Parse("02:00:00:00:02:01");
+    public static readonly MacAddress HostAMac = MacAddress.Parse("02:00:00:00:01:0a");
+    public static readonly MacAddress HostBMac = MacAddress.Parse("02:00:00:00:02:0a");
+    public static readonly MacAddress GatewayMac = MacAddress.Parse("02:00:00:00:02:fe");
+    public static readonly Ipv4Address Ip1 = Ipv4Address.Parse("198.18.1.1");
+    public static readonly Ipv4Address Ip2 = Ipv4Address.Parse("198.18.2.1");
+    public static readonly Ipv4Address HostA = Ipv4Address.Parse("198.18.1.10");
+    public static readonly Ipv4Address HostB = Ipv4Address.Parse("198.18.2.10");
+    public static readonly Ipv4Address Gateway = Ipv4Address.Parse("198.18.2.254");
+    public static readonly Ipv4Address BeyondGateway = Ipv4Address.Parse("198.18.70.5");
+
+    public RouterFixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true)
+    {
+        Stack = new NetworkStack(new StackOptions { Clock = Clock });
+        Link1 = new ChannelEndpoint(Mac1);
+        Link2 = new ChannelEndpoint(Mac2, mtu: mtu2);
+        Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link1, "eth1"));
+        Assert.Equal(StackError.None, Stack.CreateNic(Nic2, Link2, "eth2"));
+        Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Ip1, 24));
+        Assert.Equal(StackError.None, Stack.AddAddress(Nic2, Ip2, 24));
+        Assert.Equal(StackError.None, Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.1.0"), 24), Ipv4Address.Any, 1)));
+        Assert.Equal(StackError.None, Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.2.0"), 24), Ipv4Address.Any, 2)));
+        Assert.Equal(StackError.None, Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.64.0"), 18), Gateway, 2)));
+        Stack.Ipv4Forwarder = new Ipv4Forwarder();
+        Assert.Equal(StackError.None, Stack.SetForwarding(Nic1, EtherType.Ipv4, forwarding, out _));
+        Assert.Equal(StackError.None, Stack.SetForwarding(Nic2, EtherType.Ipv4, forwarding, out _));
+        Stack.Nics[Nic2].Neighbors.AddStatic(Gateway, GatewayMac);
+        if (resolveHostB)
+            Stack.Nics[Nic2].Neighbors.AddStatic(HostB, HostBMac);
+        Link1.Clear();
+        Link2.Clear();
+    }
+
+    public NetworkStack Stack { get; }
+
+    public ManualClock Clock { get; } = new();
+
+    public ChannelEndpoint Link1 { get; }
+
+    public ChannelEndpoint Link2 { get; }
+
+    public Nic Router1 => Stack.Nics[Nic1];
+
+    public Nic Router2 => Stack.Nics[Nic2];
+
+    /// <summary>A UDP packet from host A, sent to the router's MAC on link 1.</summary>
+    public static byte[] FromA(Ipv4Address destination, byte ttl = 64, int payloadLength = 32, ushort flags = 0, Ipv4Address? source = null)
+    {
+        byte[] udp = new byte[8 + payloadLength];
+        udp[0] = 0x30;
+        udp[1] = 0x39;
+        udp[3] = 0x35;
+        udp[5] = (byte)udp.Length;
+        udp[4] = (byte)(udp.Length >> 8);
+        for (int i = 8; i < udp.Length; i++)
+            udp[i] = (byte)(i * 7);
+        return Packets.Ipv4(source ?? HostA, destination, 17, udp, ttl: ttl, id: 0x4242, flagsFragment: flags, to: Mac1, from: HostAMac);
+    }
+}

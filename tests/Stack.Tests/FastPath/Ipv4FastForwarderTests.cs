@@ -1,0 +1,230 @@
+using System.Buffers.Binary;
+using CsCheck;
+using XdpStack.Stack.FastPath;
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Tests.Fakes;
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Tests.Fakes.RouterFixture;
+
+namespace XdpStack.Stack.Tests.FastPath;
+
+public class Ipv4FastForwarderTests
+{
+    private static readonly Ipv4Address HostA2 = Ipv4Address.Parse("198.18.1.20");
+    private static readonly MacAddress HostA2Mac = MacAddress.Parse("02:00:00:00:01:14");
+
+    private static (RouterFixture Fixture, Ipv4FastForwarder Fast) Make(int mtu2 = 1500)
+    {
+        var f = new RouterFixture(mtu2: mtu2);
+        f.Router1.Neighbors.AddStatic(HostA, HostAMac);
+        f.Router1.Neighbors.AddStatic(HostA2, HostA2Mac);
+        return (f, new Ipv4FastForwarder(f.Stack));
+    }
+
+    private static (ForwardVerdict Verdict, int Egress, byte[] Output) RunFast(Ipv4FastForwarder fast, NicId ingress, byte[] frame)
+    {
+        byte[] memory = new byte[frame.Length + 64];
+        frame.CopyTo(memory, 32);
+        Frame[] frames = [new Frame(32, frame.Length)];
+        var verdicts = new ForwardVerdict[1];
+        int[] egress = new int[1];
+        int forwarded = fast.Forward(ingress, memory, frames, verdicts, egress);
+        Assert.Equal(verdicts[0] == ForwardVerdict.Forward ? 1 : 0, forwarded);
+        return (verdicts[0], egress[0], memory.AsSpan(32, frames[0].Length).ToArray());
+    }
+
+    [Fact]
+    public void Forward_TransitToResolvedHost_RewrittenAndMarkedForEgress()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        byte[] sent = FromA(HostB, 255);
+        (ForwardVerdict verdict, int egress, byte[] output) = RunFast(fast, Nic1, sent);
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(2, egress);
+        Assert.Equal(HostBMac, MacAddress.Read(output));
+        Assert.Equal(Mac2, MacAddress.Read(output.AsSpan(6)));
+        Assert.Equal(254, output[22]);
+        Assert.Equal(0, Checksum.Compute(output.AsSpan(14, 20)));
+        f.Link1.InjectInbound(sent);
+        Assert.Equal(output, Assert.Single(f.Link2.ReadAll()));
+    }
+
+    public static TheoryData<string, byte[]> HandedOver()
+    {
+        byte[] badChecksum = FromA(HostB);
+        badChecksum[24] ^= 1;
+        byte[] otherMac = FromA(HostB);
+        otherMac[0] = 0x04;
+        byte[] vlan = FromA(HostB);
+        vlan[12] = 0x81;
+        byte[] shortLength = FromA(HostB);
+        shortLength[17] = 0xFF;
+        BinaryPrimitives.WriteUInt16BigEndian(shortLength.AsSpan(24), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(shortLength.AsSpan(24), Checksum.Compute(shortLength.AsSpan(14, 20)));
+        return new TheoryData<string, byte[]>
+        {
+            { "ttl 1", FromA(HostB, ttl: 1) },
+            { "ttl 0", FromA(HostB, ttl: 0) },
+            { "bad checksum", badChecksum },
+            { "other MAC", otherMac },
+            { "VLAN tag", vlan },
+            { "total length past frame", shortLength },
+            { "router's own address", FromA(Ip1) },
+            { "other NIC's address", FromA(Ip2) },
+            { "subnet broadcast", FromA(Ipv4Address.Parse("198.18.2.255")) },
+            { "limited broadcast", FromA(Ipv4Address.Broadcast) },
+            { "multicast", FromA(Ipv4Address.Parse("224.0.0.9")) },
+            { "no route", FromA(Ipv4Address.Parse("198.19.9.9")) },
+            { "unresolved neighbour", FromA(Ipv4Address.Parse("198.18.2.77")) },
+            { "above egress MTU", FromA(HostB, payloadLength: 1400, flags: 0x4000) },
+            { "martian source", FromA(HostB, source: Ipv4Address.Parse("0.1.2.3")) },
+            { "subnet broadcast source", FromA(HostB, source: Ipv4Address.Parse("198.18.1.255")) },
+            { "options", Packets.Ipv4(HostA, HostB, 17, new byte[16], ihl: 6, to: Mac1, from: HostAMac) },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(HandedOver))]
+    public void Forward_NotForTheFastPath_HandedOverUnchanged(string why, byte[] frame)
+    {
+        (_, Ipv4FastForwarder fast) = Make(mtu2: 1280);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, frame);
+        Assert.True(verdict == ForwardVerdict.SlowPath, why);
+        Assert.Equal(frame, output);
+    }
+
+    [Fact]
+    public void Forward_ForwardingOffAfterRefresh_HandedOver()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Stack.SetForwarding(Nic1, EtherType.Ipv4, false, out _);
+        fast.Refresh();
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_OtherForwarderInstalled_HandedOver()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        f.Stack.Ipv4Forwarder = new DroppingForwarder();
+        fast.Refresh();
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    private sealed class DroppingForwarder : XdpStack.Stack.Network.Ipv4.IIpv4Forwarder
+    {
+        public void Forward(Nic ingress, int worker, Span<byte> frame, ref Frame descriptor)
+        {
+        }
+    }
+
+    [Fact]
+    public void Forward_NeighbourLearnedThenRefresh_Taken()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Ipv4Address late = Ipv4Address.Parse("198.18.2.77");
+        MacAddress lateMac = MacAddress.Parse("02:00:00:00:02:4d");
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(late)).Verdict);
+        f.Router2.Neighbors.HandleProbe(late, lateMac);
+        fast.Refresh();
+        (ForwardVerdict verdict, int egress, byte[] output) = RunFast(fast, Nic1, FromA(late));
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(2, egress);
+        Assert.Equal(lateMac, MacAddress.Read(output));
+    }
+
+    [Fact]
+    public void Forward_EthernetPadding_TrimmedToTotalLength()
+    {
+        (_, Ipv4FastForwarder fast) = Make();
+        byte[] sent = FromA(HostB, payloadLength: 0);
+        byte[] padded = new byte[60];
+        sent.CopyTo(padded, 0);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, padded);
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(sent.Length, output.Length);
+    }
+
+    private static readonly Ipv4Address[] Destinations =
+    [
+        HostB, BeyondGateway, Gateway, HostA, HostA2, Ip1, Ip2, Ipv4Address.Parse("198.18.2.77"), Ipv4Address.Parse("198.19.1.1"),
+        Ipv4Address.Parse("198.18.1.255"), Ipv4Address.Parse("198.18.2.255"), Ipv4Address.Parse("224.0.0.5"), Ipv4Address.Broadcast,
+    ];
+
+    private static readonly Ipv4Address[] Sources =
+    [
+        HostA, HostB, Ipv4Address.Parse("0.0.0.0"), Ipv4Address.Parse("127.0.0.1"), Ipv4Address.Parse("198.18.1.255"), Ipv4Address.Parse("169.254.0.1"),
+    ];
+
+    [Fact]
+    public void Forward_RandomAndCraftedFrames_FastOutputEqualsFullStackOutput()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make(mtu2: 1280);
+        int taken = 0;
+        Gen<Ipv4Address> genDestination = Gen.Frequency((6, Gen.Int[0, Destinations.Length - 1].Select(i => Destinations[i])), (1, Gen.UInt.Select(u => new Ipv4Address(u))));
+        Gen<Ipv4Address> genSource = Gen.Frequency((6, Gen.Int[0, Sources.Length - 1].Select(i => Sources[i])), (1, Gen.UInt.Select(u => new Ipv4Address(u))));
+        Gen<byte> genTtl = Gen.Frequency((4, Gen.Int[0, 255].Select(i => (byte)i)), (1, Gen.Int[0, 2].Select(i => (byte)i)));
+        Gen<(int, byte)> genFlip = Gen.Select(Gen.Int[0, 45], Gen.Int[0, 255].Select(i => (byte)i));
+        Gen.Select(genDestination, genSource, genTtl, Gen.Int[0, 1400], Gen.Bool, Gen.Bool, Gen.Frequency((5, Gen.Const(false)), (1, Gen.Bool)).SelectMany(flip => genFlip.Select(x => (flip, x))), Gen.Int[0, 20])
+            .Sample((destination, source, ttl, payload, df, fromNic2, flip, padding) =>
+            {
+                byte[] frame = FromA(destination, ttl, payload, (ushort)(df ? 0x4000 : 0), source);
+                NicId ingress = Nic1;
+                if (fromNic2)
+                {
+                    ingress = Nic2;
+                    Mac2.CopyTo(frame);
+                    HostBMac.CopyTo(frame.AsSpan(6));
+                }
+                if (flip.flip && flip.x.Item1 < frame.Length)
+                    frame[flip.x.Item1] ^= flip.x.Item2 == 0 ? (byte)1 : flip.x.Item2;
+                if (padding > 0)
+                    Array.Resize(ref frame, Math.Min(frame.Length + padding, 1514));
+                (ForwardVerdict verdict, int egress, byte[] output) = RunFast(fast, ingress, frame);
+                if (verdict == ForwardVerdict.SlowPath)
+                {
+                    Assert.Equal(frame, output);
+                    return;
+                }
+                taken++;
+                ChannelEndpoint inLink = ingress == Nic1 ? f.Link1 : f.Link2;
+                inLink.InjectInbound(frame);
+                List<byte[]> out1 = f.Link1.ReadAll();
+                List<byte[]> out2 = f.Link2.ReadAll();
+                List<byte[]> expectedOut = egress == 1 ? out1 : out2;
+                Assert.Empty(egress == 1 ? out2 : out1);
+                Assert.Equal(output, Assert.Single(expectedOut));
+            }, iter: 4000);
+        // The generator must reach the fast path often, or the comparison proves little.
+        Assert.True(taken > 200, $"only {taken} frames took the fast path");
+    }
+
+    [Fact]
+    public void Forward_Batches_AllocateNothing()
+    {
+        (_, Ipv4FastForwarder fast) = Make();
+        byte[] sent = FromA(HostB, 255);
+        const int count = 512;
+        byte[] memory = new byte[count * 128];
+        var frames = new Frame[count];
+        var verdicts = new ForwardVerdict[count];
+        int[] egress = new int[count];
+        void Fill()
+        {
+            for (int i = 0; i < count; i++)
+            {
+                sent.CopyTo(memory, i * 128);
+                frames[i] = new Frame(i * 128, sent.Length);
+            }
+        }
+        Fill();
+        fast.Forward(Nic1, memory, frames, verdicts, egress);
+        Fill();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int forwarded = fast.Forward(Nic1, memory, frames, verdicts, egress);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(count, forwarded);
+    }
+}

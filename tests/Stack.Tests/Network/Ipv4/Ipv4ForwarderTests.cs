@@ -1,0 +1,355 @@
+using System.Buffers.Binary;
+using XdpStack.Stack.Tests.Fakes;
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Tests.Fakes.RouterFixture;
+
+namespace XdpStack.Stack.Tests.Network.Ipv4;
+
+public class Ipv4ForwarderTests
+{
+    private const int IcmpOffset = 34;
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(64)]
+    [InlineData(255)]
+    public void Forward_TtlAtLeastTwo_LeavesEgressWithTtlMinusOneAndNewMacs(byte ttl)
+    {
+        var f = new RouterFixture();
+        byte[] sent = FromA(HostB, ttl);
+        f.Link1.InjectInbound(sent);
+        Assert.Empty(f.Link1.ReadAll());
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(sent.Length, forwarded.Length);
+        Assert.Equal(HostBMac, MacAddress.Read(forwarded));
+        Assert.Equal(Mac2, MacAddress.Read(forwarded.AsSpan(6)));
+        Assert.Equal(ttl - 1, forwarded[22]);
+        Assert.Equal(0, Checksum.Compute(forwarded.AsSpan(14, 20)));
+        // Only TTL and checksum changed.
+        Assert.Equal(sent[12..22], forwarded[12..22]);
+        Assert.Equal(sent[23..24], forwarded[23..24]);
+        Assert.Equal(sent[26..], forwarded[26..]);
+        Assert.Equal(1, f.Router2.Stats[StatCounter.Ipv4PacketsSent]);
+    }
+
+    [Fact]
+    public void Forward_ViaGateway_DestinationMacIsGateways()
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(FromA(BeyondGateway));
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(GatewayMac, MacAddress.Read(forwarded));
+        Assert.Equal(BeyondGateway, Packets.IpDestination(forwarded));
+    }
+
+    [Fact]
+    public void Forward_ChecksumIsIncrementalNotRecomputed_MatchesRfc1624()
+    {
+        // Many identifications and TTLs, so the incremental update meets carries and the 0x0000/0xFFFF edge (RFC 1624 §3).
+        var f = new RouterFixture();
+        for (int id = 0; id < 300; id++)
+        {
+            byte[] sent = FromA(HostB, (byte)(2 + id % 250), payloadLength: id % 64);
+            BinaryPrimitives.WriteUInt16BigEndian(sent.AsSpan(18), (ushort)(id * 977));
+            sent[24] = sent[25] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(sent.AsSpan(24), Checksum.Compute(sent.AsSpan(14, 20)));
+            f.Link1.InjectInbound(sent);
+            byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+            Assert.Equal(0, Checksum.Compute(forwarded.AsSpan(14, 20)));
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Forward_TtlZeroOrOne_NotForwardedTimeExceededFromIngressAddress(byte ttl)
+    {
+        var f = new RouterFixture();
+        byte[] sent = FromA(HostB, ttl);
+        f.Link1.InjectInbound(sent);
+        Assert.Empty(f.Link2.ReadAll());
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal(HostAMac, MacAddress.Read(error));
+        Assert.Equal(Mac1, MacAddress.Read(error.AsSpan(6)));
+        Assert.Equal(Ip1, Packets.IpSource(error));
+        Assert.Equal(HostA, Packets.IpDestination(error));
+        Assert.Equal((byte)Icmpv4Type.TimeExceeded, error[IcmpOffset]);
+        Assert.Equal(0, error[IcmpOffset + 1]);
+        // The quote is the packet as received.
+        Assert.Equal(sent[14..42], error[(IcmpOffset + 8)..(IcmpOffset + 36)]);
+        Assert.Equal(1, f.Router1.Stats[StatCounter.IcmpTimeExceededSent]);
+    }
+
+    [Fact]
+    public void Forward_NoRoute_NetUnreachable()
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(FromA(Ipv4Address.Parse("198.19.200.1")));
+        Assert.Empty(f.Link2.ReadAll());
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal((byte)Icmpv4Type.DestinationUnreachable, error[IcmpOffset]);
+        Assert.Equal(0, error[IcmpOffset + 1]);
+        Assert.Equal(Ip1, Packets.IpSource(error));
+    }
+
+    [Fact]
+    public void Forward_RouteThroughDisabledNic_NetUnreachable()
+    {
+        var f = new RouterFixture();
+        Assert.Equal(StackError.None, f.Stack.DisableNic(Nic2));
+        f.Link1.InjectInbound(FromA(HostB));
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal((byte)Icmpv4Type.DestinationUnreachable, error[IcmpOffset]);
+        Assert.Equal(0, error[IcmpOffset + 1]);
+    }
+
+    [Fact]
+    public void Forward_Unresolved_WaitsAndLeavesWhenArpAnswers()
+    {
+        var f = new RouterFixture(resolveHostB: false);
+        byte[] sent = FromA(HostB, 9);
+        f.Link1.InjectInbound(sent);
+        byte[] request = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(0x0806, Packets.EtherTypeOf(request));
+        Assert.Empty(f.Link1.ReadAll());
+        f.Link2.InjectInbound(Packets.ArpReply(HostB, HostBMac, Ip2, Mac2, Mac2));
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(HostBMac, MacAddress.Read(forwarded));
+        Assert.Equal(Mac2, MacAddress.Read(forwarded.AsSpan(6)));
+        Assert.Equal(8, forwarded[22]);
+        Assert.Equal(0, Checksum.Compute(forwarded.AsSpan(14, 20)));
+        Assert.Equal(sent[26..], forwarded[26..]);
+    }
+
+    [Fact]
+    public void Forward_ResolutionFails_HostUnreachableFromIngress()
+    {
+        var f = new RouterFixture(resolveHostB: false);
+        f.Link1.InjectInbound(FromA(HostB));
+        Assert.Empty(f.Link1.ReadAll());
+        for (int i = 0; i < 10; i++)
+            f.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.All(f.Link2.ReadAll(), frame => Assert.Equal(0x0806, Packets.EtherTypeOf(frame)));
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal(HostAMac, MacAddress.Read(error));
+        Assert.Equal(Ip1, Packets.IpSource(error));
+        Assert.Equal((byte)Icmpv4Type.DestinationUnreachable, error[IcmpOffset]);
+        Assert.Equal(1, error[IcmpOffset + 1]);
+        Assert.Equal(HostB, Ipv4Address.Read(error.AsSpan(IcmpOffset + 8 + 16)));
+    }
+
+    [Fact]
+    public void Forward_DontFragmentAboveEgressMtu_FragNeededWithMtuNeverRateLimited()
+    {
+        var f = new RouterFixture(mtu2: 1280);
+        // Far past the ICMP burst (50): every one is answered.
+        for (int i = 0; i < 200; i++)
+        {
+            f.Link1.InjectInbound(FromA(HostB, payloadLength: 1400, flags: 0x4000));
+            Assert.Empty(f.Link2.ReadAll());
+            byte[] error = Assert.Single(f.Link1.ReadAll());
+            Assert.Equal((byte)Icmpv4Type.DestinationUnreachable, error[IcmpOffset]);
+            Assert.Equal(4, error[IcmpOffset + 1]);
+            Assert.Equal(1280, BinaryPrimitives.ReadUInt16BigEndian(error.AsSpan(IcmpOffset + 6)));
+            Assert.Equal(0, Checksum.Compute(error.AsSpan(IcmpOffset)));
+        }
+        Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimited]);
+    }
+
+    [Fact]
+    public void Forward_TimeExceeded_IsRateLimited()
+    {
+        // The contrast to frag needed: other errors share the token bucket.
+        var f = new RouterFixture();
+        for (int i = 0; i < 200; i++)
+            f.Link1.InjectInbound(FromA(HostB, ttl: 1));
+        Assert.True(f.Link1.ReadAll().Count < 200);
+        Assert.True(f.Router1.Stats[StatCounter.IcmpRateLimited] > 0);
+    }
+
+    [Fact]
+    public void Forward_DontFragmentClearAboveEgressMtu_FragmentedOnEgress()
+    {
+        var f = new RouterFixture(mtu2: 1280);
+        byte[] sent = FromA(HostB, ttl: 30, payloadLength: 2900);
+        f.Link1.InjectInbound(sent);
+        List<byte[]> fragments = f.Link2.ReadAll();
+        Assert.Equal(3, fragments.Count);
+        byte[] reassembled = new byte[sent.Length - 34];
+        int total = 0;
+        foreach (byte[] fragment in fragments)
+        {
+            Assert.True(fragment.Length - 14 <= 1280);
+            Assert.Equal(HostBMac, MacAddress.Read(fragment));
+            Assert.Equal(29, fragment[22]);
+            Assert.Equal(0, Checksum.Compute(fragment.AsSpan(14, 20)));
+            int offset = (BinaryPrimitives.ReadUInt16BigEndian(fragment.AsSpan(20)) & 0x1FFF) * 8;
+            fragment.AsSpan(34).CopyTo(reassembled.AsSpan(offset));
+            total += fragment.Length - 34;
+        }
+        Assert.Equal(reassembled.Length, total);
+        Assert.Equal(sent[34..], reassembled);
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(fragments[^1].AsSpan(20)) & 0x2000);
+    }
+
+    [Theory]
+    [InlineData("0.1.2.3")]
+    [InlineData("240.0.0.1")]
+    [InlineData("169.254.1.1")]
+    public void Forward_MartianSource_DroppedCountedNoIcmp(string source)
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(FromA(HostB, source: Ipv4Address.Parse(source)));
+        Assert.Empty(f.Link1.ReadAll());
+        Assert.Empty(f.Link2.ReadAll());
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4InvalidSourceAddressesReceived]);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("255.255.255.255")]
+    [InlineData("224.0.0.9")]
+    public void Forward_InvalidSourceCaughtByReceivePath_DroppedCountedNoIcmp(string source)
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(FromA(HostB, source: Ipv4Address.Parse(source)));
+        Assert.Empty(f.Link1.ReadAll());
+        Assert.Empty(f.Link2.ReadAll());
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4InvalidSourceAddressesReceived]);
+    }
+
+    [Theory]
+    [InlineData("169.254.9.9")]
+    [InlineData("240.1.1.1")]
+    [InlineData("0.0.0.7")]
+    public void Forward_UnroutableDestination_DroppedNoIcmp(string destination)
+    {
+        var f = new RouterFixture();
+        f.Stack.AddRoute(new XdpStack.Stack.Routing.Ipv4Route(new Ipv4Prefix(Ipv4Address.Any, 0), Gateway, 2));
+        f.Link1.InjectInbound(FromA(Ipv4Address.Parse(destination)));
+        Assert.Empty(f.Link1.ReadAll());
+        Assert.Empty(f.Link2.ReadAll());
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4InvalidDestinationAddressesReceived]);
+    }
+
+    [Fact]
+    public void Forward_OtherNicsAddress_DeliveredLocallyNotForwarded()
+    {
+        var f = new RouterFixture();
+        byte[] echo = Packets.Ipv4(HostA, Ip2, 1, Packets.Icmp(8, 0, new byte[12]), to: Mac1, from: HostAMac);
+        f.Link1.InjectInbound(echo);
+        Assert.Empty(f.Link2.ReadAll());
+        byte[] reply = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal(HostAMac, MacAddress.Read(reply));
+        Assert.Equal(Ip2, Packets.IpSource(reply));
+        Assert.Equal(HostA, Packets.IpDestination(reply));
+        Assert.Equal(0, reply[IcmpOffset]);
+        Assert.Equal(1, f.Router1.Stats[StatCounter.IcmpEchoRepliesSent]);
+    }
+
+    [Fact]
+    public void Forward_ForwardingOff_NotForwardedCountedInvalidDestination()
+    {
+        var f = new RouterFixture(forwarding: false);
+        f.Link1.InjectInbound(FromA(HostB));
+        Assert.Empty(f.Link1.ReadAll());
+        Assert.Empty(f.Link2.ReadAll());
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4InvalidDestinationAddressesReceived]);
+    }
+
+    [Fact]
+    public void Forward_OtherNicsAddressWithForwardingOff_NotDelivered()
+    {
+        var f = new RouterFixture(forwarding: false);
+        f.Link1.InjectInbound(Packets.Ipv4(HostA, Ip2, 1, Packets.Icmp(8, 0, new byte[12]), to: Mac1, from: HostAMac));
+        Assert.Empty(f.Link1.ReadAll());
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4InvalidDestinationAddressesReceived]);
+    }
+
+    [Fact]
+    public void SetForwarding_ReturnsPreviousValue()
+    {
+        var f = new RouterFixture(forwarding: false);
+        Assert.Equal(StackError.None, f.Stack.SetForwarding(Nic1, EtherType.Ipv4, true, out bool previous));
+        Assert.False(previous);
+        Assert.Equal(StackError.None, f.Stack.SetForwarding(Nic1, EtherType.Ipv4, true, out previous));
+        Assert.True(previous);
+        Assert.Equal(StackError.None, f.Stack.SetForwarding(Nic1, EtherType.Ipv4, false, out previous));
+        Assert.True(previous);
+        Assert.Equal(StackError.UnknownNicId, f.Stack.SetForwarding(new NicId(9), EtherType.Ipv4, true, out _));
+    }
+
+    [Theory]
+    // Option length 1 (below 2): pointer at the length octet, 21.
+    [InlineData(new byte[] { 7, 1, 0, 0 }, 21)]
+    // Option runs past the header: length octet again.
+    [InlineData(new byte[] { 1, 7, 9, 4 }, 22)]
+    // Record route pointer 3 (below 4): pointer at the pointer octet.
+    [InlineData(new byte[] { 7, 7, 3, 0, 0, 0, 0, 0 }, 22)]
+    // Record route pointer 5, not on a 4-byte slot.
+    [InlineData(new byte[] { 7, 7, 5, 0, 0, 0, 0, 0 }, 22)]
+    // Timestamp pointer 6, misaligned.
+    [InlineData(new byte[] { 68, 8, 6, 0, 0, 0, 0, 0 }, 22)]
+    // Timestamp full with the overflow counter already at 15.
+    [InlineData(new byte[] { 68, 8, 9, 0xF0, 0, 0, 0, 0 }, 23)]
+    public void Forward_MalformedOptions_ParameterProblemWithPointer(byte[] options, int pointer)
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(WithOptions(options));
+        Assert.Empty(f.Link2.ReadAll());
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal((byte)Icmpv4Type.ParameterProblem, error[IcmpOffset]);
+        Assert.Equal(pointer, error[IcmpOffset + 4]);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 1, 1, 0 })]
+    [InlineData(new byte[] { 7, 7, 4, 0, 0, 0, 0, 0 })]
+    [InlineData(new byte[] { 68, 8, 5, 0, 0, 0, 0, 0 })]
+    [InlineData(new byte[] { 68, 8, 9, 0x30, 0, 0, 0, 0 })]
+    public void Forward_WellFormedOptions_Forwarded(byte[] options)
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(WithOptions(options));
+        Assert.Empty(f.Link1.ReadAll());
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(options, forwarded[34..(34 + options.Length)]);
+    }
+
+    [Fact]
+    public void Forward_ResolvedNextHop_AllocatesNothing()
+    {
+        var f = new RouterFixture();
+        byte[] sent = FromA(HostB, 255);
+        AllocatedForwarding(f, sent, 2);
+        long sentBefore = f.Router2.Stats[StatCounter.Ipv4PacketsSent];
+        Assert.Equal(0, AllocatedForwarding(f, sent, 20));
+        Assert.Equal(20 * 64, f.Router2.Stats[StatCounter.Ipv4PacketsSent] - sentBefore);
+    }
+
+    private static long AllocatedForwarding(RouterFixture f, byte[] frame, int batches)
+    {
+        byte[] sink = new byte[2048];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int b = 0; b < batches; b++)
+        {
+            f.Link1.InjectInboundRepeated(frame, 64);
+            while (f.Link2.Read(sink) >= 0)
+            {
+            }
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private static byte[] WithOptions(byte[] options)
+    {
+        byte[] udp = new byte[16];
+        udp[5] = 16;
+        byte[] frame = Packets.Ipv4(HostA, HostB, 17, udp, ihl: 5 + options.Length / 4, to: Mac1, from: HostAMac);
+        // Packets.Ipv4 leaves the options zero; fill them and sum the header again.
+        options.CopyTo(frame, 34);
+        frame[24] = frame[25] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), Checksum.Compute(frame.AsSpan(14, 20 + options.Length)));
+        return frame;
+    }
+}
