@@ -20,6 +20,7 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
     private const ushort ETH_P_ALL = 0x0003;
     private const int SOL_SOCKET = 1;
     private const int SO_RCVTIMEO = 20;
+    private const int SO_RCVBUFFORCE = 33;
     private const byte PACKET_OUTGOING = 4;
     private const int MSG_DONTWAIT = 0x40;
     private const int BatchSize = 32;
@@ -132,6 +133,12 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
         long* timeout = stackalloc long[2] { 0, 100_000 };
         if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16) != 0)
             throw new InvalidOperationException($"setsockopt(SO_RCVTIMEO) failed: errno {Marshal.GetLastPInvokeError()}");
+        // The default buffer holds only a few hundred small frames; when the test's threads are
+        // starved of CPU (tests run in parallel on 2 vCPUs) bursts would be dropped here, in the
+        // test link, not in the stack under test.
+        int receiveBuffer = 32 << 20;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receiveBuffer, sizeof(int)) != 0)
+            throw new InvalidOperationException($"setsockopt(SO_RCVBUFFORCE) failed: errno {Marshal.GetLastPInvokeError()}");
         Volatile.Write(ref _fd, fd);
     }
 

@@ -94,7 +94,7 @@ public class PacketSocketForwardingTests
         const string receiver = """
             import socket, sys
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE: rmem_max would cap SO_RCVBUF
             s.bind(("198.18.2.10", 9000))
             s.settimeout(5)
             print("ready", flush=True)
