@@ -206,4 +206,22 @@ public enum StatCounter
 
     /// <summary>Neighbor Solicitations for an address this NIC does not own; ignored.</summary>
     NdpSolicitationsUnknownTarget,
+
+    /// <summary>UDP datagrams queued to an endpoint or taken by the default handler.</summary>
+    UdpDatagramsReceived,
+
+    /// <summary>UDP datagrams for a port with no endpoint (answered with Port Unreachable where allowed).</summary>
+    UdpUnknownPortErrors,
+
+    /// <summary>UDP datagrams dropped because the endpoint's receive ring for the worker was full or the datagram exceeded its slot.</summary>
+    UdpReceiveBufferErrors,
+
+    /// <summary>UDP datagrams with a bad checksum, or a zero checksum over IPv6.</summary>
+    UdpChecksumErrors,
+
+    /// <summary>UDP datagrams sent by endpoints.</summary>
+    UdpDatagramsSent,
+
+    /// <summary>ICMP errors handed to the endpoint that sent the offending datagram.</summary>
+    UdpIcmpErrorsDelivered,
 }

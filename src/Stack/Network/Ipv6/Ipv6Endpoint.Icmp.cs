@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Transport;
 using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Network.Ipv6;
@@ -35,6 +36,10 @@ internal sealed partial class Ipv6Endpoint
                 return;
             case Icmpv6Type.NeighborAdvertisement:
                 HandleAdvertisement(worker, frame, chain);
+                return;
+            case Icmpv6Type.DestinationUnreachable or Icmpv6Type.PacketTooBig or Icmpv6Type.TimeExceeded or Icmpv6Type.ParameterProblem:
+                // RFC 4443 §3: an error goes to the transport endpoint that sent the packet.
+                IcmpErrorDispatch.DeliverV6(_nic, worker, icmp.Data, (byte)icmp.Type, icmp.Code);
                 return;
         }
     }

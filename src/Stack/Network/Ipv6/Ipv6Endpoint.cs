@@ -1,5 +1,6 @@
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Transport;
 using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Network.Ipv6;
@@ -90,6 +91,21 @@ internal sealed partial class Ipv6Endpoint
                 return;
             case IpProtocol.Ipv6NoNextHeader:
                 return;
+        }
+        Span<byte> ipBytes = frame[LinkHeaderLength..];
+        if (_nic.Stack.Transports.Find((byte)chain.UpperLayerProtocol) is IIpv6TransportProtocol transport)
+        {
+            Ipv6Packet.TryCreate(ipBytes, out Ipv6Packet ip, out _);
+            switch (transport.HandlePacket(_nic, worker, ip.Source, ip.Destination, ipBytes.Slice(chain.UpperLayerOffset, chain.UpperLayerLength)))
+            {
+                case TransportVerdict.Malformed:
+                    stats.Add(worker, StatCounter.MalformedTransportPackets);
+                    break;
+                case TransportVerdict.PortUnreachable:
+                    SendError(worker, addresses, frame, Icmpv6Type.DestinationUnreachable, 4, 0);
+                    break;
+            }
+            return;
         }
         stats.AddUnknownTransport(worker, (byte)chain.UpperLayerProtocol);
         // RFC 8200 §4: an unrecognized Next Header is Parameter Problem code 1, pointing at the
