@@ -106,7 +106,23 @@ public sealed class PacketSocketIpv6UdpTests : IDisposable
             client.Connect(new IPEndPoint(IPAddress.Parse(ipv6 ? "2001:2::2" : "198.18.0.2"), 7));
             byte[] send = new byte[200];
             byte[] receive = new byte[2048];
-            int sent = 0, received = 0, retries = 0;
+            // Warm up until one round trip works: the stack queues only a few packets per neighbour
+            // while it resolves one, so the measured run starts with both sides resolved.
+            bool warm = false;
+            BinaryPrimitives.WriteInt32BigEndian(send, -1);
+            for (int attempt = 0; attempt < 5 && !warm; attempt++)
+            {
+                client.Send(send);
+                try
+                {
+                    warm = client.Receive(receive) == send.Length && BinaryPrimitives.ReadInt32BigEndian(receive) == -1;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
+                {
+                }
+            }
+            Assert.True(warm);
+            int sent = 0, received = 0;
             while (received < count)
             {
                 while (sent < count && sent - received < window)
@@ -117,21 +133,10 @@ public sealed class PacketSocketIpv6UdpTests : IDisposable
                     client.Send(send);
                     sent++;
                 }
-                int n;
-                try
-                {
-                    n = client.Receive(receive);
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut && retries++ < 3)
-                {
-                    // The first datagrams may wait for neighbour resolution; resend what is outstanding.
-                    sent = received;
-                    continue;
-                }
+                int n = client.Receive(receive);
                 Assert.Equal(send.Length, n);
                 int seq = BinaryPrimitives.ReadInt32BigEndian(receive);
-                if (seq < received)
-                    continue;
+                // Every datagram comes back, once, in order.
                 Assert.Equal(received, seq);
                 for (int i = 4; i < n; i++)
                     Assert.Equal((byte)(seq + i), receive[i]);
