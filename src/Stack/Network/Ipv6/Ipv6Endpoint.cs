@@ -84,6 +84,8 @@ internal sealed partial class Ipv6Endpoint
     {
         NicStats stats = _nic.Stats;
         stats.Add(worker, StatCounter.Ipv6PacketsDelivered);
+        Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet delivered, out _);
+        _nic.Stack.Raw.Deliver(_nic, worker, (byte)chain.UpperLayerProtocol, delivered.Packet, delivered.Source, delivered.Destination);
         switch (chain.UpperLayerProtocol)
         {
             case IpProtocol.Icmpv6:
