@@ -224,4 +224,7 @@ public enum StatCounter
 
     /// <summary>ICMP errors handed to the endpoint that sent the offending datagram.</summary>
     UdpIcmpErrorsDelivered,
+
+    /// <summary>IPv6 packets dropped for an unrecognised Hop-by-Hop or Destination option whose action bits say discard.</summary>
+    Ipv6UnknownOptionDrops,
 }

@@ -65,6 +65,8 @@ internal sealed partial class Ipv6Endpoint
             stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
             return;
         }
+        if (chain.HeaderCount != 0 && !ProcessOptions(worker, addresses, frame, ip))
+            return;
         // RFC 8200 §4.4: a Routing header we do not implement, with segments left, is an error
         // pointing at its type; with none left it is ignored. No routing type is implemented.
         if (chain.HasRoutingHeader && chain.SegmentsLeft != 0)

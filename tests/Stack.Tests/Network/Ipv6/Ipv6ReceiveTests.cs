@@ -185,4 +185,48 @@ public class Ipv6ReceiveTests
         Assert.Equal(0, Run(10));
         Assert.Equal(1000, f[StatCounter.Icmpv6EchoRepliesSent] - before);
     }
+
+    // An echo request behind a Destination Options header holding one 2-octet option of the given type.
+    private static byte[] EchoWithOption(byte optionType, Ipv6Address destination)
+    {
+        byte[] echo = Packets6.Icmpv6(Packets6.HostIp, destination, 128, 0, 0x0001_0001, Packets6.EchoBody(8));
+        byte[] payload = [58, 0, optionType, 0, 1, 2, 0, 0, .. echo];
+        return Packets6.Ipv6(Packets6.HostIp, destination, 60, payload);
+    }
+
+    [Fact]
+    public void UnknownOption_ActionSkip_EchoAnswered()
+    {
+        var f = Ipv6Fixture.Create();
+        byte[] reply = Assert.Single(f.Exchange(EchoWithOption(0x1E, Packets6.StackIp)));
+        Assert.Equal(Icmpv6Type.EchoReply, Ipv6Fixture.TypeOf(reply));
+    }
+
+    [Fact]
+    public void UnknownOption_ActionDiscard_DroppedSilently()
+    {
+        var f = Ipv6Fixture.Create();
+        Assert.Empty(f.Exchange(EchoWithOption(0x5E, Packets6.StackIp)));
+        Assert.Equal(1, f[StatCounter.Ipv6UnknownOptionDrops]);
+    }
+
+    [Theory]
+    [InlineData(0x9E)]
+    [InlineData(0xDE)]
+    public void UnknownOption_ActionReport_ParameterProblemCode2AtOption(byte type)
+    {
+        var f = Ipv6Fixture.Create();
+        byte[] error = Assert.Single(f.Exchange(EchoWithOption(type, Packets6.StackIp)));
+        Assert.Equal(Icmpv6Type.ParameterProblem, Ipv6Fixture.TypeOf(error));
+        Assert.Equal(2, error[55]);
+        Assert.Equal(42u, BinaryPrimitives.ReadUInt32BigEndian(error.AsSpan(58)));
+    }
+
+    [Fact]
+    public void UnknownOption_ReportUnlessMulticast_ToAllNodesDroppedWithoutError()
+    {
+        var f = Ipv6Fixture.Create();
+        Assert.Empty(f.Exchange(EchoWithOption(0xDE, Ipv6Address.AllNodes)));
+        Assert.Equal(1, f[StatCounter.Ipv6UnknownOptionDrops]);
+    }
 }
