@@ -27,7 +27,7 @@ internal sealed partial class Ipv6Endpoint
             SendError(worker, addresses, frame, Icmpv6Type.ParameterProblem, 0, (uint)(chain.FragmentHeaderOffset + 2));
             return;
         }
-        Ipv6Reassembler reassembler = _reassemblers[worker] ??= new Ipv6Reassembler(_nic.Stack.Options, _nic.Stack.Clock);
+        Ipv6Reassembler reassembler = _reassemblers[worker] ??= new Ipv6Reassembler(_nic.Stack.Options, _nic.Stack.Clock, LinkHeaderLength + Math.Max(MinimumMtu, _nic.Link.Mtu));
         ExpireFragments(worker, addresses, reassembler);
         switch (reassembler.Add(frame, ip, chain, out Span<byte> whole))
         {

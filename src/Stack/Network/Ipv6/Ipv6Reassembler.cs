@@ -22,8 +22,6 @@ internal sealed class Ipv6Reassembler
     internal const int MaxPayload = 65535;
     private const int HeadersLength = Ipv6Endpoint.LinkHeaderLength + Ipv6Packet.HeaderLength;
     private const int MaxRanges = 64;
-    // What a Time Exceeded message can quote of the first fragment (RFC 4443 §2.4(c)).
-    private const int FirstFragmentKept = Ipv6Endpoint.LinkHeaderLength + 1280;
 
     private readonly Slot[] _slots;
     private readonly IClock _clock;
@@ -31,14 +29,17 @@ internal sealed class Ipv6Reassembler
     private readonly int _memoryLimit;
     private int _memoryUsed;
 
-    public Ipv6Reassembler(StackOptions options, IClock clock)
+    /// <param name="options">The memory, time and slot limits.</param>
+    /// <param name="clock">The stack's clock.</param>
+    /// <param name="firstFragmentKept">Octets of the first fragment's frame kept for Time Exceeded: a whole frame of the link's MTU.</param>
+    public Ipv6Reassembler(StackOptions options, IClock clock, int firstFragmentKept)
     {
         _clock = clock;
         _timeout = options.ReassemblyTimeout;
         _memoryLimit = options.ReassemblyMemoryLimit;
         _slots = new Slot[options.ReassemblySlots];
         for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new Slot();
+            _slots[i] = new Slot(firstFragmentKept);
     }
 
     /// <summary>What <see cref="Add"/> did with a fragment.</summary>
@@ -145,8 +146,15 @@ internal sealed class Ipv6Reassembler
             // The fixed header of the result names what followed the fragment header.
             Span<byte> header = slot.Buffer.AsSpan(Ipv6Endpoint.LinkHeaderLength);
             header[6] = ip.Packet[chain.FragmentHeaderOffset];
-            slot.FirstLength = Math.Min(frame.Length, FirstFragmentKept);
+            slot.FirstLength = Math.Min(frame.Length, slot.First.Length);
             frame[..slot.FirstLength].CopyTo(slot.First);
+            if (slot.FirstLength < frame.Length)
+            {
+                // Longer than the link should carry: keep a shortened but self-consistent packet.
+                int payload = slot.FirstLength - HeadersLength;
+                slot.First[Ipv6Endpoint.LinkHeaderLength + 4] = (byte)(payload >> 8);
+                slot.First[Ipv6Endpoint.LinkHeaderLength + 5] = (byte)payload;
+            }
         }
         if (slot.Total < 0 || slot.Received != slot.Total || slot.FirstLength == 0)
             return Outcome.Held;
@@ -197,8 +205,10 @@ internal sealed class Ipv6Reassembler
         public int RangeCount;
         public int FirstLength;
         public readonly (int Start, int End)[] Ranges = new (int, int)[MaxRanges];
-        public readonly byte[] First = new byte[FirstFragmentKept];
+        public readonly byte[] First;
         public byte[]? Buffer;
+
+        public Slot(int firstFragmentKept) => First = new byte[firstFragmentKept];
 
         public void Start(Ipv6Address source, Ipv6Address destination, uint identification, TimeSpan now)
         {

@@ -128,4 +128,21 @@ public class Ipv6ReassemblyTests
             link.InjectInbound(EchoFragments(id)[0]);
         Assert.Equal(2, stack.Nics[StackFixture.Nic1].Stats[StatCounter.Ipv6ReassemblyMemoryDrops]);
     }
+
+    [Fact]
+    public void Timeout_FullSizeFirstFragment_TimeExceededQuotes1232Octets()
+    {
+        var f = Ipv6Fixture.Create();
+        // 1448 data octets: a 1510-octet frame, the most a 1500 MTU carries with a fragment header.
+        List<byte[]> fragments = EchoFragments(0x8888, dataLength: 3000, chunk: 1448);
+        Assert.Equal(1510, fragments[0].Length);
+        f.Exchange(fragments[0]);
+        f.Clock.Advance(TimeSpan.FromSeconds(61));
+        f.Nic.ExpireIpv6Fragments(0);
+        byte[] error = Assert.Single(f.Link.ReadAll());
+        Assert.Equal(Icmpv6Type.TimeExceeded, Ipv6Fixture.TypeOf(error));
+        Assert.Equal(14 + 1280, error.Length);
+        Assert.Equal(fragments[0].AsSpan(14, 1232).ToArray(), error[62..]);
+        Assert.True(Packets6.IcmpChecksumValid(error));
+    }
 }
