@@ -30,6 +30,7 @@ public sealed partial class NetworkStack
         Workers = Options.Workers;
         Clock = Options.Clock;
         Transports = new TransportDispatcherTable();
+        Raw = new Transport.Raw.RawTable(Workers);
     }
 
     public StackOptions Options { get; }
@@ -40,6 +41,9 @@ public sealed partial class NetworkStack
 
     /// <summary>Transport protocols registered to receive local IPv4 packets.</summary>
     public TransportDispatcherTable Transports { get; }
+
+    /// <summary>Raw endpoints, which see packets of their protocol before the transports do.</summary>
+    public Transport.Raw.RawTable Raw { get; }
 
     /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv4; null drops them as invalid destinations.</summary>
     public IIpv4Forwarder? Ipv4Forwarder

@@ -26,7 +26,13 @@ public sealed partial class Nic
         {
             error = AddAddressLocked(address, behavior, AddressKind.Permanent, out _);
             if (error == StackError.None)
+            {
+                // RFC 4861 §7.2.1: a node joins the solicited-node group of each of its addresses,
+                // counted like any other join so two addresses sharing a group both hold it.
+                if (address.Address.IsIpv6 && address.Address.V6.IsUnicast)
+                    JoinLocked(address.Address.V6.SolicitedNodeMulticast);
                 PublishLocked();
+            }
         }
         if (error == StackError.None && address.Address.IsIpv4 && _enabled)
             Arp.Announce(address.Address.V4);
@@ -185,7 +191,7 @@ public sealed partial class Nic
             return StackError.BadAddress;
         lock (_controlLock)
         {
-            _joins[group] = _joins.GetValueOrDefault(group) + 1;
+            JoinLocked(group);
             PublishLocked();
             return StackError.None;
         }
@@ -196,16 +202,32 @@ public sealed partial class Nic
     {
         lock (_controlLock)
         {
-            int joins = _joins.GetValueOrDefault(group);
-            if (joins == 0)
+            if (!LeaveLocked(group))
                 return StackError.BadLocalAddress;
-            if (joins == 1)
-                _joins.Remove(group);
-            else
-                _joins[group] = joins - 1;
             PublishLocked();
             return StackError.None;
         }
+    }
+
+    /// <summary>How many joins <paramref name="group"/> holds now (solicited-node joins included).</summary>
+    public int GroupJoins(IpAddress group)
+    {
+        lock (_controlLock)
+            return _joins.GetValueOrDefault(group);
+    }
+
+    private void JoinLocked(IpAddress group) => _joins[group] = _joins.GetValueOrDefault(group) + 1;
+
+    private bool LeaveLocked(IpAddress group)
+    {
+        int joins = _joins.GetValueOrDefault(group);
+        if (joins == 0)
+            return false;
+        if (joins == 1)
+            _joins.Remove(group);
+        else
+            _joins[group] = joins - 1;
+        return true;
     }
 
     /// <summary>True while the NIC is enabled and has at least one join of <paramref name="group"/>.</summary>
@@ -261,6 +283,8 @@ public sealed partial class Nic
         if (!_endpoints.TryGetValue(address, out AddressEndpoint? endpoint) || endpoint.Kind != AddressKind.Permanent)
             return StackError.BadLocalAddress;
         endpoint.SetKind(AddressKind.PermanentExpired);
+        if (address.IsIpv6 && address.V6.IsUnicast)
+            LeaveLocked(address.V6.SolicitedNodeMulticast);
         // Drop the permanent bias; with no route holding it the endpoint goes at once.
         endpoint.DecRefLocked();
         return StackError.None;

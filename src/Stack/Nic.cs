@@ -2,6 +2,7 @@ using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Arp;
 using XdpStack.Stack.Neighbors;
 using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack;
@@ -35,6 +36,8 @@ public sealed partial class Nic : INetworkDispatcher
         Arp = new ArpEndpoint(this);
         Ipv4 = new Ipv4Endpoint(this);
         Neighbors = new NeighborCache<Ipv4Address>(stack.Clock, Arp, stack.Options.Nud);
+        Ipv6 = new Ipv6Endpoint(this);
+        Ipv6Neighbors = new NeighborCache<Ipv6Address>(stack.Clock, Ipv6, stack.Options.Nud);
     }
 
     public NicId Id { get; }
@@ -115,6 +118,7 @@ public sealed partial class Nic : INetworkDispatcher
             PublishLocked();
         }
         Arp.OnNicDisabled();
+        Ipv6Neighbors.Clear();
     }
 
     /// <summary>Receives a batch from the link: the checks of gVisor's <c>DeliverNetworkPacket</c>, each ending in a counter.</summary>
@@ -176,9 +180,10 @@ public sealed partial class Nic : INetworkDispatcher
             case EtherType.Ipv4:
                 Ipv4.HandlePacket(worker, addresses, bytes, ref frame);
                 break;
+            case EtherType.Ipv6:
+                Ipv6.HandlePacket(worker, addresses, bytes, ref frame);
+                break;
             default:
-                // IPv6 included: until the IPv6 endpoint exists no network protocol takes it,
-                // which is exactly what gVisor counts here.
                 Stats.AddUnknownNetwork(worker, etherType);
                 break;
         }

@@ -40,4 +40,10 @@ public enum StackError
 
     /// <summary>The packet is larger than the link MTU.</summary>
     MessageTooLong,
+
+    /// <summary>The transport key is already registered on that NIC without reuse-port on both sides (gVisor <c>ErrPortInUse</c>).</summary>
+    PortInUse,
+
+    /// <summary>The endpoint is not bound, or not connected where a destination is needed.</summary>
+    NotConnected,
 }

@@ -131,4 +131,100 @@ public enum StatCounter
 
     /// <summary>ARP requests the link refused to send (no room).</summary>
     ArpOutgoingErrors,
+
+    /// <summary>IPv6 packets that reached the IPv6 endpoint.</summary>
+    Ipv6PacketsReceived,
+
+    /// <summary>IPv6 packets dropped for a bad version, a payload length past the frame, or a malformed extension header chain.</summary>
+    Ipv6MalformedPacketsReceived,
+
+    /// <summary>IPv6 packets with a multicast source, or a loopback source or destination on a non-loopback NIC.</summary>
+    Ipv6InvalidSourceAddressesReceived,
+
+    /// <summary>IPv6 packets not addressed to one of our addresses or joined groups.</summary>
+    Ipv6InvalidDestinationAddressesReceived,
+
+    /// <summary>IPv6 packets handed to ICMPv6 or a transport protocol.</summary>
+    Ipv6PacketsDelivered,
+
+    /// <summary>IPv6 packets the stack originated or answered with.</summary>
+    Ipv6PacketsSent,
+
+    /// <summary>IPv6 packets the stack could not send: no room on the link, link resolution failed.</summary>
+    Ipv6OutgoingPacketErrors,
+
+    /// <summary>IPv6 fragments addressed to us.</summary>
+    Ipv6FragmentsReceived,
+
+    /// <summary>IPv6 fragments dropped as malformed: overlaps, bad offsets or lengths.</summary>
+    Ipv6MalformedFragmentsReceived,
+
+    /// <summary>IPv6 datagrams completed from fragments.</summary>
+    Ipv6PacketsReassembled,
+
+    /// <summary>IPv6 datagrams given up because their fragments did not all arrive in time.</summary>
+    Ipv6ReassemblyTimeouts,
+
+    /// <summary>IPv6 fragments dropped because the reassembly memory limit was reached.</summary>
+    Ipv6ReassemblyMemoryDrops,
+
+    /// <summary>ICMPv6 messages received.</summary>
+    Icmpv6PacketsReceived,
+
+    /// <summary>ICMPv6 messages too short or with a bad checksum.</summary>
+    Icmpv6InvalidReceived,
+
+    /// <summary>ICMPv6 echo requests received.</summary>
+    Icmpv6EchoRequestsReceived,
+
+    /// <summary>ICMPv6 echo replies sent.</summary>
+    Icmpv6EchoRepliesSent,
+
+    /// <summary>ICMPv6 errors sent (Destination Unreachable, Time Exceeded, Parameter Problem).</summary>
+    Icmpv6ErrorsSent,
+
+    /// <summary>ICMPv6 errors not sent because the token bucket was empty.</summary>
+    Icmpv6RateLimited,
+
+    /// <summary>ICMPv6 errors not sent because RFC 4443 §2.4(e) forbids them.</summary>
+    Icmpv6ErrorsSuppressed,
+
+    /// <summary>Neighbor Solicitations received.</summary>
+    NdpSolicitationsReceived,
+
+    /// <summary>Neighbor Advertisements received.</summary>
+    NdpAdvertisementsReceived,
+
+    /// <summary>Neighbor Solicitations sent (address resolution and unreachability probes).</summary>
+    NdpSolicitationsSent,
+
+    /// <summary>Neighbor Advertisements sent.</summary>
+    NdpAdvertisementsSent,
+
+    /// <summary>NDP messages dropped by RFC 4861 validation: hop limit not 255, code not 0, a fragment header, a bad length or option.</summary>
+    NdpInvalidReceived,
+
+    /// <summary>Neighbor Solicitations for an address this NIC does not own; ignored.</summary>
+    NdpSolicitationsUnknownTarget,
+
+    /// <summary>UDP datagrams queued to an endpoint or taken by the default handler.</summary>
+    UdpDatagramsReceived,
+
+    /// <summary>UDP datagrams for a port with no endpoint (answered with Port Unreachable where allowed).</summary>
+    UdpUnknownPortErrors,
+
+    /// <summary>UDP datagrams dropped because the endpoint's receive ring for the worker was full or the datagram exceeded its slot.</summary>
+    UdpReceiveBufferErrors,
+
+    /// <summary>UDP datagrams with a bad checksum, or a zero checksum over IPv6.</summary>
+    UdpChecksumErrors,
+
+    /// <summary>UDP datagrams sent by endpoints.</summary>
+    UdpDatagramsSent,
+
+    /// <summary>ICMP errors handed to the endpoint that sent the offending datagram.</summary>
+    UdpIcmpErrorsDelivered,
+
+    /// <summary>IPv6 packets dropped for an unrecognised Hop-by-Hop or Destination option whose action bits say discard.</summary>
+    Ipv6UnknownOptionDrops,
 }

@@ -23,7 +23,12 @@ internal sealed partial class Ipv4Endpoint
             return;
         }
         if (icmp.Type != Icmpv4Type.EchoRequest)
+        {
+            // RFC 1122 §4.1.3.3: an error goes to the transport endpoint that sent the datagram.
+            if (icmp.Type is Icmpv4Type.DestinationUnreachable or Icmpv4Type.TimeExceeded or Icmpv4Type.ParameterProblem)
+                IcmpErrorDispatch.DeliverV4(_nic, worker, icmp.Buffer[Icmpv4Packet.HeaderLength..], (byte)icmp.Type, icmp.Code);
             return;
+        }
         stats.Add(worker, StatCounter.IcmpEchoRequestsReceived);
         Ipv4Packet ip = delivery.Ip;
         Ipv4Address destination = ip.Destination;

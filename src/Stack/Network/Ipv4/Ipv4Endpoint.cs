@@ -143,6 +143,7 @@ internal sealed partial class Ipv4Endpoint
         NicStats stats = _nic.Stats;
         stats.Add(worker, StatCounter.Ipv4PacketsDelivered);
         byte protocol = (byte)delivery.Protocol;
+        _nic.Stack.Raw.Deliver(_nic, worker, protocol, delivery.Ip.Buffer[..delivery.Ip.TotalLength], delivery.Source, delivery.Destination);
         if (protocol == (byte)IpProtocol.Icmp)
         {
             HandleIcmp(worker, addresses, ref delivery);

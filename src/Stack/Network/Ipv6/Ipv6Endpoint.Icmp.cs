@@ -1,0 +1,191 @@
+using System.Buffers.Binary;
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Transport;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Network.Ipv6;
+
+// ICMPv6 (RFC 4443): echo answered in place, errors built in the worker's scratch buffer.
+internal sealed partial class Ipv6Endpoint
+{
+    // RFC 4443 §2.4(c): an error carries as much of the original as fits in the minimum MTU.
+    private const int MinimumMtu = 1280;
+    private const int IcmpErrorFrameLimit = LinkHeaderLength + MinimumMtu;
+    private const byte DefaultHopLimit = 64;
+
+    private void HandleIcmp(int worker, AddressSnapshot addresses, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.Icmpv6PacketsReceived);
+        Span<byte> ipBytes = frame[LinkHeaderLength..];
+        Ipv6Packet.TryCreate(ipBytes, out Ipv6Packet ip, out _);
+        Span<byte> message = ipBytes.Slice(chain.UpperLayerOffset, chain.UpperLayerLength);
+        if (!Icmpv6Packet.TryCreate(message, out Icmpv6Packet icmp, out _)
+            || ((_nic.Link.Capabilities & LinkCapabilities.RxChecksumOffload) == 0 && !icmp.VerifyChecksum(ip.Source, ip.Destination)))
+        {
+            stats.Add(worker, StatCounter.Icmpv6InvalidReceived);
+            return;
+        }
+        switch (icmp.Type)
+        {
+            case Icmpv6Type.EchoRequest:
+                HandleEcho(worker, frame, chain, ref descriptor, reassembled);
+                return;
+            case Icmpv6Type.NeighborSolicitation:
+                HandleSolicitation(worker, addresses, frame, chain, ref descriptor, reassembled);
+                return;
+            case Icmpv6Type.NeighborAdvertisement:
+                HandleAdvertisement(worker, frame, chain);
+                return;
+            case Icmpv6Type.DestinationUnreachable or Icmpv6Type.PacketTooBig or Icmpv6Type.TimeExceeded or Icmpv6Type.ParameterProblem:
+                // RFC 4443 §3: an error goes to the transport endpoint that sent the packet.
+                IcmpErrorDispatch.DeliverV6(_nic, worker, icmp.Data, (byte)icmp.Type, icmp.Code);
+                return;
+        }
+    }
+
+    private void HandleEcho(int worker, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.Icmpv6EchoRequestsReceived);
+        Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet ip, out _);
+        Ipv6Address destination = ip.Destination;
+        // A multicast echo would need one of our unicast addresses as the reply's source and a
+        // per-node delay (RFC 4443 §4.2 makes answering optional); we do not answer it.
+        if (!destination.IsUnicast)
+            return;
+        Ipv6Address source = ip.Source;
+        int icmpLength = chain.UpperLayerLength;
+        Span<byte> ipBytes = frame[LinkHeaderLength..];
+
+        MacAddress requester = MacAddress.Read(frame[MacAddress.Length..]);
+        requester.CopyTo(frame);
+        _nic.Link.LinkAddress.CopyTo(frame[MacAddress.Length..]);
+        ip.Source = destination;
+        ip.Destination = source;
+        ip.HopLimit = DefaultHopLimit;
+        if (chain.UpperLayerOffset != Ipv6Packet.HeaderLength)
+        {
+            // Extension headers (options, a fragment header) are the sender's business, not the
+            // reply's: move the message up behind the fixed header and recompute its checksum.
+            ipBytes.Slice(chain.UpperLayerOffset, icmpLength).CopyTo(ipBytes[Ipv6Packet.HeaderLength..]);
+            ipBytes[6] = (byte)IpProtocol.Icmpv6;
+            BinaryPrimitives.WriteUInt16BigEndian(ipBytes[4..], (ushort)icmpLength);
+            Icmpv6Packet.TryCreate(ipBytes.Slice(Ipv6Packet.HeaderLength, icmpLength), out Icmpv6Packet moved, out _);
+            moved.Type = Icmpv6Type.EchoReply;
+            moved.FillChecksum(destination, source);
+        }
+        else
+        {
+            // Swapping the addresses leaves the pseudo-header sum as it was; only the type moves it.
+            Icmpv6Packet.TryCreate(ipBytes.Slice(Ipv6Packet.HeaderLength, icmpLength), out Icmpv6Packet icmp, out _);
+            ushort oldTypeWord = (ushort)(((byte)icmp.Type << 8) | icmp.Code);
+            icmp.Type = Icmpv6Type.EchoReply;
+            icmp.Checksum = Checksum.Update(icmp.Checksum, oldTypeWord, (ushort)(((byte)Icmpv6Type.EchoReply << 8) | icmp.Code));
+        }
+        if (SendInPlace(worker, frame, LinkHeaderLength + Ipv6Packet.HeaderLength + icmpLength, ref descriptor, reassembled))
+            stats.Add(worker, StatCounter.Icmpv6EchoRepliesSent);
+    }
+
+    // A received frame goes back out through its own descriptor; a reassembled one is copied.
+    private bool SendInPlace(int worker, Span<byte> frame, int length, ref Frame descriptor, bool reassembled)
+    {
+        NicStats stats = _nic.Stats;
+        bool sent;
+        if (reassembled)
+        {
+            sent = length - LinkHeaderLength <= _nic.Link.Mtu && _nic.WriteFrame(worker, frame[..length]);
+        }
+        else
+        {
+            descriptor.Length = length;
+            descriptor.Action = FrameAction.Transmit;
+            sent = true;
+        }
+        stats.Add(worker, sent ? StatCounter.Ipv6PacketsSent : StatCounter.Ipv6OutgoingPacketErrors);
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends an ICMPv6 error about the packet in <paramref name="offending"/> (an Ethernet frame
+    /// with a valid IPv6 header) back to the MAC it came from, unless RFC 4443 §2.4(e) forbids it or
+    /// the token bucket is empty (RFC 4443 §2.4(f)); <paramref name="rest"/> is the pointer or MTU.
+    /// </summary>
+    internal bool SendError(int worker, AddressSnapshot addresses, Span<byte> offending, Icmpv6Type type, byte code, uint rest)
+    {
+        NicStats stats = _nic.Stats;
+        if (!Ipv6Packet.TryCreate(offending[LinkHeaderLength..], out Ipv6Packet ip, out _))
+            return false;
+        if (!IsErrorAllowed(MacAddress.Read(offending), ip, type, code))
+        {
+            stats.Add(worker, StatCounter.Icmpv6ErrorsSuppressed);
+            return false;
+        }
+        int limiter = worker >= 0 ? worker : _rateLimiters.Length - 1;
+        if (!_rateLimiters[limiter].TryTake())
+        {
+            stats.Add(worker, StatCounter.Icmpv6RateLimited);
+            return false;
+        }
+        Ipv6Address from = ChooseErrorSource(addresses, ip.Destination);
+        if (from.IsUnspecified)
+        {
+            stats.Add(worker, StatCounter.Ipv6OutgoingPacketErrors);
+            return false;
+        }
+        byte[] scratch = worker >= 0 ? _scratch[worker] : new byte[IcmpErrorFrameLimit];
+        ReadOnlySpan<byte> original = ip.Packet;
+        int quoted = Math.Min(original.Length, MinimumMtu - Ipv6Packet.HeaderLength - Icmpv6Packet.HeaderLength);
+        int icmpLength = Icmpv6Packet.HeaderLength + quoted;
+        Span<byte> frame = scratch.AsSpan(0, LinkHeaderLength + Ipv6Packet.HeaderLength + icmpLength);
+        new EthernetHeader(MacAddress.Read(offending[MacAddress.Length..]), _nic.Link.LinkAddress, EtherType.Ipv6).Emit(frame);
+        Ipv6Address to = ip.Source;
+        new Ipv6Header(from, to, IpProtocol.Icmpv6, DefaultHopLimit, icmpLength).Emit(frame[LinkHeaderLength..]);
+        Span<byte> message = frame[(LinkHeaderLength + Ipv6Packet.HeaderLength)..];
+        original[..quoted].CopyTo(message[Icmpv6Packet.HeaderLength..]);
+        new Icmpv6Header(type, code, rest).EmitWithChecksum(message, from, to);
+        if (!_nic.WriteFrame(worker, frame))
+        {
+            stats.Add(worker, StatCounter.Ipv6OutgoingPacketErrors);
+            return false;
+        }
+        stats.Add(worker, StatCounter.Ipv6PacketsSent);
+        stats.Add(worker, StatCounter.Icmpv6ErrorsSent);
+        return true;
+    }
+
+    // RFC 4443 §2.4(e): no error about an error, about a packet to a multicast address (except
+    // Packet Too Big and an unrecognized option, code 2), sent as link multicast, or from a source
+    // that does not name one node.
+    private static bool IsErrorAllowed(MacAddress linkDestination, Ipv6Packet ip, Icmpv6Type type, byte code)
+    {
+        bool exempt = type == Icmpv6Type.PacketTooBig || (type == Icmpv6Type.ParameterProblem && code == 2);
+        if (!exempt && (linkDestination.IsMulticast || ip.Destination.IsMulticast))
+            return false;
+        Ipv6Address source = ip.Source;
+        if (!source.IsUnicast || source.IsLoopback)
+            return false;
+        if (Ipv6ExtensionHeaderReader.TryWalk(ip, out Ipv6ExtensionChain chain, out _)
+            && chain.UpperLayerProtocol == IpProtocol.Icmpv6 && chain.FragmentOffset == 0 && chain.UpperLayerLength > 0)
+        {
+            // Types below 128 are errors (RFC 4443 §2.1).
+            if (ip.Packet[chain.UpperLayerOffset] < 128)
+                return false;
+        }
+        return true;
+    }
+
+    private static Ipv6Address ChooseErrorSource(AddressSnapshot addresses, Ipv6Address offendingDestination)
+    {
+        if (addresses.Ipv6.TryGetValue(offendingDestination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
+            return offendingDestination;
+        // Indexed, not foreach: an interface enumerator would allocate on the receive path.
+        IReadOnlyList<AddressEndpoint> primary = addresses.PrimaryIpv6;
+        for (int i = 0; i < primary.Count; i++)
+        {
+            if (primary[i].Kind == AddressKind.Permanent)
+                return primary[i].Address.V6;
+        }
+        return Ipv6Address.Any;
+    }
+}

@@ -1,0 +1,143 @@
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Transport;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Network.Ipv6;
+
+/// <summary>The IPv6 side of one NIC (RFC 8200): validates received packets, walks their extension headers, reassembles fragments, and delivers those addressed to us to ICMPv6, NDP or a transport.</summary>
+/// <remarks>
+/// Like the IPv4 endpoint it runs on the receiving worker with no lock: the address snapshot is the
+/// one the NIC read for the batch, and reassembly, ICMPv6 scratch space and the error token bucket
+/// are per worker.
+/// </remarks>
+internal sealed partial class Ipv6Endpoint
+{
+    internal const int LinkHeaderLength = EthernetFrame.UntaggedHeaderLength;
+
+    private readonly Nic _nic;
+    private readonly Ipv6Reassembler?[] _reassemblers;
+    private readonly IcmpRateLimiter[] _rateLimiters;
+    private readonly byte[][] _scratch;
+
+    public Ipv6Endpoint(Nic nic)
+    {
+        _nic = nic;
+        int workers = nic.Stack.Workers;
+        StackOptions options = nic.Stack.Options;
+        _reassemblers = new Ipv6Reassembler?[workers];
+        _rateLimiters = new IcmpRateLimiter[workers + 1];
+        _scratch = new byte[workers][];
+        // The same split bucket as ICMPv4: gVisor's 1000/s, burst 50, shared out across workers.
+        for (int w = 0; w <= workers; w++)
+            _rateLimiters[w] = new IcmpRateLimiter(nic.Stack.Clock, Math.Max(1, options.IcmpErrorsPerSecond / workers), Math.Max(1, options.IcmpErrorBurst / workers));
+        for (int w = 0; w < workers; w++)
+            _scratch[w] = new byte[IcmpErrorFrameLimit];
+    }
+
+    /// <summary>Handles one IPv6 frame; <paramref name="frame"/> starts at the Ethernet header.</summary>
+    public void HandlePacket(int worker, AddressSnapshot addresses, Span<byte> frame, ref Frame descriptor)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.Ipv6PacketsReceived);
+        if (!Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet ip, out _))
+        {
+            stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
+            return;
+        }
+        // Ethernet pads short frames; the packet ends where its payload length says.
+        frame = frame[..(LinkHeaderLength + Ipv6Packet.HeaderLength + ip.PayloadLength)];
+        Ipv6Address source = ip.Source;
+        Ipv6Address destination = ip.Destination;
+        // RFC 4291 §2.7: a multicast address is never a source; ::1 never leaves a host (§2.5.3).
+        if (source.IsMulticast || (!_nic.IsLoopback && source.IsLoopback))
+        {
+            stats.Add(worker, StatCounter.Ipv6InvalidSourceAddressesReceived);
+            return;
+        }
+        if (!IsForUs(addresses, destination))
+        {
+            stats.Add(worker, StatCounter.Ipv6InvalidDestinationAddressesReceived);
+            return;
+        }
+        if (!Ipv6ExtensionHeaderReader.TryWalk(ip, out Ipv6ExtensionChain chain, out _))
+        {
+            stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
+            return;
+        }
+        if (chain.HeaderCount != 0 && !ProcessOptions(worker, addresses, frame, ip))
+            return;
+        // RFC 8200 §4.4: a Routing header we do not implement, with segments left, is an error
+        // pointing at its type; with none left it is ignored. No routing type is implemented.
+        if (chain.HasRoutingHeader && chain.SegmentsLeft != 0)
+        {
+            SendError(worker, addresses, frame, Icmpv6Type.ParameterProblem, 0, (uint)(chain.RoutingHeaderOffset + 2));
+            return;
+        }
+        if (chain.IsFragment)
+        {
+            HandleFragment(worker, addresses, frame, ip, chain);
+            return;
+        }
+        Deliver(worker, addresses, frame, chain, ref descriptor, reassembled: false);
+    }
+
+    private void Deliver(int worker, AddressSnapshot addresses, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.Ipv6PacketsDelivered);
+        Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet delivered, out _);
+        _nic.Stack.Raw.Deliver(_nic, worker, (byte)chain.UpperLayerProtocol, delivered.Packet, delivered.Source, delivered.Destination);
+        switch (chain.UpperLayerProtocol)
+        {
+            case IpProtocol.Icmpv6:
+                HandleIcmp(worker, addresses, frame, chain, ref descriptor, reassembled);
+                return;
+            case IpProtocol.Ipv6NoNextHeader:
+                return;
+        }
+        Span<byte> ipBytes = frame[LinkHeaderLength..];
+        if (_nic.Stack.Transports.Find((byte)chain.UpperLayerProtocol) is IIpv6TransportProtocol transport)
+        {
+            Ipv6Packet.TryCreate(ipBytes, out Ipv6Packet ip, out _);
+            switch (transport.HandlePacket(_nic, worker, ip.Source, ip.Destination, ipBytes.Slice(chain.UpperLayerOffset, chain.UpperLayerLength)))
+            {
+                case TransportVerdict.Malformed:
+                    stats.Add(worker, StatCounter.MalformedTransportPackets);
+                    break;
+                case TransportVerdict.PortUnreachable:
+                    SendError(worker, addresses, frame, Icmpv6Type.DestinationUnreachable, 4, 0);
+                    break;
+            }
+            return;
+        }
+        stats.AddUnknownTransport(worker, (byte)chain.UpperLayerProtocol);
+        // RFC 8200 §4: an unrecognized Next Header is Parameter Problem code 1, pointing at the
+        // octet that named it.
+        SendError(worker, addresses, frame, Icmpv6Type.ParameterProblem, 1, (uint)NextHeaderFieldOffset(frame));
+    }
+
+    private bool IsForUs(AddressSnapshot addresses, Ipv6Address destination)
+    {
+        if (addresses.Ipv6.TryGetValue(destination, out AddressEndpoint? endpoint) && endpoint.IsValidForIncoming)
+            return true;
+        if (destination.IsMulticast)
+        {
+            // Every node is in all-nodes on every interface (RFC 4291 §2.8); other groups need a join.
+            if (destination == Ipv6Address.AllNodes || addresses.Ipv6Groups.Contains(destination))
+                return true;
+        }
+        return _nic.Promiscuous;
+    }
+
+    // The offset, from the IPv6 header, of the Next Header octet that names the upper layer.
+    private static int NextHeaderFieldOffset(Span<byte> frame)
+    {
+        Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet ip, out _);
+        var reader = new Ipv6ExtensionHeaderReader(ip);
+        int field = 6;
+        while (reader.MoveNext())
+            field = reader.Current.Offset;
+        return field;
+    }
+}

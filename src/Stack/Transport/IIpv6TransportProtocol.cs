@@ -1,0 +1,11 @@
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Transport;
+
+/// <summary>A transport protocol that also takes IPv6 packets addressed to the stack; registered like any <see cref="ITransportProtocol"/>.</summary>
+/// <remarks>The same rules as <see cref="ITransportProtocol"/>: called on the receiving worker, nothing kept past the call, no allocation or blocking.</remarks>
+public interface IIpv6TransportProtocol : ITransportProtocol
+{
+    /// <summary>Handles the upper-layer <paramref name="segment"/> of an IPv6 packet (extension headers already walked, length bounded by the payload length).</summary>
+    TransportVerdict HandlePacket(Nic nic, int worker, Ipv6Address source, Ipv6Address destination, Span<byte> segment);
+}
