@@ -19,6 +19,7 @@ public sealed partial class NetworkStack
     // Written under _nicsLock with Volatile.Write; read anywhere.
     private FrozenDictionary<NicId, Nic> _nics = FrozenDictionary<NicId, Nic>.Empty;
     private IIpv4Forwarder? _ipv4Forwarder;
+    private long _forwardingVersion; // raised on the control path, read by workers once per batch
 
     // For the test that proves the receive path never takes it.
     internal Lock NicsLock => _nicsLock;
@@ -62,7 +63,14 @@ public sealed partial class NetworkStack
     /// <summary>Raised after a change in some NIC's IPv4 neighbour cache (see <see cref="Neighbors.NeighborCache{TAddress}.Changed"/>), on whichever thread made it, workers included.</summary>
     public event Action? Ipv4NeighborsChanged;
 
-    private void OnForwardingStateChanged() => ForwardingStateChanged?.Invoke();
+    /// <summary>Grows with every change that raises <see cref="ForwardingStateChanged"/>, before the event is raised, so a reader can tell that a view built earlier is out of date.</summary>
+    public long ForwardingVersion => Volatile.Read(ref _forwardingVersion);
+
+    private void OnForwardingStateChanged()
+    {
+        Interlocked.Increment(ref _forwardingVersion);
+        ForwardingStateChanged?.Invoke();
+    }
 
     internal void OnIpv4NeighborsChanged() => Ipv4NeighborsChanged?.Invoke();
 

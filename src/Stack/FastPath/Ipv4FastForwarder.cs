@@ -18,10 +18,13 @@ namespace XdpStack.Stack.FastPath;
 /// byte unchanged.
 /// </para>
 /// <para>
-/// The snapshot follows the stack: a route, address, NIC or forwarder change rebuilds and publishes
-/// it at once on the control thread that made the change; a neighbour change, which may come from a
-/// worker, only schedules one rebuild on the stack's clock, so workers never build and a burst of
-/// ARP replies costs one rebuild. A batch reads the snapshot once. Per frame there is no
+/// The snapshot follows the stack. Every change schedules one rebuild on the stack's clock, so a burst
+/// of changes (100,000 routes added one by one, a storm of ARP replies) costs one rebuild and workers
+/// never build. Until that rebuild is published, a batch whose snapshot is older than the stack's
+/// <see cref="NetworkStack.ForwardingVersion"/> (route, address, NIC or forwarder changes) goes to the
+/// full stack whole, so those changes hold from the moment the control call returns. Neighbour changes
+/// do not bump that version (they come from workers, and would stall the fast path on every ARP
+/// refresh): a new or changed MAC is used from the rebuild on. A batch reads the snapshot once. Per frame there is no
 /// allocation, lock, <c>Interlocked</c> or virtual call: the LPM lookup is the batched DIR-24-8 one.
 /// </para>
 /// </remarks>
@@ -45,7 +48,7 @@ public sealed class Ipv4FastForwarder : IDisposable
     public Ipv4FastForwarder(NetworkStack stack)
     {
         _stack = stack;
-        _onStateChanged = Refresh;
+        _onStateChanged = ScheduleRefresh;
         _onNeighborsChanged = ScheduleRefresh;
         stack.ForwardingStateChanged += _onStateChanged;
         stack.Ipv4NeighborsChanged += _onNeighborsChanged;
@@ -109,6 +112,11 @@ public sealed class Ipv4FastForwarder : IDisposable
         if (verdicts.Length < frames.Length || egress.Length < frames.Length)
             throw new ArgumentException("verdicts and egress must be as long as frames");
         Ipv4ForwardingSnapshot snapshot = Volatile.Read(ref _snapshot);
+        if (snapshot.StateVersion != _stack.ForwardingVersion)
+        {
+            verdicts[..frames.Length].Clear();
+            return 0;
+        }
         int forwarded = 0;
         Span<uint> destinations = stackalloc uint[Chunk];
         Span<int> hopIds = stackalloc int[Chunk];

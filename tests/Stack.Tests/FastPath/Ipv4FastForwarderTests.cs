@@ -136,12 +136,17 @@ public class Ipv4FastForwarderTests
     }
 
     [Fact]
-    public void Forward_RouteAddedAfterCreation_TakenWithoutRefresh()
+    public void Forward_RouteAddedAfterCreation_TakenOnceTheClockRuns()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
         Ipv4Address far = Ipv4Address.Parse("198.19.9.9");
         Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(far)).Verdict);
         Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.19.0.0"), 16), Gateway, 2)));
+        // Until the rebuild the snapshot is out of date, so everything goes to the full stack, even what it had right.
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(far)).Verdict);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
         (ForwardVerdict verdict, int egress, byte[] output) = RunFast(fast, Nic1, FromA(far));
         Assert.Equal(ForwardVerdict.Forward, verdict);
         Assert.Equal(2, egress);
@@ -149,7 +154,7 @@ public class Ipv4FastForwarderTests
     }
 
     [Fact]
-    public void Forward_RouteRemoved_HandedOverWithoutRefresh()
+    public void Forward_RouteRemoved_HandedOverAtOnceAndAfterTheRebuild()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
         Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(BeyondGateway)).Verdict);
@@ -158,34 +163,60 @@ public class Ipv4FastForwarderTests
         (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, sent);
         Assert.Equal(ForwardVerdict.SlowPath, verdict);
         Assert.Equal(sent, output);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(BeyondGateway)).Verdict);
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
     }
 
     [Fact]
-    public void Forward_EgressNicDisabled_HandedOverWithoutRefresh()
+    public void Forward_EgressNicDisabled_HandedOverAtOnceAndAfterTheRebuild()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
         Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
         Assert.Equal(StackError.None, f.Stack.DisableNic(Nic2));
         Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(f.Stack.ForwardingVersion, fast.Snapshot.StateVersion);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
         Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(BeyondGateway)).Verdict);
     }
 
     [Fact]
-    public void Forward_ForwardingSwitchedOff_HandedOverWithoutRefresh()
+    public void Forward_ForwardingSwitchedOff_HandedOverAtOnceAndAfterTheRebuild()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
         Assert.Equal(StackError.None, f.Stack.SetForwarding(Nic1, EtherType.Ipv4, false, out _));
         Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
     }
 
     [Fact]
-    public void Forward_DestinationBecomesLocalAddress_HandedOverWithoutRefresh()
+    public void Forward_DestinationBecomesLocalAddress_HandedOver()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
         Assert.Equal(StackError.None, f.Stack.AddAddress(Nic2, HostB, 32));
         Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
         Assert.Equal(StackError.None, f.Stack.RemoveAddress(Nic2, HostB));
+        f.Clock.Advance(TimeSpan.Zero);
         Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_ManyRoutesAddedOneByOne_OneRebuild()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        int timers = f.Clock.PendingTimers;
+        for (int i = 0; i < 50; i++)
+            Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(new Ipv4Address(0xC613_0000u | (uint)(i << 8)), 24), Gateway, 2)));
+        Assert.Equal(timers + 1, f.Clock.PendingTimers);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(timers, f.Clock.PendingTimers);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, FromA(Ipv4Address.Parse("198.19.49.7")));
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(GatewayMac, MacAddress.Read(output));
     }
 
     [Fact]
@@ -242,9 +273,15 @@ public class Ipv4FastForwarderTests
     public void Dispose_StopsFollowingTheStack()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Ipv4ForwardingSnapshot before = fast.Snapshot;
         fast.Dispose();
-        Assert.Equal(StackError.None, f.Stack.DisableNic(Nic2));
-        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        int timers = f.Clock.PendingTimers;
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.19.0.0"), 16), Gateway, 2)));
+        Assert.Equal(timers, f.Clock.PendingTimers);
+        fast.Refresh();
+        Assert.Same(before, fast.Snapshot);
+        // Its snapshot is out of date from then on, so nothing is fast-forwarded on stale data.
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
     }
 
     [Fact]
@@ -308,7 +345,7 @@ public class Ipv4FastForwarderTests
                 List<byte[]> expectedOut = egress == 1 ? out1 : out2;
                 Assert.Empty(egress == 1 ? out2 : out1);
                 Assert.Equal(output, Assert.Single(expectedOut));
-            }, iter: 4000);
+            }, iter: 4000, threads: 1); // one fixture: samples run one after another, or their outputs would interleave
         // The generator must reach the fast path often, or the comparison proves little.
         Assert.True(taken > 200, $"only {taken} frames took the fast path");
     }
