@@ -36,8 +36,7 @@ public sealed class Ipv4FastForwarder : IDisposable
 
     private readonly NetworkStack _stack;
     private readonly Lock _refreshGate = new();
-    private readonly Action _onStateChanged;
-    private readonly Action _onNeighborsChanged;
+    private readonly Action _onChanged;
     private Ipv4ForwardingSnapshot _snapshot = Ipv4ForwardingSnapshot.Empty;
     // Separate from _refreshGate so a worker reporting a neighbour change never waits for a build.
     private readonly Lock _scheduleGate = new();
@@ -48,10 +47,9 @@ public sealed class Ipv4FastForwarder : IDisposable
     public Ipv4FastForwarder(NetworkStack stack)
     {
         _stack = stack;
-        _onStateChanged = ScheduleRefresh;
-        _onNeighborsChanged = ScheduleRefresh;
-        stack.ForwardingStateChanged += _onStateChanged;
-        stack.Ipv4NeighborsChanged += _onNeighborsChanged;
+        _onChanged = ScheduleRefresh;
+        stack.ForwardingStateChanged += _onChanged;
+        stack.Ipv4NeighborsChanged += _onChanged;
         Refresh();
     }
 
@@ -70,11 +68,11 @@ public sealed class Ipv4FastForwarder : IDisposable
         }
     }
 
-    /// <summary>Stops following the stack; the last snapshot stays in use.</summary>
+    /// <summary>Stops following the stack: the last snapshot stays, and once the stack changes every batch goes to the full stack.</summary>
     public void Dispose()
     {
-        _stack.ForwardingStateChanged -= _onStateChanged;
-        _stack.Ipv4NeighborsChanged -= _onNeighborsChanged;
+        _stack.ForwardingStateChanged -= _onChanged;
+        _stack.Ipv4NeighborsChanged -= _onChanged;
         lock (_refreshGate)
         {
             lock (_scheduleGate)
