@@ -18,6 +18,7 @@ public sealed partial class NetworkStack
         if (!TryGetNic(new NicId(route.Nic), out _))
             return StackError.UnknownNicId;
         _routes.AddRoute(route);
+        OnForwardingStateChanged();
         return StackError.None;
     }
 
@@ -29,12 +30,22 @@ public sealed partial class NetworkStack
         return StackError.None;
     }
 
-    public bool RemoveRoute(Ipv4Route route) => _routes.RemoveRoute(route);
+    public bool RemoveRoute(Ipv4Route route)
+    {
+        bool removed = _routes.RemoveRoute(route);
+        if (removed)
+            OnForwardingStateChanged();
+        return removed;
+    }
 
     public bool RemoveRoute(Ipv6Route route) => _routes.RemoveRoute(route);
 
     /// <summary>Replaces every route at once.</summary>
-    public void SetRoutes(IEnumerable<Ipv4Route> ipv4, IEnumerable<Ipv6Route> ipv6) => _routes.SetRoutes(ipv4, ipv6);
+    public void SetRoutes(IEnumerable<Ipv4Route> ipv4, IEnumerable<Ipv6Route> ipv6)
+    {
+        _routes.SetRoutes(ipv4, ipv6);
+        OnForwardingStateChanged();
+    }
 
     /// <summary>
     /// Finds a route from <paramref name="localAddress"/> (unspecified: pick one) to

@@ -19,6 +19,7 @@ public sealed partial class NetworkStack
     // Written under _nicsLock with Volatile.Write; read anywhere.
     private FrozenDictionary<NicId, Nic> _nics = FrozenDictionary<NicId, Nic>.Empty;
     private IIpv4Forwarder? _ipv4Forwarder;
+    private long _forwardingVersion; // raised on the control path, read by workers once per batch
 
     // For the test that proves the receive path never takes it.
     internal Lock NicsLock => _nicsLock;
@@ -49,8 +50,29 @@ public sealed partial class NetworkStack
     public IIpv4Forwarder? Ipv4Forwarder
     {
         get => Volatile.Read(ref _ipv4Forwarder);
-        set => Volatile.Write(ref _ipv4Forwarder, value);
+        set
+        {
+            Volatile.Write(ref _ipv4Forwarder, value);
+            OnForwardingStateChanged();
+        }
     }
+
+    /// <summary>Raised on the calling control thread after a change of routes, addresses, NICs or <see cref="Ipv4Forwarder"/> that may change how IPv4 is forwarded.</summary>
+    public event Action? ForwardingStateChanged;
+
+    /// <summary>Raised after a change in some NIC's IPv4 neighbour cache (see <see cref="Neighbors.NeighborCache{TAddress}.Changed"/>), on whichever thread made it, workers included.</summary>
+    public event Action? Ipv4NeighborsChanged;
+
+    /// <summary>Grows with every change that raises <see cref="ForwardingStateChanged"/>, before the event is raised, so a reader can tell that a view built earlier is out of date.</summary>
+    public long ForwardingVersion => Volatile.Read(ref _forwardingVersion);
+
+    private void OnForwardingStateChanged()
+    {
+        Interlocked.Increment(ref _forwardingVersion);
+        ForwardingStateChanged?.Invoke();
+    }
+
+    internal void OnIpv4NeighborsChanged() => Ipv4NeighborsChanged?.Invoke();
 
     // The NICs now, as an array the data path can walk without allocating.
     internal System.Collections.Immutable.ImmutableArray<Nic> NicArray => Volatile.Read(ref _nics).Values;
@@ -82,6 +104,7 @@ public sealed partial class NetworkStack
         link.Attach(nic);
         if (enabled)
             nic.Enable();
+        OnForwardingStateChanged();
         return StackError.None;
     }
 
@@ -100,6 +123,7 @@ public sealed partial class NetworkStack
         nic.Disable();
         nic.Link.Attach(null);
         RemoveRoutesThrough(id);
+        OnForwardingStateChanged();
         return StackError.None;
     }
 
@@ -126,13 +150,13 @@ public sealed partial class NetworkStack
     }
 
     public StackError AddAddress(NicId id, AddressWithPrefix address, PrimaryEndpointBehavior behavior = PrimaryEndpointBehavior.CanBePrimary) =>
-        TryGetNic(id, out Nic nic) ? nic.AddAddress(address, behavior) : StackError.UnknownNicId;
+        Changing(TryGetNic(id, out Nic nic) ? nic.AddAddress(address, behavior) : StackError.UnknownNicId);
 
     public StackError AddAddress(NicId id, IpAddress address, int prefixLength, PrimaryEndpointBehavior behavior = PrimaryEndpointBehavior.CanBePrimary) =>
         AddAddress(id, new AddressWithPrefix(address, prefixLength), behavior);
 
     public StackError RemoveAddress(NicId id, IpAddress address) =>
-        TryGetNic(id, out Nic nic) ? nic.RemoveAddress(address) : StackError.UnknownNicId;
+        Changing(TryGetNic(id, out Nic nic) ? nic.RemoveAddress(address) : StackError.UnknownNicId);
 
     /// <summary>The main address of a NIC for a protocol (behaviour 3); UnknownNicId, or None with a null address when it has none.</summary>
     public StackError GetMainAddress(NicId id, EtherType protocol, out AddressWithPrefix? address)
@@ -151,7 +175,7 @@ public sealed partial class NetworkStack
     public StackError AddSubnet(NicId id, Ipv4Prefix subnet) => WithNic(id, nic => nic.AddSubnet(subnet));
 
     public StackError RemoveSubnet(NicId id, Ipv4Prefix subnet) =>
-        !TryGetNic(id, out Nic nic) ? StackError.UnknownNicId : nic.RemoveSubnet(subnet) ? StackError.None : StackError.BadAddress;
+        Changing(!TryGetNic(id, out Nic nic) ? StackError.UnknownNicId : nic.RemoveSubnet(subnet) ? StackError.None : StackError.BadAddress);
 
     public StackError JoinGroup(NicId id, IpAddress group) =>
         TryGetNic(id, out Nic nic) ? nic.JoinGroup(group) : StackError.UnknownNicId;
@@ -168,6 +192,7 @@ public sealed partial class NetworkStack
         if (!TryGetNic(id, out Nic nic))
             return StackError.UnknownNicId;
         previous = nic.SetForwarding(protocol, enable);
+        OnForwardingStateChanged();
         return StackError.None;
     }
 
@@ -185,6 +210,15 @@ public sealed partial class NetworkStack
         if (!TryGetNic(id, out Nic nic))
             return StackError.UnknownNicId;
         action(nic);
+        OnForwardingStateChanged();
         return StackError.None;
+    }
+
+    // Control calls that changed something report it; a failed one changed nothing.
+    private StackError Changing(StackError result)
+    {
+        if (result == StackError.None)
+            OnForwardingStateChanged();
+        return result;
     }
 }

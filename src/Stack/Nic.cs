@@ -36,6 +36,7 @@ public sealed partial class Nic : INetworkDispatcher
         Arp = new ArpEndpoint(this);
         Ipv4 = new Ipv4Endpoint(this);
         Neighbors = new NeighborCache<Ipv4Address>(stack.Clock, Arp, stack.Options.Nud);
+        Neighbors.Changed += stack.OnIpv4NeighborsChanged;
         Ipv6 = new Ipv6Endpoint(this);
         Ipv6Neighbors = new NeighborCache<Ipv6Address>(stack.Clock, Ipv6, stack.Options.Nud);
     }

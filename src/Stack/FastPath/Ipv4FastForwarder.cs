@@ -18,23 +18,38 @@ namespace XdpStack.Stack.FastPath;
 /// byte unchanged.
 /// </para>
 /// <para>
-/// The snapshot is replaced by <see cref="Refresh"/> on a control thread after route, address,
-/// neighbour or NIC changes (or on a timer); a batch reads it once. Per frame there is no
+/// The snapshot follows the stack. Every change schedules one rebuild on the stack's clock, so a burst
+/// of changes (100,000 routes added one by one, a storm of ARP replies) costs one rebuild and workers
+/// never build. Until that rebuild is published, a batch whose snapshot is older than the stack's
+/// <see cref="NetworkStack.ForwardingVersion"/> (route, address, NIC or forwarder changes) goes to the
+/// full stack whole, so those changes hold from the moment the control call returns. Neighbour changes
+/// do not bump that version (they come from workers, and would stall the fast path on every ARP
+/// refresh): a new or changed MAC is used from the rebuild on. A batch reads the snapshot once. Per frame there is no
 /// allocation, lock, <c>Interlocked</c> or virtual call: the LPM lookup is the batched DIR-24-8 one.
 /// </para>
 /// </remarks>
-public sealed class Ipv4FastForwarder
+public sealed class Ipv4FastForwarder : IDisposable
 {
     private const int Chunk = 256;
     private const int EthernetLength = 14;
     private const int MinFrame = EthernetLength + 20;
 
     private readonly NetworkStack _stack;
+    private readonly Lock _refreshGate = new();
+    private readonly Action _onChanged;
     private Ipv4ForwardingSnapshot _snapshot = Ipv4ForwardingSnapshot.Empty;
+    // Separate from _refreshGate so a worker reporting a neighbour change never waits for a build.
+    private readonly Lock _scheduleGate = new();
+    private bool _rebuildScheduled; // under _scheduleGate
+    private bool _disposed;         // written under both gates
 
+    /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv4FastForwarder(NetworkStack stack)
     {
         _stack = stack;
+        _onChanged = ScheduleRefresh;
+        stack.ForwardingStateChanged += _onChanged;
+        stack.Ipv4NeighborsChanged += _onChanged;
         Refresh();
     }
 
@@ -42,7 +57,48 @@ public sealed class Ipv4FastForwarder
     public Ipv4ForwardingSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
     /// <summary>Rebuilds the snapshot from the stack's routes, addresses and neighbours and publishes it.</summary>
-    public void Refresh() => Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack));
+    /// <remarks>Builds are serialised, so the snapshot published last is built from the newest state.</remarks>
+    public void Refresh()
+    {
+        lock (_refreshGate)
+        {
+            if (_disposed)
+                return;
+            Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack));
+        }
+    }
+
+    /// <summary>Stops following the stack: the last snapshot stays, and once the stack changes every batch goes to the full stack.</summary>
+    public void Dispose()
+    {
+        _stack.ForwardingStateChanged -= _onChanged;
+        _stack.Ipv4NeighborsChanged -= _onChanged;
+        lock (_refreshGate)
+        {
+            lock (_scheduleGate)
+                _disposed = true;
+        }
+    }
+
+    // Called on any thread, workers included: only the clock's thread rebuilds, once for all changes until then.
+    private void ScheduleRefresh()
+    {
+        lock (_scheduleGate)
+        {
+            if (_rebuildScheduled || _disposed)
+                return;
+            _rebuildScheduled = true;
+        }
+        _stack.Clock.Schedule(TimeSpan.Zero, RefreshScheduled);
+    }
+
+    private void RefreshScheduled()
+    {
+        // Cleared before building: a change during the build schedules another rebuild.
+        lock (_scheduleGate)
+            _rebuildScheduled = false;
+        Refresh();
+    }
 
     /// <summary>
     /// Decides every frame of <paramref name="frames"/> (received by NIC <paramref name="ingress"/>, lying in
@@ -54,6 +110,11 @@ public sealed class Ipv4FastForwarder
         if (verdicts.Length < frames.Length || egress.Length < frames.Length)
             throw new ArgumentException("verdicts and egress must be as long as frames");
         Ipv4ForwardingSnapshot snapshot = Volatile.Read(ref _snapshot);
+        if (snapshot.StateVersion != _stack.ForwardingVersion)
+        {
+            verdicts[..frames.Length].Clear();
+            return 0;
+        }
         int forwarded = 0;
         Span<uint> destinations = stackalloc uint[Chunk];
         Span<int> hopIds = stackalloc int[Chunk];

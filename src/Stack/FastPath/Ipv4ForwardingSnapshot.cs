@@ -19,8 +19,9 @@ public sealed class Ipv4ForwardingSnapshot
 {
     internal const int SlowPath = 0;
 
-    private Ipv4ForwardingSnapshot(Ipv4Lpm lpm, FastNextHop[] hops, FastIngress[] ingress, uint[] refusedSources, long routeVersion)
+    private Ipv4ForwardingSnapshot(Ipv4Lpm lpm, FastNextHop[] hops, FastIngress[] ingress, uint[] refusedSources, long routeVersion, long stateVersion)
     {
+        StateVersion = stateVersion;
         Lpm = lpm;
         Hops = hops;
         Ingress = ingress;
@@ -29,7 +30,7 @@ public sealed class Ipv4ForwardingSnapshot
     }
 
     /// <summary>An empty snapshot: every frame goes to the full stack.</summary>
-    public static Ipv4ForwardingSnapshot Empty { get; } = new(new Ipv4LpmBuilder(useHugePages: false).Build(), [default], [], [], 0);
+    public static Ipv4ForwardingSnapshot Empty { get; } = new(new Ipv4LpmBuilder(useHugePages: false).Build(), [default], [], [], 0, -1);
 
     /// <summary>Destination (host order) to index into <see cref="Hops"/>.</summary>
     public Ipv4Lpm Lpm { get; }
@@ -46,9 +47,14 @@ public sealed class Ipv4ForwardingSnapshot
     /// <summary>The <see cref="RouteTable.Version"/> this snapshot was built from.</summary>
     public long RouteVersion { get; }
 
+    /// <summary>The <see cref="NetworkStack.ForwardingVersion"/> read before this snapshot was built: when the stack's is newer, the snapshot may be out of date.</summary>
+    public long StateVersion { get; }
+
     /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now.</summary>
     public static Ipv4ForwardingSnapshot Build(NetworkStack stack)
     {
+        // Read first: a change made while building leaves the stack's version ahead of this one.
+        long stateVersion = stack.ForwardingVersion;
         RouteTable table = stack.Routes;
         var filter = new EnabledNicFilter(stack);
         var builder = new Ipv4LpmBuilder(useHugePages: false);
@@ -136,7 +142,7 @@ public sealed class Ipv4ForwardingSnapshot
                 forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv4) && !nic.Promiscuous,
                 BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL);
         }
-        return new Ipv4ForwardingSnapshot(builder.Build(), [.. hops], ingress, [.. refused], table.Version);
+        return new Ipv4ForwardingSnapshot(builder.Build(), [.. hops], ingress, [.. refused], table.Version, stateVersion);
     }
 
     // Only states in which the full stack's TryResolve would hand out the MAC without queueing.

@@ -43,6 +43,7 @@ public sealed partial class NeighborCache<TAddress>
                 foreach (Entry entry in _flushes)
                     cache.Flush(entry);
             }
+            cache.AnnounceChanges();
         }
     }
 }

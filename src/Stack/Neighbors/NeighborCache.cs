@@ -33,6 +33,9 @@ public sealed partial class NeighborCache<TAddress>
     private readonly List<Entry> _pending = [];
     private int _dynamicCount;     // under _gate
     private long _epoch;           // written under _gate, read racily by workers
+    // Bumped under _gate when what TryGetInfo reports about resolution changes; Effects.Run raises Changed once per operation.
+    private long _version;
+    private long _announcedVersion; // under _gate
 
     /// <summary>Creates an empty cache.</summary>
     public NeighborCache(IClock clock, INeighborHandler<TAddress> handler, NudConfiguration? configuration = null)
@@ -41,6 +44,16 @@ public sealed partial class NeighborCache<TAddress>
         _handler = handler;
         _config = configuration ?? NudConfiguration.Default;
     }
+
+    /// <summary>
+    /// Raised after an operation changed whether a neighbour resolves, its link address, or its queue's emptiness, or
+    /// removed an entry; never under the cache's lock, on whichever thread made the change (a worker, the clock's thread
+    /// or a control thread). Handlers must return quickly and may not assume a control thread.
+    /// </summary>
+    public event Action? Changed;
+
+    /// <summary>A counter that grows with every change <see cref="Changed"/> reports.</summary>
+    public long Version => Volatile.Read(ref _version);
 
     /// <summary>Dynamic entries (static ones are not counted against <see cref="NudConfiguration.MaxDynamicEntries"/>).</summary>
     public int DynamicCount
@@ -99,6 +112,8 @@ public sealed partial class NeighborCache<TAddress>
             packet.CopyTo(buffer);
             e.Queue ??= new Queue<PendingPacket>();
             bool startsResolution = e.Queue.Count == 0 && !e.Flushing && !_pending.Contains(e);
+            if (e.Queue.Count == 0)
+                Bump();
             e.Queue.Enqueue(new PendingPacket(buffer, packet.Length, tag));
             if (e.Queue.Count > _config.MaxPendingPacketsPerNeighbor)
                 fx.Fail(e.Address, e.Queue.Dequeue(), PendingFailure.QueueFull);
@@ -305,6 +320,7 @@ public sealed partial class NeighborCache<TAddress>
 
     private void RemoveEntry(Entry e, ref Effects fx)
     {
+        Bump();
         e.Usable = false;
         e.Removed = true;
         CancelTimer(e);
@@ -323,7 +339,32 @@ public sealed partial class NeighborCache<TAddress>
             fx.Fail(e.Address, p, reason);
     }
 
-    private static void SetLinkAddress(Entry e, MacAddress linkAddress) => Volatile.Write(ref e.LinkAddress, linkAddress.Value);
+    private void SetLinkAddress(Entry e, MacAddress linkAddress)
+    {
+        if (e.LinkAddress != linkAddress.Value)
+            Bump();
+        Volatile.Write(ref e.LinkAddress, linkAddress.Value);
+    }
+
+    // Under _gate.
+    private void Bump() => Volatile.Write(ref _version, _version + 1);
+
+    private static bool IsResolvedState(NeighborState state) =>
+        state is NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe or NeighborState.Static;
+
+    // Outside _gate, at the end of every operation: one Changed per operation that bumped the version.
+    private void AnnounceChanges()
+    {
+        if (Changed is not { } changed)
+            return;
+        lock (_gate)
+        {
+            if (_announcedVersion == _version)
+                return;
+            _announcedVersion = _version;
+        }
+        changed();
+    }
 
     private void StartResolution(Entry e, ref Effects fx)
     {
@@ -365,6 +406,8 @@ public sealed partial class NeighborCache<TAddress>
     private void EnterState(Entry e, NeighborState state)
     {
         CancelTimer(e);
+        if (IsResolvedState(e.State) != IsResolvedState(state))
+            Bump();
         e.State = state;
     }
 
@@ -441,7 +484,8 @@ public sealed partial class NeighborCache<TAddress>
                 {
                     e.Flushing = false;
                     e.Usable = stillResolved;
-                    return;
+                    Bump();
+                    break;
                 }
                 while (e.Queue.TryDequeue(out PendingPacket p))
                     batch.Add(p);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CsCheck;
 using XdpStack.Stack.FastPath;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Routing;
 using XdpStack.Stack.Tests.Fakes;
 using XdpStack.Stack.Wire;
 using static XdpStack.Stack.Tests.Fakes.RouterFixture;
@@ -132,6 +133,155 @@ public class Ipv4FastForwarderTests
         Assert.Equal(ForwardVerdict.Forward, verdict);
         Assert.Equal(2, egress);
         Assert.Equal(lateMac, MacAddress.Read(output));
+    }
+
+    [Fact]
+    public void Forward_RouteAddedAfterCreation_TakenOnceTheClockRuns()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Ipv4Address far = Ipv4Address.Parse("198.19.9.9");
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(far)).Verdict);
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.19.0.0"), 16), Gateway, 2)));
+        // Until the rebuild the snapshot is out of date, so everything goes to the full stack, even what it had right.
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(far)).Verdict);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        (ForwardVerdict verdict, int egress, byte[] output) = RunFast(fast, Nic1, FromA(far));
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(2, egress);
+        Assert.Equal(GatewayMac, MacAddress.Read(output));
+    }
+
+    [Fact]
+    public void Forward_RouteRemoved_HandedOverAtOnceAndAfterTheRebuild()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(BeyondGateway)).Verdict);
+        Assert.True(f.Stack.RemoveRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.64.0"), 18), Gateway, 2)));
+        byte[] sent = FromA(BeyondGateway);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, sent);
+        Assert.Equal(ForwardVerdict.SlowPath, verdict);
+        Assert.Equal(sent, output);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(BeyondGateway)).Verdict);
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_EgressNicDisabled_HandedOverAtOnceAndAfterTheRebuild()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        Assert.Equal(StackError.None, f.Stack.DisableNic(Nic2));
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(f.Stack.ForwardingVersion, fast.Snapshot.StateVersion);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(BeyondGateway)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_ForwardingSwitchedOff_HandedOverAtOnceAndAfterTheRebuild()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Assert.Equal(StackError.None, f.Stack.SetForwarding(Nic1, EtherType.Ipv4, false, out _));
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_DestinationBecomesLocalAddress_HandedOver()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic2, HostB, 32));
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        Assert.Equal(StackError.None, f.Stack.RemoveAddress(Nic2, HostB));
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_ManyRoutesAddedOneByOne_OneRebuild()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        int timers = f.Clock.PendingTimers;
+        for (int i = 0; i < 50; i++)
+            Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(new Ipv4Address(0xC613_0000u | (uint)(i << 8)), 24), Gateway, 2)));
+        Assert.Equal(timers + 1, f.Clock.PendingTimers);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(timers, f.Clock.PendingTimers);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, FromA(Ipv4Address.Parse("198.19.49.7")));
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(GatewayMac, MacAddress.Read(output));
+    }
+
+    [Fact]
+    public void Forward_NeighbourMacChangedByArpReply_NewMacOnceTheClockRuns()
+    {
+        var f = new RouterFixture(resolveHostB: false);
+        using var fast = new Ipv4FastForwarder(f.Stack);
+        MacAddress newMac = MacAddress.Parse("02:00:00:00:02:0b");
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        // An ARP request from HostB teaches the router its MAC (a Stale entry).
+        f.Link2.InjectInbound(Packets.ArpRequest(HostB, HostBMac, Ip2));
+        f.Clock.Advance(TimeSpan.Zero);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, FromA(HostB));
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(HostBMac, MacAddress.Read(output));
+        // A later ARP reply moves HostB to another MAC; the rebuild runs on the clock, not on the receiving thread.
+        f.Link2.InjectInbound(Packets.ArpReply(HostB, newMac, Ip2, Mac2, Mac2));
+        f.Clock.Advance(TimeSpan.Zero);
+        (verdict, _, output) = RunFast(fast, Nic1, FromA(HostB));
+        Assert.Equal(ForwardVerdict.Forward, verdict);
+        Assert.Equal(newMac, MacAddress.Read(output));
+        f.Link1.InjectInbound(FromA(HostB));
+        Assert.Equal(output, Assert.Single(f.Link2.ReadAll(), frame => BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)) == 0x0800));
+    }
+
+    [Fact]
+    public void Forward_NeighbourRemoved_HandedOverOnceTheClockRuns()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+        Assert.True(f.Router2.Neighbors.Remove(HostB));
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
+    }
+
+    [Fact]
+    public void Forward_BurstOfNeighbourChanges_OneRebuild()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Ipv4ForwardingSnapshot before = fast.Snapshot;
+        int timers = f.Clock.PendingTimers;
+        for (int i = 0; i < 5; i++)
+            f.Router2.Neighbors.HandleProbe(Ipv4Address.Parse("198.18.2." + (100 + i)), MacAddress.Parse("02:00:00:00:02:" + (100 + i).ToString("x2")));
+        // The receiving thread only schedules, once for the whole burst; the clock's thread rebuilds.
+        Assert.Same(before, fast.Snapshot);
+        Assert.Equal(timers + 1, f.Clock.PendingTimers);
+        f.Clock.Advance(TimeSpan.Zero);
+        Assert.NotSame(before, fast.Snapshot);
+        Assert.Equal(timers, f.Clock.PendingTimers);
+        Assert.Equal(ForwardVerdict.Forward, RunFast(fast, Nic1, FromA(Ipv4Address.Parse("198.18.2.104"))).Verdict);
+    }
+
+    [Fact]
+    public void Dispose_StopsFollowingTheStack()
+    {
+        (RouterFixture f, Ipv4FastForwarder fast) = Make();
+        Ipv4ForwardingSnapshot before = fast.Snapshot;
+        fast.Dispose();
+        int timers = f.Clock.PendingTimers;
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.19.0.0"), 16), Gateway, 2)));
+        Assert.Equal(timers, f.Clock.PendingTimers);
+        fast.Refresh();
+        Assert.Same(before, fast.Snapshot);
+        // Its snapshot is out of date from then on, so nothing is fast-forwarded on stale data.
+        Assert.Equal(ForwardVerdict.SlowPath, RunFast(fast, Nic1, FromA(HostB)).Verdict);
     }
 
     [Fact]
