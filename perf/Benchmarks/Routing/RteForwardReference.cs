@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using XdpStack.Stack.Link;
 
@@ -77,11 +76,7 @@ internal sealed unsafe class RteForwardReference : IDisposable
             return;
         if (sizeof(Frame) != 12)
             throw new InvalidOperationException($"fwd_ref.c assumes a 12-byte Frame, not {sizeof(Frame)}");
-        string source = FindSource();
-        string output = Path.Combine(Path.GetDirectoryName(source)!, "build", "fwd_ref.so");
-        if (!File.Exists(output) || File.GetLastWriteTimeUtc(output) < File.GetLastWriteTimeUtc(source))
-            Compile(source, output);
-        s_library = NativeLibrary.Load(output);
+        s_library = NativeLibrary.Load(DpdkReferenceBuild.EnsureBuilt("fwd_ref"));
         s_init = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_init");
         s_create = (delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint>)NativeLibrary.GetExport(s_library, "fwd_ref_create");
         s_forward = (delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_forward");
@@ -89,27 +84,5 @@ internal sealed unsafe class RteForwardReference : IDisposable
         int rc = s_init(Thread.GetCurrentProcessorId());
         if (rc != 0)
             throw new InvalidOperationException($"rte_eal_init(--no-huge -m 512 --no-pci --no-shconf) failed: {Marshal.GetPInvokeErrorMessage(-rc)} ({-rc})");
-    }
-
-    private static string FindSource()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            string candidate = Path.Combine(dir, "perf", "native", "fwd_ref.c");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException("perf/native/fwd_ref.c not found above " + AppContext.BaseDirectory);
-    }
-
-    private static void Compile(string source, string output)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        string command = $"gcc -O3 $(pkg-config --cflags libdpdk) -march=native -shared -fPIC -o '{output}' '{source}' $(pkg-config --libs libdpdk)";
-        using var gcc = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardError = true })!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        if (gcc.ExitCode != 0)
-            throw new InvalidOperationException($"{command} failed ({gcc.ExitCode}); is dpdk-dev installed? {errors}");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace XdpStack.Benchmarks.Routing;
@@ -85,11 +84,7 @@ internal sealed unsafe class RteLpmReference : IDisposable
     {
         if (s_library != 0)
             return;
-        string source = FindSource();
-        string output = Path.Combine(Path.GetDirectoryName(source)!, "build", "lpm_ref.so");
-        if (!File.Exists(output) || File.GetLastWriteTimeUtc(output) < File.GetLastWriteTimeUtc(source))
-            Compile(source, output);
-        s_library = NativeLibrary.Load(output);
+        s_library = NativeLibrary.Load(DpdkReferenceBuild.EnsureBuilt("lpm_ref"));
         s_init = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(s_library, "lpm_ref_init");
         s_create = (delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint>)NativeLibrary.GetExport(s_library, "lpm_ref_create");
         s_copyToHugePages = (delegate* unmanaged<nint, uint, int*, nint>)NativeLibrary.GetExport(s_library, "lpm_ref_copy_to_huge_pages");
@@ -102,27 +97,5 @@ internal sealed unsafe class RteLpmReference : IDisposable
         int rc = s_init(Thread.GetCurrentProcessorId());
         if (rc != 0)
             throw new InvalidOperationException($"rte_eal_init(--no-huge -m 512 --no-pci --no-shconf) failed: {Marshal.GetPInvokeErrorMessage(-rc)} ({-rc})");
-    }
-
-    private static string FindSource()
-    {
-        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            string candidate = Path.Combine(dir, "perf", "native", "lpm_ref.c");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException("perf/native/lpm_ref.c not found above " + AppContext.BaseDirectory);
-    }
-
-    private static void Compile(string source, string output)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        string command = $"gcc -O3 $(pkg-config --cflags libdpdk) -march=native -shared -fPIC -o '{output}' '{source}' $(pkg-config --libs libdpdk)";
-        using var gcc = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardError = true })!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        if (gcc.ExitCode != 0)
-            throw new InvalidOperationException($"{command} failed ({gcc.ExitCode}); is dpdk-dev installed? {errors}");
     }
 }
