@@ -1,16 +1,25 @@
-using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 
 namespace XdpStack.Stack.Transport;
 
-/// <summary>Maps transport endpoint keys to endpoints with gVisor's lookup order, device binding and reuse-port groups; workers read an immutable snapshot.</summary>
+/// <summary>Maps transport endpoint keys to endpoints with gVisor's lookup order, device binding and reuse-port groups; each worker reads its own immutable shard.</summary>
 /// <remarks>
 /// <para>
-/// Registration runs on control threads under a lock and publishes a new frozen snapshot with one
-/// <see cref="Volatile.Write{T}(ref T, T)"/>; a worker reads the reference once per packet and
-/// looks up without locking or allocating. Lookup tries the full key, then without the local
-/// address, then without the remote address and port, then the port alone. Within a key the
-/// endpoints bound to the receiving NIC win over unbound ones (NIC 0, behaviour 24), and a
-/// reuse-port group is split by <see cref="FlowHash"/> (behaviour 23).
+/// Registration runs on control threads under a lock. Every change builds one new
+/// <see cref="DemuxShard{TEndpoint}"/> per worker, a separate copy each, and publishes it into that
+/// worker's slot with one <see cref="Volatile.Write{T}(ref T, T)"/>; <see cref="Register"/> and
+/// <see cref="Unregister"/> return only after every worker's slot holds the new table. A worker
+/// reads its own slot once per lookup and looks up without locking or allocating. Copying the
+/// table once per worker is cheap where it matters: registration is a control operation (bind,
+/// connect, close), rare next to the packets that read the table, and a copy per worker means no two
+/// cores ever read the same dictionary, array or slot cache line, so a lookup never pulls a line
+/// another core's lookups also keep hot, and a publish invalidates each worker's line once.
+/// </para>
+/// <para>
+/// Lookup tries the full key, then without the local address, then without the remote address and
+/// port, then the port alone. Within a key the endpoints bound to the receiving NIC win over
+/// unbound ones (NIC 0, behaviour 24), and a reuse-port group is split by <see cref="FlowHash"/>
+/// (behaviour 23), the same way in every shard, so a flow picks the same endpoint on any worker.
 /// </para>
 /// <para>
 /// The same key may be registered again only on another NIC, or when both registrations ask for
@@ -21,10 +30,26 @@ public sealed class TransportDemuxer<TEndpoint>
     where TEndpoint : class
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<TransportEndpointId, List<Binding>> _bindings = [];
-    private FrozenDictionary<TransportEndpointId, Group[]> _snapshot = FrozenDictionary<TransportEndpointId, Group[]>.Empty;
 
-    /// <summary>Registers <paramref name="endpoint"/> under <paramref name="id"/> on <paramref name="nic"/> (<see cref="NicId.Any"/>: unbound).</summary>
+    // Control threads only, under _lock.
+    private readonly Dictionary<TransportEndpointId, List<Binding>> _bindings = [];
+
+    // Slot w: written by control threads under _lock with Volatile.Write, read by worker w only.
+    private readonly ShardSlot[] _slots;
+
+    /// <summary>Creates an empty demuxer for <paramref name="workers"/> workers (the stack's <see cref="NetworkStack.Workers"/>).</summary>
+    public TransportDemuxer(int workers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        _slots = new ShardSlot[workers];
+        for (int w = 0; w < workers; w++)
+            _slots[w].Shard = new DemuxShard<TEndpoint>([]);
+    }
+
+    /// <summary>The number of workers, each with its own shard.</summary>
+    public int Workers => _slots.Length;
+
+    /// <summary>Registers <paramref name="endpoint"/> under <paramref name="id"/> on <paramref name="nic"/> (<see cref="NicId.Any"/>: unbound); every worker sees it once this returns.</summary>
     public StackError Register(TransportEndpointId id, NicId nic, TEndpoint endpoint, bool reusePort)
     {
         lock (_lock)
@@ -42,7 +67,7 @@ public sealed class TransportDemuxer<TEndpoint>
         }
     }
 
-    /// <summary>Removes one registration; false if it was not there.</summary>
+    /// <summary>Removes one registration; false if it was not there. No worker finds it once this returns.</summary>
     public bool Unregister(TransportEndpointId id, NicId nic, TEndpoint endpoint)
     {
         lock (_lock)
@@ -72,58 +97,42 @@ public sealed class TransportDemuxer<TEndpoint>
         }
     }
 
-    /// <summary>Finds the endpoint for a received packet's key (its local side is the packet's destination), or null.</summary>
-    public TEndpoint? Find(in TransportEndpointId id, NicId nic)
-    {
-        FrozenDictionary<TransportEndpointId, Group[]> snapshot = Volatile.Read(ref _snapshot);
-        if (snapshot.Count == 0)
-            return null;
-        return Pick(snapshot, id, nic, id)
-            ?? Pick(snapshot, id.WithoutLocalAddress, nic, id)
-            ?? Pick(snapshot, id.WithoutRemote, nic, id)
-            ?? Pick(snapshot, id.PortOnly, nic, id);
-    }
+    /// <summary>Finds, in <paramref name="worker"/>'s shard, the endpoint for a received packet's key (its local side is the packet's destination), or null.</summary>
+    public TEndpoint? Find(int worker, in TransportEndpointId id, NicId nic) =>
+        Volatile.Read(ref _slots[worker].Shard)!.Find(id, nic);
 
-    /// <summary>Finds an endpoint registered under exactly <paramref name="id"/> (any NIC), for ICMP errors about datagrams we sent.</summary>
-    public TEndpoint? FindExact(in TransportEndpointId id)
-    {
-        FrozenDictionary<TransportEndpointId, Group[]> snapshot = Volatile.Read(ref _snapshot);
-        return snapshot.TryGetValue(id, out Group[]? groups) && groups.Length > 0 ? groups[0].Endpoints[0] : null;
-    }
+    /// <summary>Finds, in <paramref name="worker"/>'s shard, an endpoint registered under exactly <paramref name="id"/> (any NIC), for ICMP errors about datagrams we sent.</summary>
+    public TEndpoint? FindExact(int worker, in TransportEndpointId id) =>
+        Volatile.Read(ref _slots[worker].Shard)!.FindExact(id);
 
-    private static TEndpoint? Pick(FrozenDictionary<TransportEndpointId, Group[]> snapshot, in TransportEndpointId key, NicId nic, in TransportEndpointId flow)
-    {
-        if (!snapshot.TryGetValue(key, out Group[]? groups))
-            return null;
-        TEndpoint[]? chosen = null;
-        foreach (Group g in groups)
-        {
-            if (g.Nic == nic)
-            {
-                chosen = g.Endpoints;
-                break;
-            }
-            if (g.Nic.IsAny)
-                chosen = g.Endpoints;
-        }
-        if (chosen is null)
-            return null;
-        return chosen.Length == 1 ? chosen[0] : chosen[FlowHash.Compute(flow) % (uint)chosen.Length];
-    }
+    // For tests: the shard object worker w reads now, and the stride between two workers' slots.
+    internal object ShardOf(int worker) => Volatile.Read(ref _slots[worker].Shard)!;
+
+    internal static int SlotSize => Unsafe.SizeOf<ShardSlot>();
 
     private void PublishLocked()
     {
-        var next = new Dictionary<TransportEndpointId, Group[]>();
-        foreach ((TransportEndpointId id, List<Binding> list) in _bindings)
-        {
-            next[id] = list.GroupBy(b => b.Nic)
-                .Select(g => new Group(g.Key, g.Select(b => b.Endpoint).ToArray()))
-                .ToArray();
-        }
-        Volatile.Write(ref _snapshot, next.ToFrozenDictionary());
+        // A separate build per worker, not one table shared by reference (see the remarks).
+        for (int w = 0; w < _slots.Length; w++)
+            Volatile.Write(ref _slots[w].Shard, new DemuxShard<TEndpoint>(_bindings));
     }
 
-    private readonly record struct Binding(TEndpoint Endpoint, NicId Nic, bool ReusePort);
+    internal readonly record struct Binding(TEndpoint Endpoint, NicId Nic, bool ReusePort);
 
-    private sealed record Group(NicId Nic, TEndpoint[] Endpoints);
+    // 128 bytes per slot, so two workers' references always lie in different 128-byte blocks: no
+    // shared cache line, nor a pair the adjacent-line prefetcher fetches together. Padding by size
+    // rather than field offsets, since a generic type cannot have explicit layout.
+    private struct ShardSlot
+    {
+        public DemuxShard<TEndpoint>? Shard;
+#pragma warning disable CS0169 // Never read or written: it only takes up space.
+        private SlotPadding _padding;
+#pragma warning restore CS0169
+    }
+
+    [InlineArray(15)]
+    private struct SlotPadding
+    {
+        private long _element;
+    }
 }

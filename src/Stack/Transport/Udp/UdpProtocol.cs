@@ -5,7 +5,7 @@ namespace XdpStack.Stack.Transport.Udp;
 
 /// <summary>UDP (RFC 768) for a stack: checks received datagrams, demultiplexes them to <see cref="UdpEndpoint"/>s, and routes ICMP errors back to the sender.</summary>
 /// <remarks>
-/// Receive runs on workers: one read of the demuxer snapshot, a copy into the endpoint's ring for
+/// Receive runs on workers: one read of the worker's own demux shard, a copy into the endpoint's ring for
 /// that worker, no lock, no allocation. A datagram no endpoint takes goes to
 /// <see cref="DefaultHandler"/> and then becomes ICMP Port Unreachable (behaviour 25), which the
 /// network layer sends subject to its rate limit and RFC 1122 / RFC 4443 rules.
@@ -19,14 +19,18 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
     private UdpDefaultHandler? _defaultHandler;
     private int _nextEphemeral = FirstEphemeralPort;
 
-    private UdpProtocol(NetworkStack stack) => Stack = stack;
+    private UdpProtocol(NetworkStack stack)
+    {
+        Stack = stack;
+        Demuxer = new TransportDemuxer<UdpEndpoint>(stack.Workers);
+    }
 
     public IpProtocol Protocol => IpProtocol.Udp;
 
     public NetworkStack Stack { get; }
 
     /// <summary>The endpoints by key, as the workers see them.</summary>
-    public TransportDemuxer<UdpEndpoint> Demuxer { get; } = new();
+    public TransportDemuxer<UdpEndpoint> Demuxer { get; }
 
     /// <summary>Gets or sets the handler tried before Port Unreachable; null for none.</summary>
     public UdpDefaultHandler? DefaultHandler
@@ -81,7 +85,7 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
     private TransportVerdict Deliver(Nic nic, int worker, in TransportEndpointId id, ReadOnlySpan<byte> payload)
     {
         var info = new UdpDatagramInfo(id.RemoteAddress, id.RemotePort, id.LocalAddress, id.LocalPort, nic.Id, payload.Length, worker);
-        if (Demuxer.Find(id, nic.Id) is { } endpoint)
+        if (Demuxer.Find(worker, id, nic.Id) is { } endpoint)
         {
             nic.Stats.Add(worker, endpoint.Enqueue(worker, payload, info) ? StatCounter.UdpDatagramsReceived : StatCounter.UdpReceiveBufferErrors);
             return TransportVerdict.Handled;
@@ -103,7 +107,7 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
         ushort destinationPort = (ushort)((quotedTransport[2] << 8) | quotedTransport[3]);
         // The quoted datagram is one we sent: our side is its source.
         TransportEndpointId id = TransportEndpointId.Create(source.Protocol, source, sourcePort, destination, destinationPort);
-        UdpEndpoint? endpoint = Demuxer.FindExact(id) ?? Demuxer.FindExact(id.WithoutRemote) ?? Demuxer.FindExact(id.WithoutLocalAddress.WithoutRemote);
+        UdpEndpoint? endpoint = Demuxer.FindExact(worker, id) ?? Demuxer.FindExact(worker, id.WithoutRemote) ?? Demuxer.FindExact(worker, id.WithoutLocalAddress.WithoutRemote);
         if (endpoint is null)
             return;
         var info = new UdpDatagramInfo(id.RemoteAddress, destinationPort, id.LocalAddress, sourcePort, nic.Id, 0, worker, type, code);

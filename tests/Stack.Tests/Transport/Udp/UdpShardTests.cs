@@ -86,4 +86,43 @@ public class UdpShardTests
             ep.Dispose();
         }
     }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(false, 3)]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    public void IcmpError_OnAnyWorkerOfFour_DeliveredToSendingEndpointOnly(bool ipv6, int worker)
+    {
+        var u = new UdpFixture(workers: 4);
+        using UdpEndpoint ep = u.Udp.CreateEndpoint();
+        using UdpEndpoint other = u.Udp.CreateEndpoint();
+        Assert.Equal(StackError.None, ep.Bind(ipv6 ? Ipv6Address.Any : Ipv4Address.Any, 5000));
+        Assert.Equal(StackError.None, other.Bind(ipv6 ? Ipv6Address.Any : Ipv4Address.Any, 5001));
+        byte[] payload = [1, 2, 3, 4];
+        byte[] frame;
+        if (ipv6)
+        {
+            // ICMPv6 Destination Unreachable, port unreachable (RFC 4443 §3.1: type 1, code 4).
+            byte[] ours = UdpFixture.Udp6(Packets6.StackIp, Packets6.HostIp, 5000, 9000, payload);
+            frame = Packets6.Ipv6(Packets6.HostIp, Packets6.StackIp, 58, Packets6.Icmpv6(Packets6.HostIp, Packets6.StackIp, 1, 4, 0, ours.AsSpan(14)));
+        }
+        else
+        {
+            // ICMP Destination Unreachable, port unreachable (RFC 792: type 3, code 3).
+            byte[] ours = UdpFixture.Udp4(Packets.StackIp, Packets.HostIp, 5000, 9000, payload);
+            frame = Packets.Ipv4(Packets.HostIp, Packets.StackIp, 1, Packets.Icmp(3, 3, [0, 0, 0, 0, .. ours.AsSpan(14)]));
+        }
+        Assert.Empty(u.F.Exchange(frame, worker));
+        Assert.True(ep.TryTakeError(out UdpDatagramInfo error));
+        Assert.Equal(ipv6 ? 1 : 3, error.IcmpType);
+        Assert.Equal(ipv6 ? 4 : 3, error.IcmpCode);
+        Assert.Equal(worker, error.Worker);
+        Assert.Equal(ipv6 ? (IpAddress)Packets6.HostIp : Packets.HostIp, error.RemoteAddress);
+        Assert.Equal(9000, error.RemotePort);
+        Assert.Equal(5000, error.LocalPort);
+        Assert.False(ep.TryTakeError(out _));
+        Assert.False(other.TryTakeError(out _));
+        Assert.Equal(1, u.F[StatCounter.UdpIcmpErrorsDelivered]);
+    }
 }
