@@ -6,12 +6,15 @@ using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Tests.Link;
 
-/// <summary>A link endpoint over a raw AF_PACKET socket bound to one interface inside a lab namespace: recv → stack → send, on one thread.</summary>
+/// <summary>A link endpoint over raw AF_PACKET sockets bound to one interface inside a lab namespace: recv → stack → send, one thread per queue.</summary>
 /// <remarks>
-/// The receive thread enters the namespace before it opens the socket, so the interface name and
+/// Each receive thread enters the namespace before it opens its socket, so the interface name and
 /// index are the namespace's. Frames the interface sends (PACKET_OUTGOING) are skipped, so the
-/// stack never sees its own replies or the kernel's chatter on that side. Test code only: it
-/// copies every frame, which is what AF_XDP exists to avoid.
+/// stack never sees its own replies or the kernel's chatter on that side. With several queues the
+/// sockets join one PACKET_FANOUT_HASH group, so the kernel spreads received frames by flow hash
+/// the way RSS spreads them over NIC queues, and queue q delivers as stack worker
+/// <c>worker + q</c>: a flow stays on one worker, in order. Test code only: it copies every frame,
+/// which is what AF_XDP exists to avoid.
 /// </remarks>
 internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
 {
@@ -21,6 +24,9 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
     private const int SOL_SOCKET = 1;
     private const int SO_RCVTIMEO = 20;
     private const int SO_RCVBUFFORCE = 33;
+    private const int SOL_PACKET = 263;
+    private const int PACKET_FANOUT = 18;
+    private const int PACKET_FANOUT_HASH = 0;
     private const byte PACKET_OUTGOING = 4;
     private const int MSG_DONTWAIT = 0x40;
     private const int BatchSize = 32;
@@ -29,22 +35,32 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
     private readonly NetNamespace _namespace;
     private readonly int _worker;
     private readonly string _interface;
-    private readonly Thread _thread;
-    private readonly ManualResetEventSlim _ready = new();
+    private readonly Thread[] _threads;
+    private readonly CountdownEvent _ready;
+    private readonly int[] _fds;
     private volatile bool _stopping;
     private INetworkDispatcher? _dispatcher;
-    private int _fd = -1;
     private Exception? _failure;
 
-    /// <param name="worker">The stack worker this endpoint's receive thread delivers as; endpoints of one stack need distinct ones.</param>
-    public PacketSocketEndpoint(NetNamespace ns, string interfaceName, MacAddress linkAddress, int mtu = 1500, int worker = 0)
+    /// <param name="worker">The stack worker the first queue's receive thread delivers as; endpoints of one stack need distinct ones.</param>
+    /// <param name="queues">Receive sockets and threads in one fanout group; queue q delivers as worker <paramref name="worker"/> + q.</param>
+    public PacketSocketEndpoint(NetNamespace ns, string interfaceName, MacAddress linkAddress, int mtu = 1500, int worker = 0, int queues = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queues, 1);
         _worker = worker;
         _namespace = ns;
         _interface = interfaceName;
         LinkAddress = linkAddress;
         Mtu = mtu;
-        _thread = new Thread(Run) { IsBackground = true, Name = "packet-socket " + interfaceName };
+        _fds = new int[queues];
+        Array.Fill(_fds, -1);
+        _ready = new CountdownEvent(queues);
+        _threads = new Thread[queues];
+        for (int q = 0; q < queues; q++)
+        {
+            int queue = q;
+            _threads[q] = new Thread(() => Run(queue)) { IsBackground = true, Name = $"packet-socket {interfaceName} q{q}" };
+        }
     }
 
     public int Mtu { get; }
@@ -61,18 +77,21 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
 
     public void Attach(INetworkDispatcher? dispatcher) => Volatile.Write(ref _dispatcher, dispatcher);
 
-    /// <summary>Opens the socket inside the namespace and starts the receive loop; throws if the socket could not be set up.</summary>
+    /// <summary>Opens the sockets inside the namespace and starts the receive loops; throws if a socket could not be set up.</summary>
     public void Start()
     {
-        _thread.Start();
+        foreach (Thread thread in _threads)
+            thread.Start();
         _ready.Wait();
-        if (_failure is not null)
-            throw new InvalidOperationException("packet socket setup failed", _failure);
+        if (Volatile.Read(ref _failure) is { } failure)
+            throw new InvalidOperationException("packet socket setup failed", failure);
     }
 
     public unsafe bool WriteFrame(int worker, ReadOnlySpan<byte> frame)
     {
-        int fd = Volatile.Read(ref _fd);
+        // A worker sends on its own queue's socket; control threads use the first.
+        int queue = worker - _worker;
+        int fd = Volatile.Read(ref _fds[queue >= 0 && queue < _fds.Length ? queue : 0]);
         if (fd < 0)
             return false;
         fixed (byte* p = frame)
@@ -87,39 +106,47 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
     public void Dispose()
     {
         _stopping = true;
-        if (_thread.IsAlive)
-            _thread.Join();
+        foreach (Thread thread in _threads)
+        {
+            if (thread.IsAlive)
+                thread.Join();
+        }
     }
 
-    private unsafe void Run()
+    private unsafe void Run(int queue)
     {
+        bool signalled = false;
         try
         {
             using (_namespace.Enter())
             {
-                Open();
-                _ready.Set();
-                Loop();
+                Open(queue);
+                _ready.Signal();
+                signalled = true;
+                Loop(queue);
             }
         }
         catch (Exception e)
         {
-            _failure = e;
-            _ready.Set();
+            Interlocked.CompareExchange(ref _failure, e, null);
+            if (!signalled)
+                _ready.Signal();
         }
         finally
         {
-            int fd = Interlocked.Exchange(ref _fd, -1);
+            int fd = Interlocked.Exchange(ref _fds[queue], -1);
             if (fd >= 0)
                 close(fd);
         }
     }
 
-    private unsafe void Open()
+    private unsafe void Open(int queue)
     {
         int fd = socket(AF_PACKET, SOCK_RAW, BinaryPrimitives.ReverseEndianness(ETH_P_ALL));
         if (fd < 0)
             throw new InvalidOperationException($"socket(AF_PACKET) failed: errno {Marshal.GetLastPInvokeError()}");
+        // Stored at once so that Run closes it also when the setup below fails.
+        Volatile.Write(ref _fds[queue], fd);
         uint index = if_nametoindex(_interface);
         if (index == 0)
             throw new InvalidOperationException($"if_nametoindex({_interface}) failed: errno {Marshal.GetLastPInvokeError()}");
@@ -139,11 +166,19 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
         int receiveBuffer = 32 << 20;
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receiveBuffer, sizeof(int)) != 0)
             throw new InvalidOperationException($"setsockopt(SO_RCVBUFFORCE) failed: errno {Marshal.GetLastPInvokeError()}");
-        Volatile.Write(ref _fd, fd);
+        if (_fds.Length > 1)
+        {
+            // Group id: the interface index, unique among this namespace's interfaces (groups are per namespace).
+            int fanout = (int)(index & 0xFFFF) | (PACKET_FANOUT_HASH << 16);
+            if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(int)) != 0)
+                throw new InvalidOperationException($"setsockopt(PACKET_FANOUT) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
     }
 
-    private unsafe void Loop()
+    private unsafe void Loop(int queue)
     {
+        int fd = _fds[queue];
+        int worker = _worker + queue;
         byte[] arena = new byte[BatchSize * FrameSize];
         var frames = new Frame[BatchSize];
         while (!_stopping)
@@ -155,7 +190,7 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
                 int fromLength = sizeof(SockaddrLl);
                 int n;
                 fixed (byte* p = &arena[count * FrameSize])
-                    n = (int)recvfrom(_fd, p, FrameSize, count == 0 ? 0 : MSG_DONTWAIT, &from, &fromLength);
+                    n = (int)recvfrom(fd, p, FrameSize, count == 0 ? 0 : MSG_DONTWAIT, &from, &fromLength);
                 if (n <= 0)
                     break;
                 if (from.PacketType == PACKET_OUTGOING)
@@ -169,11 +204,11 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
             INetworkDispatcher? dispatcher = Volatile.Read(ref _dispatcher);
             if (dispatcher is null)
                 continue;
-            dispatcher.DeliverNetworkPackets(new FrameBatch(arena, frames.AsSpan(0, count), _worker));
+            dispatcher.DeliverNetworkPackets(new FrameBatch(arena, frames.AsSpan(0, count), worker));
             for (int i = 0; i < count; i++)
             {
                 if (frames[i].Action == FrameAction.Transmit)
-                    WriteFrame(_worker, arena.AsSpan(frames[i].Offset, frames[i].Length));
+                    WriteFrame(worker, arena.AsSpan(frames[i].Offset, frames[i].Length));
             }
         }
     }
