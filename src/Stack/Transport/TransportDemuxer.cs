@@ -120,8 +120,9 @@ public sealed class TransportDemuxer<TEndpoint>
     internal readonly record struct Binding(TEndpoint Endpoint, NicId Nic, bool ReusePort);
 
     // 128 bytes per slot, so two workers' references always lie in different 128-byte blocks: no
-    // shared cache line, nor a pair the adjacent-line prefetcher fetches together. Padding by size
-    // rather than field offsets, since a generic type cannot have explicit layout.
+    // shared cache line, nor a pair the adjacent-line prefetcher fetches together. Only the stride
+    // matters, since the reference is the only field ever written, so the padding sets the size and
+    // not the reference's offset.
     private struct ShardSlot
     {
         public DemuxShard<TEndpoint>? Shard;
