@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Transport;
 using XdpStack.Stack.Wire;
 
@@ -19,6 +20,7 @@ public sealed partial class NetworkStack
     // Written under _nicsLock with Volatile.Write; read anywhere.
     private FrozenDictionary<NicId, Nic> _nics = FrozenDictionary<NicId, Nic>.Empty;
     private IIpv4Forwarder? _ipv4Forwarder;
+    private IIpv6Forwarder? _ipv6Forwarder;
     private long _forwardingVersion; // raised on the control path, read by workers once per batch
 
     // For the test that proves the receive path never takes it.
@@ -57,7 +59,18 @@ public sealed partial class NetworkStack
         }
     }
 
-    /// <summary>Raised on the calling control thread after a change of routes, addresses, NICs or <see cref="Ipv4Forwarder"/> that may change how IPv4 is forwarded.</summary>
+    /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv6; null drops them as invalid destinations.</summary>
+    public IIpv6Forwarder? Ipv6Forwarder
+    {
+        get => Volatile.Read(ref _ipv6Forwarder);
+        set
+        {
+            Volatile.Write(ref _ipv6Forwarder, value);
+            OnForwardingStateChanged();
+        }
+    }
+
+    /// <summary>Raised on the calling control thread after a change of routes, addresses, NICs, <see cref="Ipv4Forwarder"/> or <see cref="Ipv6Forwarder"/> that may change how packets are forwarded.</summary>
     public event Action? ForwardingStateChanged;
 
     /// <summary>Raised after a change in some NIC's IPv4 neighbour cache (see <see cref="Neighbors.NeighborCache{TAddress}.Changed"/>), on whichever thread made it, workers included.</summary>
