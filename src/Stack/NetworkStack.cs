@@ -48,6 +48,17 @@ public sealed partial class NetworkStack
     /// <summary>Raw endpoints, which see packets of their protocol before the transports do.</summary>
     public Transport.Raw.RawTable Raw { get; }
 
+    /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv6 (raising <see cref="ForwardingStateChanged"/> when set, like <see cref="Ipv4Forwarder"/>); null drops them as invalid destinations.</summary>
+    public IIpv6Forwarder? Ipv6Forwarder
+    {
+        get => Volatile.Read(ref _ipv6Forwarder);
+        set
+        {
+            Volatile.Write(ref _ipv6Forwarder, value);
+            OnForwardingStateChanged();
+        }
+    }
+
     /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv4; null drops them as invalid destinations.</summary>
     public IIpv4Forwarder? Ipv4Forwarder
     {
@@ -59,18 +70,7 @@ public sealed partial class NetworkStack
         }
     }
 
-    /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv6; null drops them as invalid destinations.</summary>
-    public IIpv6Forwarder? Ipv6Forwarder
-    {
-        get => Volatile.Read(ref _ipv6Forwarder);
-        set
-        {
-            Volatile.Write(ref _ipv6Forwarder, value);
-            OnForwardingStateChanged();
-        }
-    }
-
-    /// <summary>Raised on the calling control thread after a change of routes, addresses, NICs, <see cref="Ipv4Forwarder"/> or <see cref="Ipv6Forwarder"/> that may change how packets are forwarded.</summary>
+    /// <summary>Raised on the calling control thread after a change of routes, addresses, NICs or <see cref="Ipv4Forwarder"/> that may change how IPv4 is forwarded.</summary>
     public event Action? ForwardingStateChanged;
 
     /// <summary>Raised after a change in some NIC's IPv4 neighbour cache (see <see cref="Neighbors.NeighborCache{TAddress}.Changed"/>), on whichever thread made it, workers included.</summary>
