@@ -399,6 +399,33 @@ public class Ipv6ForwarderTests
     }
 
     [Fact]
+    public void Forward_DestinationOptionDiscard_ForwardedUntouched()
+    {
+        // Destination Options are for the destination alone (RFC 8200 §4); a router passes them by.
+        var f = new Router6Fixture();
+        byte[] options = [17, 0, 0x5E, 0, 1, 2, 0, 0];
+        byte[] sent = Packets6.Ipv6(HostA, HostB, 60, [.. options, .. Udp(16)], to: Mac1, from: HostAMac);
+        f.Link1.InjectInbound(sent);
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(sent[(HopLimitOffset + 1)..], forwarded[(HopLimitOffset + 1)..]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv6UnknownOptionDrops]);
+    }
+
+    [Fact]
+    public void Forward_Fragment_ForwardedAsIsWithoutReassembly()
+    {
+        var f = new Router6Fixture();
+        byte[] sent = Packets6.Fragment(HostA, HostB, 17, offset: 0, more: true, identification: 77, Udp(64));
+        Mac1.CopyTo(sent);
+        HostAMac.CopyTo(sent.AsSpan(6));
+        f.Link1.InjectInbound(sent);
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(63, forwarded[HopLimitOffset]);
+        Assert.Equal(sent[(HopLimitOffset + 1)..], forwarded[(HopLimitOffset + 1)..]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv6FragmentsReceived]);
+    }
+
+    [Fact]
     public void Forward_OneRouterAlert_Forwarded()
     {
         var f = new Router6Fixture();
