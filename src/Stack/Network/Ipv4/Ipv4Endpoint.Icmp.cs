@@ -73,7 +73,7 @@ internal sealed partial class Ipv4Endpoint
     /// Sends an ICMP error about the packet in <paramref name="offending"/> (an Ethernet frame,
     /// already validated) back to the MAC it came from, unless RFC 1122 §3.2.2 forbids it
     /// (behaviour 37) or the token bucket is empty (behaviour 38). <paramref name="rest"/> fills the
-    /// second word (a pointer, a next-hop MTU).
+    /// second word (a pointer, a next-hop MTU, a Redirect's gateway).
     /// </summary>
     internal bool SendError(int worker, AddressSnapshot addresses, Span<byte> offending, Icmpv4Type type, byte code, uint rest)
     {
@@ -124,6 +124,7 @@ internal sealed partial class Ipv4Endpoint
         {
             Icmpv4Type.DestinationUnreachable => StatCounter.IcmpDestinationUnreachableSent,
             Icmpv4Type.TimeExceeded => StatCounter.IcmpTimeExceededSent,
+            Icmpv4Type.Redirect => StatCounter.IcmpRedirectsSent,
             _ => StatCounter.IcmpParameterProblemSent,
         });
         return true;
