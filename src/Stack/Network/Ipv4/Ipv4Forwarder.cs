@@ -149,10 +149,17 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
         Ipv4Address nextHop = route.NextHopFor(target);
 
         // RFC 1812 §5.2.7.2: out the NIC it came in on, to a next hop on the sender's own subnet,
-        // and not source routed: the sender could have gone there directly. The Redirect quotes
-        // the packet as received and shares the ICMP token bucket; the packet still goes on.
-        if (egress == ingress && sourceRoute < 0 && stack.Options.SendRedirects && SharesSubnet(ingress.Addresses, source, nextHop))
-            ingress.SendIcmpv4Error(worker, frame, Icmpv4Type.Redirect, RedirectForHost, nextHop.Value);
+        // and not source routed: the sender could have gone there directly. The Redirect comes
+        // from our address on that subnet, the gateway hosts check it against (Linux picks it the
+        // same way), quotes the packet as received and shares the ICMP token bucket; the packet
+        // still goes on.
+        if (egress == ingress && sourceRoute < 0 && stack.Options.SendRedirects)
+        {
+            AddressSnapshot addresses = ingress.Addresses;
+            Ipv4Address ours = SharedNetworkAddress(addresses, source, nextHop);
+            if (!ours.IsUnspecified)
+                ingress.Ipv4.SendError(worker, addresses, frame, Icmpv4Type.Redirect, RedirectForHost, nextHop.Value, ours);
+        }
 
         if (hasOptions)
         {
@@ -245,18 +252,18 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
         return -1;
     }
 
-    // True when one of the NIC's own networks (an address's prefix) holds both addresses.
-    private static bool SharesSubnet(AddressSnapshot addresses, Ipv4Address a, Ipv4Address b)
+    // The NIC's own address whose network (its prefix) holds both addresses, or 0.0.0.0.
+    private static Ipv4Address SharedNetworkAddress(AddressSnapshot addresses, Ipv4Address a, Ipv4Address b)
     {
-        foreach (AddressEndpoint endpoint in addresses.Ipv4.Values)
+        foreach (AddressEndpoint endpoint in addresses.PrimaryIpv4Array)
         {
             if (endpoint.Kind != AddressKind.Permanent)
                 continue;
             Ipv4Address own = endpoint.Address.V4;
             if (SameNetwork(own, a, endpoint.PrefixLength) && SameNetwork(own, b, endpoint.PrefixLength))
-                return true;
+                return own;
         }
-        return false;
+        return Ipv4Address.Any;
     }
 
     private static bool SameNetwork(Ipv4Address a, Ipv4Address b, int prefixLength) =>

@@ -64,6 +64,25 @@ public class Ipv4ForwarderRedirectTests
     }
 
     [Fact]
+    public void Forward_RedirectOnSecondNetwork_ComesFromOurAddressThere()
+    {
+        // Hosts accept a Redirect only from their current gateway, our address on their network.
+        RouterFixture f = Make();
+        Ipv4Address second = Ipv4Address.Parse("198.18.5.1");
+        Ipv4Address sender = Ipv4Address.Parse("198.18.5.10");
+        Ipv4Address neighbour = Ipv4Address.Parse("198.18.5.20");
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic1, second, 24));
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.5.0"), 24), Ipv4Address.Any, 1)));
+        f.Router1.Neighbors.AddStatic(neighbour, HostA2Mac);
+        f.Link1.Clear();
+        f.Link1.InjectInbound(FromA(neighbour, source: sender));
+        byte[] redirect = Assert.Single(f.Link1.ReadAll(), frame => frame[23] == 1);
+        Assert.Equal(second, Packets.IpSource(redirect));
+        Assert.Equal(sender, Packets.IpDestination(redirect));
+        Assert.Equal(neighbour, Ipv4Address.Read(redirect.AsSpan(IcmpOffset + 4)));
+    }
+
+    [Fact]
     public void Forward_RedirectsOff_ForwardedOnly()
     {
         RouterFixture f = Make(sendRedirects: false);
