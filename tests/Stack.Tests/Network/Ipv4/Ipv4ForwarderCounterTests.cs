@@ -1,3 +1,4 @@
+using CsCheck;
 using XdpStack.Stack.Tests.Fakes;
 using XdpStack.Stack.Wire;
 using static XdpStack.Stack.Tests.Fakes.RouterFixture;
@@ -81,6 +82,40 @@ public class Ipv4ForwarderCounterTests
             f.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(1, f.Router2.Stats[StatCounter.Ipv4OutgoingPacketErrors]);
         Assert.Equal(1, f.Router1.Stats[StatCounter.IcmpDestinationUnreachableSent]);
+    }
+
+    [Fact]
+    public void Forward_RandomOptions_OneOutcomeEachAndEveryHeaderSummed()
+    {
+        // Options built from the kinds the router acts on, with lengths, pointers and flags near the
+        // edges, to us or through us: every packet ends in exactly one counted outcome, nothing
+        // throws, and every frame the router sends has a valid header checksum.
+        var f = new RouterFixture(acceptSourceRoute: true);
+        var g = new RouterFixture();
+        StatCounter[] outcomes = [.. Outcomes, StatCounter.Ipv4PacketsDelivered];
+        outcomes = [.. outcomes.Distinct()];
+        byte[] kinds = [0, 1, 7, 68, 131, 137, 148];
+        Gen<byte[]> genOption = Gen.Select(Gen.Int[0, kinds.Length - 1], Gen.Int[0, 12], Gen.Int[0, 16], Gen.Int[0, 255], Gen.Byte.Array[0, 12])
+            .Select((kind, length, pointer, flags, data) => (byte[])[kinds[kind], (byte)length, (byte)pointer, (byte)flags, .. data]);
+        Gen<Ipv4Address> genDestination = Gen.Int[0, 3].Select(i => i switch { 0 => Ip1, 1 => Ip2, 2 => HostB, _ => BeyondGateway });
+        Gen.Select(genOption.Array[1, 3], genDestination, Gen.Bool, Gen.Int[1, 3].Select(i => (byte)i))
+            .Sample((parts, destination, accept, ttl) =>
+            {
+                byte[] options = [.. parts.SelectMany(p => p)];
+                int padded = Math.Min(40, (options.Length + 3) & ~3);
+                Array.Resize(ref options, padded);
+                RouterFixture r = accept ? f : g;
+                long before = outcomes.Sum(c => r.Router1.Stats[c]);
+                r.Link1.InjectInbound(FromAWithOptions(destination, options, ttl: ttl));
+                Assert.Equal(before + 1, outcomes.Sum(c => r.Router1.Stats[c]));
+                foreach (byte[] frame in r.Link1.ReadAll().Concat(r.Link2.ReadAll()))
+                    Assert.Equal(0, Checksum.Compute(frame.AsSpan(14, (frame[14] & 0xF) * 4)));
+            }, iter: 5000, threads: 1);
+        // The generator must reach the interesting outcomes, or the property proves little.
+        foreach (StatCounter counter in new[] { StatCounter.Ipv4PacketsForwarded, StatCounter.Ipv4ForwardOptionErrors, StatCounter.Ipv4ForwardTtlExceeded, StatCounter.Ipv4PacketsDelivered, StatCounter.Ipv4SourceRouteFailed })
+            Assert.True(f.Router1.Stats[counter] > 0, $"{counter} never counted");
+        Assert.True(g.Router1.Stats[StatCounter.Ipv4SourceRouteDrops] > 0);
+        Assert.True(f.Router2.Stats[StatCounter.Ipv4PacketsSent] > 0);
     }
 
     [Fact]
