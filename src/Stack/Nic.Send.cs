@@ -30,7 +30,7 @@ public sealed partial class Nic
         return StackError.None;
     }
 
-    /// <summary>Sends a complete IPv4 frame, fragmenting it (RFC 791 §3.2) when its packet exceeds the link MTU.</summary>
+    /// <summary>Sends a complete IPv4 frame, fragmenting it (RFC 791 §3.2) when its packet exceeds the link MTU; fragments after the first carry only the options marked copied.</summary>
     /// <remarks>Fragments are built in a per-worker scratch buffer, so the receive path allocates nothing here.</remarks>
     internal bool WriteIpv4Frame(int worker, ReadOnlySpan<byte> frame)
     {
@@ -57,6 +57,8 @@ public sealed partial class Nic
             Span<byte> header = fragment[linkHeader..];
             BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)(headerLength + length));
             BinaryPrimitives.WriteUInt16BigEndian(header[6..], (ushort)((more ? 0x2000 : 0) | ((baseOffset + offset) >> 3)));
+            if (offset > 0)
+                Network.Ipv4.Ipv4ForwardingOptions.ClearUncopied(header[Ipv4Packet.MinHeaderLength..headerLength]);
             Network.Ipv4.Ipv4Endpoint.UpdateHeaderChecksum(header);
             if (!WriteFrame(worker, fragment))
                 return false;

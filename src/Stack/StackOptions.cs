@@ -28,4 +28,13 @@ public sealed class StackOptions
 
     /// <summary>Datagrams each worker reassembles at once.</summary>
     public int ReassemblySlots { get; init; } = 64;
+
+    /// <summary>Follow IPv4 Loose and Strict Source Route options (RFC 1812 §5.2.4.1); off, as Linux's accept_source_route=0, drops every packet carrying one.</summary>
+    public bool AcceptSourceRoute { get; init; }
+
+    /// <summary>Send ICMP Redirects (RFC 1812 §5.2.7.2) when a forwarded packet leaves by the NIC it came in on; on by default, as Linux's send_redirects.</summary>
+    public bool SendRedirects { get; init; } = true;
+
+    /// <summary>Wall-clock time for the IPv4 Timestamp option, which wants milliseconds since UTC midnight; <see cref="Clock"/> is monotonic from an arbitrary origin, so it cannot say.</summary>
+    public TimeProvider WallClock { get; init; } = TimeProvider.System;
 }

@@ -63,7 +63,7 @@ public enum StatCounter
     /// <summary>IPv4 packets the stack could not send: no route, no room on the link, link resolution failed.</summary>
     Ipv4OutgoingPacketErrors,
 
-    /// <summary>IPv4 packets not for us that were handed to the forwarding hook.</summary>
+    /// <summary>IPv4 packets the router sent on (or queued for link resolution on) their egress NIC, counted on the ingress NIC; every packet it did not send has its own drop counter.</summary>
     Ipv4PacketsForwarded,
 
     /// <summary>IPv4 fragments addressed to us.</summary>
@@ -248,4 +248,25 @@ public enum StatCounter
 
     /// <summary>Forwarded IPv6 packets dropped because NDP could not resolve the next hop (gVisor <c>Forwarding.HostUnreachable</c>), counted on the ingress NIC; answered with Destination Unreachable, address unreachable.</summary>
     Ipv6ForwardingHostUnreachable,
+
+    /// <summary>IPv4 packets to forward with no usable route, answered with Net Unreachable where allowed (gVisor <c>Forwarding.Unrouteable</c>); counted on the ingress NIC.</summary>
+    Ipv4ForwardNoRoute,
+
+    /// <summary>IPv4 packets to forward with TTL 0 or 1, answered with Time Exceeded where allowed (gVisor <c>Forwarding.ExhaustedTTL</c>); counted on the ingress NIC.</summary>
+    Ipv4ForwardTtlExceeded,
+
+    /// <summary>IPv4 packets to forward with DF set and larger than the egress MTU, answered with Fragmentation Needed (gVisor <c>Forwarding.PacketTooBig</c>); counted on the ingress NIC.</summary>
+    Ipv4ForwardPacketTooBig,
+
+    /// <summary>IPv4 packets to forward with malformed options, answered with Parameter Problem where allowed; counted on the ingress NIC.</summary>
+    Ipv4ForwardOptionErrors,
+
+    /// <summary>IPv4 packets carrying a source-route option dropped without ICMP: source routing is off (<see cref="StackOptions.AcceptSourceRoute"/>), or the route goes on from a NIC that does not forward.</summary>
+    Ipv4SourceRouteDrops,
+
+    /// <summary>Strict source-routed IPv4 packets that could not follow their route: the next address is not on a connected network (Source Route Failed), or the packet reached a router it did not name (Parameter Problem).</summary>
+    Ipv4SourceRouteFailed,
+
+    /// <summary>ICMP Redirects sent (RFC 1812 §5.2.7.2).</summary>
+    IcmpRedirectsSent,
 }

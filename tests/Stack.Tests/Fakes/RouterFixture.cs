@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Routing;
@@ -22,9 +23,18 @@ internal sealed class RouterFixture
     public static readonly Ipv4Address Gateway = Ipv4Address.Parse("198.18.2.254");
     public static readonly Ipv4Address BeyondGateway = Ipv4Address.Parse("198.18.70.5");
 
-    public RouterFixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true)
+    /// <summary>The wall-clock time of <see cref="WallClock"/>: 13:14:15.678 UTC, 47,655,678 ms after midnight.</summary>
+    public static readonly DateTimeOffset WallTime = new(2026, 11, 25, 13, 14, 15, 678, TimeSpan.Zero);
+
+    public RouterFixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool acceptSourceRoute = false, bool sendRedirects = true, TimeProvider? wallClock = null)
     {
-        Stack = new NetworkStack(new StackOptions { Clock = Clock });
+        Stack = new NetworkStack(new StackOptions
+        {
+            Clock = Clock,
+            WallClock = wallClock ?? WallClock,
+            AcceptSourceRoute = acceptSourceRoute,
+            SendRedirects = sendRedirects,
+        });
         Link1 = new ChannelEndpoint(Mac1);
         Link2 = new ChannelEndpoint(Mac2, mtu: mtu2);
         Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link1, "eth1"));
@@ -48,6 +58,8 @@ internal sealed class RouterFixture
 
     public ManualClock Clock { get; } = new();
 
+    public FixedWallClock WallClock { get; } = new(WallTime);
+
     public ChannelEndpoint Link1 { get; }
 
     public ChannelEndpoint Link2 { get; }
@@ -68,5 +80,29 @@ internal sealed class RouterFixture
         for (int i = 8; i < udp.Length; i++)
             udp[i] = (byte)(i * 7);
         return Packets.Ipv4(source ?? HostA, destination, 17, udp, ttl: ttl, id: 0x4242, flagsFragment: flags, to: Mac1, from: HostAMac);
+    }
+
+    /// <summary>Like <see cref="FromA"/>, with <paramref name="options"/> (a multiple of 4 octets) after the fixed header and the header checksum summed again.</summary>
+    public static byte[] FromAWithOptions(Ipv4Address destination, byte[] options, byte ttl = 64, int payloadLength = 32, ushort flags = 0, Ipv4Address? source = null)
+    {
+        Assert.Equal(0, options.Length % 4);
+        byte[] plain = FromA(destination, ttl, payloadLength, flags, source);
+        byte[] frame = new byte[plain.Length + options.Length];
+        plain.AsSpan(0, 34).CopyTo(frame);
+        options.CopyTo(frame, 34);
+        plain.AsSpan(34).CopyTo(frame.AsSpan(34 + options.Length));
+        frame[14] = (byte)(0x45 + options.Length / 4);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(16), (ushort)(frame.Length - 14));
+        frame[24] = frame[25] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), Checksum.Compute(frame.AsSpan(14, 20 + options.Length)));
+        return frame;
+    }
+
+    /// <summary>The four octets of <paramref name="address"/> in network order, for building options.</summary>
+    public static byte[] Bytes(Ipv4Address address)
+    {
+        byte[] bytes = new byte[4];
+        address.CopyTo(bytes);
+        return bytes;
     }
 }

@@ -7,7 +7,10 @@ namespace XdpStack.Stack.Network.Ipv4;
 /// Called on the receiving worker with the packet already validated (version, IHL, lengths,
 /// header checksum, source and loopback rules). The forwarder owns TTL handling, the route
 /// lookup, the MAC rewrite and sending: it may rewrite the frame in place and mark
-/// its descriptor for transmission, or count and drop.
+/// its descriptor for transmission, or count and drop. It also counts
+/// <see cref="StatCounter.Ipv4PacketsForwarded"/>, since only it knows whether the packet went on.
+/// With <see cref="StackOptions.AcceptSourceRoute"/> on, it is also handed packets addressed to
+/// the stack whose source route names further hops.
 /// </remarks>
 public interface IIpv4Forwarder
 {

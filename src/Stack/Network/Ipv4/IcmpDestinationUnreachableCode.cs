@@ -8,4 +8,5 @@ internal static class IcmpDestinationUnreachableCode
     public const byte ProtocolUnreachable = 2;
     public const byte PortUnreachable = 3;
     public const byte FragmentationNeeded = 4;
+    public const byte SourceRouteFailed = 5;
 }

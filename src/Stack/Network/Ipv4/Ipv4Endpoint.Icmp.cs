@@ -73,9 +73,11 @@ internal sealed partial class Ipv4Endpoint
     /// Sends an ICMP error about the packet in <paramref name="offending"/> (an Ethernet frame,
     /// already validated) back to the MAC it came from, unless RFC 1122 §3.2.2 forbids it
     /// (behaviour 37) or the token bucket is empty (behaviour 38). <paramref name="rest"/> fills the
-    /// second word (a pointer, a next-hop MTU).
+    /// second word (a pointer, a next-hop MTU, a Redirect's gateway). <paramref name="from"/>, when
+    /// given, is the source address; otherwise the offending packet's destination if it is ours,
+    /// else the NIC's first address.
     /// </summary>
-    internal bool SendError(int worker, AddressSnapshot addresses, Span<byte> offending, Icmpv4Type type, byte code, uint rest)
+    internal bool SendError(int worker, AddressSnapshot addresses, Span<byte> offending, Icmpv4Type type, byte code, uint rest, Ipv4Address from = default)
     {
         NicStats stats = _nic.Stats;
         if (!Ipv4Packet.TryCreate(offending[Ipv4Delivery.LinkHeaderLength..], out Ipv4Packet ip, out _))
@@ -93,7 +95,8 @@ internal sealed partial class Ipv4Endpoint
             stats.Add(worker, StatCounter.IcmpRateLimited);
             return false;
         }
-        Ipv4Address from = ChooseErrorSource(addresses, ip.Destination);
+        if (from.IsUnspecified)
+            from = ChooseErrorSource(addresses, ip.Destination);
         if (from.IsUnspecified)
         {
             stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
@@ -124,6 +127,7 @@ internal sealed partial class Ipv4Endpoint
         {
             Icmpv4Type.DestinationUnreachable => StatCounter.IcmpDestinationUnreachableSent,
             Icmpv4Type.TimeExceeded => StatCounter.IcmpTimeExceededSent,
+            Icmpv4Type.Redirect => StatCounter.IcmpRedirectsSent,
             _ => StatCounter.IcmpParameterProblemSent,
         });
         return true;

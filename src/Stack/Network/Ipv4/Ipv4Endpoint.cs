@@ -79,10 +79,9 @@ internal sealed partial class Ipv4Endpoint
 
         if (!IsForUs(addresses, destination))
         {
-            // Behaviour 36, and the hook the forwarding issue fills in.
+            // Behaviour 36; the forwarder counts what it forwards and every reason it does not.
             if (_nic.IsForwarding(EtherType.Ipv4) && _nic.Stack.Ipv4Forwarder is { } forwarder)
             {
-                stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
                 forwarder.Forward(_nic, worker, frame, ref descriptor);
                 return;
             }
@@ -90,7 +89,45 @@ internal sealed partial class Ipv4Endpoint
             return;
         }
 
+        if (ip.HeaderLength > Ipv4Packet.MinHeaderLength)
+        {
+            int sourceRoute = Ipv4ForwardingOptions.FindSourceRoute(ip.Options);
+            if (sourceRoute >= 0)
+            {
+                HandleSourceRouted(worker, addresses, frame, ref descriptor, ip, sourceRoute);
+                return;
+            }
+        }
+
         DeliverAsLocal(worker, addresses, frame, ref descriptor);
+    }
+
+    // A source-routed packet addressed to us (RFC 1812 §5.2.4.1). Linux's ip_rcv_options drops
+    // every one unless accept_source_route is set; then a route with addresses left goes on
+    // through the forwarder, which takes the next address, and a finished one is ours.
+    private void HandleSourceRouted(int worker, AddressSnapshot addresses, Span<byte> frame, ref Frame descriptor, Ipv4Packet ip, int sourceRoute)
+    {
+        NicStats stats = _nic.Stats;
+        if (!_nic.Stack.Options.AcceptSourceRoute)
+        {
+            stats.Add(worker, StatCounter.Ipv4SourceRouteDrops);
+            return;
+        }
+        if (!Ipv4ForwardingOptions.HasAddressesLeft(ip.Options, sourceRoute))
+        {
+            DeliverAsLocal(worker, addresses, frame, ref descriptor);
+            return;
+        }
+        // Only a unicast packet to one of our own addresses is routed on (Linux: PACKET_HOST and
+        // RTN_LOCAL), and only by a NIC that forwards.
+        bool unicastToUs = !MacAddress.Read(frame).IsMulticast
+            && addresses.Ipv4.TryGetValue(ip.Destination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent;
+        if (!unicastToUs || !_nic.IsForwarding(EtherType.Ipv4) || _nic.Stack.Ipv4Forwarder is not { } forwarder)
+        {
+            stats.Add(worker, StatCounter.Ipv4SourceRouteDrops);
+            return;
+        }
+        forwarder.Forward(_nic, worker, frame, ref descriptor);
     }
 
     /// <summary>Delivers a validated packet (trimmed to its total length) to this stack, reassembling fragments; the forwarder uses it for packets to another NIC's address (behaviour 32).</summary>

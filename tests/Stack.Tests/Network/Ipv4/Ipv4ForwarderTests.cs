@@ -292,6 +292,18 @@ public class Ipv4ForwarderTests
     [InlineData(new byte[] { 68, 8, 6, 0, 0, 0, 0, 0 }, 22)]
     // Timestamp full with the overflow counter already at 15.
     [InlineData(new byte[] { 68, 8, 9, 0xF0, 0, 0, 0, 0 }, 23)]
+    // Record route with room for part of an address only (length 9, pointer 8).
+    [InlineData(new byte[] { 7, 9, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 22)]
+    // Timestamp with addresses (flag 1): 8-byte entries, but only 4 left.
+    [InlineData(new byte[] { 68, 8, 5, 1, 0, 0, 0, 0 }, 22)]
+    // Timestamp flag 2 is not defined.
+    [InlineData(new byte[] { 68, 8, 5, 2, 0, 0, 0, 0 }, 23)]
+    // Record route twice: the second one's type octet.
+    [InlineData(new byte[] { 7, 3, 4, 7, 3, 4, 0, 0 }, 23)]
+    // Two source routes (RFC 1812 §5.2.4.1), whatever AcceptSourceRoute says.
+    [InlineData(new byte[] { 131, 3, 4, 137, 3, 4, 0, 0 }, 23)]
+    // Timestamp twice.
+    [InlineData(new byte[] { 68, 4, 5, 0, 68, 4, 5, 0 }, 24)]
     public void Forward_MalformedOptions_ParameterProblemWithPointer(byte[] options, int pointer)
     {
         var f = new RouterFixture();
@@ -299,21 +311,32 @@ public class Ipv4ForwarderTests
         Assert.Empty(f.Link2.ReadAll());
         byte[] error = Assert.Single(f.Link1.ReadAll());
         Assert.Equal((byte)Icmpv4Type.ParameterProblem, error[IcmpOffset]);
+        Assert.Equal(0, error[IcmpOffset + 1]);
         Assert.Equal(pointer, error[IcmpOffset + 4]);
+        Assert.Equal(0, error[IcmpOffset + 5] | error[IcmpOffset + 6] | error[IcmpOffset + 7]);
+        Assert.Equal(Ip1, Packets.IpSource(error));
+        Assert.Equal(HostA, Packets.IpDestination(error));
+        Assert.Equal(0, Checksum.Compute(error.AsSpan(IcmpOffset)));
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4ForwardOptionErrors]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded]);
     }
 
     [Theory]
     [InlineData(new byte[] { 1, 1, 1, 0 })]
-    [InlineData(new byte[] { 7, 7, 4, 0, 0, 0, 0, 0 })]
-    [InlineData(new byte[] { 68, 8, 5, 0, 0, 0, 0, 0 })]
-    [InlineData(new byte[] { 68, 8, 9, 0x30, 0, 0, 0, 0 })]
-    public void Forward_WellFormedOptions_Forwarded(byte[] options)
+    // Record route already full.
+    [InlineData(new byte[] { 7, 7, 8, 198, 18, 9, 9, 0 })]
+    // Prespecified timestamp naming an address that is not ours.
+    [InlineData(new byte[] { 68, 12, 5, 3, 198, 18, 9, 9, 0, 0, 0, 0 })]
+    // Router Alert (RFC 2113): unknown here, passed on untouched.
+    [InlineData(new byte[] { 148, 4, 0, 0 })]
+    public void Forward_WellFormedOptionsNothingToRecord_ForwardedUnchanged(byte[] options)
     {
         var f = new RouterFixture();
         f.Link1.InjectInbound(WithOptions(options));
         Assert.Empty(f.Link1.ReadAll());
         byte[] forwarded = Assert.Single(f.Link2.ReadAll());
         Assert.Equal(options, forwarded[34..(34 + options.Length)]);
+        Assert.Equal(0, Checksum.Compute(forwarded.AsSpan(14, 20 + options.Length)));
     }
 
     [Fact]
@@ -327,29 +350,57 @@ public class Ipv4ForwarderTests
         Assert.Equal(20 * 64, f.Router2.Stats[StatCounter.Ipv4PacketsSent] - sentBefore);
     }
 
-    private static long AllocatedForwarding(RouterFixture f, byte[] frame, int batches)
+    [Theory]
+    [InlineData("recordroute")]
+    [InlineData("timestamp")]
+    [InlineData("timestampaddress")]
+    [InlineData("sourceroute")]
+    [InlineData("redirect")]
+    public void Forward_OptionsAndRedirects_AllocateNothing(string kind)
+    {
+        // The system wall clock, so that reading real time is measured too.
+        var f = new RouterFixture(acceptSourceRoute: true, wallClock: TimeProvider.System);
+        Ipv4Address hostA2 = Ipv4Address.Parse("198.18.1.20");
+        f.Router1.Neighbors.AddStatic(hostA2, MacAddress.Parse("02:00:00:00:01:14"));
+        f.Link1.Clear();
+        byte[] sent = kind switch
+        {
+            "recordroute" => FromAWithOptions(HostB, [7, 39, 4, .. new byte[37]]),
+            "timestamp" => FromAWithOptions(HostB, [68, 40, 5, 0, .. new byte[36]]),
+            "timestampaddress" => FromAWithOptions(HostB, [68, 36, 5, 1, .. new byte[32]]),
+            "sourceroute" => FromAWithOptions(Ip1, [131, 7, 4, .. Bytes(HostB), 0]),
+            "redirect" => FromA(hostA2),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        // Refill the ICMP bucket between batches (outside the measurement), so Redirects are really sent.
+        void Refill() => f.Clock.Advance(TimeSpan.FromSeconds(1));
+        AllocatedForwarding(f, sent, 2, Refill);
+        long forwardedBefore = f.Router1.Stats[StatCounter.Ipv4PacketsForwarded];
+        Assert.Equal(0, AllocatedForwarding(f, sent, 20, Refill));
+        Assert.Equal(20 * 64, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded] - forwardedBefore);
+        if (kind == "redirect")
+            Assert.Equal(2 * 50 + 20 * 50, f.Router1.Stats[StatCounter.IcmpRedirectsSent]);
+    }
+
+    private static long AllocatedForwarding(RouterFixture f, byte[] frame, int batches, Action? betweenBatches = null)
     {
         byte[] sink = new byte[2048];
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long allocated = 0;
         for (int b = 0; b < batches; b++)
         {
+            betweenBatches?.Invoke();
+            long before = GC.GetAllocatedBytesForCurrentThread();
             f.Link1.InjectInboundRepeated(frame, 64);
             while (f.Link2.Read(sink) >= 0)
             {
             }
+            while (f.Link1.Read(sink) >= 0)
+            {
+            }
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return allocated;
     }
 
-    private static byte[] WithOptions(byte[] options)
-    {
-        byte[] udp = new byte[16];
-        udp[5] = 16;
-        byte[] frame = Packets.Ipv4(HostA, HostB, 17, udp, ihl: 5 + options.Length / 4, to: Mac1, from: HostAMac);
-        // Packets.Ipv4 leaves the options zero; fill them and sum the header again.
-        options.CopyTo(frame, 34);
-        frame[24] = frame[25] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(24), Checksum.Compute(frame.AsSpan(14, 20 + options.Length)));
-        return frame;
-    }
+    private static byte[] WithOptions(byte[] options) => FromAWithOptions(HostB, options);
 }

@@ -159,7 +159,8 @@ public class Ipv4ReceiveTests
         f.Stack.SetForwarding(StackFixture.Nic1, EtherType.Ipv4, true, out _);
         f.Exchange(Ping(Packets.HostIp, Ipv4Address.Parse("198.19.1.1")));
         Assert.Equal(1, forwarder.Count);
-        Assert.Equal(1, f[StatCounter.Ipv4PacketsForwarded]);
+        // Only the forwarder knows whether the packet went on, so it counts it; this one does not.
+        Assert.Equal(0, f[StatCounter.Ipv4PacketsForwarded]);
         Assert.Equal(0, f[StatCounter.Ipv4InvalidDestinationAddressesReceived]);
     }
 
