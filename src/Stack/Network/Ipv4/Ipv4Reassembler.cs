@@ -24,38 +24,24 @@ namespace XdpStack.Stack.Network.Ipv4;
 internal sealed class Ipv4Reassembler
 {
     private const int MaxDatagram = 65535;
-    private const int MaxRanges = 64;
 
-    private readonly Slot[] _slots;
+    // The payload lives at LinkHeader + 60 (room for the longest IPv4 header) + offset.
+    private const int PayloadStart = Ipv4Delivery.LinkHeaderLength + 60;
+
+    private readonly ReassemblySlots<DatagramKey, Slot> _slots;
     private readonly IClock _clock;
-    private readonly TimeSpan _timeout;
-    private readonly int _memoryLimit;
-    private int _memoryUsed;
 
     public Ipv4Reassembler(StackOptions options, IClock clock)
     {
         _clock = clock;
-        _timeout = options.ReassemblyTimeout;
-        _memoryLimit = options.ReassemblyMemoryLimit;
-        _slots = new Slot[options.ReassemblySlots];
-        for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new Slot();
+        _slots = new ReassemblySlots<DatagramKey, Slot>(options, PayloadStart, static () => new Slot());
     }
 
     /// <summary>Bytes of fragment data held now.</summary>
-    public int MemoryUsed => _memoryUsed;
+    public int MemoryUsed => _slots.MemoryUsed;
 
     /// <summary>Datagrams being reassembled now.</summary>
-    public int PendingDatagrams
-    {
-        get
-        {
-            int n = 0;
-            foreach (Slot s in _slots)
-                n += s.InUse ? 1 : 0;
-            return n;
-        }
-    }
+    public int PendingDatagrams => _slots.Pending;
 
     /// <summary>
     /// Adds one fragment (an Ethernet frame, validated, cut to the IPv4 total length). Returns true
@@ -66,12 +52,10 @@ internal sealed class Ipv4Reassembler
     {
         datagram = default;
         TimeSpan now = _clock.Now;
-        ExpireOld(now, stats, worker);
+        while (_slots.TakeExpired(now) is not null)
+            stats.Add(worker, StatCounter.Ipv4ReassemblyTimeouts);
 
-        uint source = ip.Source.Value;
-        uint destination = ip.Destination.Value;
-        ushort id = ip.Identification;
-        byte protocol = (byte)ip.Protocol;
+        var key = new DatagramKey(ip.Source.Value, ip.Destination.Value, ip.Identification, (byte)ip.Protocol);
         bool more = ip.MoreFragments;
         int offset = ip.FragmentOffset;
         int headerLength = ip.HeaderLength;
@@ -86,146 +70,73 @@ internal sealed class Ipv4Reassembler
             return false;
         }
 
-        Slot? slot = Find(source, destination, id, protocol);
-        if (slot is null)
-        {
-            if (_memoryUsed + length > _memoryLimit || (slot = FreeSlot()) is null)
-            {
-                stats.Add(worker, StatCounter.Ipv4ReassemblyMemoryDrops);
-                return false;
-            }
-            slot.Start(source, destination, id, protocol, now);
-        }
-
-        for (int i = 0; i < slot.RangeCount; i++)
-        {
-            (int s, int e) = slot.Ranges[i];
-            if (s == offset && e == end)
-                return false; // an exact duplicate: already have these bytes
-            if (offset < e && s < end)
-            {
-                stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
-                Release(slot);
-                return false;
-            }
-        }
-        if (!more && slot.TotalLength >= 0 && slot.TotalLength != end)
-        {
-            stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
-            Release(slot);
-            return false;
-        }
-        if ((slot.TotalLength >= 0 && end > slot.TotalLength) || slot.RangeCount == MaxRanges)
-        {
-            stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
-            Release(slot);
-            return false;
-        }
-        if (_memoryUsed + length > _memoryLimit)
+        Slot? slot = _slots.Find(key);
+        if (slot is null && (slot = _slots.Start(key, length, now)) is null)
         {
             stats.Add(worker, StatCounter.Ipv4ReassemblyMemoryDrops);
-            Release(slot);
             return false;
         }
 
-        // The payload lives at LinkHeader + 60 (room for the longest IPv4 header) + offset.
-        const int PayloadStart = Ipv4Delivery.LinkHeaderLength + 60;
-        slot.Buffer ??= new byte[PayloadStart + MaxDatagram];
-        payload.CopyTo(slot.Buffer.AsSpan(PayloadStart + offset));
-        slot.Ranges[slot.RangeCount++] = (offset, end);
-        slot.Received += length;
-        _memoryUsed += length;
-        slot.Memory += length;
+        switch (slot.Place(offset, end))
+        {
+            case FragmentPlacement.Duplicate:
+                return false; // already have these bytes
+            case FragmentPlacement.Overlap:
+                stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
+                _slots.Release(slot);
+                return false;
+        }
+        if (!more && slot.Total >= 0 && slot.Total != end)
+        {
+            stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
+            _slots.Release(slot);
+            return false;
+        }
+        if ((slot.Total >= 0 && end > slot.Total) || slot.RangesFull)
+        {
+            stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
+            _slots.Release(slot);
+            return false;
+        }
+        if (!_slots.Fits(length))
+        {
+            stats.Add(worker, StatCounter.Ipv4ReassemblyMemoryDrops);
+            _slots.Release(slot);
+            return false;
+        }
+
+        byte[] buffer = _slots.Store(slot, payload, offset, end);
         if (!more)
-            slot.TotalLength = end;
+            slot.Total = end;
         if (offset == 0)
         {
             // Keep the first fragment's link and IP headers: they become the datagram's.
             slot.HeaderLength = headerLength;
-            frame[..(Ipv4Delivery.LinkHeaderLength + headerLength)].CopyTo(slot.Buffer.AsSpan(PayloadStart - headerLength - Ipv4Delivery.LinkHeaderLength));
+            frame[..(Ipv4Delivery.LinkHeaderLength + headerLength)].CopyTo(buffer.AsSpan(PayloadStart - headerLength - Ipv4Delivery.LinkHeaderLength));
         }
-        if (slot.TotalLength < 0 || slot.Received != slot.TotalLength || slot.HeaderLength == 0)
+        if (slot.Total < 0 || slot.Received != slot.Total || slot.HeaderLength == 0)
             return false;
 
         int start = PayloadStart - slot.HeaderLength - Ipv4Delivery.LinkHeaderLength;
-        datagram = slot.Buffer.AsSpan(start, Ipv4Delivery.LinkHeaderLength + slot.HeaderLength + slot.TotalLength);
+        datagram = buffer.AsSpan(start, Ipv4Delivery.LinkHeaderLength + slot.HeaderLength + slot.Total);
         Span<byte> header = datagram[Ipv4Delivery.LinkHeaderLength..];
         // The first fragment's header with the datagram's length, no fragment flags, and a new checksum.
-        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)(slot.HeaderLength + slot.TotalLength));
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)(slot.HeaderLength + slot.Total));
         BinaryPrimitives.WriteUInt16BigEndian(header[6..], 0);
         Ipv4Endpoint.UpdateHeaderChecksum(header);
         // The buffer stays with the slot object; the caller uses the datagram before the next Add.
-        Release(slot);
+        _slots.Release(slot);
         return true;
     }
 
-    private void ExpireOld(TimeSpan now, NicStats stats, int worker)
-    {
-        foreach (Slot slot in _slots)
-        {
-            if (slot.InUse && now - slot.Started >= _timeout)
-            {
-                stats.Add(worker, StatCounter.Ipv4ReassemblyTimeouts);
-                Release(slot);
-            }
-        }
-    }
+    // RFC 791 §3.2: fragments belong together when these four fields agree.
+    private readonly record struct DatagramKey(uint Source, uint Destination, ushort Id, byte Protocol);
 
-    private Slot? Find(uint source, uint destination, ushort id, byte protocol)
+    private sealed class Slot : ReassemblySlot<DatagramKey>
     {
-        foreach (Slot slot in _slots)
-        {
-            if (slot.InUse && slot.Id == id && slot.Source == source && slot.Destination == destination && slot.Protocol == protocol)
-                return slot;
-        }
-        return null;
-    }
-
-    private Slot? FreeSlot()
-    {
-        foreach (Slot slot in _slots)
-        {
-            if (!slot.InUse)
-                return slot;
-        }
-        return null;
-    }
-
-    private void Release(Slot slot)
-    {
-        _memoryUsed -= slot.Memory;
-        slot.InUse = false;
-    }
-
-    private sealed class Slot
-    {
-        public readonly (int Start, int End)[] Ranges = new (int, int)[MaxRanges];
-        public byte[]? Buffer;
-        public bool InUse;
-        public uint Source;
-        public uint Destination;
-        public ushort Id;
-        public byte Protocol;
-        public TimeSpan Started;
-        public int RangeCount;
-        public int Received;
-        public int Memory;
-        public int TotalLength;
+        // The first fragment's IP header length; 0 until that fragment has arrived.
         public int HeaderLength;
 
-        public void Start(uint source, uint destination, ushort id, byte protocol, TimeSpan now)
-        {
-            InUse = true;
-            Source = source;
-            Destination = destination;
-            Id = id;
-            Protocol = protocol;
-            Started = now;
-            RangeCount = 0;
-            Received = 0;
-            Memory = 0;
-            TotalLength = -1;
-            HeaderLength = 0;
-        }
+        protected override void Clear() => HeaderLength = 0;
     }
 }

@@ -21,13 +21,9 @@ internal sealed class Ipv6Reassembler
 {
     internal const int MaxPayload = 65535;
     private const int HeadersLength = Ipv6Endpoint.LinkHeaderLength + Ipv6Packet.HeaderLength;
-    private const int MaxRanges = 64;
 
-    private readonly Slot[] _slots;
+    private readonly ReassemblySlots<DatagramKey, Slot> _slots;
     private readonly IClock _clock;
-    private readonly TimeSpan _timeout;
-    private readonly int _memoryLimit;
-    private int _memoryUsed;
 
     /// <param name="options">The memory, time and slot limits.</param>
     /// <param name="clock">The stack's clock.</param>
@@ -35,11 +31,7 @@ internal sealed class Ipv6Reassembler
     public Ipv6Reassembler(StackOptions options, IClock clock, int firstFragmentKept)
     {
         _clock = clock;
-        _timeout = options.ReassemblyTimeout;
-        _memoryLimit = options.ReassemblyMemoryLimit;
-        _slots = new Slot[options.ReassemblySlots];
-        for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new Slot(firstFragmentKept);
+        _slots = new ReassemblySlots<DatagramKey, Slot>(options, HeadersLength, () => new Slot(firstFragmentKept));
     }
 
     /// <summary>What <see cref="Add"/> did with a fragment.</summary>
@@ -54,7 +46,7 @@ internal sealed class Ipv6Reassembler
     }
 
     /// <summary>Bytes of fragment data held now.</summary>
-    public int MemoryUsed => _memoryUsed;
+    public int MemoryUsed => _slots.MemoryUsed;
 
     /// <summary>
     /// Frees the first expired datagram; true if one was found, with <paramref name="firstFragment"/>
@@ -63,17 +55,14 @@ internal sealed class Ipv6Reassembler
     /// </summary>
     public bool TakeExpired(out Span<byte> firstFragment)
     {
-        TimeSpan now = _clock.Now;
-        foreach (Slot slot in _slots)
+        Slot? slot = _slots.TakeExpired(_clock.Now);
+        if (slot is null)
         {
-            if (!slot.InUse || now - slot.Started < _timeout)
-                continue;
-            firstFragment = slot.FirstLength > 0 ? slot.First.AsSpan(0, slot.FirstLength) : [];
-            Release(slot);
-            return true;
+            firstFragment = default;
+            return false;
         }
-        firstFragment = default;
-        return false;
+        firstFragment = slot.FirstLength > 0 ? slot.First.AsSpan(0, slot.FirstLength) : [];
+        return true;
     }
 
     /// <summary>
@@ -89,62 +78,53 @@ internal sealed class Ipv6Reassembler
         int end = offset + data.Length;
         if (end > MaxPayload)
             return Outcome.TooLong;
-        Slot? slot = Find(ip.Source, ip.Destination, chain.FragmentIdentification);
+        var key = new DatagramKey(ip.Source, ip.Destination, chain.FragmentIdentification);
+        Slot? slot = _slots.Find(key);
         if (slot is null)
         {
-            if (_memoryUsed + data.Length > _memoryLimit)
-                return Outcome.NoMemory;
-            slot = FreeSlot();
+            slot = _slots.Start(key, data.Length, _clock.Now);
             if (slot is null)
                 return Outcome.NoMemory;
-            slot.Start(ip.Source, ip.Destination, chain.FragmentIdentification, _clock.Now);
         }
-        else if (_memoryUsed + data.Length > _memoryLimit)
+        else if (!_slots.Fits(data.Length))
         {
             return Outcome.NoMemory;
         }
-        for (int i = 0; i < slot.RangeCount; i++)
+        switch (slot.Place(offset, end))
         {
-            (int s, int e) = slot.Ranges[i];
-            if (s == offset && e == end)
+            case FragmentPlacement.Duplicate:
                 return Outcome.Duplicate;
-            if (offset < e && s < end)
-            {
-                Release(slot);
+            case FragmentPlacement.Overlap:
+                _slots.Release(slot);
                 return Outcome.Overlap;
-            }
         }
         if (!chain.MoreFragments)
         {
             // A second "last" fragment, or data past the end, contradicts what came before.
             if ((slot.Total >= 0 && slot.Total != end) || slot.MaxEnd > end)
             {
-                Release(slot);
+                _slots.Release(slot);
                 return Outcome.Overlap;
             }
             slot.Total = end;
         }
         else if (slot.Total >= 0 && end > slot.Total)
         {
-            Release(slot);
+            _slots.Release(slot);
             return Outcome.Overlap;
         }
-        if (slot.RangeCount == MaxRanges)
+        if (slot.RangesFull)
         {
-            Release(slot);
+            _slots.Release(slot);
             return Outcome.NoMemory;
         }
-        slot.Buffer ??= new byte[HeadersLength + MaxPayload];
-        data.CopyTo(slot.Buffer.AsSpan(HeadersLength + offset));
-        slot.Ranges[slot.RangeCount++] = (offset, end);
-        slot.Received += data.Length;
+        byte[] buffer = _slots.Store(slot, data, offset, end);
         slot.MaxEnd = Math.Max(slot.MaxEnd, end);
-        _memoryUsed += data.Length;
         if (offset == 0)
         {
-            frame[..HeadersLength].CopyTo(slot.Buffer);
+            frame[..HeadersLength].CopyTo(buffer);
             // The fixed header of the result names what followed the fragment header.
-            Span<byte> header = slot.Buffer.AsSpan(Ipv6Endpoint.LinkHeaderLength);
+            Span<byte> header = buffer.AsSpan(Ipv6Endpoint.LinkHeaderLength);
             header[6] = ip.Packet[chain.FragmentHeaderOffset];
             slot.FirstLength = Math.Min(frame.Length, slot.First.Length);
             frame[..slot.FirstLength].CopyTo(slot.First);
@@ -158,69 +138,31 @@ internal sealed class Ipv6Reassembler
         }
         if (slot.Total < 0 || slot.Received != slot.Total || slot.FirstLength == 0)
             return Outcome.Held;
-        Span<byte> result = slot.Buffer.AsSpan(0, HeadersLength + slot.Total);
+        Span<byte> result = buffer.AsSpan(0, HeadersLength + slot.Total);
         result[(Ipv6Endpoint.LinkHeaderLength + 4)] = (byte)(slot.Total >> 8);
         result[(Ipv6Endpoint.LinkHeaderLength + 5)] = (byte)slot.Total;
-        Release(slot);
+        _slots.Release(slot);
         whole = result;
         return Outcome.Complete;
     }
 
-    private Slot? Find(Ipv6Address source, Ipv6Address destination, uint identification)
-    {
-        foreach (Slot slot in _slots)
-        {
-            if (slot.InUse && slot.Identification == identification && slot.Source == source && slot.Destination == destination)
-                return slot;
-        }
-        return null;
-    }
+    // RFC 8200 §4.5: fragments belong together when source, destination and identification agree.
+    private readonly record struct DatagramKey(Ipv6Address Source, Ipv6Address Destination, uint Identification);
 
-    private Slot? FreeSlot()
+    private sealed class Slot(int firstFragmentKept) : ReassemblySlot<DatagramKey>
     {
-        foreach (Slot slot in _slots)
-        {
-            if (!slot.InUse)
-                return slot;
-        }
-        return null;
-    }
-
-    private void Release(Slot slot)
-    {
-        _memoryUsed -= slot.Received;
-        slot.InUse = false;
-    }
-
-    private sealed class Slot
-    {
-        public bool InUse;
-        public Ipv6Address Source;
-        public Ipv6Address Destination;
-        public uint Identification;
-        public TimeSpan Started;
-        public int Total;
-        public int Received;
+        // The end of the furthest data held, so a "last" fragment cannot end before it.
         public int MaxEnd;
-        public int RangeCount;
+
+        // How much of First is the first fragment's frame; 0 until it has arrived.
         public int FirstLength;
-        public readonly (int Start, int End)[] Ranges = new (int, int)[MaxRanges];
-        public readonly byte[] First;
-        public byte[]? Buffer;
 
-        public Slot(int firstFragmentKept) => First = new byte[firstFragmentKept];
+        // The first fragment's frame, kept to quote in Time Exceeded (code 1 needs it, §4.5).
+        public readonly byte[] First = new byte[firstFragmentKept];
 
-        public void Start(Ipv6Address source, Ipv6Address destination, uint identification, TimeSpan now)
+        protected override void Clear()
         {
-            InUse = true;
-            Source = source;
-            Destination = destination;
-            Identification = identification;
-            Started = now;
-            Total = -1;
-            Received = 0;
             MaxEnd = 0;
-            RangeCount = 0;
             FirstLength = 0;
         }
     }
