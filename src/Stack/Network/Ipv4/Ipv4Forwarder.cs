@@ -181,24 +181,12 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
             ip.DecrementTimeToLive();
         }
 
-        MacAddress nextHopMac;
-        if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
+        // Queued for resolution (behaviour 39 answers Host Unreachable if it fails): counted as forwarded.
+        if (!ForwardingEgress.TryAddress(ingress, egress, egress.Neighbors, nextHop, frame))
         {
-            nextHopMac = MacAddress.Zero;
+            stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
+            return;
         }
-        else if (!egress.Neighbors.TryResolve(nextHop, out nextHopMac))
-        {
-            // The cache keeps a copy, original link header included, so that if resolution fails
-            // the Host Unreachable (behaviour 39) goes back to the sender's MAC; the tag names the ingress NIC.
-            if (!egress.Neighbors.Resolve(nextHop, frame, ingress.Id.Value, out nextHopMac))
-            {
-                stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
-                return;
-            }
-        }
-
-        nextHopMac.CopyTo(frame);
-        egress.Link.LinkAddress.CopyTo(frame[MacAddress.Length..]);
         NicStats egressStats = egress.Stats;
         if (egress == ingress && !fragment)
         {

@@ -121,21 +121,9 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
 
         ip.DecrementHopLimit();
 
-        MacAddress nextHopMac;
-        if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
-        {
-            nextHopMac = MacAddress.Zero;
-        }
-        else if (!egress.Ipv6Neighbors.TryResolve(route.NextHopFor(destination), out nextHopMac))
-        {
-            // The cache keeps a copy, original link header included, so that if resolution fails
-            // the Address Unreachable goes back to the sender's MAC; the tag names the ingress NIC.
-            if (!egress.Ipv6Neighbors.Resolve(route.NextHopFor(destination), frame, ingress.Id.Value, out nextHopMac))
-                return;
-        }
-
-        nextHopMac.CopyTo(frame);
-        egress.Link.LinkAddress.CopyTo(frame[MacAddress.Length..]);
+        // Queued for resolution; if it fails, Address Unreachable goes back to the sender.
+        if (!ForwardingEgress.TryAddress(ingress, egress, egress.Ipv6Neighbors, route.NextHopFor(destination), frame))
+            return;
         NicStats egressStats = egress.Stats;
         if (egress == ingress)
         {
