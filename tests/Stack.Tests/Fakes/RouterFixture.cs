@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
@@ -7,7 +6,7 @@ using XdpStack.Stack.Wire;
 namespace XdpStack.Stack.Tests.Fakes;
 
 /// <summary>A stack routing between two channel NICs: nic 1 on 198.18.1.0/24 (host A behind it), nic 2 on 198.18.2.0/24 (host B, and a gateway to 198.18.64.0/18).</summary>
-internal sealed class RouterFixture
+internal sealed class RouterFixture : TwoNicRouterFixture
 {
     public static readonly NicId Nic1 = new(1);
     public static readonly NicId Nic2 = new(2);
@@ -27,18 +26,15 @@ internal sealed class RouterFixture
     public static readonly DateTimeOffset WallTime = new(2026, 11, 25, 13, 14, 15, 678, TimeSpan.Zero);
 
     public RouterFixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool acceptSourceRoute = false, bool sendRedirects = true, TimeProvider? wallClock = null)
+        : base(Mac1, Mac2, mtu2)
     {
-        Stack = new NetworkStack(new StackOptions
+        CreateStack(new StackOptions
         {
             Clock = Clock,
             WallClock = wallClock ?? WallClock,
             AcceptSourceRoute = acceptSourceRoute,
             SendRedirects = sendRedirects,
         });
-        Link1 = new ChannelEndpoint(Mac1);
-        Link2 = new ChannelEndpoint(Mac2, mtu: mtu2);
-        Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link1, "eth1"));
-        Assert.Equal(StackError.None, Stack.CreateNic(Nic2, Link2, "eth2"));
         Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Ip1, 24));
         Assert.Equal(StackError.None, Stack.AddAddress(Nic2, Ip2, 24));
         Assert.Equal(StackError.None, Stack.AddRoute(new Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.1.0"), 24), Ipv4Address.Any, 1)));
@@ -54,32 +50,12 @@ internal sealed class RouterFixture
         Link2.Clear();
     }
 
-    public NetworkStack Stack { get; }
-
-    public ManualClock Clock { get; } = new();
-
     public FixedWallClock WallClock { get; } = new(WallTime);
-
-    public ChannelEndpoint Link1 { get; }
-
-    public ChannelEndpoint Link2 { get; }
-
-    public Nic Router1 => Stack.Nics[Nic1];
-
-    public Nic Router2 => Stack.Nics[Nic2];
 
     /// <summary>A UDP packet from host A, sent to the router's MAC on link 1.</summary>
     public static byte[] FromA(Ipv4Address destination, byte ttl = 64, int payloadLength = 32, ushort flags = 0, Ipv4Address? source = null)
     {
-        byte[] udp = new byte[8 + payloadLength];
-        udp[0] = 0x30;
-        udp[1] = 0x39;
-        udp[3] = 0x35;
-        udp[5] = (byte)udp.Length;
-        udp[4] = (byte)(udp.Length >> 8);
-        for (int i = 8; i < udp.Length; i++)
-            udp[i] = (byte)(i * 7);
-        return Packets.Ipv4(source ?? HostA, destination, 17, udp, ttl: ttl, id: 0x4242, flagsFragment: flags, to: Mac1, from: HostAMac);
+        return Packets.Ipv4(source ?? HostA, destination, 17, UdpDatagram(payloadLength), ttl: ttl, id: 0x4242, flagsFragment: flags, to: Mac1, from: HostAMac);
     }
 
     /// <summary>Like <see cref="FromA"/>, with <paramref name="options"/> (a multiple of 4 octets) after the fixed header and the header checksum summed again.</summary>
