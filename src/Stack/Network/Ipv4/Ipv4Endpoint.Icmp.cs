@@ -87,10 +87,9 @@ internal sealed partial class Ipv4Endpoint
             stats.Add(worker, StatCounter.IcmpErrorsSuppressed);
             return false;
         }
-        int limiter = worker >= 0 ? worker : _rateLimiters.Length - 1;
         // Behaviour 31: Fragmentation Needed drives path MTU discovery and is never rate-limited.
         bool exempt = type == Icmpv4Type.DestinationUnreachable && code == IcmpDestinationUnreachableCode.FragmentationNeeded;
-        if (!exempt && !_rateLimiters[limiter].TryTake())
+        if (!exempt && !_errorBuckets.TryTake(worker))
         {
             stats.Add(worker, StatCounter.IcmpRateLimited);
             return false;

@@ -17,20 +17,16 @@ internal sealed partial class Ipv6Endpoint
 
     private readonly Nic _nic;
     private readonly Ipv6Reassembler?[] _reassemblers;
-    private readonly IcmpRateLimiter[] _rateLimiters;
+    private readonly IcmpErrorBuckets _errorBuckets;
     private readonly byte[][] _scratch;
 
     public Ipv6Endpoint(Nic nic)
     {
         _nic = nic;
         int workers = nic.Stack.Workers;
-        StackOptions options = nic.Stack.Options;
         _reassemblers = new Ipv6Reassembler?[workers];
-        _rateLimiters = new IcmpRateLimiter[workers + 1];
+        _errorBuckets = new IcmpErrorBuckets(nic.Stack);
         _scratch = new byte[workers][];
-        // The same split bucket as ICMPv4: gVisor's 1000/s, burst 50, shared out across workers.
-        for (int w = 0; w <= workers; w++)
-            _rateLimiters[w] = new IcmpRateLimiter(nic.Stack.Clock, Math.Max(1, options.IcmpErrorsPerSecond / workers), Math.Max(1, options.IcmpErrorBurst / workers));
         for (int w = 0; w < workers; w++)
             _scratch[w] = new byte[IcmpErrorFrameLimit];
     }
