@@ -41,21 +41,18 @@ internal static class Ipv4ForwardingOptions
     {
         bool recordRoute = false, timestamp = false, sourceRoute = false;
         int i = 0;
-        while (i < options.Length)
+        while (true)
         {
-            byte kind = options[i];
-            if (kind == EndOfList)
-                return -1;
-            if (kind == NoOperation)
+            switch (NextOption(options, ref i, out int length))
             {
-                i++;
-                continue;
+                case OptionStep.End:
+                    return -1;
+                case OptionStep.NoLength:
+                    return FixedHeaderLength + i;
+                case OptionStep.BadLength:
+                    return FixedHeaderLength + i + 1;
             }
-            if (i + 1 >= options.Length)
-                return FixedHeaderLength + i;
-            int length = options[i + 1];
-            if (length < 2 || i + length > options.Length)
-                return FixedHeaderLength + i + 1;
+            byte kind = options[i];
             switch (kind)
             {
                 case RecordRoute:
@@ -104,29 +101,15 @@ internal static class Ipv4ForwardingOptions
             }
             i += length;
         }
-        return -1;
     }
 
     /// <summary>The offset in <paramref name="options"/> of a Loose or Strict Source Route option, or -1; the scan stops at the end of the list or the first option whose length does not fit.</summary>
     public static int FindSourceRoute(ReadOnlySpan<byte> options)
     {
         int i = 0;
-        while (i < options.Length)
+        while (NextOption(options, ref i, out int length) == OptionStep.Option)
         {
-            byte kind = options[i];
-            if (kind == EndOfList)
-                return -1;
-            if (kind == NoOperation)
-            {
-                i++;
-                continue;
-            }
-            if (i + 1 >= options.Length)
-                return -1;
-            int length = options[i + 1];
-            if (length < 2 || i + length > options.Length)
-                return -1;
-            if (kind is LooseSourceRoute or StrictSourceRoute)
+            if (options[i] is LooseSourceRoute or StrictSourceRoute)
                 return i;
             i += length;
         }
@@ -163,17 +146,9 @@ internal static class Ipv4ForwardingOptions
     {
         bool changed = false;
         int i = 0;
-        while (i < options.Length)
+        while (NextOption(options, ref i, out int length) == OptionStep.Option)
         {
             byte kind = options[i];
-            if (kind == EndOfList)
-                break;
-            if (kind == NoOperation)
-            {
-                i++;
-                continue;
-            }
-            int length = options[i + 1];
             Span<byte> option = options.Slice(i, length);
             if (kind == RecordRoute)
                 changed |= RecordAddress(option, egress);
@@ -192,25 +167,30 @@ internal static class Ipv4ForwardingOptions
     public static void ClearUncopied(Span<byte> options)
     {
         int i = 0;
-        while (i < options.Length)
+        while (NextOption(options, ref i, out int length) == OptionStep.Option)
         {
-            byte kind = options[i];
-            if (kind == EndOfList)
-                return;
-            if (kind == NoOperation)
-            {
-                i++;
-                continue;
-            }
-            if (i + 1 >= options.Length)
-                return;
-            int length = options[i + 1];
-            if (length < 2 || i + length > options.Length)
-                return;
-            if ((kind & CopiedFlag) == 0)
+            if ((options[i] & CopiedFlag) == 0)
                 options.Slice(i, length).Fill(NoOperation);
             i += length;
         }
+    }
+
+    /// <summary>
+    /// Steps <paramref name="i"/> over No Operation octets to the next option and reads its length:
+    /// <see cref="OptionStep.End"/> at End of Option List or the end of the bytes, otherwise whether
+    /// the option at <paramref name="i"/> has a length octet that fits (RFC 791 §3.1 option format).
+    /// </summary>
+    private static OptionStep NextOption(ReadOnlySpan<byte> options, ref int i, out int length)
+    {
+        length = 0;
+        while (i < options.Length && options[i] == NoOperation)
+            i++;
+        if (i >= options.Length || options[i] == EndOfList)
+            return OptionStep.End;
+        if (i + 1 >= options.Length)
+            return OptionStep.NoLength;
+        length = options[i + 1];
+        return length < 2 || i + length > options.Length ? OptionStep.BadLength : OptionStep.Option;
     }
 
     private static bool RecordAddress(Span<byte> option, Ipv4Address address)
@@ -261,4 +241,13 @@ internal static class Ipv4ForwardingOptions
     // RFC 791: "milliseconds since midnight UT"; ticks since 0001-01-01 00:00 UTC are whole days plus that.
     private static uint MillisecondsSinceMidnight(NetworkStack stack) =>
         (uint)(stack.Options.WallClock.GetUtcNow().UtcTicks / TimeSpan.TicksPerMillisecond % MillisecondsPerDay);
+
+    // What NextOption found where the scan stands.
+    private enum OptionStep
+    {
+        Option,
+        End,
+        NoLength,
+        BadLength,
+    }
 }
