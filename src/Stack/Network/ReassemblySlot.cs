@@ -11,31 +11,23 @@ namespace XdpStack.Stack.Network;
 internal abstract class ReassemblySlot<TKey>
     where TKey : struct, IEquatable<TKey>
 {
-    /// <summary>Most fragments one datagram may arrive in; more is treated as an attack and drops it.</summary>
+    /// <summary>Most fragments one datagram may arrive in; one more drops the datagram.</summary>
     public const int MaxRanges = 64;
 
-    /// <summary>The [start, end) data ranges held, which never overlap one another.</summary>
+    // The [start, end) data ranges held; they never overlap one another.
     public readonly (int Start, int End)[] Ranges = new (int, int)[MaxRanges];
-
-    /// <summary>Whether the slot holds a datagram.</summary>
     public bool InUse;
-
-    /// <summary>The datagram this slot holds.</summary>
     public TKey Key;
-
-    /// <summary>When the datagram's first fragment (in arrival order) came.</summary>
     public TimeSpan Started;
-
-    /// <summary>How many entries of <see cref="Ranges"/> are used.</summary>
     public int RangeCount;
 
-    /// <summary>Data bytes held, which is also what the slot charges to the memory limit.</summary>
+    // Data bytes held, which is also what the slot charges to the memory limit.
     public int Received;
 
-    /// <summary>The datagram's data length, known once the last fragment came; -1 before.</summary>
+    // The datagram's data length, known once the last fragment came; -1 before.
     public int Total;
 
-    /// <summary>Headers then data; allocated on first use and reused by later datagrams.</summary>
+    // Headers then data: allocated on first use and reused by later datagrams.
     public byte[]? Buffer;
 
     /// <summary>Whether the slot is full of fragments.</summary>

@@ -36,5 +36,24 @@ internal sealed class StackFixture
         return Link.ReadAll();
     }
 
+    /// <summary>
+    /// Bytes this thread allocated while it injected <paramref name="frames"/> one at a time, in
+    /// order, <paramref name="rounds"/> times over, draining what the stack sent after each round.
+    /// </summary>
+    public long AllocatedWhileInjecting(List<byte[]> frames, int rounds)
+    {
+        byte[] sink = new byte[2048];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < rounds; r++)
+        {
+            foreach (byte[] frame in frames)
+                Link.InjectInbound(frame);
+            while (Link.Read(sink) >= 0)
+            {
+            }
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
     public static Ipv4Address Ip(string text) => Ipv4Address.Parse(text);
 }

@@ -120,23 +120,9 @@ public class ReassemblyTests
     {
         var f = new StackFixture();
         List<byte[]> fragments = Fragments((48, 16), (0, 24), (24, 24));
-        byte[] sink = new byte[2048];
-        long Run(int datagrams)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int d = 0; d < datagrams; d++)
-            {
-                foreach (byte[] fragment in fragments)
-                    f.Link.InjectInbound(fragment);
-                while (f.Link.Read(sink) >= 0)
-                {
-                }
-            }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        Run(10);
+        f.AllocatedWhileInjecting(fragments, 10);
         long reassembledBefore = f[StatCounter.Ipv4PacketsReassembled];
-        Assert.Equal(0, Run(1000));
+        Assert.Equal(0, f.AllocatedWhileInjecting(fragments, 1000));
         Assert.Equal(1000, f[StatCounter.Ipv4PacketsReassembled] - reassembledBefore);
     }
 }
