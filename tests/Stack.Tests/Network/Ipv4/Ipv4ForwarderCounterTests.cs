@@ -111,8 +111,10 @@ public class Ipv4ForwarderCounterTests
                 foreach (byte[] frame in r.Link1.ReadAll().Concat(r.Link2.ReadAll()))
                     Assert.Equal(0, Checksum.Compute(frame.AsSpan(14, (frame[14] & 0xF) * 4)));
             }, iter: 5000, threads: 1);
-        // The generator must reach the interesting outcomes, or the property proves little.
-        foreach (StatCounter counter in new[] { StatCounter.Ipv4PacketsForwarded, StatCounter.Ipv4ForwardOptionErrors, StatCounter.Ipv4ForwardTtlExceeded, StatCounter.Ipv4PacketsDelivered, StatCounter.Ipv4SourceRouteFailed })
+        // The generator must reach the common outcomes, or the property proves little. A failed strict
+        // source route needs a well-formed route naming an unconnected next address, which random bytes
+        // reach in only some runs; Ipv4ForwarderSourceRouteTests covers it deterministically.
+        foreach (StatCounter counter in new[] { StatCounter.Ipv4PacketsForwarded, StatCounter.Ipv4ForwardOptionErrors, StatCounter.Ipv4ForwardTtlExceeded, StatCounter.Ipv4PacketsDelivered })
             Assert.True(f.Router1.Stats[counter] > 0, $"{counter} never counted");
         Assert.True(g.Router1.Stats[StatCounter.Ipv4SourceRouteDrops] > 0);
         Assert.True(f.Router2.Stats[StatCounter.Ipv4PacketsSent] > 0);
