@@ -125,23 +125,14 @@ public sealed class Ipv4FastForwarder : IDisposable
         {
             int count = Math.Min(Chunk, frames.Length - start);
             forwarded += ForwardChunk(snapshot, ingress.Value, memory, frames.Slice(start, count), verdicts.Slice(start, count),
-                egress.Slice(start, count), new Scratch(destinations, hopIds, candidates, words, lengths));
+                egress.Slice(start, count), destinations, hopIds, candidates, words, lengths);
         }
         return forwarded;
     }
 
-    // Per-chunk working space, Chunk entries each, taken from Forward's stack.
-    private readonly ref struct Scratch(Span<uint> destinations, Span<int> hopIds, Span<int> candidates, Span<uint> words, Span<int> lengths)
-    {
-        public readonly Span<uint> Destinations = destinations;
-        public readonly Span<int> HopIds = hopIds;
-        public readonly Span<int> Candidates = candidates;
-        public readonly Span<uint> Words = words;
-        public readonly Span<int> Lengths = lengths;
-    }
-
     private static int ForwardChunk(Ipv4ForwardingSnapshot snapshot, int ingressId, Span<byte> memory, Span<Frame> frames,
-        Span<ForwardVerdict> verdicts, Span<int> egress, Scratch scratch)
+        Span<ForwardVerdict> verdicts, Span<int> egress, Span<uint> destinations, Span<int> hopIds, Span<int> candidates,
+        Span<uint> words, Span<int> lengths)
     {
         int count = frames.Length;
         verdicts[..count].Clear();
@@ -155,10 +146,10 @@ public sealed class Ipv4FastForwarder : IDisposable
         // emits no further checks (count is at most Chunk, the length of every scratch span).
         ref byte memory0 = ref MemoryMarshal.GetReference(memory);
         ref Frame frame0 = ref MemoryMarshal.GetReference(frames);
-        ref uint destination0 = ref MemoryMarshal.GetReference(scratch.Destinations);
-        ref int candidate0 = ref MemoryMarshal.GetReference(scratch.Candidates);
-        ref uint word0 = ref MemoryMarshal.GetReference(scratch.Words);
-        ref int length0 = ref MemoryMarshal.GetReference(scratch.Lengths);
+        ref uint destination0 = ref MemoryMarshal.GetReference(destinations);
+        ref int candidate0 = ref MemoryMarshal.GetReference(candidates);
+        ref uint word0 = ref MemoryMarshal.GetReference(words);
+        ref int length0 = ref MemoryMarshal.GetReference(lengths);
         ulong memoryLength = (uint)memory.Length;
 
         // Pass 1: validate and gather destinations, so the LPM sees one batch of independent lookups. It also keeps
@@ -202,12 +193,12 @@ public sealed class Ipv4FastForwarder : IDisposable
         if (n == 0)
             return 0;
 
-        LookupX4(snapshot.Lpm, ref destination0, ref MemoryMarshal.GetReference(scratch.HopIds), n);
+        LookupX4(snapshot.Lpm, ref destination0, ref MemoryMarshal.GetReference(hopIds), n);
 
         // Pass 2: rewrite what has a resolved next hop that fits.
         FastNextHop[] hops = snapshot.Hops;
         ref FastNextHop hop0 = ref MemoryMarshal.GetArrayDataReference(hops);
-        ref int hopId0 = ref MemoryMarshal.GetReference(scratch.HopIds);
+        ref int hopId0 = ref MemoryMarshal.GetReference(hopIds);
         ref ForwardVerdict verdict0 = ref MemoryMarshal.GetReference(verdicts);
         ref int egress0 = ref MemoryMarshal.GetReference(egress);
         uint hopCount = (uint)hops.Length;
@@ -218,8 +209,10 @@ public sealed class Ipv4FastForwarder : IDisposable
             if ((uint)id >= hopCount)
                 continue;
             ref readonly FastNextHop hop = ref Unsafe.Add(ref hop0, id);
+            if (hop.Nic == 0)
+                continue;
             int totalLength = Unsafe.Add(ref length0, k);
-            if (hop.Nic == 0 || totalLength > hop.Mtu)
+            if (totalLength > hop.Mtu)
                 continue;
             int i = Unsafe.Add(ref candidate0, k);
             ref Frame f = ref Unsafe.Add(ref frame0, i);
