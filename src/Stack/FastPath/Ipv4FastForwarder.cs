@@ -42,11 +42,19 @@ public sealed class Ipv4FastForwarder : IDisposable
     private readonly Lock _scheduleGate = new();
     private bool _rebuildScheduled; // under _scheduleGate
     private bool _disposed;         // written under both gates
+    private readonly bool _useHugePages;
 
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv4FastForwarder(NetworkStack stack)
+        : this(stack, useHugePages: false)
+    {
+    }
+
+    /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack)"/>; <paramref name="useHugePages"/> advises transparent huge pages for every snapshot's 64 MiB tbl24, which saves most of a lookup's TLB misses where THP is enabled.</summary>
+    public Ipv4FastForwarder(NetworkStack stack, bool useHugePages)
     {
         _stack = stack;
+        _useHugePages = useHugePages;
         _onChanged = ScheduleRefresh;
         stack.ForwardingStateChanged += _onChanged;
         stack.Ipv4NeighborsChanged += _onChanged;
@@ -64,7 +72,7 @@ public sealed class Ipv4FastForwarder : IDisposable
         {
             if (_disposed)
                 return;
-            Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack));
+            Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack, _useHugePages));
         }
     }
 

@@ -94,6 +94,22 @@ public class Ipv4FastForwarderTests
         Assert.Equal(frame, output);
     }
 
+    [Fact]
+    public void Forward_HugePageSnapshot_SameOutputAsSmallPages()
+    {
+        (RouterFixture f, Ipv4FastForwarder small) = Make();
+        using var huge = new Ipv4FastForwarder(f.Stack, useHugePages: true);
+        foreach (byte[] frame in new[] { FromA(HostB, 255), FromA(HostB, 1), FromA(Ipv4Address.Parse("203.0.113.9"), 64) })
+        {
+            (ForwardVerdict smallVerdict, int smallEgress, byte[] smallOutput) = RunFast(small, Nic1, frame);
+            (ForwardVerdict hugeVerdict, int hugeEgress, byte[] hugeOutput) = RunFast(huge, Nic1, frame);
+            Assert.Equal(smallVerdict, hugeVerdict);
+            Assert.Equal(smallEgress, hugeEgress);
+            Assert.Equal(smallOutput, hugeOutput);
+        }
+        Assert.Equal(ForwardVerdict.Forward, RunFast(huge, Nic1, FromA(HostB, 255)).Verdict);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(64)]
