@@ -8,9 +8,11 @@
  *   gcc -O3 $(pkg-config --cflags libdpdk) -march=native -shared -fPIC -o build/fwd_ref.so fwd_ref.c \
  *       $(pkg-config --libs libdpdk)
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -76,6 +78,55 @@ struct rte_lpm *fwd_ref_create(const char *name, const uint32_t *ips, const uint
 void fwd_ref_free(struct rte_lpm *lpm)
 {
     rte_lpm_free(lpm);
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t round_up_huge(size_t n)
+{
+    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+static size_t huge_copy_size(uint32_t tbl8s)
+{
+    return round_up_huge(sizeof(struct rte_lpm)) +
+        round_up_huge((size_t)tbl8s * RTE_LPM_TBL8_GROUP_NUM_ENTRIES * sizeof(struct rte_lpm_tbl_entry));
+}
+
+/*
+ * For the huge-page rows, as lpm_ref.c: EAL's --no-huge memory is a shared memfd that cannot take THP here, so tbl24
+ * and the tbl8 groups are copied into private anonymous memory advised MADV_HUGEPAGE before it is written (what
+ * Ipv4Lpm gets). rte_lpm_lookupx4/_bulk/_lookup read only lpm->tbl24 and lpm->tbl8, so they run unchanged on the copy.
+ */
+struct rte_lpm *fwd_ref_copy_to_huge_pages(const struct rte_lpm *lpm, uint32_t tbl8s, int *error)
+{
+    size_t size = huge_copy_size(tbl8s);
+    uint8_t *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+        *error = errno;
+        return NULL;
+    }
+    uint8_t *base = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (base > raw)
+        munmap(raw, (size_t)(base - raw));
+    if (raw + size + HUGE_PAGE > base + size)
+        munmap(base + size, (size_t)(raw + size + HUGE_PAGE - (base + size)));
+    if (madvise(base, size, MADV_HUGEPAGE) != 0) {
+        *error = errno;
+        munmap(base, size);
+        return NULL;
+    }
+    struct rte_lpm *copy = (struct rte_lpm *)base;
+    memcpy(copy->tbl24, lpm->tbl24, sizeof lpm->tbl24);
+    copy->tbl8 = (struct rte_lpm_tbl_entry *)(base + round_up_huge(sizeof(struct rte_lpm)));
+    memcpy(copy->tbl8, lpm->tbl8, (size_t)tbl8s * RTE_LPM_TBL8_GROUP_NUM_ENTRIES * sizeof(struct rte_lpm_tbl_entry));
+    *error = 0;
+    return copy;
+}
+
+void fwd_ref_free_copy(struct rte_lpm *copy, uint32_t tbl8s)
+{
+    munmap(copy, huge_copy_size(tbl8s));
 }
 
 static inline int is_special(uint32_t a)

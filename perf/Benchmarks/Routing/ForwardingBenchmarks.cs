@@ -30,6 +30,11 @@ namespace XdpStack.Benchmarks.Routing;
 /// Setup runs both once on copies of the batch and checks that they forward every frame, to the same egress, with
 /// identical bytes.
 /// </para>
+/// <para>
+/// <see cref="HugePages"/>: false puts both LPMs on 4 KiB pages (our snapshot unadvised, rte_lpm in EAL's --no-huge
+/// memory); true advises MADV_HUGEPAGE for ours and runs the C loop on a copy of rte_lpm's tables in MADV_HUGEPAGE
+/// memory (fwd_ref.c says why a copy).
+/// </para>
 /// </remarks>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
@@ -41,7 +46,7 @@ public class ForwardingBenchmarks
     private const int Gateways = 16;
     private static readonly MacAddress IngressMac = MacAddress.Parse("02:00:00:00:00:01");
 
-    private static int s_built;
+    private static (int Prefixes, bool HugePages)? s_built;
     private static Ipv4FastForwarder? s_fast;
     private static RteForwardReference? s_reference;
     private static byte[]? s_template;
@@ -55,14 +60,19 @@ public class ForwardingBenchmarks
     private readonly int[] _egress = new int[Batch];
     private readonly int[] _theirEgress = new int[Batch];
 
+    // Declared first so that every small-page run comes before any huge-page run (as in LpmBenchmarks): freed tables'
+    // advised memory could otherwise be reused by the GC for a later small-page table.
+    [Params(false, true)]
+    public bool HugePages { get; set; }
+
     [Params(1_000, 100_000)]
     public int Prefixes { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        if (s_built != Prefixes)
-            Build(Prefixes);
+        if (s_built != (Prefixes, HugePages))
+            Build(Prefixes, HugePages);
         for (int i = 0; i < Batch; i++)
         {
             _frames[i] = new Frame(i * Stride, FrameLength);
@@ -80,7 +90,7 @@ public class ForwardingBenchmarks
             if (_egress[i] != _theirEgress[i] || !_ours.AsSpan(i * Stride, FrameLength).SequenceEqual(_theirs.AsSpan(i * Stride, FrameLength)))
                 throw new InvalidOperationException($"frame {i}: egress {_egress[i]} vs {_theirEgress[i]}, or bytes differ");
         }
-        Console.WriteLine($"// {Prefixes} prefixes: both paths forward all {Batch} frames identically");
+        Console.WriteLine($"// {Prefixes} prefixes, huge pages {HugePages}: both paths forward all {Batch} frames identically; {AnonHugePages()}");
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Batch, Description = "C fwd_ref (rte_lpm_lookupx4)")]
@@ -121,7 +131,7 @@ public class ForwardingBenchmarks
         }
     }
 
-    private static void Build(int count)
+    private static void Build(int count, bool hugePages)
     {
         s_reference?.Dispose();
         s_fast = null;
@@ -173,10 +183,12 @@ public class ForwardingBenchmarks
             n++;
         }
         stack.SetRoutes(routes, []);
-        s_fast = new Ipv4FastForwarder(stack);
+        s_fast = new Ipv4FastForwarder(stack, hugePages);
 
         uint tbl8s = (uint)(s_fast.Snapshot.Lpm.Tbl8GroupCount + 64);
         s_reference = new RteForwardReference(prefixes, lengths, hopIds, tbl8s, hops, IngressBytes(), [0xC612_00FFu]);
+        if (hugePages)
+            s_reference.UseHugePages();
 
         // The batch: 64-byte UDP frames from 198.18.0.10 to a random address of a random prefix.
         s_template = new byte[Batch * Stride];
@@ -192,7 +204,13 @@ public class ForwardingBenchmarks
             BinaryPrimitives.WriteUInt16BigEndian(frame[36..], 6000);
             BinaryPrimitives.WriteUInt16BigEndian(frame[38..], FrameLength - 34);
         }
-        s_built = count;
+        s_built = (count, hugePages);
+    }
+
+    private static string AnonHugePages()
+    {
+        string? line = File.ReadLines("/proc/self/smaps_rollup").FirstOrDefault(l => l.StartsWith("AnonHugePages:", StringComparison.Ordinal));
+        return line is null ? "AnonHugePages unknown" : string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private static byte[] IngressBytes()

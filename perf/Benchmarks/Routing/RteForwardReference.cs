@@ -11,6 +11,8 @@ internal sealed unsafe class RteForwardReference : IDisposable
     private static delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint> s_create;
     private static delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int> s_forward;
     private static delegate* unmanaged<nint, void> s_free;
+    private static delegate* unmanaged<nint, uint, int*, nint> s_copyToHugePages;
+    private static delegate* unmanaged<nint, uint, void> s_freeCopy;
     private static int s_tables;
 
     private readonly byte[] _hops;      // struct fwd_hop[]: 12 bytes of MACs, port, MTU (20 bytes each)
@@ -18,6 +20,8 @@ internal sealed unsafe class RteForwardReference : IDisposable
     private readonly byte[] _ingressMac;
     private readonly uint[] _refused;
     private nint _lpm;
+    private nint _hugeCopy;
+    private uint _tbl8Groups;
 
     /// <param name="nextHops">Per rte_lpm next hop: the 12 bytes written over the Ethernet addresses, the egress NIC and its MTU.</param>
     public RteForwardReference(ReadOnlySpan<uint> prefixes, ReadOnlySpan<byte> lengths, ReadOnlySpan<uint> hopIds, uint tbl8Groups,
@@ -33,6 +37,7 @@ internal sealed unsafe class RteForwardReference : IDisposable
             _lpm = s_create(n, p, l, h, prefixes.Length, tbl8Groups, &error);
         if (_lpm == 0)
             throw new InvalidOperationException($"rte_lpm_create/rte_lpm_add failed: {Marshal.GetPInvokeErrorMessage(error)} ({error})");
+        _tbl8Groups = tbl8Groups;
         _hopCount = nextHops.Count;
         _hops = GC.AllocateArray<byte>(20 * _hopCount, pinned: true);
         for (int i = 0; i < _hopCount; i++)
@@ -50,6 +55,17 @@ internal sealed unsafe class RteForwardReference : IDisposable
 
     private int RefusedCount { get; }
 
+    /// <summary>From now on looks up in a copy of the tables on MADV_HUGEPAGE memory (fwd_ref.c says why a copy).</summary>
+    public void UseHugePages()
+    {
+        if (_hugeCopy != 0)
+            return;
+        int error;
+        _hugeCopy = s_copyToHugePages(_lpm, _tbl8Groups, &error);
+        if (_hugeCopy == 0)
+            throw new InvalidOperationException($"huge-page copy of rte_lpm failed: {Marshal.GetPInvokeErrorMessage(error)} ({error})");
+    }
+
     /// <summary>Runs fwd_ref_forward over one batch; <paramref name="bulk"/> picks rte_lpm_lookup_bulk over rte_lpm_lookupx4.</summary>
     public int Forward(Span<byte> memory, Span<Frame> frames, Span<byte> verdicts, Span<int> egress, bool bulk)
     {
@@ -60,11 +76,14 @@ internal sealed unsafe class RteForwardReference : IDisposable
         fixed (Frame* f = frames)
         fixed (byte* v = verdicts)
         fixed (int* e = egress)
-            return s_forward(_lpm, hops, _hopCount, mac, refused, RefusedCount, mem, f, v, e, frames.Length, bulk ? 1 : 0);
+            return s_forward(_hugeCopy != 0 ? _hugeCopy : _lpm, hops, _hopCount, mac, refused, RefusedCount, mem, f, v, e, frames.Length, bulk ? 1 : 0);
     }
 
     public void Dispose()
     {
+        if (_hugeCopy != 0)
+            s_freeCopy(_hugeCopy, _tbl8Groups);
+        _hugeCopy = 0;
         if (_lpm != 0)
             s_free(_lpm);
         _lpm = 0;
@@ -81,6 +100,8 @@ internal sealed unsafe class RteForwardReference : IDisposable
         s_create = (delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint>)NativeLibrary.GetExport(s_library, "fwd_ref_create");
         s_forward = (delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_forward");
         s_free = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(s_library, "fwd_ref_free");
+        s_copyToHugePages = (delegate* unmanaged<nint, uint, int*, nint>)NativeLibrary.GetExport(s_library, "fwd_ref_copy_to_huge_pages");
+        s_freeCopy = (delegate* unmanaged<nint, uint, void>)NativeLibrary.GetExport(s_library, "fwd_ref_free_copy");
         int rc = s_init(Thread.GetCurrentProcessorId());
         if (rc != 0)
             throw new InvalidOperationException($"rte_eal_init(--no-huge -m 512 --no-pci --no-shconf) failed: {Marshal.GetPInvokeErrorMessage(-rc)} ({-rc})");

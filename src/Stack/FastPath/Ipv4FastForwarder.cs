@@ -42,11 +42,19 @@ public sealed class Ipv4FastForwarder : IDisposable
     private readonly Lock _scheduleGate = new();
     private bool _rebuildScheduled; // under _scheduleGate
     private bool _disposed;         // written under both gates
+    private readonly bool _useHugePages;
 
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv4FastForwarder(NetworkStack stack)
+        : this(stack, useHugePages: false)
+    {
+    }
+
+    /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack)"/>; <paramref name="useHugePages"/> advises transparent huge pages for every snapshot's 64 MiB tbl24, which saves most of a lookup's TLB misses where THP is enabled.</summary>
+    public Ipv4FastForwarder(NetworkStack stack, bool useHugePages)
     {
         _stack = stack;
+        _useHugePages = useHugePages;
         _onChanged = ScheduleRefresh;
         stack.ForwardingStateChanged += _onChanged;
         stack.Ipv4NeighborsChanged += _onChanged;
@@ -64,7 +72,7 @@ public sealed class Ipv4FastForwarder : IDisposable
         {
             if (_disposed)
                 return;
-            Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack));
+            Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack, _useHugePages));
         }
     }
 
@@ -119,17 +127,20 @@ public sealed class Ipv4FastForwarder : IDisposable
         Span<uint> destinations = stackalloc uint[Chunk];
         Span<int> hopIds = stackalloc int[Chunk];
         Span<int> candidates = stackalloc int[Chunk];
+        Span<uint> words = stackalloc uint[Chunk];
+        Span<int> lengths = stackalloc int[Chunk];
         for (int start = 0; start < frames.Length; start += Chunk)
         {
             int count = Math.Min(Chunk, frames.Length - start);
             forwarded += ForwardChunk(snapshot, ingress.Value, memory, frames.Slice(start, count), verdicts.Slice(start, count),
-                egress.Slice(start, count), destinations, hopIds, candidates);
+                egress.Slice(start, count), destinations, hopIds, candidates, words, lengths);
         }
         return forwarded;
     }
 
     private static int ForwardChunk(Ipv4ForwardingSnapshot snapshot, int ingressId, Span<byte> memory, Span<Frame> frames,
-        Span<ForwardVerdict> verdicts, Span<int> egress, Span<uint> destinations, Span<int> hopIds, Span<int> candidates)
+        Span<ForwardVerdict> verdicts, Span<int> egress, Span<uint> destinations, Span<int> hopIds, Span<int> candidates,
+        Span<uint> words, Span<int> lengths)
     {
         int count = frames.Length;
         verdicts[..count].Clear();
@@ -145,33 +156,46 @@ public sealed class Ipv4FastForwarder : IDisposable
         ref Frame frame0 = ref MemoryMarshal.GetReference(frames);
         ref uint destination0 = ref MemoryMarshal.GetReference(destinations);
         ref int candidate0 = ref MemoryMarshal.GetReference(candidates);
-        uint memoryLength = (uint)memory.Length;
+        ref uint word0 = ref MemoryMarshal.GetReference(words);
+        ref int length0 = ref MemoryMarshal.GetReference(lengths);
+        ulong memoryLength = (uint)memory.Length;
 
-        // Pass 1: validate and gather destinations, so the LPM sees one batch of independent lookups.
+        // Pass 1: validate and gather destinations, so the LPM sees one batch of independent lookups. It also keeps
+        // what pass 2 needs from the header (the TTL/protocol/checksum word and the total length), so pass 2 writes
+        // frames without reading them again: with frames 2 KiB apart, as in a UMEM, a chunk's headers share two L1
+        // sets and are gone from L1 by then. perf/RESULTS.md ("IPv4 forwarding fast path") has the measurements.
         int n = 0;
         for (int i = 0; i < count; i++)
         {
-            Frame f = Unsafe.Add(ref frame0, i);
-            if ((uint)f.Offset > memoryLength || (uint)f.Length > memoryLength - (uint)f.Offset || f.Length < MinFrame)
+            ref Frame f = ref Unsafe.Add(ref frame0, i);
+            uint offset = (uint)f.Offset;
+            int length = f.Length;
+            if (offset + (ulong)(uint)length > memoryLength || length < MinFrame)
                 continue;
-            ref byte p = ref Unsafe.Add(ref memory0, (nint)(uint)f.Offset);
+            ref byte p = ref Unsafe.Add(ref memory0, (nint)offset);
+            // The MAC, then EtherType 0x0800 and version/IHL 0x45 as one read of bytes 12..15 (byte 15 is the TOS).
             if ((Unsafe.ReadUnaligned<ulong>(ref p) & 0xFFFF_FFFF_FFFFUL) != macKey
-                || Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, 12)) != 0x0008)
+                || (Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, 12)) & 0x00FF_FFFF) != 0x0045_0008)
                 continue;
             ref byte ip = ref Unsafe.Add(ref p, EthernetLength);
-            if (ip != 0x45)
+            // The header as five 32-bit words in memory order: h0 holds the total length, h2 the TTL, h3 and h4 the addresses.
+            uint h0 = Unsafe.ReadUnaligned<uint>(ref ip);
+            uint h2 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 8));
+            int totalLength = BinaryPrimitives.ReverseEndianness((ushort)(h0 >> 16));
+            if (totalLength < 20 || totalLength > length - EthernetLength || (byte)h2 <= 1)
                 continue;
-            int totalLength = (Unsafe.Add(ref ip, 2) << 8) | Unsafe.Add(ref ip, 3);
-            if (totalLength < 20 || totalLength > f.Length - EthernetLength || Unsafe.Add(ref ip, 8) <= 1)
+            uint h3 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 12));
+            uint h4 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16));
+            if (!HeaderChecksumValid(h0, Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 4)), h2, h3, h4))
                 continue;
-            if (!HeaderChecksumValid(ref ip))
-                continue;
-            uint source = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 12)));
-            uint destination = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16)));
+            uint source = BinaryPrimitives.ReverseEndianness(h3);
+            uint destination = BinaryPrimitives.ReverseEndianness(h4);
             if (IsSpecial(source) || IsSpecial(destination) || Contains(refused, source))
                 continue;
             Unsafe.Add(ref destination0, n) = destination;
             Unsafe.Add(ref candidate0, n) = i;
+            Unsafe.Add(ref word0, n) = h2;
+            Unsafe.Add(ref length0, n) = totalLength;
             n++;
         }
         if (n == 0)
@@ -195,20 +219,13 @@ public sealed class Ipv4FastForwarder : IDisposable
             ref readonly FastNextHop hop = ref Unsafe.Add(ref hop0, id);
             if (hop.Nic == 0)
                 continue;
+            int totalLength = Unsafe.Add(ref length0, k);
+            if (totalLength > hop.Mtu)
+                continue;
             int i = Unsafe.Add(ref candidate0, k);
             ref Frame f = ref Unsafe.Add(ref frame0, i);
             ref byte p = ref Unsafe.Add(ref memory0, (nint)(uint)f.Offset);
-            ref byte ip = ref Unsafe.Add(ref p, EthernetLength);
-            int totalLength = (Unsafe.Add(ref ip, 2) << 8) | Unsafe.Add(ref ip, 3);
-            if (totalLength > hop.Mtu)
-                continue;
-            // TTL and protocol form one checksum word (RFC 1624 eqn. 3, as Ipv4Packet.DecrementTimeToLive).
-            ushort oldWord = (ushort)((Unsafe.Add(ref ip, 8) << 8) | Unsafe.Add(ref ip, 9));
-            ushort checksum = (ushort)((Unsafe.Add(ref ip, 10) << 8) | Unsafe.Add(ref ip, 11));
-            checksum = Checksum.Update(checksum, oldWord, (ushort)(oldWord - 0x100));
-            Unsafe.Add(ref ip, 8)--;
-            Unsafe.Add(ref ip, 10) = (byte)(checksum >> 8);
-            Unsafe.Add(ref ip, 11) = (byte)checksum;
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref p, EthernetLength + 8), DecrementTimeToLive(Unsafe.Add(ref word0, k)));
             Unsafe.WriteUnaligned(ref p, hop.MacsLow);
             Unsafe.WriteUnaligned(ref Unsafe.Add(ref p, 8), hop.MacsHigh);
             f.Length = EthernetLength + totalLength;
@@ -217,6 +234,17 @@ public sealed class Ipv4FastForwarder : IDisposable
             forwarded++;
         }
         return forwarded;
+    }
+
+    // The header's third word (memory order: TTL, protocol, checksum) after the TTL drops by one, with the checksum
+    // updated by RFC 1624 eqn. 3 on the TTL/protocol word m, as Ipv4Packet.DecrementTimeToLive does:
+    // HC' = ~(~HC + ~m + m'), and with m' = m - 0x100 (TTL >= 2 here) the sum ~m + m' is 0xFEFF for every m.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint DecrementTimeToLive(uint word)
+    {
+        ushort checksum = BinaryPrimitives.ReverseEndianness((ushort)(word >> 16));
+        checksum = (ushort)~Checksum.Fold((uint)(ushort)~checksum + 0xFEFF);
+        return (word & 0xFF00) | ((word - 1) & 0xFF) | ((uint)BinaryPrimitives.ReverseEndianness(checksum) << 16);
     }
 
     // DIR-24-8 lookups four at a time, as DPDK's rte_lpm_lookupx4: four independent tbl24 loads, then the tbl8 loads
@@ -262,29 +290,23 @@ public sealed class Ipv4FastForwarder : IDisposable
         }
     }
 
-    // RFC 1071 over the 20-byte header: five 32-bit words, folded; a good header sums to all ones.
+    // RFC 1071 over the 20-byte header given as its five 32-bit words; a good header sums to all ones.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool HeaderChecksumValid(ref byte ip)
+    private static bool HeaderChecksumValid(uint h0, uint h1, uint h2, uint h3, uint h4)
     {
-        ulong sum = (ulong)Unsafe.ReadUnaligned<uint>(ref ip)
-            + Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 4))
-            + Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 8))
-            + Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 12))
-            + Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16));
+        ulong sum = (ulong)h0 + h1 + h2 + h3 + h4;
         sum = (sum & 0xFFFF_FFFF) + (sum >> 32);
         sum = (sum & 0xFFFF_FFFF) + (sum >> 32);
-        uint s = (uint)sum;
-        s = (s & 0xFFFF) + (s >> 16);
-        s = (s & 0xFFFF) + (s >> 16);
-        return s == 0xFFFF;
+        return Checksum.Fold((uint)sum) == 0xFFFF;
     }
 
     // 0/8, loopback, link-local, multicast, class E and broadcast: never forwarded from or to by the full stack.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsSpecial(uint address)
     {
+        // top - 1 wraps for 0/8, so one unsigned compare covers it and everything from 224 up.
         uint top = address >> 24;
-        return top == 0 || top == 127 || top >= 224 || (address >> 16) == 0xA9FE;
+        return top - 1 >= 223 || top == 127 || (address >> 16) == 0xA9FE;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

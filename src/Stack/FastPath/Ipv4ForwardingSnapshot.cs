@@ -50,14 +50,17 @@ public sealed class Ipv4ForwardingSnapshot
     /// <summary>The <see cref="NetworkStack.ForwardingVersion"/> read before this snapshot was built: when the stack's is newer, the snapshot may be out of date.</summary>
     public long StateVersion { get; }
 
-    /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now.</summary>
-    public static Ipv4ForwardingSnapshot Build(NetworkStack stack)
+    /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now, its LPM on 4 KiB pages.</summary>
+    public static Ipv4ForwardingSnapshot Build(NetworkStack stack) => Build(stack, useHugePages: false);
+
+    /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now; <paramref name="useHugePages"/> advises transparent huge pages for its LPM (see <see cref="Ipv4LpmBuilder"/>).</summary>
+    public static Ipv4ForwardingSnapshot Build(NetworkStack stack, bool useHugePages)
     {
         // Read first: a change made while building leaves the stack's version ahead of this one.
         long stateVersion = stack.ForwardingVersion;
         RouteTable table = stack.Routes;
         var filter = new EnabledNicFilter(stack);
-        var builder = new Ipv4LpmBuilder(useHugePages: false);
+        var builder = new Ipv4LpmBuilder(useHugePages);
         var hops = new List<FastNextHop> { default };
         var hopIds = new Dictionary<(int, MacAddress), int>();
 

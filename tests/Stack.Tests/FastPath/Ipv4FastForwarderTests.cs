@@ -97,6 +97,59 @@ public class Ipv4FastForwarderTests
     }
 
     [Fact]
+    public void Forward_HugePageSnapshot_SameOutputAsSmallPages()
+    {
+        (RouterFixture f, Ipv4FastForwarder small) = Make();
+        using var huge = new Ipv4FastForwarder(f.Stack, useHugePages: true);
+        foreach (byte[] frame in new[] { FromA(HostB, 255), FromA(HostB, 1), FromA(Ipv4Address.Parse("203.0.113.9"), 64) })
+        {
+            (ForwardVerdict smallVerdict, int smallEgress, byte[] smallOutput) = RunFast(small, Nic1, frame);
+            (ForwardVerdict hugeVerdict, int hugeEgress, byte[] hugeOutput) = RunFast(huge, Nic1, frame);
+            Assert.Equal(smallVerdict, hugeVerdict);
+            Assert.Equal(smallEgress, hugeEgress);
+            Assert.Equal(smallOutput, hugeOutput);
+        }
+        Assert.Equal(ForwardVerdict.Forward, RunFast(huge, Nic1, FromA(HostB, 255)).Verdict);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(64)]
+    [InlineData(255)]
+    public void Forward_EveryIdentification_ChecksumUpdatedAsRfc1624(byte ttl)
+    {
+        // Sweeping the 16-bit identification sweeps the header checksum through every value, so the fast path's
+        // shortcut for the TTL update is checked against Checksum.Update (what the full stack uses) on all of them.
+        (_, Ipv4FastForwarder fast) = Make();
+        byte[] template = FromA(HostB, ttl);
+        const int count = 65536;
+        int stride = template.Length;
+        byte[] memory = new byte[count * stride];
+        var frames = new Frame[count];
+        for (int id = 0; id < count; id++)
+        {
+            Span<byte> frame = memory.AsSpan(id * stride, stride);
+            template.CopyTo(frame);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[18..], (ushort)id);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[24..], 0);
+            BinaryPrimitives.WriteUInt16BigEndian(frame[24..], Checksum.Compute(frame.Slice(14, 20)));
+            frames[id] = new Frame(id * stride, stride);
+        }
+        byte[] before = (byte[])memory.Clone();
+
+        Assert.Equal(count, fast.Forward(Nic1, memory, frames, new ForwardVerdict[count], new int[count]));
+
+        for (int id = 0; id < count; id++)
+        {
+            int ip = id * stride + 14;
+            ushort oldWord = BinaryPrimitives.ReadUInt16BigEndian(before.AsSpan(ip + 8));
+            ushort expected = Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(before.AsSpan(ip + 10)), oldWord, (ushort)(oldWord - 0x100));
+            Assert.Equal(ttl - 1, memory[ip + 8]);
+            Assert.Equal(expected, BinaryPrimitives.ReadUInt16BigEndian(memory.AsSpan(ip + 10)));
+        }
+    }
+
+    [Fact]
     public void Forward_ForwardingOffAfterRefresh_HandedOver()
     {
         (RouterFixture f, Ipv4FastForwarder fast) = Make();
