@@ -148,6 +148,8 @@ public sealed class Ipv4FastForwarder : IDisposable
         if ((uint)ingressId >= (uint)ingressTable.Length || !ingressTable[ingressId].Enabled)
             return 0;
         ulong macKey = ingressTable[ingressId].MacKey;
+        // A frame going back out its own NIC may need a Redirect, which only the full stack sends.
+        int refusedEgress = ingressTable[ingressId].HairpinAllowed ? -1 : ingressId;
         uint[] refused = snapshot.RefusedSources;
 
         // Bounds are checked once per frame against the memory span; the loops then index with refs so the JIT
@@ -217,7 +219,7 @@ public sealed class Ipv4FastForwarder : IDisposable
             if ((uint)id >= hopCount)
                 continue;
             ref readonly FastNextHop hop = ref Unsafe.Add(ref hop0, id);
-            if (hop.Nic == 0)
+            if (hop.Nic == 0 || hop.Nic == refusedEgress)
                 continue;
             int totalLength = Unsafe.Add(ref length0, k);
             if (totalLength > hop.Mtu)

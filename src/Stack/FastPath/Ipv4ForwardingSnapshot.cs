@@ -143,7 +143,8 @@ public sealed class Ipv4ForwardingSnapshot
             nic.Link.LinkAddress.CopyTo(macBytes);
             ingress[nic.Id.Value] = new FastIngress(
                 forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv4) && !nic.Promiscuous,
-                BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL);
+                BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL,
+                !stack.Options.SendRedirects);
         }
         return new Ipv4ForwardingSnapshot(builder.Build(), [.. hops], ingress, [.. refused], table.Version, stateVersion);
     }
