@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Transport;
 using XdpStack.Stack.Wire;
 
@@ -19,6 +20,7 @@ public sealed partial class NetworkStack
     // Written under _nicsLock with Volatile.Write; read anywhere.
     private FrozenDictionary<NicId, Nic> _nics = FrozenDictionary<NicId, Nic>.Empty;
     private IIpv4Forwarder? _ipv4Forwarder;
+    private IIpv6Forwarder? _ipv6Forwarder;
     private long _forwardingVersion; // raised on the control path, read by workers once per batch
 
     // For the test that proves the receive path never takes it.
@@ -45,6 +47,17 @@ public sealed partial class NetworkStack
 
     /// <summary>Raw endpoints, which see packets of their protocol before the transports do.</summary>
     public Transport.Raw.RawTable Raw { get; }
+
+    /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv6 (raising <see cref="ForwardingStateChanged"/> when set, like <see cref="Ipv4Forwarder"/>); null drops them as invalid destinations.</summary>
+    public IIpv6Forwarder? Ipv6Forwarder
+    {
+        get => Volatile.Read(ref _ipv6Forwarder);
+        set
+        {
+            Volatile.Write(ref _ipv6Forwarder, value);
+            OnForwardingStateChanged();
+        }
+    }
 
     /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv4; null drops them as invalid destinations.</summary>
     public IIpv4Forwarder? Ipv4Forwarder

@@ -19,6 +19,21 @@ public sealed partial class Nic
     /// </summary>
     public StackError SendIpv6(byte[] frame, Ipv6Address nextHop) => Ipv6.ResolveAndSend(frame, nextHop);
 
+    /// <summary>
+    /// Sends an ICMPv6 error about <paramref name="offendingFrame"/> (a received Ethernet frame
+    /// carrying a valid IPv6 packet) back to the MAC it came from, from this NIC's address, for the
+    /// forwarding path: Destination Unreachable, Packet Too Big, Time Exceeded, Parameter Problem.
+    /// Applies RFC 4443 §2.4(e) and the token bucket (which Packet Too Big skips, as in Linux);
+    /// returns false when the error was not sent.
+    /// </summary>
+    /// <param name="worker">The calling worker, or <see cref="NicStats.ControlWorker"/>.</param>
+    /// <param name="offendingFrame">The frame the error is about; it is only read.</param>
+    /// <param name="type">The ICMPv6 error type.</param>
+    /// <param name="code">The code within <paramref name="type"/>.</param>
+    /// <param name="rest">The second word of the ICMPv6 header: a pointer, or the MTU for Packet Too Big.</param>
+    public bool SendIcmpv6Error(int worker, Span<byte> offendingFrame, Icmpv6Type type, byte code, uint rest = 0) =>
+        Ipv6.SendError(worker, Volatile.Read(ref _snapshot), offendingFrame, type, code, rest);
+
     /// <summary>Gives up this worker's fragment reassemblies whose time ran out; a worker calls it when idle so timeouts are answered without new fragments.</summary>
     public void ExpireIpv6Fragments(int worker) => Ipv6.ExpireFragments(worker);
 }

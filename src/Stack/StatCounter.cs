@@ -227,4 +227,25 @@ public enum StatCounter
 
     /// <summary>IPv6 packets dropped for an unrecognised Hop-by-Hop or Destination option whose action bits say discard.</summary>
     Ipv6UnknownOptionDrops,
+
+    /// <summary>IPv6 packets the forwarder sent out of this NIC, counted on the egress NIC as the frame leaves (a packet that waited for NDP, when it is sent).</summary>
+    Ipv6PacketsForwarded,
+
+    /// <summary>IPv6 packets not forwarded because their hop limit was 0 or 1 (gVisor <c>Forwarding.ExhaustedTTL</c>); answered with Time Exceeded.</summary>
+    Ipv6ForwardingExhaustedHopLimit,
+
+    /// <summary>IPv6 packets with a link-local source not forwarded to another link (gVisor <c>Forwarding.LinkLocalSource</c>); answered with Destination Unreachable, beyond scope.</summary>
+    Ipv6ForwardingLinkLocalSource,
+
+    /// <summary>IPv6 packets not forwarded because their destination is link-local, multicast, loopback or unspecified (gVisor <c>Forwarding.LinkLocalDestination</c>); no error is sent.</summary>
+    Ipv6ForwardingScopedDestination,
+
+    /// <summary>IPv6 packets not forwarded because no route leads to their destination (gVisor <c>Forwarding.Unrouteable</c>); answered with Destination Unreachable, no route.</summary>
+    Ipv6ForwardingNoRoute,
+
+    /// <summary>IPv6 packets not forwarded because they exceed the egress MTU (gVisor <c>Forwarding.PacketTooBig</c>); answered with Packet Too Big.</summary>
+    Ipv6ForwardingPacketTooBig,
+
+    /// <summary>Forwarded IPv6 packets dropped because NDP could not resolve the next hop (gVisor <c>Forwarding.HostUnreachable</c>), counted on the ingress NIC; answered with Destination Unreachable, address unreachable.</summary>
+    Ipv6ForwardingHostUnreachable,
 }

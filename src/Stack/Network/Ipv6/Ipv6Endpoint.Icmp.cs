@@ -122,7 +122,11 @@ internal sealed partial class Ipv6Endpoint
             return false;
         }
         int limiter = worker >= 0 ? worker : _rateLimiters.Length - 1;
-        if (!_rateLimiters[limiter].TryTake())
+        // Packet Too Big skips the bucket, as in Linux: net.ipv6.icmp.ratemask defaults to
+        // 0-1,3-127, every error but type 2, so that path MTU discovery keeps working (kernel
+        // commit 0bc199854405, 2019). RFC 4443 §2.4(f) would limit it too; the IPv4 router
+        // likewise never limits Fragmentation Needed.
+        if (type != Icmpv6Type.PacketTooBig && !_rateLimiters[limiter].TryTake())
         {
             stats.Add(worker, StatCounter.Icmpv6RateLimited);
             return false;

@@ -210,9 +210,21 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         Span<byte> frame = packet.Length <= 2048 ? stackalloc byte[packet.Length] : new byte[packet.Length];
         packet.CopyTo(frame);
         new EthernetHeader(linkAddress, _nic.Link.LinkAddress, EtherType.Ipv6).Emit(frame);
-        SendResolved(NicStats.ControlWorker, frame);
+        // A non-zero tag names the ingress NIC of a forwarded packet: it counts as forwarded only now that it leaves.
+        if (SendResolved(NicStats.ControlWorker, frame) == StackError.None && tag != 0)
+            _nic.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv6PacketsForwarded);
     }
 
-    void INeighborHandler<Ipv6Address>.PendingFailed(Ipv6Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason) =>
+    void INeighborHandler<Ipv6Address>.PendingFailed(Ipv6Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason)
+    {
         _nic.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv6OutgoingPacketErrors);
+        // A forwarded packet waited tagged with its ingress NIC and its original link header, so
+        // its sender hears Address Unreachable (RFC 4443 §3.1 code 3, Linux ndisc_error_report)
+        // from that NIC; only a resolution that failed says the neighbour is unreachable.
+        if (tag != 0 && reason == PendingFailure.ResolutionFailed && _nic.Stack.TryGetNic(new NicId(tag), out Nic ingress))
+        {
+            ingress.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv6ForwardingHostUnreachable);
+            ingress.SendIcmpv6Error(NicStats.ControlWorker, packet.ToArray(), Icmpv6Type.DestinationUnreachable, Ipv6Forwarder.AddressUnreachable);
+        }
+    }
 }

@@ -57,9 +57,23 @@ internal sealed partial class Ipv6Endpoint
         }
         if (!IsForUs(addresses, destination))
         {
+            // Not for us: the forwarder's, when this NIC forwards IPv6 and one is installed.
+            if (_nic.IsForwarding(EtherType.Ipv6) && _nic.Stack.Ipv6Forwarder is { } forwarder)
+            {
+                forwarder.Forward(_nic, worker, frame, ref descriptor);
+                return;
+            }
             stats.Add(worker, StatCounter.Ipv6InvalidDestinationAddressesReceived);
             return;
         }
+        DeliverAsLocal(worker, addresses, frame, ref descriptor);
+    }
+
+    /// <summary>Delivers a checked packet (trimmed to its payload length) to this stack: extension headers, options, fragments, then ICMPv6 or a transport; the forwarder uses it for packets to another NIC's address.</summary>
+    internal void DeliverAsLocal(int worker, AddressSnapshot addresses, Span<byte> frame, ref Frame descriptor)
+    {
+        NicStats stats = _nic.Stats;
+        Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet ip, out _);
         if (!Ipv6ExtensionHeaderReader.TryWalk(ip, out Ipv6ExtensionChain chain, out _))
         {
             stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
