@@ -6,6 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using XdpStack.Stack;
 using XdpStack.Stack.FastPath;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
 
@@ -142,6 +143,7 @@ public class Ipv6ForwardingBenchmarks
         var stack = new NetworkStack();
         stack.CreateNic(new NicId(1), new ChannelEndpoint(IngressMac, batchCapacity: 1, outboundCapacity: 1), "in");
         stack.AddAddress(new NicId(1), Ipv6Address.Parse("2001:2::1"), 64);
+        stack.Ipv6Forwarder = new Ipv6Forwarder();
         stack.SetForwarding(new NicId(1), EtherType.Ipv6, true, out _);
         var hops = new List<(byte[] Macs, int Port, int Mtu)>();
         var gateways = new Ipv6Address[Gateways];

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Neighbors;
 using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
 
@@ -9,7 +10,7 @@ namespace XdpStack.Stack.FastPath;
 
 /// <summary>An immutable view of the stack for the IPv6 fast path: an LPM from destination to resolved next hop, and the receiving NICs.</summary>
 /// <remarks>
-/// Built on a control thread from the IPv6 route table, the NICs' addresses and their NDP neighbour
+/// Built on a control thread, for <see cref="Ipv6Forwarder"/>, from the IPv6 route table, the NICs' addresses and their NDP neighbour
 /// caches. Anything the fast path cannot decide exactly as the full stack would (a local address of
 /// any NIC, a subnet-router anycast address, an on-link destination with no resolved neighbour, a
 /// gateway not yet resolved, a best route through a disabled NIC) points at next hop 0, the
@@ -120,12 +121,14 @@ public sealed class Ipv6ForwardingSnapshot
         }
 
         var ingress = new FastIngress[maxId + 1];
+        // The fast path mirrors Ipv6Forwarder; under any other forwarder, or none, the full stack decides everything.
+        bool forwarderInstalled = stack.Ipv6Forwarder is Ipv6Forwarder;
         Span<byte> macBytes = stackalloc byte[8];
         foreach (Nic nic in stack.NicArray)
         {
             nic.Link.LinkAddress.CopyTo(macBytes);
             ingress[nic.Id.Value] = new FastIngress(
-                nic.Enabled && nic.IsForwarding(EtherType.Ipv6) && !nic.Promiscuous,
+                forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv6) && !nic.Promiscuous,
                 BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL);
         }
         return new Ipv6ForwardingSnapshot(builder.Build(), [.. hops], ingress, table.Version, stateVersion);

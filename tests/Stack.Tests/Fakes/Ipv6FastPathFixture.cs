@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
 
@@ -35,6 +36,7 @@ internal sealed class Ipv6FastPathFixture
         Assert.Equal(StackError.None, Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2:0:1::/64"), Ipv6Address.Any, 1)));
         Assert.Equal(StackError.None, Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2:0:2::/64"), Ipv6Address.Any, 2)));
         Assert.Equal(StackError.None, Stack.AddRoute(new Ipv6Route(GatewayPrefix, Gateway, 2)));
+        Stack.Ipv6Forwarder = new Ipv6Forwarder();
         Assert.Equal(StackError.None, Stack.SetForwarding(Nic1, EtherType.Ipv6, forwarding, out _));
         Assert.Equal(StackError.None, Stack.SetForwarding(Nic2, EtherType.Ipv6, forwarding, out _));
         Router1.Ipv6Neighbors.AddStatic(HostA, HostAMac);
@@ -72,18 +74,20 @@ internal sealed class Ipv6FastPathFixture
         return Packets6.Ipv6(from, destination, nextHeader, udp, hopLimit, to: Mac1, from: HostAMac);
     }
 
-    /// <summary>A UDP packet behind a Hop-by-Hop Options header holding one PadN option.</summary>
-    public static byte[] FromAWithHopByHop(Ipv6Address destination, byte hopLimit = 64)
+    /// <summary>A UDP packet from host A (or <paramref name="source"/>) behind a Hop-by-Hop Options header holding one PadN option.</summary>
+    public static byte[] FromAWithHopByHop(Ipv6Address destination, byte hopLimit = 64, Ipv6Address? source = null, int payloadLength = 16)
     {
-        byte[] payload = new byte[8 + 8 + 16];
+        Ipv6Address from = source ?? HostA;
+        byte[] payload = new byte[8 + 8 + payloadLength];
         payload[0] = 17;    // next header after the options
         payload[1] = 0;     // 8 bytes in all
         payload[2] = 1;     // PadN
         payload[3] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(8), 12345);
-        BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(10), 53);
-        BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(12), 24);
-        BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(14), Packets6.Checksum6(HostA, destination, 17, payload.AsSpan(8)));
-        return Packets6.Ipv6(HostA, destination, 0, payload, hopLimit, to: Mac1, from: HostAMac);
+        Span<byte> udp = payload.AsSpan(8);
+        BinaryPrimitives.WriteUInt16BigEndian(udp, 12345);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[2..], 53);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[4..], (ushort)udp.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[6..], Packets6.Checksum6(from, destination, 17, udp));
+        return Packets6.Ipv6(from, destination, 0, payload, hopLimit, to: Mac1, from: HostAMac);
     }
 }
