@@ -36,7 +36,8 @@ struct fwd_frame {
 
 static int eal_ready;
 
-/* EAL as lpm_ref.c and fwd_ref.c set it up; a second init in the same process is fine. */
+/* EAL as lpm_ref.c and fwd_ref.c set it up, with 1 GiB for rte_lpm6's tbl8s at 100,000 prefixes; a second init in
+ * the same process is fine, but then the first one's memory size holds. */
 int fwd6_ref_init(int lcore)
 {
     if (eal_ready)
@@ -44,7 +45,7 @@ int fwd6_ref_init(int lcore)
     char lcores[16];
     snprintf(lcores, sizeof lcores, "%d", lcore);
     char *argv[] = {
-        "fwd6_ref", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
+        "fwd6_ref", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "--no-telemetry",
         "-l", lcores, "--log-level", "lib.eal:error",
     };
     int rc = rte_eal_init((int)(sizeof argv / sizeof argv[0]), argv);

@@ -56,7 +56,7 @@ public class Ipv6ForwardingBenchmarks
     private readonly int[] _egress = new int[Batch];
     private readonly int[] _theirEgress = new int[Batch];
 
-    [Params(1_000, 10_000)]
+    [Params(1_000, 10_000, 100_000)]
     public int Prefixes { get; set; }
 
     [GlobalSetup]
@@ -188,8 +188,7 @@ public class Ipv6ForwardingBenchmarks
         stack.SetRoutes([], routes);
         s_fast = new Ipv6FastForwarder(stack);
 
-        // rte_lpm6 needs a tbl8 for every 8 bits past its 24-bit first level a rule spans, at most 5 for a /64.
-        s_reference = new RteForward6Reference(prefixBytes, lengths, hopIds, (uint)(count * 5 + 64), hops, IngressBytes());
+        s_reference = new RteForward6Reference(prefixBytes, lengths, hopIds, Tbl8Groups(prefixes), hops, IngressBytes());
 
         // The batch: 78-byte UDP frames from 2001:2::10 to a random address of a random prefix.
         s_template = new byte[Batch * Stride];
@@ -213,6 +212,19 @@ public class Ipv6ForwardingBenchmarks
             BinaryPrimitives.WriteUInt16BigEndian(frame[58..], FrameLength - 54);
         }
         s_built = count;
+    }
+
+    // rte_lpm6 has a 24-bit first level and 8-bit groups below it: a rule of depth d needs a group under each of its
+    // prefixes of 24, 32, 40 ... bits shorter than d, shared with every rule that has the same one.
+    private static uint Tbl8Groups(Ipv6Prefix[] prefixes)
+    {
+        var groups = new HashSet<Ipv6Prefix>();
+        foreach (Ipv6Prefix prefix in prefixes)
+        {
+            for (int level = 24; level < prefix.Length; level += 8)
+                groups.Add(Ipv6Prefix.Containing(prefix.Address, level));
+        }
+        return (uint)groups.Count + 64;
     }
 
     private static byte[] IngressBytes()

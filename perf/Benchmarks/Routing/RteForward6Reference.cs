@@ -79,6 +79,6 @@ internal sealed unsafe class RteForward6Reference : IDisposable
         s_free = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(s_library, "fwd6_ref_free");
         int rc = s_init(Thread.GetCurrentProcessorId());
         if (rc != 0)
-            throw new InvalidOperationException($"rte_eal_init(--no-huge -m 512 --no-pci --no-shconf) failed: {Marshal.GetPInvokeErrorMessage(-rc)} ({-rc})");
+            throw new InvalidOperationException($"rte_eal_init(--no-huge -m 1024 --no-pci --no-shconf) failed: {Marshal.GetPInvokeErrorMessage(-rc)} ({-rc})");
     }
 }

@@ -490,7 +490,7 @@ public class Ipv6FastForwarderTests
         int[] egress = new int[count];
         fast.LookupLanes = lanes;
         int forwarded = fast.Forward(Nic1, memory, frames, verdicts, egress);
-        fast.LookupLanes = 4;
+        fast.LookupLanes = 8;
         int expectedForwarded = 0;
         for (int i = 0; i < count; i++)
         {
