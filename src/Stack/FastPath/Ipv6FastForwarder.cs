@@ -127,14 +127,23 @@ public sealed class Ipv6FastForwarder : IDisposable
         for (int start = 0; start < frames.Length; start += Chunk)
         {
             int count = Math.Min(Chunk, frames.Length - start);
-            forwarded += ForwardChunk(snapshot, ingress.Value, memory, frames.Slice(start, count), verdicts.Slice(start, count),
-                egress.Slice(start, count), highs, lows, hopIds, candidates, lanes);
+            Span<Frame> chunk = frames.Slice(start, count);
+            Span<ForwardVerdict> chunkVerdicts = verdicts.Slice(start, count);
+            Span<int> chunkEgress = egress.Slice(start, count);
+            // One instantiation per lookup, so each gets its own code (and its own profile) and nothing is dispatched per frame.
+            forwarded += lanes switch
+            {
+                1 => ForwardChunk<OneLane>(snapshot, ingress.Value, memory, chunk, chunkVerdicts, chunkEgress, highs, lows, hopIds, candidates),
+                4 => ForwardChunk<FourLanes>(snapshot, ingress.Value, memory, chunk, chunkVerdicts, chunkEgress, highs, lows, hopIds, candidates),
+                _ => ForwardChunk<EightLanes>(snapshot, ingress.Value, memory, chunk, chunkVerdicts, chunkEgress, highs, lows, hopIds, candidates),
+            };
         }
         return forwarded;
     }
 
-    private static int ForwardChunk(Ipv6ForwardingSnapshot snapshot, int ingressId, Span<byte> memory, Span<Frame> frames,
-        Span<ForwardVerdict> verdicts, Span<int> egress, Span<ulong> highs, Span<ulong> lows, Span<int> hopIds, Span<int> candidates, int lanes)
+    private static int ForwardChunk<TLookup>(Ipv6ForwardingSnapshot snapshot, int ingressId, Span<byte> memory, Span<Frame> frames,
+        Span<ForwardVerdict> verdicts, Span<int> egress, Span<ulong> highs, Span<ulong> lows, Span<int> hopIds, Span<int> candidates)
+        where TLookup : struct, ITrieLookup
     {
         int count = frames.Length;
         verdicts[..count].Clear();
@@ -183,18 +192,7 @@ public sealed class Ipv6FastForwarder : IDisposable
             return 0;
 
         ref int hopId0 = ref MemoryMarshal.GetReference(hopIds);
-        switch (lanes)
-        {
-            case 1:
-                LookupScalar(snapshot.Lpm, ref high0, ref low0, ref hopId0, n);
-                break;
-            case 4:
-                LookupX4(snapshot.Lpm, ref high0, ref low0, ref hopId0, n);
-                break;
-            default:
-                LookupX8(snapshot.Lpm, ref high0, ref low0, ref hopId0, n);
-                break;
-        }
+        TLookup.Lookup(snapshot.Lpm, ref high0, ref low0, ref hopId0, n);
 
         // Pass 2: rewrite what has a resolved next hop that fits.
         FastNextHop[] hops = snapshot.Hops;
@@ -228,6 +226,30 @@ public sealed class Ipv6FastForwarder : IDisposable
             forwarded++;
         }
         return forwarded;
+    }
+
+    // The trie lookup of a chunk's gathered destinations, chosen by type so the JIT specialises ForwardChunk for it.
+    private interface ITrieLookup
+    {
+        static abstract void Lookup(Ipv6Lpm lpm, ref ulong highs, ref ulong lows, ref int results, int n);
+    }
+
+    private readonly struct OneLane : ITrieLookup
+    {
+        public static void Lookup(Ipv6Lpm lpm, ref ulong highs, ref ulong lows, ref int results, int n) =>
+            LookupScalar(lpm, ref highs, ref lows, ref results, n);
+    }
+
+    private readonly struct FourLanes : ITrieLookup
+    {
+        public static void Lookup(Ipv6Lpm lpm, ref ulong highs, ref ulong lows, ref int results, int n) =>
+            LookupX4(lpm, ref highs, ref lows, ref results, n);
+    }
+
+    private readonly struct EightLanes : ITrieLookup
+    {
+        public static void Lookup(Ipv6Lpm lpm, ref ulong highs, ref ulong lows, ref int results, int n) =>
+            LookupX8(lpm, ref highs, ref lows, ref results, n);
     }
 
     // One walk per address, as Ipv6Lpm.Lookup: each read waits for the one before.
