@@ -56,7 +56,7 @@ public sealed class Ipv6FastForwarder : IDisposable
     public Ipv6ForwardingSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
     // How many lookups walk the trie together: 1, 4 or 8. Ipv6ForwardingBenchmarks measures all three; 8 was the
-    // fastest or level with the fastest at 1,000, 10,000 and 100,000 prefixes (perf/RESULTS.md).
+    // fastest in every run at 1,000, 10,000 and 100,000 prefixes (perf/RESULTS.md), so it is the default.
     internal int LookupLanes { get; set; } = 8;
 
     /// <summary>Rebuilds the snapshot from the stack's routes, addresses and neighbours and publishes it.</summary>
