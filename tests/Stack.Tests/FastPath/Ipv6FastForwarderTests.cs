@@ -507,10 +507,14 @@ public class Ipv6FastForwarderTests
         Assert.True(forwarded > 20, $"only {forwarded} forwarded");
     }
 
-    [Fact]
-    public void Forward_Batches_AllocateNothing()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Forward_Batches_AllocateNothing(int lanes)
     {
         (_, Ipv6FastForwarder fast) = Make();
+        fast.LookupLanes = lanes;
         byte[] sent = FromA(HostB, 255);
         const int count = 512;
         byte[] memory = new byte[count * 128];
