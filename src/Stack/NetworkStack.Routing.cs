@@ -27,6 +27,7 @@ public sealed partial class NetworkStack
         if (!TryGetNic(new NicId(route.Nic), out _))
             return StackError.UnknownNicId;
         _routes.AddRoute(route);
+        OnForwardingStateChanged();
         return StackError.None;
     }
 
@@ -38,7 +39,13 @@ public sealed partial class NetworkStack
         return removed;
     }
 
-    public bool RemoveRoute(Ipv6Route route) => _routes.RemoveRoute(route);
+    public bool RemoveRoute(Ipv6Route route)
+    {
+        bool removed = _routes.RemoveRoute(route);
+        if (removed)
+            OnForwardingStateChanged();
+        return removed;
+    }
 
     /// <summary>Replaces every route at once.</summary>
     public void SetRoutes(IEnumerable<Ipv4Route> ipv4, IEnumerable<Ipv6Route> ipv6)

@@ -70,11 +70,14 @@ public sealed partial class NetworkStack
         }
     }
 
-    /// <summary>Raised on the calling control thread after a change of routes, addresses, NICs or <see cref="Ipv4Forwarder"/> that may change how IPv4 is forwarded.</summary>
+    /// <summary>Raised on the calling control thread after a change of routes (IPv4 or IPv6), addresses, NICs or <see cref="Ipv4Forwarder"/> that may change how packets are forwarded.</summary>
     public event Action? ForwardingStateChanged;
 
     /// <summary>Raised after a change in some NIC's IPv4 neighbour cache (see <see cref="Neighbors.NeighborCache{TAddress}.Changed"/>), on whichever thread made it, workers included.</summary>
     public event Action? Ipv4NeighborsChanged;
+
+    /// <summary>Raised after a change in some NIC's IPv6 (NDP) neighbour cache, on whichever thread made it, workers included.</summary>
+    public event Action? Ipv6NeighborsChanged;
 
     /// <summary>Grows with every change that raises <see cref="ForwardingStateChanged"/>, before the event is raised, so a reader can tell that a view built earlier is out of date.</summary>
     public long ForwardingVersion => Volatile.Read(ref _forwardingVersion);
@@ -86,6 +89,8 @@ public sealed partial class NetworkStack
     }
 
     internal void OnIpv4NeighborsChanged() => Ipv4NeighborsChanged?.Invoke();
+
+    internal void OnIpv6NeighborsChanged() => Ipv6NeighborsChanged?.Invoke();
 
     // The NICs now, as an array the data path can walk without allocating.
     internal System.Collections.Immutable.ImmutableArray<Nic> NicArray => Volatile.Read(ref _nics).Values;

@@ -39,6 +39,7 @@ public sealed partial class Nic : INetworkDispatcher
         Neighbors.Changed += stack.OnIpv4NeighborsChanged;
         Ipv6 = new Ipv6Endpoint(this);
         Ipv6Neighbors = new NeighborCache<Ipv6Address>(stack.Clock, Ipv6, stack.Options.Nud);
+        Ipv6Neighbors.Changed += stack.OnIpv6NeighborsChanged;
     }
 
     public NicId Id { get; }

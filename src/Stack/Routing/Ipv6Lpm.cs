@@ -27,8 +27,9 @@ public sealed class Ipv6Lpm
     internal const uint ValueMask = 0x00FF_FFFF;
     internal const uint ChildFlag = 1u << 31;
 
-    private readonly uint[] _root;
-    private readonly uint[] _nodes;
+    // Internal so the fast path's interleaved lookups walk them directly.
+    internal readonly uint[] _root;
+    internal readonly uint[] _nodes;
     private readonly int _ruleCount;
 
     internal Ipv6Lpm(uint[] root, uint[] nodes, int ruleCount)

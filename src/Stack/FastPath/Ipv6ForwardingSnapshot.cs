@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using XdpStack.Stack.Link;
+using XdpStack.Stack.Neighbors;
+using XdpStack.Stack.Network.Ipv4;
+using XdpStack.Stack.Network.Ipv6;
+using XdpStack.Stack.Routing;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.FastPath;
+
+/// <summary>An immutable view of the stack for the IPv6 fast path: an LPM from destination to resolved next hop, and the receiving NICs.</summary>
+/// <remarks>
+/// Built on a control thread, for <see cref="Ipv6Forwarder"/>, from the IPv6 route table, the NICs' addresses and their NDP neighbour
+/// caches. Anything the fast path cannot decide exactly as the full stack would (a local address of
+/// any NIC, a subnet-router anycast address, an on-link destination with no resolved neighbour, a
+/// gateway not yet resolved, a best route through a disabled NIC) points at next hop 0, the
+/// slow-path marker, so those packets go to the full stack, which resolves, queues or answers with ICMPv6.
+/// </remarks>
+public sealed class Ipv6ForwardingSnapshot
+{
+    internal const int SlowPath = 0;
+
+    private Ipv6ForwardingSnapshot(Ipv6Lpm lpm, FastNextHop[] hops, FastIngress[] ingress, long routeVersion, long stateVersion)
+    {
+        Lpm = lpm;
+        Hops = hops;
+        Ingress = ingress;
+        RouteVersion = routeVersion;
+        StateVersion = stateVersion;
+    }
+
+    /// <summary>An empty snapshot: every frame goes to the full stack.</summary>
+    public static Ipv6ForwardingSnapshot Empty { get; } = new(new Ipv6LpmBuilder().Build(), [default], [], 0, -1);
+
+    /// <summary>Destination to index into <see cref="Hops"/>.</summary>
+    public Ipv6Lpm Lpm { get; }
+
+    /// <summary>Next hops; index 0 is the slow-path marker.</summary>
+    public FastNextHop[] Hops { get; }
+
+    /// <summary>Receiving NICs by id.</summary>
+    public FastIngress[] Ingress { get; }
+
+    /// <summary>The <see cref="RouteTable.Version"/> this snapshot was built from.</summary>
+    public long RouteVersion { get; }
+
+    /// <summary>The <see cref="NetworkStack.ForwardingVersion"/> read before this snapshot was built: when the stack's is newer, the snapshot may be out of date.</summary>
+    public long StateVersion { get; }
+
+    /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now.</summary>
+    public static Ipv6ForwardingSnapshot Build(NetworkStack stack)
+    {
+        // Read first: a change made while building leaves the stack's version ahead of this one.
+        long stateVersion = stack.ForwardingVersion;
+        RouteTable table = stack.Routes;
+        var filter = new EnabledNicFilter(stack);
+        var builder = new Ipv6LpmBuilder();
+        var hops = new List<FastNextHop> { default };
+        var hopIds = new Dictionary<(int, MacAddress), int>();
+
+        int Hop(Nic egress, MacAddress destination)
+        {
+            if (!hopIds.TryGetValue((egress.Id.Value, destination), out int id))
+            {
+                id = hops.Count;
+                hops.Add(new FastNextHop(egress.Id.Value, egress.Link.LinkAddress, destination, egress.Link.Mtu));
+                hopIds.Add((egress.Id.Value, destination), id);
+            }
+            return id;
+        }
+
+        // Routes: for each prefix the first route in lookup order decides, as in RouteTable.Lookup; when its NIC
+        // is down the full stack scans further, so the fast path does not try.
+        var seen = new HashSet<Ipv6Prefix>();
+        var onLink = new List<(Ipv6Route Route, Nic Nic)>();
+        foreach (Ipv6Route route in table.Ipv6Routes)
+        {
+            if (!seen.Add(route.Destination))
+                continue;
+            int id = SlowPath;
+            if (filter.IsUsable(route.Nic) && stack.TryGetNic(new NicId(route.Nic), out Nic egress))
+            {
+                if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
+                    id = Hop(egress, MacAddress.Zero);
+                else if (route.IsOnLink)
+                    onLink.Add((route, egress));
+                else if (Resolved(egress.Ipv6Neighbors, route.Gateway, out MacAddress mac))
+                    id = Hop(egress, mac);
+            }
+            builder.Add(route.Destination, id);
+        }
+
+        // On-link routes: each resolved neighbour the route would reach becomes a /128 of its own. Link-local
+        // neighbours (the usual gateways) are never destinations the fast path takes, so they are skipped.
+        foreach ((Ipv6Route route, Nic egress) in onLink)
+        {
+            foreach (NeighborInfo<Ipv6Address> neighbor in egress.Ipv6Neighbors.Snapshot())
+            {
+                if (!neighbor.Address.IsLinkLocal
+                    && route.Destination.Contains(neighbor.Address)
+                    && ReferenceEquals(table.Lookup(neighbor.Address, filter), route)
+                    && Resolved(egress.Ipv6Neighbors, neighbor.Address, out MacAddress mac))
+                    builder.Add(new Ipv6Prefix(neighbor.Address, 128), Hop(egress, mac));
+            }
+        }
+
+        // Local destinations, on any NIC and in any state (tentative and expired too): the full stack delivers or
+        // drops them. So does every Subnet-Router anycast address (RFC 4291 §2.6.1, the prefix with a zero interface
+        // identifier), which a router may own.
+        int maxId = 0;
+        foreach (Nic nic in stack.NicArray)
+        {
+            maxId = Math.Max(maxId, nic.Id.Value);
+            foreach (AddressEndpoint endpoint in nic.Addresses.Ipv6.Values)
+            {
+                Ipv6Address address = endpoint.Address.V6;
+                builder.Add(new Ipv6Prefix(address, 128), SlowPath);
+                if (endpoint.PrefixLength is > 0 and < 128)
+                    builder.Add(new Ipv6Prefix(Ipv6Prefix.Containing(address, endpoint.PrefixLength).Address, 128), SlowPath);
+            }
+        }
+
+        var ingress = new FastIngress[maxId + 1];
+        // The fast path mirrors Ipv6Forwarder; under any other forwarder, or none, the full stack decides everything.
+        bool forwarderInstalled = stack.Ipv6Forwarder is Ipv6Forwarder;
+        Span<byte> macBytes = stackalloc byte[8];
+        foreach (Nic nic in stack.NicArray)
+        {
+            nic.Link.LinkAddress.CopyTo(macBytes);
+            ingress[nic.Id.Value] = new FastIngress(
+                forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv6) && !nic.Promiscuous,
+                BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL);
+        }
+        return new Ipv6ForwardingSnapshot(builder.Build(), [.. hops], ingress, table.Version, stateVersion);
+    }
+
+    // Only states in which the full stack's TryResolve would hand out the MAC without queueing.
+    private static bool Resolved(NeighborCache<Ipv6Address> cache, Ipv6Address address, out MacAddress mac)
+    {
+        mac = default;
+        if (!cache.TryGetInfo(address, out NeighborInfo<Ipv6Address> info) || info.QueuedPackets != 0 || info.LinkAddress.IsZero)
+            return false;
+        if (info.State is not (NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe or NeighborState.Static))
+            return false;
+        mac = info.LinkAddress;
+        return true;
+    }
+}
