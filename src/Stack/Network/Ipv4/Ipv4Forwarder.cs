@@ -99,18 +99,12 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
                 return;
             }
         }
-        else
+        else if (IsLocalAddress(stack, destination))
         {
-            // Behaviour 32: another NIC's address is ours too (the weak host model of Linux and gVisor).
-            foreach (Nic nic in stack.NicArray)
-            {
-                if (nic != ingress && nic.Enabled && nic.Addresses.Ipv4.TryGetValue(destination, out AddressEndpoint? own)
-                    && own.Kind == AddressKind.Permanent)
-                {
-                    ingress.Ipv4.DeliverAsLocal(worker, ingress.Addresses, frame, ref descriptor);
-                    return;
-                }
-            }
+            // Behaviour 32: another NIC's address is ours too (the weak host model of Linux and gVisor);
+            // the receiving NIC's own addresses never reach the forwarder.
+            ingress.Ipv4.DeliverAsLocal(worker, ingress.Addresses, frame, ref descriptor);
+            return;
         }
 
         Ipv4Route? route = stack.Routes.Lookup(target, new EnabledNicFilter(stack));
