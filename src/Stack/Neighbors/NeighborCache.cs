@@ -10,8 +10,9 @@ namespace XdpStack.Stack.Neighbors;
 /// <para>
 /// Threading. Workers call <see cref="TryResolve"/> per packet: a lock-free read of a <see cref="ConcurrentDictionary{TKey, TValue}"/>
 /// and two volatile fields of the entry, plus a racy recency stamp; no lock, no allocation, no <c>Interlocked</c>. The
-/// one exception is the first use of a Stale entry, which takes the cache lock once to move it to Delay. Everything
-/// else (<see cref="Resolve"/> when unresolved, confirmations, probes, timers, static entries) mutates under one
+/// one exception is the first use of a Stale entry, which takes the cache lock once to move it to Delay. A probe
+/// (<see cref="HandleProbe"/>) from a neighbour already known with the same link address changes nothing and takes no
+/// lock either. Everything else (<see cref="Resolve"/> when unresolved, confirmations, other probes, timers, static entries) mutates under one
 /// cache-wide lock, and calls the <see cref="INeighborHandler{TAddress}"/> only after releasing it.
 /// </para>
 /// <para>
@@ -184,6 +185,12 @@ public sealed partial class NeighborCache<TAddress>
     /// <summary>Handles a probe from a neighbor (an ARP request or Neighbor Solicitation carrying its link address): creates or updates a Stale entry (RFC 4861 §7.2.3).</summary>
     public void HandleProbe(TAddress address, MacAddress linkAddress)
     {
+        // The common case, a neighbour asking again (a load generator ARPs or solicits us over and over): it is
+        // known with this very address and nothing would change, so the worker returns without the lock. The two
+        // volatile reads see a state the entry really had; a change racing with them is ordered after this probe,
+        // as it could be under the lock.
+        if (_entries.TryGetValue(address, out Entry? known) && IsSettledFor(known, linkAddress.Value))
+            return;
         var fx = new Effects();
         lock (_gate)
         {
@@ -207,6 +214,19 @@ public sealed partial class NeighborCache<TAddress>
             }
         }
         fx.Run(this);
+    }
+
+    // For tests: lets one hold the cache's lock to show which calls do without it.
+    internal Lock GateForTests => _gate;
+
+    // True when a probe carrying linkAddress would leave the entry as it is: static, or resolved to the same address.
+    private static bool IsSettledFor(Entry e, ulong linkAddress)
+    {
+        NeighborState state = e.State;
+        if (state == NeighborState.Static)
+            return true;
+        return state is NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe
+            && Volatile.Read(ref e.LinkAddress) == linkAddress;
     }
 
     /// <summary>Adds or replaces a static entry; packets waiting for it are sent.</summary>

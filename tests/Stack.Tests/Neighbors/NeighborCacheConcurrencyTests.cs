@@ -6,6 +6,31 @@ namespace XdpStack.Stack.Tests.Neighbors;
 
 public class NeighborCacheConcurrencyTests
 {
+    // A neighbour probing us again with the address we know changes nothing, so a worker handling its ARP request or
+    // solicitation must not wait for the cache's lock; a probe that does change the entry still must.
+    [Fact]
+    public void HandleProbe_KnownNeighborSameAddress_DoesNotWaitForTheLock()
+    {
+        var clock = new ManualClock();
+        var cache = new NeighborCache<Ipv4Address>(clock, new RecordingNeighborHandler(clock));
+        var neighbor = Ipv4Address.Parse("198.18.1.7");
+        MacAddress known = MacAddress.Parse("02:00:00:00:00:07");
+        MacAddress moved = MacAddress.Parse("02:00:00:00:00:08");
+        cache.HandleProbe(neighbor, known);
+        var settled = new Thread(() => cache.HandleProbe(neighbor, known));
+        var changing = new Thread(() => cache.HandleProbe(neighbor, moved));
+        lock (cache.GateForTests)
+        {
+            settled.Start();
+            Assert.True(settled.Join(TimeSpan.FromSeconds(10)), "a probe that changes nothing waited for the lock");
+            changing.Start();
+            Assert.False(changing.Join(TimeSpan.FromMilliseconds(200)), "a probe that changes the entry ran without the lock");
+        }
+        Assert.True(changing.Join(TimeSpan.FromSeconds(10)));
+        Assert.True(cache.TryResolve(neighbor, out MacAddress now));
+        Assert.Equal(moved, now);
+    }
+
     // Workers resolve lock-free while a control thread keeps changing, removing and re-learning the same neighbors:
     // a worker must only ever see a link address that was really assigned, and nothing may throw.
     [Fact]
