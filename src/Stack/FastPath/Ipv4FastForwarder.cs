@@ -34,15 +34,7 @@ public sealed class Ipv4FastForwarder : IDisposable
     private const int EthernetLength = 14;
     private const int MinFrame = EthernetLength + 20;
 
-    private readonly NetworkStack _stack;
-    private readonly Lock _refreshGate = new();
-    private readonly Action _onChanged;
-    private Ipv4ForwardingSnapshot _snapshot = Ipv4ForwardingSnapshot.Empty;
-    // Separate from _refreshGate so a worker reporting a neighbour change never waits for a build.
-    private readonly Lock _scheduleGate = new();
-    private bool _rebuildScheduled; // under _scheduleGate
-    private bool _disposed;         // written under both gates
-    private readonly bool _useHugePages;
+    private readonly SnapshotFollower<Ipv4ForwardingSnapshot> _follower;
 
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv4FastForwarder(NetworkStack stack)
@@ -53,60 +45,21 @@ public sealed class Ipv4FastForwarder : IDisposable
     /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack)"/>; <paramref name="useHugePages"/> advises transparent huge pages for every snapshot's 64 MiB tbl24, which saves most of a lookup's TLB misses where THP is enabled.</summary>
     public Ipv4FastForwarder(NetworkStack stack, bool useHugePages)
     {
-        _stack = stack;
-        _useHugePages = useHugePages;
-        _onChanged = ScheduleRefresh;
-        stack.ForwardingStateChanged += _onChanged;
-        stack.Ipv4NeighborsChanged += _onChanged;
-        Refresh();
+        _follower = new SnapshotFollower<Ipv4ForwardingSnapshot>(stack,
+            s => Ipv4ForwardingSnapshot.Build(s, useHugePages),
+            static (s, handler) => s.Ipv4NeighborsChanged += handler,
+            static (s, handler) => s.Ipv4NeighborsChanged -= handler);
     }
 
     /// <summary>The snapshot batches use now.</summary>
-    public Ipv4ForwardingSnapshot Snapshot => Volatile.Read(ref _snapshot);
+    public Ipv4ForwardingSnapshot Snapshot => _follower.Current;
 
     /// <summary>Rebuilds the snapshot from the stack's routes, addresses and neighbours and publishes it.</summary>
     /// <remarks>Builds are serialised, so the snapshot published last is built from the newest state.</remarks>
-    public void Refresh()
-    {
-        lock (_refreshGate)
-        {
-            if (_disposed)
-                return;
-            Volatile.Write(ref _snapshot, Ipv4ForwardingSnapshot.Build(_stack, _useHugePages));
-        }
-    }
+    public void Refresh() => _follower.Refresh();
 
     /// <summary>Stops following the stack: the last snapshot stays, and once the stack changes every batch goes to the full stack.</summary>
-    public void Dispose()
-    {
-        _stack.ForwardingStateChanged -= _onChanged;
-        _stack.Ipv4NeighborsChanged -= _onChanged;
-        lock (_refreshGate)
-        {
-            lock (_scheduleGate)
-                _disposed = true;
-        }
-    }
-
-    // Called on any thread, workers included: only the clock's thread rebuilds, once for all changes until then.
-    private void ScheduleRefresh()
-    {
-        lock (_scheduleGate)
-        {
-            if (_rebuildScheduled || _disposed)
-                return;
-            _rebuildScheduled = true;
-        }
-        _stack.Clock.Schedule(TimeSpan.Zero, RefreshScheduled);
-    }
-
-    private void RefreshScheduled()
-    {
-        // Cleared before building: a change during the build schedules another rebuild.
-        lock (_scheduleGate)
-            _rebuildScheduled = false;
-        Refresh();
-    }
+    public void Dispose() => _follower.Dispose();
 
     /// <summary>
     /// Decides every frame of <paramref name="frames"/> (received by NIC <paramref name="ingress"/>, lying in
@@ -117,8 +70,8 @@ public sealed class Ipv4FastForwarder : IDisposable
     {
         if (verdicts.Length < frames.Length || egress.Length < frames.Length)
             throw new ArgumentException("verdicts and egress must be as long as frames");
-        Ipv4ForwardingSnapshot snapshot = Volatile.Read(ref _snapshot);
-        if (snapshot.StateVersion != _stack.ForwardingVersion)
+        Ipv4ForwardingSnapshot snapshot = _follower.Current;
+        if (!_follower.IsCurrent(snapshot.StateVersion))
         {
             verdicts[..frames.Length].Clear();
             return 0;

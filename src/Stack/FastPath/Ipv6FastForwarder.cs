@@ -33,27 +33,19 @@ public sealed class Ipv6FastForwarder : IDisposable
     private const int HeaderLength = 40;
     private const int MinFrame = EthernetLength + HeaderLength;
 
-    private readonly NetworkStack _stack;
-    private readonly Lock _refreshGate = new();
-    private readonly Action _onChanged;
-    private Ipv6ForwardingSnapshot _snapshot = Ipv6ForwardingSnapshot.Empty;
-    // Separate from _refreshGate so a worker reporting a neighbour change never waits for a build.
-    private readonly Lock _scheduleGate = new();
-    private bool _rebuildScheduled; // under _scheduleGate
-    private bool _disposed;         // written under both gates
+    private readonly SnapshotFollower<Ipv6ForwardingSnapshot> _follower;
 
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv6FastForwarder(NetworkStack stack)
     {
-        _stack = stack;
-        _onChanged = ScheduleRefresh;
-        stack.ForwardingStateChanged += _onChanged;
-        stack.Ipv6NeighborsChanged += _onChanged;
-        Refresh();
+        _follower = new SnapshotFollower<Ipv6ForwardingSnapshot>(stack,
+            Ipv6ForwardingSnapshot.Build,
+            static (s, handler) => s.Ipv6NeighborsChanged += handler,
+            static (s, handler) => s.Ipv6NeighborsChanged -= handler);
     }
 
     /// <summary>The snapshot batches use now.</summary>
-    public Ipv6ForwardingSnapshot Snapshot => Volatile.Read(ref _snapshot);
+    public Ipv6ForwardingSnapshot Snapshot => _follower.Current;
 
     // How many lookups walk the trie together: 1, 4 or 8. Ipv6ForwardingBenchmarks measures all three; 8 was the
     // fastest in every run at 1,000, 10,000 and 100,000 prefixes (perf/RESULTS.md), so it is the default.
@@ -61,47 +53,10 @@ public sealed class Ipv6FastForwarder : IDisposable
 
     /// <summary>Rebuilds the snapshot from the stack's routes, addresses and neighbours and publishes it.</summary>
     /// <remarks>Builds are serialised, so the snapshot published last is built from the newest state.</remarks>
-    public void Refresh()
-    {
-        lock (_refreshGate)
-        {
-            if (_disposed)
-                return;
-            Volatile.Write(ref _snapshot, Ipv6ForwardingSnapshot.Build(_stack));
-        }
-    }
+    public void Refresh() => _follower.Refresh();
 
     /// <summary>Stops following the stack: the last snapshot stays, and once the stack changes every batch goes to the full stack.</summary>
-    public void Dispose()
-    {
-        _stack.ForwardingStateChanged -= _onChanged;
-        _stack.Ipv6NeighborsChanged -= _onChanged;
-        lock (_refreshGate)
-        {
-            lock (_scheduleGate)
-                _disposed = true;
-        }
-    }
-
-    // Called on any thread, workers included: only the clock's thread rebuilds, once for all changes until then.
-    private void ScheduleRefresh()
-    {
-        lock (_scheduleGate)
-        {
-            if (_rebuildScheduled || _disposed)
-                return;
-            _rebuildScheduled = true;
-        }
-        _stack.Clock.Schedule(TimeSpan.Zero, RefreshScheduled);
-    }
-
-    private void RefreshScheduled()
-    {
-        // Cleared before building: a change during the build schedules another rebuild.
-        lock (_scheduleGate)
-            _rebuildScheduled = false;
-        Refresh();
-    }
+    public void Dispose() => _follower.Dispose();
 
     /// <summary>
     /// Decides every frame of <paramref name="frames"/> (received by NIC <paramref name="ingress"/>, lying in
@@ -112,8 +67,8 @@ public sealed class Ipv6FastForwarder : IDisposable
     {
         if (verdicts.Length < frames.Length || egress.Length < frames.Length)
             throw new ArgumentException("verdicts and egress must be as long as frames");
-        Ipv6ForwardingSnapshot snapshot = Volatile.Read(ref _snapshot);
-        if (snapshot.StateVersion != _stack.ForwardingVersion)
+        Ipv6ForwardingSnapshot snapshot = _follower.Current;
+        if (!_follower.IsCurrent(snapshot.StateVersion))
         {
             verdicts[..frames.Length].Clear();
             return 0;

@@ -22,17 +22,8 @@ public class Ipv4FastForwarderTests
         return (f, new Ipv4FastForwarder(f.Stack));
     }
 
-    private static (ForwardVerdict Verdict, int Egress, byte[] Output) RunFast(Ipv4FastForwarder fast, NicId ingress, byte[] frame)
-    {
-        byte[] memory = new byte[frame.Length + 64];
-        frame.CopyTo(memory, 32);
-        Frame[] frames = [new Frame(32, frame.Length)];
-        var verdicts = new ForwardVerdict[1];
-        int[] egress = new int[1];
-        int forwarded = fast.Forward(ingress, memory, frames, verdicts, egress);
-        Assert.Equal(verdicts[0] == ForwardVerdict.Forward ? 1 : 0, forwarded);
-        return (verdicts[0], egress[0], memory.AsSpan(32, frames[0].Length).ToArray());
-    }
+    private static (ForwardVerdict Verdict, int Egress, byte[] Output) RunFast(Ipv4FastForwarder fast, NicId ingress, byte[] frame) =>
+        FastPathRuns.One(fast.Forward, ingress, frame);
 
     [Fact]
     public void Forward_TransitToResolvedHost_RewrittenAndMarkedForEgress()
@@ -438,26 +429,8 @@ public class Ipv4FastForwarderTests
     public void Forward_Batches_AllocateNothing()
     {
         (_, Ipv4FastForwarder fast) = Make();
-        byte[] sent = FromA(HostB, 255);
         const int count = 512;
-        byte[] memory = new byte[count * 128];
-        var frames = new Frame[count];
-        var verdicts = new ForwardVerdict[count];
-        int[] egress = new int[count];
-        void Fill()
-        {
-            for (int i = 0; i < count; i++)
-            {
-                sent.CopyTo(memory, i * 128);
-                frames[i] = new Frame(i * 128, sent.Length);
-            }
-        }
-        Fill();
-        fast.Forward(Nic1, memory, frames, verdicts, egress);
-        Fill();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int forwarded = fast.Forward(Nic1, memory, frames, verdicts, egress);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        (long allocated, int forwarded) = FastPathRuns.Batch(fast.Forward, Nic1, FromA(HostB, 255), count);
         Assert.Equal(0, allocated);
         Assert.Equal(count, forwarded);
     }
