@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Neighbors;
 using XdpStack.Stack.Network.Ipv4;
@@ -61,19 +60,7 @@ public sealed class Ipv4ForwardingSnapshot
         RouteTable table = stack.Routes;
         var filter = new EnabledNicFilter(stack);
         var builder = new Ipv4LpmBuilder(useHugePages);
-        var hops = new List<FastNextHop> { default };
-        var hopIds = new Dictionary<(int, MacAddress), int>();
-
-        int Hop(Nic egress, MacAddress destination)
-        {
-            if (!hopIds.TryGetValue((egress.Id.Value, destination), out int id))
-            {
-                id = hops.Count;
-                hops.Add(new FastNextHop(egress.Id.Value, egress.Link.LinkAddress, destination, egress.Link.Mtu));
-                hopIds.Add((egress.Id.Value, destination), id);
-            }
-            return id;
-        }
+        var hops = new FastNextHopTable();
 
         // Routes: for each prefix, the first route in lookup order decides, as in RouteTable.Lookup;
         // when its NIC is down the full stack scans further, so the fast path does not try.
@@ -87,11 +74,11 @@ public sealed class Ipv4ForwardingSnapshot
             if (filter.IsUsable(route.Nic) && stack.TryGetNic(new NicId(route.Nic), out Nic egress))
             {
                 if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
-                    id = Hop(egress, MacAddress.Zero);
+                    id = hops.Intern(egress, MacAddress.Zero);
                 else if (route.IsOnLink)
                     onLink.Add((route, egress));
-                else if (Resolved(egress.Neighbors, route.Gateway, out MacAddress mac))
-                    id = Hop(egress, mac);
+                else if (egress.Neighbors.TryGetResolved(route.Gateway, out MacAddress mac))
+                    id = hops.Intern(egress, mac);
             }
             builder.Add(route.Destination, id);
         }
@@ -103,8 +90,8 @@ public sealed class Ipv4ForwardingSnapshot
             {
                 if (route.Destination.Contains(neighbor.Address)
                     && ReferenceEquals(table.Lookup(neighbor.Address, filter), route)
-                    && Resolved(egress.Neighbors, neighbor.Address, out MacAddress mac))
-                    builder.Add(new Ipv4Prefix(neighbor.Address, 32), Hop(egress, mac));
+                    && egress.Neighbors.TryGetResolved(neighbor.Address, out MacAddress mac))
+                    builder.Add(new Ipv4Prefix(neighbor.Address, 32), hops.Intern(egress, mac));
             }
         }
 
@@ -137,27 +124,8 @@ public sealed class Ipv4ForwardingSnapshot
         var ingress = new FastIngress[maxId + 1];
         // The fast path mirrors Ipv4Forwarder; under any other forwarder the full stack decides everything.
         bool forwarderInstalled = stack.Ipv4Forwarder is Ipv4Forwarder;
-        Span<byte> macBytes = stackalloc byte[8];
         foreach (Nic nic in stack.NicArray)
-        {
-            nic.Link.LinkAddress.CopyTo(macBytes);
-            ingress[nic.Id.Value] = new FastIngress(
-                forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv4) && !nic.Promiscuous,
-                BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL,
-                !stack.Options.SendRedirects);
-        }
-        return new Ipv4ForwardingSnapshot(builder.Build(), [.. hops], ingress, [.. refused], table.Version, stateVersion);
-    }
-
-    // Only states in which the full stack's TryResolve would hand out the MAC without queueing.
-    private static bool Resolved(NeighborCache<Ipv4Address> cache, Ipv4Address address, out MacAddress mac)
-    {
-        mac = default;
-        if (!cache.TryGetInfo(address, out NeighborInfo<Ipv4Address> info) || info.QueuedPackets != 0 || info.LinkAddress.IsZero)
-            return false;
-        if (info.State is not (NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe or NeighborState.Static))
-            return false;
-        mac = info.LinkAddress;
-        return true;
+            ingress[nic.Id.Value] = FastIngress.For(nic, EtherType.Ipv4, forwarderInstalled, hairpinAllowed: !stack.Options.SendRedirects);
+        return new Ipv4ForwardingSnapshot(builder.Build(), hops.ToArray(), ingress, [.. refused], table.Version, stateVersion);
     }
 }

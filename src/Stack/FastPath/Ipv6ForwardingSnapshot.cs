@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Neighbors;
 using XdpStack.Stack.Network.Ipv4;
@@ -55,19 +54,7 @@ public sealed class Ipv6ForwardingSnapshot
         RouteTable table = stack.Routes;
         var filter = new EnabledNicFilter(stack);
         var builder = new Ipv6LpmBuilder();
-        var hops = new List<FastNextHop> { default };
-        var hopIds = new Dictionary<(int, MacAddress), int>();
-
-        int Hop(Nic egress, MacAddress destination)
-        {
-            if (!hopIds.TryGetValue((egress.Id.Value, destination), out int id))
-            {
-                id = hops.Count;
-                hops.Add(new FastNextHop(egress.Id.Value, egress.Link.LinkAddress, destination, egress.Link.Mtu));
-                hopIds.Add((egress.Id.Value, destination), id);
-            }
-            return id;
-        }
+        var hops = new FastNextHopTable();
 
         // Routes: for each prefix the first route in lookup order decides, as in RouteTable.Lookup; when its NIC
         // is down the full stack scans further, so the fast path does not try.
@@ -81,11 +68,11 @@ public sealed class Ipv6ForwardingSnapshot
             if (filter.IsUsable(route.Nic) && stack.TryGetNic(new NicId(route.Nic), out Nic egress))
             {
                 if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
-                    id = Hop(egress, MacAddress.Zero);
+                    id = hops.Intern(egress, MacAddress.Zero);
                 else if (route.IsOnLink)
                     onLink.Add((route, egress));
-                else if (Resolved(egress.Ipv6Neighbors, route.Gateway, out MacAddress mac))
-                    id = Hop(egress, mac);
+                else if (egress.Ipv6Neighbors.TryGetResolved(route.Gateway, out MacAddress mac))
+                    id = hops.Intern(egress, mac);
             }
             builder.Add(route.Destination, id);
         }
@@ -99,8 +86,8 @@ public sealed class Ipv6ForwardingSnapshot
                 if (!neighbor.Address.IsLinkLocal
                     && route.Destination.Contains(neighbor.Address)
                     && ReferenceEquals(table.Lookup(neighbor.Address, filter), route)
-                    && Resolved(egress.Ipv6Neighbors, neighbor.Address, out MacAddress mac))
-                    builder.Add(new Ipv6Prefix(neighbor.Address, 128), Hop(egress, mac));
+                    && egress.Ipv6Neighbors.TryGetResolved(neighbor.Address, out MacAddress mac))
+                    builder.Add(new Ipv6Prefix(neighbor.Address, 128), hops.Intern(egress, mac));
             }
         }
 
@@ -123,26 +110,8 @@ public sealed class Ipv6ForwardingSnapshot
         var ingress = new FastIngress[maxId + 1];
         // The fast path mirrors Ipv6Forwarder; under any other forwarder, or none, the full stack decides everything.
         bool forwarderInstalled = stack.Ipv6Forwarder is Ipv6Forwarder;
-        Span<byte> macBytes = stackalloc byte[8];
         foreach (Nic nic in stack.NicArray)
-        {
-            nic.Link.LinkAddress.CopyTo(macBytes);
-            ingress[nic.Id.Value] = new FastIngress(
-                forwarderInstalled && nic.Enabled && nic.IsForwarding(EtherType.Ipv6) && !nic.Promiscuous,
-                BinaryPrimitives.ReadUInt64LittleEndian(macBytes) & 0xFFFF_FFFF_FFFFUL);
-        }
-        return new Ipv6ForwardingSnapshot(builder.Build(), [.. hops], ingress, table.Version, stateVersion);
-    }
-
-    // Only states in which the full stack's TryResolve would hand out the MAC without queueing.
-    private static bool Resolved(NeighborCache<Ipv6Address> cache, Ipv6Address address, out MacAddress mac)
-    {
-        mac = default;
-        if (!cache.TryGetInfo(address, out NeighborInfo<Ipv6Address> info) || info.QueuedPackets != 0 || info.LinkAddress.IsZero)
-            return false;
-        if (info.State is not (NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe or NeighborState.Static))
-            return false;
-        mac = info.LinkAddress;
-        return true;
+            ingress[nic.Id.Value] = FastIngress.For(nic, EtherType.Ipv6, forwarderInstalled);
+        return new Ipv6ForwardingSnapshot(builder.Build(), hops.ToArray(), ingress, table.Version, stateVersion);
     }
 }

@@ -294,6 +294,21 @@ public sealed partial class NeighborCache<TAddress>
         return false;
     }
 
+    /// <summary>
+    /// The link address <see cref="TryResolve"/> would hand out for <paramref name="address"/> without queueing, read
+    /// without its side effects (no recency stamp, no move from Stale to Delay): for building forwarding snapshots.
+    /// </summary>
+    public bool TryGetResolved(TAddress address, out MacAddress linkAddress)
+    {
+        linkAddress = default;
+        if (!TryGetInfo(address, out NeighborInfo<TAddress> info) || info.QueuedPackets != 0 || info.LinkAddress.IsZero)
+            return false;
+        if (info.State is not (NeighborState.Reachable or NeighborState.Stale or NeighborState.Delay or NeighborState.Probe or NeighborState.Static))
+            return false;
+        linkAddress = info.LinkAddress;
+        return true;
+    }
+
     /// <summary>Copies of all entries.</summary>
     public IReadOnlyList<NeighborInfo<TAddress>> Snapshot()
     {
