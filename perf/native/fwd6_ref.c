@@ -19,40 +19,15 @@
 #include <rte_ip.h>
 #include <rte_lpm6.h>
 
-#define CHUNK 256
+#include "fwd_layout.h"
+#include "ref_eal.h"
+
 #define IPV6_HDR_LEN 40
 
-struct fwd_hop {
-    uint8_t macs[12]; /* destination then source, as written to the frame */
-    int32_t port;     /* egress NIC id; 0: hand to the slow path */
-    int32_t mtu;
-};
-
-struct fwd_frame {
-    int32_t offset;
-    int32_t length;
-    uint8_t action; /* unused here; keeps the layout of XdpStack's Frame */
-};
-
-static int eal_ready;
-
-/* EAL as lpm_ref.c and fwd_ref.c set it up, with 1 GiB for rte_lpm6's tbl8s at 100,000 prefixes; a second init in
- * the same process is fine, but then the first one's memory size holds. */
+/* See ref_eal.h; 1 GiB for rte_lpm6's tbl8s at 100,000 prefixes. */
 int fwd6_ref_init(int lcore)
 {
-    if (eal_ready)
-        return 0;
-    char lcores[16];
-    snprintf(lcores, sizeof lcores, "%d", lcore);
-    char *argv[] = {
-        "fwd6_ref", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "--no-telemetry",
-        "-l", lcores, "--log-level", "lib.eal:error",
-    };
-    int rc = rte_eal_init((int)(sizeof argv / sizeof argv[0]), argv);
-    if (rc < 0 && rte_errno != EALREADY)
-        return -rte_errno;
-    eal_ready = 1;
-    return 0;
+    return ref_eal_init("fwd6_ref", lcore, "1024");
 }
 
 /* ips: n addresses of 16 bytes each, network order. */

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -20,38 +19,14 @@
 #include <rte_ip.h>
 #include <rte_lpm.h>
 
-#define CHUNK 256
+#include "fwd_layout.h"
+#include "lpm_huge_copy.h"
+#include "ref_eal.h"
 
-struct fwd_hop {
-    uint8_t macs[12]; /* destination then source, as written to the frame */
-    int32_t port;     /* egress NIC id; 0: hand to the slow path */
-    int32_t mtu;
-};
-
-struct fwd_frame {
-    int32_t offset;
-    int32_t length;
-    uint8_t action; /* unused here; keeps the layout of XdpStack's Frame */
-};
-
-static int eal_ready;
-
-/* EAL as lpm_ref.c sets it up; a second init in the same process (lpm_ref.so loaded too) is fine. */
+/* See ref_eal.h. */
 int fwd_ref_init(int lcore)
 {
-    if (eal_ready)
-        return 0;
-    char lcores[16];
-    snprintf(lcores, sizeof lcores, "%d", lcore);
-    char *argv[] = {
-        "fwd_ref", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
-        "-l", lcores, "--log-level", "lib.eal:error",
-    };
-    int rc = rte_eal_init((int)(sizeof argv / sizeof argv[0]), argv);
-    if (rc < 0 && rte_errno != EALREADY)
-        return -rte_errno;
-    eal_ready = 1;
-    return 0;
+    return ref_eal_init("fwd_ref", lcore, "512");
 }
 
 struct rte_lpm *fwd_ref_create(const char *name, const uint32_t *ips, const uint8_t *depths, const uint32_t *hops,
@@ -80,53 +55,15 @@ void fwd_ref_free(struct rte_lpm *lpm)
     rte_lpm_free(lpm);
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static size_t round_up_huge(size_t n)
-{
-    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-}
-
-static size_t huge_copy_size(uint32_t tbl8s)
-{
-    return round_up_huge(sizeof(struct rte_lpm)) +
-        round_up_huge((size_t)tbl8s * RTE_LPM_TBL8_GROUP_NUM_ENTRIES * sizeof(struct rte_lpm_tbl_entry));
-}
-
-/*
- * For the huge-page rows, as lpm_ref.c: EAL's --no-huge memory is a shared memfd that cannot take THP here, so tbl24
- * and the tbl8 groups are copied into private anonymous memory advised MADV_HUGEPAGE before it is written (what
- * Ipv4Lpm gets). rte_lpm_lookupx4/_bulk/_lookup read only lpm->tbl24 and lpm->tbl8, so they run unchanged on the copy.
- */
+/* For the huge-page rows; see lpm_huge_copy.h. */
 struct rte_lpm *fwd_ref_copy_to_huge_pages(const struct rte_lpm *lpm, uint32_t tbl8s, int *error)
 {
-    size_t size = huge_copy_size(tbl8s);
-    uint8_t *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) {
-        *error = errno;
-        return NULL;
-    }
-    uint8_t *base = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    if (base > raw)
-        munmap(raw, (size_t)(base - raw));
-    if (raw + size + HUGE_PAGE > base + size)
-        munmap(base + size, (size_t)(raw + size + HUGE_PAGE - (base + size)));
-    if (madvise(base, size, MADV_HUGEPAGE) != 0) {
-        *error = errno;
-        munmap(base, size);
-        return NULL;
-    }
-    struct rte_lpm *copy = (struct rte_lpm *)base;
-    memcpy(copy->tbl24, lpm->tbl24, sizeof lpm->tbl24);
-    copy->tbl8 = (struct rte_lpm_tbl_entry *)(base + round_up_huge(sizeof(struct rte_lpm)));
-    memcpy(copy->tbl8, lpm->tbl8, (size_t)tbl8s * RTE_LPM_TBL8_GROUP_NUM_ENTRIES * sizeof(struct rte_lpm_tbl_entry));
-    *error = 0;
-    return copy;
+    return lpm_copy_to_huge_pages(lpm, tbl8s, error);
 }
 
 void fwd_ref_free_copy(struct rte_lpm *copy, uint32_t tbl8s)
 {
-    munmap(copy, huge_copy_size(tbl8s));
+    lpm_free_copy(copy, tbl8s);
 }
 
 static inline int is_special(uint32_t a)

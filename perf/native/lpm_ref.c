@@ -12,32 +12,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lpm.h>
 
-static int eal_ready;
+#include "lpm_huge_copy.h"
+#include "ref_eal.h"
 
-/* rte_lpm allocates from rte_malloc, so EAL must be up: no hugepages, 512 MiB of ordinary memory, no PCI scan, no
- * shared config files (--in-memory is refused together with --no-huge), and the main lcore on CPU `lcore`.
- * Returns 0 or -rte_errno. */
+/* See ref_eal.h. */
 int lpm_ref_init(int lcore)
 {
-    if (eal_ready)
-        return 0;
-    char lcores[16];
-    snprintf(lcores, sizeof lcores, "%d", lcore);
-    char *argv[] = {
-        "lpm_ref", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--no-telemetry",
-        "-l", lcores, "--log-level", "lib.eal:error",
-    };
-    int rc = rte_eal_init((int)(sizeof argv / sizeof argv[0]), argv);
-    if (rc < 0)
-        return -rte_errno;
-    eal_ready = 1;
-    return 0;
+    return ref_eal_init("lpm_ref", lcore, "512");
 }
 
 /* Creates a table and adds n rules (host-order prefixes). Returns NULL and sets *error on failure. */
@@ -62,55 +48,15 @@ struct rte_lpm *lpm_ref_create(const char *name, const uint32_t *ips, const uint
     return lpm;
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static size_t round_up_huge(size_t n)
-{
-    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-}
-
-static size_t huge_copy_size(uint32_t tbl8s)
-{
-    return round_up_huge(sizeof(struct rte_lpm)) +
-        round_up_huge((size_t)tbl8s * RTE_LPM_TBL8_GROUP_NUM_ENTRIES * sizeof(struct rte_lpm_tbl_entry));
-}
-
-/*
- * EAL's --no-huge memory is a shared memfd, and shmem THP is off on this machine, so rte_lpm's own tables cannot be
- * moved onto huge pages. Instead this copies tbl24 and the tbl8 groups into private anonymous memory advised with
- * MADV_HUGEPAGE before it is written, the same treatment Ipv4Lpm gets. The lookups (rte_lpm_lookup, _bulk, x4) read
- * only lpm->tbl24 and lpm->tbl8, so they run unchanged on the copy. Returns NULL and sets *error on failure.
- */
+/* See lpm_huge_copy.h. */
 struct rte_lpm *lpm_ref_copy_to_huge_pages(const struct rte_lpm *lpm, uint32_t tbl8s, int *error)
 {
-    size_t size = huge_copy_size(tbl8s);
-    uint8_t *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) {
-        *error = errno;
-        return NULL;
-    }
-    uint8_t *base = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    /* Trim the slack so that the copy is exactly [base, base + size) and lpm_ref_free_copy can unmap it. */
-    if (base > raw)
-        munmap(raw, (size_t)(base - raw));
-    if (raw + size + HUGE_PAGE > base + size)
-        munmap(base + size, (size_t)(raw + size + HUGE_PAGE - (base + size)));
-    if (madvise(base, size, MADV_HUGEPAGE) != 0) {
-        *error = errno;
-        munmap(base, size);
-        return NULL;
-    }
-    struct rte_lpm *copy = (struct rte_lpm *)base;
-    memcpy(copy->tbl24, lpm->tbl24, sizeof lpm->tbl24);
-    copy->tbl8 = (struct rte_lpm_tbl_entry *)(base + round_up_huge(sizeof(struct rte_lpm)));
-    memcpy(copy->tbl8, lpm->tbl8, (size_t)tbl8s * RTE_LPM_TBL8_GROUP_NUM_ENTRIES * sizeof(struct rte_lpm_tbl_entry));
-    *error = 0;
-    return copy;
+    return lpm_copy_to_huge_pages(lpm, tbl8s, error);
 }
 
 void lpm_ref_free_copy(struct rte_lpm *copy, uint32_t tbl8s)
 {
-    munmap(copy, huge_copy_size(tbl8s));
+    lpm_free_copy(copy, tbl8s);
 }
 
 /* l3fwd's way: four lookups per rte_lpm_lookupx4 (SSE), then single lookups for the tail. Misses give -1. */

@@ -12,8 +12,11 @@ internal static class DpdkReferenceBuild
     public static string EnsureBuilt(string name)
     {
         string source = FindSource(name + ".c");
-        string output = Path.Combine(Path.GetDirectoryName(source)!, "build", name + ".so");
-        if (!File.Exists(output) || File.GetLastWriteTimeUtc(output) < File.GetLastWriteTimeUtc(source))
+        string directory = Path.GetDirectoryName(source)!;
+        string output = Path.Combine(directory, "build", name + ".so");
+        // The references share headers next to them (EAL start-up, the huge-page copy), so a newer header counts too.
+        DateTime newestInput = Directory.EnumerateFiles(directory, "*.h").Append(source).Max(File.GetLastWriteTimeUtc);
+        if (!File.Exists(output) || File.GetLastWriteTimeUtc(output) < newestInput)
             Compile(source, output);
         return output;
     }
