@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The README's test command: builds everything and runs every test project.
-# Tests that need root (namespaces, veths, AF_XDP) run too when invoked as root, as CI does.
+# The README's test command: installs what the tests need on Debian (as root), builds everything and runs every test
+# project. Tests that need root (namespaces, veths, AF_XDP) run too when invoked as root, as CI does.
 set -euo pipefail
 cd "$(dirname "$0")"
-dotnet build XdpStack.sln -c Release --nologo -clp:ErrorsOnly
+source .ci/setup
+xdpstack_setup
+dotnet restore XdpStack.sln --nologo -v quiet
+dotnet build XdpStack.sln -c Release --no-restore --nologo -clp:ErrorsOnly
 log=$(mktemp)
 status=0
 dotnet test XdpStack.sln -c Release --no-build --nologo 2>&1 | tee "$log" || status=$?

@@ -314,7 +314,7 @@ internal static class CaptureChecks
         Assert.Equal("xdpstack wire udp6", Encoding.ASCII.GetString(udp.Payload));
         Assert.True(udp.VerifyChecksum(s_ip6A, s_ip6B));
 
-        // ICMPv6 behind a Segment Routing Header that Linux's seg6 route inserted.
+        // ICMPv6 behind a Segment Routing Header that Linux inserted from an IPV6_RTHDR socket option.
         Span<byte> echoBytes = Layers.Ipv6UpperLayer(frames[1], out Ipv6Packet srIp, out Ipv6ExtensionChain srChain);
         Assert.Equal(IpProtocol.Ipv6Routing, srIp.NextHeader);
         Assert.Equal(s_ip6B, srIp.Destination);
@@ -332,6 +332,8 @@ internal static class CaptureChecks
         Assert.True(Icmpv6Packet.TryCreate(echoBytes, out Icmpv6Packet echo, out _));
         Assert.Equal(Icmpv6Type.EchoRequest, echo.Type);
         Assert.Equal(4664, echo.Identifier);
+        Assert.Equal(1, echo.SequenceNumber);
+        Assert.Equal("xdpstack wire srv6", Encoding.ASCII.GetString(echo.Data));
         // RFC 8200 §8.1: with a Routing header the pseudo-header carries the final destination.
         Assert.True(echo.VerifyChecksum(s_ip6A, finalDestination));
         Assert.False(echo.VerifyChecksum(s_ip6A, s_ip6B));

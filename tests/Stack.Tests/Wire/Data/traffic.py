@@ -38,6 +38,20 @@ def udp6ext():
     s.sendto(b"xdpstack wire udp6", ("2001:2::2", 9))
 
 
+def srv6_echo():
+    # A Segment Routing Header (Routing header type 4, RFC 8754) from a socket option, which every kernel with IPv6
+    # accepts; a seg6 route would need CONFIG_IPV6_SEG6_LWTUNNEL, which some machines lack. The kernel writes the
+    # final destination into segment list[0] and sends to list[segments left], as a seg6 inline route does.
+    ipv6_rthdr = 57
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    # next header (kernel), length 4 (two segments), type 4, segments left 1, last entry 1, flags, tag, list[0], list[1]
+    srh = struct.pack("!BBBBBBH", 0, 4, 4, 1, 1, 0, 0) + bytes(16) + socket.inet_pton(socket.AF_INET6, "2001:2::2")
+    s.setsockopt(socket.IPPROTO_IPV6, ipv6_rthdr, srh)
+    s.bind(("2001:2::1", 0))
+    # The kernel fills the ICMPv6 checksum, over a pseudo-header with the final destination (RFC 8200 §8.1).
+    s.sendto(struct.pack("!BBHHH", 128, 0, 0, 4664, 1) + b"xdpstack wire srv6", ("2001:2::99", 0))
+
+
 def tcp_listen():
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -79,7 +93,7 @@ def vlan(device):
     s.send(frame)
 
 
-MODES = {"udp4": udp4, "udp6ext": udp6ext, "tcp-listen": tcp_listen, "tcp-connect": tcp_connect,
+MODES = {"udp4": udp4, "udp6ext": udp6ext, "srv6-echo": srv6_echo, "tcp-listen": tcp_listen, "tcp-connect": tcp_connect,
          "mld-join": mld_join, "vlan": lambda: vlan(sys.argv[2])}
 
 if __name__ == "__main__":
