@@ -386,9 +386,10 @@ public class Ipv4FastForwarderTests(ITestOutputHelper output)
 
     private static Gen<Ipv4Address> OneOf(Ipv4Address[] addresses) => Gen.Int[0, addresses.Length - 1].Select(i => addresses[i]);
 
-    // A frame received on ingress: three times in five a plausible transit packet, which the fast path should take unless
-    // it goes back out its own NIC with Redirects on, or is too big for nic 2; otherwise a crafted or random one (a
-    // special address, a low TTL, a flipped header byte), which mostly goes to the full stack.
+    // A frame received on ingress: three times in five a plausible transit packet (never above nic 2's MTU of 1280), which
+    // the fast path should take unless it goes back out its own NIC with Redirects on or its random source is special;
+    // otherwise a crafted or random one (a special address, a low TTL, a flipped header byte), which mostly goes to the
+    // full stack.
     private static Gen<byte[]> GenFrame(NicId ingress)
     {
         bool fromNic2 = ingress == Nic2;
@@ -470,7 +471,8 @@ public class Ipv4FastForwarderTests(ITestOutputHelper output)
             // (like a real worker) are not for concurrent use; CsCheck samples on all cores by default.
             }, iter: frames, threads: 1);
         _output.WriteLine($"sendRedirects={sendRedirects}: {taken} of {frames} frames forwarded by the fast path");
-        // The comparison proves little unless the fast path really forwards much of what it is given.
+        // The comparison proves little unless the fast path really forwards much of what it is given: about 48% of the
+        // frames with Redirects on and 61% off, in runs so far.
         Assert.True(taken >= frames * 3 / 10, $"only {taken} of {frames} frames took the fast path");
     }
 
@@ -479,8 +481,9 @@ public class Ipv4FastForwarderTests(ITestOutputHelper output)
     [InlineData(false)]
     public void Forward_RandomAndCraftedBatches_FastOutputEqualsFullStackOutput(bool sendRedirects)
     {
-        // As above, but 1 to 300 frames per call, so frames of every kind share chunks and lookup groups.
-        (RouterFixture f, Ipv4FastForwarder fast) = Make(mtu2: 1280, sendRedirects: sendRedirects);
+        // As above, but 1 to 300 frames per call, so frames of every kind share chunks and lookup groups; with the mixed
+        // batch's routes, so more destinations (198.19.1.1, say) sit behind direct tbl24 entries.
+        (RouterFixture f, Ipv4FastForwarder fast) = MakeMixed(sendRedirects);
         const int slot = 2048;
         byte[] memory = new byte[300 * slot];
         var descriptors = new Frame[300];
@@ -493,7 +496,7 @@ public class Ipv4FastForwarderTests(ITestOutputHelper output)
                 int count = batch.Length;
                 for (int i = 0; i < count; i++)
                 {
-                    // Odd offsets inside each slot, so no frame starts aligned.
+                    // Offsets that vary inside each slot, so most frames start unaligned.
                     int offset = i * slot + (i * 13 % 64);
                     batch[i].CopyTo(memory, offset);
                     descriptors[i] = new Frame(offset, batch[i].Length);
