@@ -372,31 +372,69 @@ public class Ipv4ForwarderTests
             "redirect" => FromA(hostA2),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        // Refill the ICMP bucket between batches (outside the measurement), so Redirects are really sent.
+        // Batches of the bucket's size a second apart (the clock advanced outside the measurement), so every packet
+        // that calls for a Redirect gets one built and sent.
         void Refill() => f.Clock.Advance(TimeSpan.FromSeconds(1));
-        AllocatedForwarding(f, sent, 2, Refill);
+        AllocatedForwarding(f, sent, 2, Refill, ErrorBurst);
         long forwardedBefore = f.Router1.Stats[StatCounter.Ipv4PacketsForwarded];
-        Assert.Equal(0, AllocatedForwarding(f, sent, 20, Refill));
-        Assert.Equal(20 * 64, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded] - forwardedBefore);
-        if (kind == "redirect")
-            Assert.Equal(2 * 50 + 20 * 50, f.Router1.Stats[StatCounter.IcmpRedirectsSent]);
+        long redirectsBefore = f.Router1.Stats[StatCounter.IcmpRedirectsSent];
+        long limitedBefore = f.Router1.Stats[StatCounter.IcmpRateLimited];
+        Assert.Equal(0, AllocatedForwarding(f, sent, 20, Refill, ErrorBurst));
+        Assert.Equal(20 * ErrorBurst, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded] - forwardedBefore);
+        Assert.Equal(kind == "redirect" ? 20 * ErrorBurst : 0, f.Router1.Stats[StatCounter.IcmpRedirectsSent] - redirectsBefore);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimited] - limitedBefore);
     }
 
-    private static long AllocatedForwarding(RouterFixture f, byte[] frame, int batches, Action? betweenBatches = null)
+    [Theory]
+    [InlineData("timeexceeded")]
+    [InlineData("netunreachable")]
+    [InlineData("fragmentationneeded")]
+    [InlineData("parameterproblem")]
+    public void Forward_IcmpErrorsSent_AllocateNothing(string kind)
+    {
+        // Errors are built in the worker's scratch buffer. Batches of the bucket's size a second apart (the clock
+        // advanced outside the measurement) give every packet its error, so building and sending is what is measured.
+        var f = new RouterFixture(mtu2: 1280);
+        (byte[] sent, StatCounter counter) = kind switch
+        {
+            "timeexceeded" => (FromA(HostB, ttl: 1), StatCounter.IcmpTimeExceededSent),
+            "netunreachable" => (FromA(Ipv4Address.Parse("198.19.200.1")), StatCounter.IcmpDestinationUnreachableSent),
+            "fragmentationneeded" => (FromA(HostB, payloadLength: 1400, flags: 0x4000), StatCounter.IcmpDestinationUnreachableSent),
+            "parameterproblem" => (WithOptions([7, 7, 5, 0, 0, 0, 0, 0]), StatCounter.IcmpParameterProblemSent),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        void Refill() => f.Clock.Advance(TimeSpan.FromSeconds(1));
+        AllocatedForwarding(f, sent, 2, Refill, ErrorBurst);
+        long errorsBefore = f.Router1.Stats[counter];
+        long limitedBefore = f.Router1.Stats[StatCounter.IcmpRateLimited];
+        Assert.Equal(0, AllocatedForwarding(f, sent, 20, Refill, ErrorBurst, out int toNic1, out int toNic2));
+        Assert.Equal(20 * ErrorBurst, toNic1);
+        Assert.Equal(0, toNic2);
+        Assert.Equal(20 * ErrorBurst, f.Router1.Stats[counter] - errorsBefore);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimited] - limitedBefore);
+    }
+
+    // The error token bucket's size (StackOptions.IcmpErrorBurst's default).
+    private const int ErrorBurst = 50;
+
+    private static long AllocatedForwarding(RouterFixture f, byte[] frame, int batches, Action? betweenBatches = null, int perBatch = 64) =>
+        AllocatedForwarding(f, frame, batches, betweenBatches, perBatch, out _, out _);
+
+    // Also counts the frames sent on each link. betweenBatches runs before each batch, outside the measurement.
+    private static long AllocatedForwarding(RouterFixture f, byte[] frame, int batches, Action? betweenBatches, int perBatch, out int toNic1, out int toNic2)
     {
         byte[] sink = new byte[2048];
         long allocated = 0;
+        toNic1 = toNic2 = 0;
         for (int b = 0; b < batches; b++)
         {
             betweenBatches?.Invoke();
             long before = GC.GetAllocatedBytesForCurrentThread();
-            f.Link1.InjectInboundRepeated(frame, 64);
+            f.Link1.InjectInboundRepeated(frame, perBatch);
             while (f.Link2.Read(sink) >= 0)
-            {
-            }
+                toNic2++;
             while (f.Link1.Read(sink) >= 0)
-            {
-            }
+                toNic1++;
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         }
         return allocated;

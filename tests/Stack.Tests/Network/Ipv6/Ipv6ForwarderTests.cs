@@ -467,14 +467,28 @@ public class Ipv6ForwarderTests
         Assert.Equal(20 * 64, f.Router2.Stats[StatCounter.Ipv6PacketsForwarded] - before);
     }
 
-    [Fact]
-    public void Forward_TimeExceeded_AllocatesNothing()
+    [Theory]
+    [InlineData("timeexceeded")]
+    [InlineData("noroute")]
+    [InlineData("packettoobig")]
+    public void Forward_IcmpErrorsSent_AllocateNothing(string kind)
     {
         // Errors are built in the worker's scratch buffer.
-        var f = new Router6Fixture();
-        byte[] sent = FromA(HostB, 1);
-        AllocatedErrors(f, sent, 2);
-        Assert.Equal(0, AllocatedErrors(f, sent, 20));
+        var f = new Router6Fixture(mtu2: 1280);
+        byte[] sent = kind switch
+        {
+            "timeexceeded" => FromA(HostB, 1),
+            "noroute" => FromA(Ipv6Address.Parse("2001:2:0:99::1")),
+            "packettoobig" => FromA(HostB, payloadLength: 1300),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        AllocatedErrors(f, sent, 2, out _);
+        long errorsBefore = f.Router1.Stats[StatCounter.Icmpv6ErrorsSent];
+        long limitedBefore = f.Router1.Stats[StatCounter.Icmpv6RateLimited];
+        Assert.Equal(0, AllocatedErrors(f, sent, 20, out int errors));
+        Assert.Equal(20 * ErrorBurst, errors);
+        Assert.Equal(20 * ErrorBurst, f.Router1.Stats[StatCounter.Icmpv6ErrorsSent] - errorsBefore);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Icmpv6RateLimited] - limitedBefore);
     }
 
     private static long AllocatedForwarding(Router6Fixture f, byte[] frame, int batches)
@@ -491,18 +505,27 @@ public class Ipv6ForwarderTests
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
-    private static long AllocatedErrors(Router6Fixture f, byte[] frame, int batches)
+    // The error token bucket's size (StackOptions.IcmpErrorBurst's default).
+    private const int ErrorBurst = 50;
+
+    // Sends batches of ErrorBurst copies of frame, a second apart on the stack's clock (advanced outside the
+    // measurement), so the bucket holds a token for every packet and each error is really built and sent; returns the
+    // bytes allocated and counts the frames sent back on link 1.
+    private static long AllocatedErrors(Router6Fixture f, byte[] frame, int batches, out int errors)
     {
         byte[] sink = new byte[2048];
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long allocated = 0;
+        errors = 0;
         for (int b = 0; b < batches; b++)
         {
-            f.Link1.InjectInboundRepeated(frame, 8);
+            f.Clock.Advance(TimeSpan.FromSeconds(1));
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            f.Link1.InjectInboundRepeated(frame, ErrorBurst);
             while (f.Link1.Read(sink) >= 0)
-            {
-            }
+                errors++;
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return allocated;
     }
 
     private static byte[] WithLinkDestination(byte[] frame, MacAddress destination)
