@@ -1,12 +1,11 @@
 using System.Runtime.InteropServices;
+using static XdpStack.Lab.Libc;
 
 namespace XdpStack.Lab;
 
 /// <summary>A network namespace created by a <see cref="NetworkLab"/>, with helpers to run commands in it.</summary>
-public sealed partial class NetNamespace
+public sealed class NetNamespace
 {
-    private const int CLONE_NEWNET = 0x40000000;
-
     internal NetNamespace(string name) => Name = name;
 
     /// <summary>The name under /run/netns.</summary>
@@ -54,7 +53,7 @@ public sealed partial class NetNamespace
 
     private static int OpenNamespaceFd(string path)
     {
-        int fd = open(path, 0x80000 /* O_RDONLY | O_CLOEXEC */);
+        int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
         if (fd < 0)
             throw new InvalidOperationException($"open({path}) failed: errno {Marshal.GetLastPInvokeError()}");
         return fd;
@@ -75,13 +74,4 @@ public sealed partial class NetNamespace
                 Environment.FailFast("could not return the thread to its original network namespace");
         }
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setns(int fd, int nstype);
-
-    [LibraryImport("libc")]
-    private static partial int close(int fd);
 }

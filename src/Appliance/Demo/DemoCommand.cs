@@ -31,6 +31,9 @@ internal static partial class DemoCommand
         if (missing is not null)
             throw new ApplianceException(missing);
 
+        // An earlier demo killed with SIGKILL (or by a test's time limit) could not remove its
+        // lab; only labs whose owning process is gone are touched.
+        IReadOnlyList<string> leftovers = NetworkLab.RemoveLeftovers();
         using var lab = new NetworkLab();
         Reflector? running = null;
         using var interrupted = new ManualResetEvent(false);
@@ -53,7 +56,7 @@ internal static partial class DemoCommand
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         try
         {
-            return RunSteps(o, lab, interrupted, r => Volatile.Write(ref running, r));
+            return RunSteps(o, lab, leftovers, interrupted, r => Volatile.Write(ref running, r));
         }
         catch (Exception) when (interrupted.WaitOne(0))
         {
@@ -62,10 +65,15 @@ internal static partial class DemoCommand
         }
     }
 
-    private static int RunSteps(TextWriter o, NetworkLab lab, ManualResetEvent interrupted, Action<Reflector> started)
+    private static int RunSteps(TextWriter o, NetworkLab lab, IReadOnlyList<string> leftovers, ManualResetEvent interrupted, Action<Reflector> started)
     {
         o.WriteLine("xdpstack demo: a Linux host talks to the xdpstack reflector over a virtual cable.");
         o.WriteLine();
+        if (leftovers.Count > 0)
+        {
+            o.WriteLine($"0. Removed {leftovers.Count} namespaces that a killed earlier run left behind: {string.Join(' ', leftovers)}");
+            o.WriteLine();
+        }
         NetNamespace host = lab.AddNamespace("host");
         NetNamespace refl = lab.AddNamespace("refl");
         (string hostIf, string reflIf) = lab.AddVeth(host, refl);

@@ -7,6 +7,9 @@ namespace XdpStack.Appliance.Tests.Cli;
 /// <summary>The real <c>xdpstack</c> program started as a child process (optionally inside a lab namespace).</summary>
 internal sealed class XdpstackProcess : IDisposable
 {
+    // Time for a demo to stop its reflector and remove its lab on SIGTERM before it is killed.
+    private static readonly TimeSpan TermGrace = TimeSpan.FromSeconds(10);
+
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
@@ -105,8 +108,7 @@ internal sealed class XdpstackProcess : IDisposable
     {
         if (!_process.WaitForExit(timeout))
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
+            Stop();
             Assert.Fail($"xdpstack did not exit within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
         }
         _process.WaitForExit(); // flushes the asynchronous readers
@@ -115,11 +117,24 @@ internal sealed class XdpstackProcess : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        Stop();
+        _process.Dispose();
+    }
+
+    /// <summary>
+    /// Ends a process that outlived its test: SIGTERM first, which lets a demo remove its own lab,
+    /// then SIGKILL for the whole tree, then a sweep for the lab a killed demo could not remove.
+    /// </summary>
+    private void Stop()
+    {
+        if (_process.HasExited)
+            return;
+        Tmds.Linux.LibC.kill(Id, 15);
+        if (!_process.WaitForExit(TermGrace))
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
         }
-        _process.Dispose();
+        NetworkLab.RemoveLeftovers();
     }
 }

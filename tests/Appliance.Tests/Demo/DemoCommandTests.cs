@@ -17,9 +17,7 @@ public sealed class DemoCommandTests
         Assert.Matches(@"5 echo requests sent, 5 answered", demo.StandardOutput);
         Assert.Matches(@"1000 of 1000 came back", demo.StandardOutput);
         Assert.Contains("Done", demo.StandardOutput);
-        // Lab names start with x<pid mod 100000>: none of the demo's may be left.
-        string tag = "x" + (demo.Id % 100000);
-        Assert.DoesNotContain(Shell.Check("ip", "netns", "list").Split('\n'), n => n.StartsWith(tag + "1-", StringComparison.Ordinal));
+        AssertNothingLeft(NetworkLab.OwnerPrefix(demo.Id));
     }
 
     [Fact]
@@ -32,7 +30,56 @@ public sealed class DemoCommandTests
         int exitCode = demo.WaitForExit(TimeSpan.FromSeconds(30));
 
         Assert.Equal(130, exitCode);
-        string tag = "x" + (demo.Id % 100000) + "1-";
-        Assert.DoesNotContain(Shell.Check("ip", "netns", "list").Split('\n'), n => n.StartsWith(tag, StringComparison.Ordinal));
+        AssertNothingLeft(NetworkLab.OwnerPrefix(demo.Id));
     }
+
+    [Fact]
+    public void Demo_KilledWithSigkillMidway_NextDemoRemovesWhatItLeft()
+    {
+        string prefix = "";
+        try
+        {
+            string[] leftBehind;
+            using (XdpstackProcess killed = XdpstackProcess.Start(null, "demo"))
+            {
+                prefix = NetworkLab.OwnerPrefix(killed.Id);
+                killed.WaitForOutput("3. The host", TimeSpan.FromSeconds(60));
+                Assert.Equal(2, LabNamespaces(prefix).Length);
+
+                killed.Signal("KILL");
+                Assert.Equal(128 + 9, killed.WaitForExit(TimeSpan.FromSeconds(30)));
+                // No handler runs on SIGKILL: the lab is still there, and so is its lock file.
+                leftBehind = LabNamespaces(prefix);
+                Assert.Equal(2, leftBehind.Length);
+                Assert.Single(Directory.GetFiles(NetworkLab.LockDirectory, prefix + "*"));
+            }
+
+            using XdpstackProcess next = XdpstackProcess.Start(null, "demo");
+            int exitCode = next.WaitForExit(TimeSpan.FromSeconds(90));
+
+            Assert.True(exitCode == 0, next.StandardOutput + next.StandardError);
+            Assert.Contains($"0. Removed {leftBehind.Length} namespaces", next.StandardOutput);
+            Assert.All(leftBehind, n => Assert.Contains(n, next.StandardOutput));
+            AssertNothingLeft(prefix);
+            AssertNothingLeft(NetworkLab.OwnerPrefix(next.Id));
+        }
+        finally
+        {
+            if (prefix.Length > 0 && LabNamespaces(prefix).Length > 0)
+                NetworkLab.RemoveLeftovers();
+        }
+    }
+
+    /// <summary>No namespace, root-namespace link or lock file whose name starts with the prefix.</summary>
+    internal static void AssertNothingLeft(string prefix)
+    {
+        Assert.Empty(LabNamespaces(prefix));
+        Assert.DoesNotContain(prefix, Shell.Check("ip", "-o", "link", "show"));
+        Assert.Empty(Directory.Exists(NetworkLab.LockDirectory) ? Directory.GetFiles(NetworkLab.LockDirectory, prefix + "*") : []);
+    }
+
+    internal static string[] LabNamespaces(string prefix) =>
+        [.. Shell.Check("ip", "netns", "list").Split('\n')
+            .Select(line => line.Split(' ')[0])
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))];
 }
