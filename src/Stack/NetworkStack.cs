@@ -34,6 +34,7 @@ public sealed partial class NetworkStack
         Clock = Options.Clock;
         Transports = new TransportDispatcherTable();
         Raw = new Transport.Raw.RawTable(Workers);
+        Ipv6FragmentIds = new Network.Ipv6.Ipv6FragmentIdentification(Workers);
     }
 
     public StackOptions Options { get; }
@@ -47,6 +48,9 @@ public sealed partial class NetworkStack
 
     /// <summary>Raw endpoints, which see packets of their protocol before the transports do.</summary>
     public Transport.Raw.RawTable Raw { get; }
+
+    // Stack-wide rather than per NIC: one source may reach one destination through several NICs.
+    internal Network.Ipv6.Ipv6FragmentIdentification Ipv6FragmentIds { get; }
 
     /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv6 (raising <see cref="ForwardingStateChanged"/> when set, like <see cref="Ipv4Forwarder"/>); null drops them as invalid destinations.</summary>
     public IIpv6Forwarder? Ipv6Forwarder

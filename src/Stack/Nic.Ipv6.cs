@@ -16,6 +16,7 @@ public sealed partial class Nic
     /// Sends an IPv6 frame the stack built (its Ethernet header is filled here) to
     /// <paramref name="nextHop"/>, resolving it with a Neighbor Solicitation to its solicited-node
     /// group first when needed; the frame is then queued and <see cref="StackError.ResolutionPending"/> returned.
+    /// A packet larger than the link MTU leaves in fragments (RFC 8200 §4.5).
     /// </summary>
     public StackError SendIpv6(byte[] frame, Ipv6Address nextHop) => Ipv6.ResolveAndSend(frame, nextHop);
 

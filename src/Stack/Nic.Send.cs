@@ -3,7 +3,7 @@ using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack;
 
-// Sending packets the stack originates (control and application threads, never the receive path).
+// Sending packets the stack originates or answers with, and fragmenting them to the link MTU.
 public sealed partial class Nic
 {
     // One fragmentation buffer per worker, made on its first use by that worker; only it touches it.
@@ -45,7 +45,7 @@ public sealed partial class Nic
         ushort flags = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
         int baseOffset = (flags & 0x1FFF) * 8;
         bool originalMore = (flags & 0x2000) != 0;
-        Span<byte> scratch = worker >= 0 ? _fragmentScratch[worker] ??= new byte[linkHeader + Link.Mtu] : new byte[linkHeader + Link.Mtu];
+        Span<byte> scratch = FragmentScratch(worker);
         ReadOnlySpan<byte> payload = ip[headerLength..];
         for (int offset = 0; offset < payload.Length; offset += chunk)
         {
@@ -64,6 +64,13 @@ public sealed partial class Nic
                 return false;
         }
         return true;
+    }
+
+    /// <summary>A buffer for one fragment frame (link header and a packet of the link MTU), shared by IPv4 and IPv6: the worker's own, made on its first use, or a fresh one for control threads, which may run at once.</summary>
+    internal Span<byte> FragmentScratch(int worker)
+    {
+        int length = EthernetFrame.UntaggedHeaderLength + Link.Mtu;
+        return worker >= 0 ? _fragmentScratch[worker] ??= new byte[length] : new byte[length];
     }
 
     /// <summary>

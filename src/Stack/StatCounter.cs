@@ -168,6 +168,15 @@ public enum StatCounter
     /// <summary>IPv6 fragments dropped because the reassembly memory limit was reached.</summary>
     Ipv6ReassemblyMemoryDrops,
 
+    /// <summary>IPv6 packets the stack originated larger than the path MTU and sent in fragments (Linux <c>Ip6FragOKs</c>).</summary>
+    Ipv6PacketsFragmented,
+
+    /// <summary>Fragments built for the packets counted in <see cref="Ipv6PacketsFragmented"/> and accepted by the link (Linux <c>Ip6FragCreates</c>).</summary>
+    Ipv6FragmentsCreated,
+
+    /// <summary>IPv6 packets larger than the path MTU that were not sent whole: their headers could not be split, the MTU left no room for data, or the link refused a fragment (Linux <c>Ip6FragFails</c>).</summary>
+    Ipv6FragmentationFailures,
+
     /// <summary>ICMPv6 messages received.</summary>
     Icmpv6PacketsReceived,
 

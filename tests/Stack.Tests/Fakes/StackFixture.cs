@@ -8,10 +8,10 @@ internal sealed class StackFixture
 {
     public static readonly NicId Nic1 = new(1);
 
-    public StackFixture(int workers = 1, bool addAddress = true, LinkCapabilities capabilities = LinkCapabilities.ResolutionRequired)
+    public StackFixture(int workers = 1, bool addAddress = true, LinkCapabilities capabilities = LinkCapabilities.ResolutionRequired, int mtu = 1500)
     {
         Stack = new NetworkStack(new StackOptions { Workers = workers, Clock = Clock });
-        Link = new ChannelEndpoint(Packets.StackMac, workers: workers, capabilities: capabilities);
+        Link = new ChannelEndpoint(Packets.StackMac, mtu: mtu, workers: workers, capabilities: capabilities);
         Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link, "eth0"));
         if (addAddress)
             Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Packets.StackIp, 24));

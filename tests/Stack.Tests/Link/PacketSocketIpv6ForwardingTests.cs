@@ -89,6 +89,25 @@ public class PacketSocketIpv6ForwardingTests
     }
 
     [Fact]
+    public void Ping6Size3000ToRoutersOwnAddresses_ThreeRepliesEachInFragments()
+    {
+        using PacketSocketRouterLab t = Topology();
+        // Issue 11: the 3,048-octet replies leave in fragments cut to each link's MTU (1500 on A's
+        // side, 1280 on B's), which Linux reassembles.
+        foreach ((NetNamespace host, string router, int nic) in new[] { (t.HostA, RouterA, 1), (t.HostB, RouterB, 2) })
+        {
+            CommandResult ping = host.Run(TimeSpan.FromSeconds(30), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "-s", "3000", router);
+            Assert.True(ping.ExitCode == 0, ping.StandardOutput + ping.StandardError + t.Counters());
+            Assert.Contains("3 received", ping.StandardOutput);
+            Assert.Contains($"3008 bytes from {router}", ping.StandardOutput);
+            NicStats stats = t.Stack.Nics[new NicId(nic)].Stats;
+            Assert.Equal(3, stats[StatCounter.Ipv6PacketsFragmented]);
+            Assert.Equal(9, stats[StatCounter.Ipv6FragmentsCreated]);
+            Assert.Equal(0, stats[StatCounter.Ipv6FragmentationFailures]);
+        }
+    }
+
+    [Fact]
     public void Ping6UnroutedDestination_NoRouteUnreachableFromRouter()
     {
         using PacketSocketRouterLab t = Topology();

@@ -217,4 +217,36 @@ public sealed class PacketSocketIpv6UdpTests : IDisposable
             Assert.Equal(9000, received.RemotePort);
         }
     }
+
+    [Fact]
+    public void StackSends4000OctetDatagramToLinux_FragmentedAndReceivedIntact()
+    {
+        Socket server;
+        using (_host.Enter())
+            server = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        using (server)
+        {
+            server.Bind(new IPEndPoint(IPAddress.IPv6Any, 9001));
+            server.ReceiveTimeout = 5000;
+            using UdpEndpoint ep = _udp.CreateEndpoint();
+            Assert.Equal(StackError.None, ep.Bind(Ipv6Address.Any, 5001));
+            byte[] payload = new byte[4000];
+            for (int i = 0; i < payload.Length; i++)
+                payload[i] = (byte)((i * 13) ^ (i >> 8));
+            // The first send waits for NDP and leaves from the neighbour queue; the second goes at once.
+            Assert.Equal(StackError.None, ep.SendTo(payload, Packets6.HostIp, 9001));
+            byte[] buffer = new byte[8192];
+            EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
+            int n = server.ReceiveFrom(buffer, ref from);
+            Assert.Equal(payload, buffer[..n]);
+            Assert.Equal(new IPEndPoint(IPAddress.Parse("2001:2::2"), 5001), from);
+            Assert.Equal(StackError.None, ep.SendTo(payload, Packets6.HostIp, 9001));
+            n = server.ReceiveFrom(buffer, ref from);
+            Assert.Equal(payload, buffer[..n]);
+        }
+        Assert.Equal(2, Nic.Stats[StatCounter.Ipv6PacketsFragmented]);
+        Assert.Equal(6, Nic.Stats[StatCounter.Ipv6FragmentsCreated]);
+        // Linux counted the datagrams it rebuilt from our fragments.
+        Assert.Matches(@"Ip6ReasmOKs\s+2\n", _host.Check("cat", "/proc/net/snmp6"));
+    }
 }

@@ -87,14 +87,16 @@ internal sealed partial class Ipv6Endpoint
             stats.Add(worker, StatCounter.Icmpv6EchoRepliesSent);
     }
 
-    // A received frame goes back out through its own descriptor; a reassembled one is copied.
+    // A received frame goes back out through its own descriptor; a reassembled one is copied, in
+    // fragments when it exceeds the MTU (issue 11), and so is a received one that does (a peer
+    // with a larger MTU), its descriptor left to be released.
     private bool SendInPlace(int worker, Span<byte> frame, int length, ref Frame descriptor, bool reassembled)
     {
         NicStats stats = _nic.Stats;
         bool sent;
-        if (reassembled)
+        if (reassembled || length - LinkHeaderLength > PathMtu())
         {
-            sent = length - LinkHeaderLength <= _nic.Link.Mtu && _nic.WriteFrame(worker, frame[..length]);
+            sent = Output(worker, frame[..length]);
         }
         else
         {
@@ -147,7 +149,9 @@ internal sealed partial class Ipv6Endpoint
         Span<byte> message = frame[(LinkHeaderLength + Ipv6Packet.HeaderLength)..];
         original[..quoted].CopyTo(message[Icmpv6Packet.HeaderLength..]);
         new Icmpv6Header(type, code, rest).EmitWithChecksum(message, from, to);
-        if (!_nic.WriteFrame(worker, frame))
+        // At most 1280 octets (§2.4(c)), so whole on any IPv6 link (RFC 8200 §5); Output only
+        // fragments one on a link below that minimum.
+        if (!Output(worker, frame))
         {
             stats.Add(worker, StatCounter.Ipv6OutgoingPacketErrors);
             return false;

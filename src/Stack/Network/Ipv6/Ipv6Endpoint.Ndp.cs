@@ -12,6 +12,8 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
     private const byte NdpHopLimit = 255;
     private const int NdpMessageLength = 24;
     private const int LinkLayerOptionLength = 8;
+    // 86 octets: NDP messages fit any IPv6 link and must never be fragmented (RFC 6980), so they
+    // go straight to the link rather than through Output.
     private const int NdpFrameLength = LinkHeaderLength + Ipv6Packet.HeaderLength + NdpMessageLength + LinkLayerOptionLength;
     private const uint SolicitedFlag = 0x4000_0000;
     private const uint OverrideFlag = 0x2000_0000;
@@ -169,12 +171,14 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         else if (!_nic.Ipv6Neighbors.Resolve(nextHop, frame, tag: 0, out mac))
             return StackError.ResolutionPending;
         new EthernetHeader(mac, _nic.Link.LinkAddress, EtherType.Ipv6).Emit(frame);
-        return SendResolved(NicStats.ControlWorker, frame);
+        return SendResolved(NicStats.ControlWorker, frame, forwarded: false);
     }
 
-    private StackError SendResolved(int worker, ReadOnlySpan<byte> frame)
+    // A packet the stack originated leaves in fragments if it must; a forwarded one that waited
+    // for resolution is never fragmented (RFC 8200 §5): the forwarder already held it to the MTU.
+    private StackError SendResolved(int worker, Span<byte> frame, bool forwarded)
     {
-        if (!_nic.WriteFrame(worker, frame))
+        if (!(forwarded ? _nic.WriteFrame(worker, frame) : Output(worker, frame)))
         {
             _nic.Stats.Add(worker, StatCounter.Ipv6OutgoingPacketErrors);
             return StackError.WouldBlock;
@@ -211,7 +215,7 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         packet.CopyTo(frame);
         new EthernetHeader(linkAddress, _nic.Link.LinkAddress, EtherType.Ipv6).Emit(frame);
         // A non-zero tag names the ingress NIC of a forwarded packet: it counts as forwarded only now that it leaves.
-        if (SendResolved(NicStats.ControlWorker, frame) == StackError.None && tag != 0)
+        if (SendResolved(NicStats.ControlWorker, frame, forwarded: tag != 0) == StackError.None && tag != 0)
             _nic.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv6PacketsForwarded);
     }
 

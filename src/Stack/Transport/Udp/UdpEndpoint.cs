@@ -181,7 +181,9 @@ public sealed class UdpEndpoint : IDisposable
             }
             else
             {
-                if (Ipv6Packet.HeaderLength + datagramLength > nic.Link.Mtu)
+                // The UDP length and IPv6 payload length are 16 bits (no jumbograms); a datagram
+                // past the MTU leaves in fragments (RFC 8200 §4.5), as from Linux.
+                if (datagramLength > ushort.MaxValue)
                     return StackError.MessageTooLong;
                 int start = EthernetFrame.UntaggedHeaderLength + Ipv6Packet.HeaderLength;
                 byte[] frame = new byte[start + datagramLength];
