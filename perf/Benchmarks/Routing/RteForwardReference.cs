@@ -9,7 +9,7 @@ internal sealed unsafe class RteForwardReference : IDisposable
     private static nint s_library;
     private static delegate* unmanaged<int, int> s_init;
     private static delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint> s_create;
-    private static delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int> s_forward;
+    private static delegate* unmanaged<nint, byte*, int, byte*, uint*, int, int, byte*, Frame*, byte*, int*, int, int, int> s_forward;
     private static delegate* unmanaged<nint, void> s_free;
     private static delegate* unmanaged<nint, uint, int*, nint> s_copyToHugePages;
     private static delegate* unmanaged<nint, uint, void> s_freeCopy;
@@ -67,7 +67,8 @@ internal sealed unsafe class RteForwardReference : IDisposable
     }
 
     /// <summary>Runs fwd_ref_forward over one batch; <paramref name="bulk"/> picks rte_lpm_lookup_bulk over rte_lpm_lookupx4.</summary>
-    public int Forward(Span<byte> memory, Span<Frame> frames, Span<byte> verdicts, Span<int> egress, bool bulk)
+    /// <param name="refusedEgress">The NIC no frame may leave by (the fast path's hairpin rule), or -1.</param>
+    public int Forward(Span<byte> memory, Span<Frame> frames, Span<byte> verdicts, Span<int> egress, int refusedEgress, bool bulk)
     {
         fixed (byte* hops = _hops)
         fixed (byte* mac = _ingressMac)
@@ -76,7 +77,8 @@ internal sealed unsafe class RteForwardReference : IDisposable
         fixed (Frame* f = frames)
         fixed (byte* v = verdicts)
         fixed (int* e = egress)
-            return s_forward(_hugeCopy != 0 ? _hugeCopy : _lpm, hops, _hopCount, mac, refused, RefusedCount, mem, f, v, e, frames.Length, bulk ? 1 : 0);
+            return s_forward(_hugeCopy != 0 ? _hugeCopy : _lpm, hops, _hopCount, mac, refused, RefusedCount, refusedEgress, mem, f, v, e,
+                frames.Length, bulk ? 1 : 0);
     }
 
     public void Dispose()
@@ -98,7 +100,7 @@ internal sealed unsafe class RteForwardReference : IDisposable
         s_library = NativeLibrary.Load(DpdkReferenceBuild.EnsureBuilt("fwd_ref"));
         s_init = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_init");
         s_create = (delegate* unmanaged<byte*, uint*, byte*, uint*, int, uint, int*, nint>)NativeLibrary.GetExport(s_library, "fwd_ref_create");
-        s_forward = (delegate* unmanaged<nint, byte*, int, byte*, uint*, int, byte*, Frame*, byte*, int*, int, int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_forward");
+        s_forward = (delegate* unmanaged<nint, byte*, int, byte*, uint*, int, int, byte*, Frame*, byte*, int*, int, int, int>)NativeLibrary.GetExport(s_library, "fwd_ref_forward");
         s_free = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(s_library, "fwd_ref_free");
         s_copyToHugePages = (delegate* unmanaged<nint, uint, int*, nint>)NativeLibrary.GetExport(s_library, "fwd_ref_copy_to_huge_pages");
         s_freeCopy = (delegate* unmanaged<nint, uint, void>)NativeLibrary.GetExport(s_library, "fwd_ref_free_copy");

@@ -12,6 +12,10 @@ namespace XdpStack.Benchmarks.Xdp;
 /// reduced to one index store per batch: fill (reserve, write address, submit) and RX (peek, read
 /// descriptor, return the frame to the pool, release).
 /// </summary>
+/// <remarks>
+/// A best case, not an upper bound: both sides run on one core, so the ring memory stays in its L1 and no cache line
+/// moves between cores as it does when the kernel works the rings from another CPU.
+/// </remarks>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
 public unsafe class RingBenchmarks
