@@ -58,14 +58,16 @@ public sealed class NetworkLab : IDisposable
 
     /// <summary>
     /// Creates a veth pair with one end in each namespace, both ends up. Returns the two
-    /// interface names (each at most 15 characters).
+    /// interface names (each at most 15 characters). <paramref name="queues"/> RX and TX queues
+    /// per end let a test spread flows over queues as a multi-queue NIC would.
     /// </summary>
-    public (string A, string B) AddVeth(NetNamespace a, NetNamespace b, int mtu = 1500)
+    public (string A, string B) AddVeth(NetNamespace a, NetNamespace b, int mtu = 1500, int queues = 1)
     {
         int n = _veths++;
         string nameA = $"{_tag}v{n}a", nameB = $"{_tag}v{n}b";
-        Shell.Check("ip", "link", "add", nameA, "netns", a.Name, "mtu", mtu.ToString(),
-            "type", "veth", "peer", "name", nameB, "netns", b.Name, "mtu", mtu.ToString());
+        string q = queues.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Shell.Check("ip", "link", "add", nameA, "netns", a.Name, "mtu", mtu.ToString(), "numtxqueues", q, "numrxqueues", q,
+            "type", "veth", "peer", "name", nameB, "netns", b.Name, "mtu", mtu.ToString(), "numtxqueues", q, "numrxqueues", q);
         a.Ip("link", "set", nameA, "up");
         b.Ip("link", "set", nameB, "up");
         return (nameA, nameB);
