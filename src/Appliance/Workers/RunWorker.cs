@@ -251,6 +251,8 @@ internal sealed unsafe class RunWorker
                 WaitSet.CancelSleep();
                 continue;
             }
+            // Once per idle period, never per frame: lets tests prove the data path allocates nothing.
+            Counters.AllocatedBytes = GC.GetAllocatedBytesForCurrentThread();
             // Nothing for a while: sleep so the CPU goes to the kernel's RX work (on a shared core that is what
             // feeds us), and so a fill ring's need_wakeup is served.
             Counters.IdlePolls++;

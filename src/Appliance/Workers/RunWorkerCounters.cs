@@ -22,4 +22,7 @@ internal sealed class RunWorkerCounters
     public ulong ForwardDrops;
     public ulong DetachedDrops;
     public ulong IdlePolls;
+
+    /// <summary>The worker thread's allocated bytes (GC.GetAllocatedBytesForCurrentThread) when it last went idle.</summary>
+    public long AllocatedBytes;
 }

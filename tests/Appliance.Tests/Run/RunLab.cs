@@ -53,8 +53,8 @@ internal sealed class RunLab : IDisposable
 
     public string Tag => _lab.Tag;
 
-    /// <summary>The router's plan: both addresses per interface, their connected routes, forwarding on for both families.</summary>
-    public static StackPlan RouterPlan()
+    /// <summary>The router's plan: both addresses per interface, their connected routes, forwarding on for both families, and <paramref name="neighbors"/> as static entries.</summary>
+    public static StackPlan RouterPlan(IReadOnlyList<PlannedNeighbor>? neighbors = null)
     {
         NicId a = new(1), b = new(2);
         PlannedAddress[] addresses =
@@ -62,7 +62,7 @@ internal sealed class RunLab : IDisposable
             new(a, IpAddress.Parse(RouterAIpv4), 24), new(a, IpAddress.Parse(RouterAIpv6), 64),
             new(b, IpAddress.Parse(RouterBIpv4), 24), new(b, IpAddress.Parse(RouterBIpv6), 64),
         ];
-        return new StackPlan(addresses, [.. StackPlan.ConnectedIpv4(addresses)], [.. StackPlan.ConnectedIpv6(addresses)], [],
+        return new StackPlan(addresses, [.. StackPlan.ConnectedIpv4(addresses)], [.. StackPlan.ConnectedIpv6(addresses)], neighbors ?? [],
             [new(a, true, true), new(b, true, true)]);
     }
 
@@ -79,6 +79,20 @@ internal sealed class RunLab : IDisposable
         var lines = report ?? [];
         return NamespaceThread.Run(Dut, () => ApplianceHost.Start(settings, plan, line => { lock (lines) lines.Add(line); }));
     }
+
+    /// <summary>Both hosts' addresses as static neighbours of the router, so no NUD state changes while a test measures.</summary>
+    public IReadOnlyList<PlannedNeighbor> StaticHosts()
+    {
+        MacAddress a = MacAddress.Parse(MacOf(HostA, HostAIf)), b = MacAddress.Parse(MacOf(HostB, HostBIf));
+        return
+        [
+            new(new NicId(1), IpAddress.Parse(HostAIpv4), a), new(new NicId(1), IpAddress.Parse(HostAIpv6), a),
+            new(new NicId(2), IpAddress.Parse(HostBIpv4), b), new(new NicId(2), IpAddress.Parse(HostBIpv6), b),
+        ];
+    }
+
+    public static string MacOf(NetNamespace ns, string dev) =>
+        System.Text.RegularExpressions.Regex.Match(ns.Ip("-br", "link", "show", "dev", dev), "([0-9a-f]{2}:){5}[0-9a-f]{2}").Value;
 
     public void Dispose() => _lab.Dispose();
 
