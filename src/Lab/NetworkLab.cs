@@ -82,9 +82,10 @@ public sealed partial class NetworkLab : IDisposable
 
     /// <summary>
     /// Creates a veth pair with one end in each namespace, both ends up. Returns the two
-    /// interface names (each at most 15 characters).
+    /// interface names (each at most 15 characters). <paramref name="queues"/> RX and TX queues
+    /// per end let a test spread flows over queues as a multi-queue NIC would.
     /// </summary>
-    public (string A, string B) AddVeth(NetNamespace a, NetNamespace b, int mtu = 1500)
+    public (string A, string B) AddVeth(NetNamespace a, NetNamespace b, int mtu = 1500, int queues = 1)
     {
         int n = Interlocked.Increment(ref _veths) - 1;
         string nameA = $"{_tag}v{n}a", nameB = $"{_tag}v{n}b";
@@ -92,8 +93,9 @@ public sealed partial class NetworkLab : IDisposable
             throw new InvalidOperationException($"lab {_tag} has no veth names left ({nameA} is longer than {MaxInterfaceNameLength})");
         // Both ends are made inside their namespaces, never in the caller's, so removing the
         // namespaces removes every veth.
-        Shell.Check("ip", "link", "add", nameA, "netns", a.Name, "mtu", mtu.ToString(),
-            "type", "veth", "peer", "name", nameB, "netns", b.Name, "mtu", mtu.ToString());
+        string q = queues.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Shell.Check("ip", "link", "add", nameA, "netns", a.Name, "mtu", mtu.ToString(), "numtxqueues", q, "numrxqueues", q,
+            "type", "veth", "peer", "name", nameB, "netns", b.Name, "mtu", mtu.ToString(), "numtxqueues", q, "numrxqueues", q);
         a.Ip("link", "set", nameA, "up");
         b.Ip("link", "set", nameB, "up");
         return (nameA, nameB);

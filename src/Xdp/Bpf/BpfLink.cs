@@ -103,6 +103,29 @@ public sealed unsafe class BpfLink : IDisposable
         return new BpfLink(device.IfIndex, mode, program.Id) { _netlink = netlink, _programFd = programFd };
     }
 
+    /// <summary>
+    /// Detaches whatever XDP program another process attached to <paramref name="device"/> through netlink, in the mode
+    /// it runs in; for an operator who asked to replace it. A program held by another process's BPF link cannot be
+    /// detached this way (EBUSY): its owner must go away first.
+    /// </summary>
+    public static void DetachForeign(NetDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        (uint programId, XdpAttachMode? mode) = device.QueryXdp();
+        if (programId == 0 || mode is not XdpAttachMode attached)
+            return;
+        using var netlink = new RouteNetlink();
+        try
+        {
+            netlink.SetXdp(device.IfIndex, -1, attached == XdpAttachMode.Offload ? XDP_FLAGS_HW_MODE : ModeFlags(attached));
+        }
+        catch (XdpException e) when (e.Errno == EBUSY)
+        {
+            throw new XdpException(e.Call, e.Errno,
+                $"XDP program {programId} on {device.Name} is held by a BPF link of another process; stop that process first");
+        }
+    }
+
     /// <summary>Detaches the program: detaches and closes the link, or clears IFLA_XDP when attached through netlink.</summary>
     /// <exception cref="XdpException">The netlink detach failed for a reason other than the program being gone already.</exception>
     public void Dispose()

@@ -122,6 +122,18 @@ internal static unsafe partial class Kernel
 
     internal const int F_DUPFD_CLOEXEC = 1030;
 
+    internal const int EFD_CLOEXEC = 0x80000;
+    internal const int EFD_NONBLOCK = 0x800;
+
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static partial nint read(int fd, void* buf, nuint count);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static partial nint write(int fd, void* buf, nuint count);
+
     [LibraryImport(Libc, SetLastError = true)]
     internal static partial int fcntl(int fd, int cmd, int arg);
 

@@ -74,6 +74,7 @@ public sealed partial class KernelLayoutTests
         #include <poll.h>
         #include <sys/mman.h>
         #include <sys/resource.h>
+        #include <sys/eventfd.h>
         #include <sys/socket.h>
         #include <net/if.h>
         #include <linux/if_xdp.h>

@@ -1,0 +1,299 @@
+using XdpStack.Appliance.Cli;
+using XdpStack.Appliance.Links;
+using XdpStack.Appliance.Workers;
+using XdpStack.Stack;
+using XdpStack.Stack.FastPath;
+using XdpStack.Stack.Wire;
+using XdpStack.Xdp;
+using XdpStack.Xdp.Bpf;
+
+namespace XdpStack.Appliance.Run;
+
+/// <summary>The AF_XDP half of <c>xdpstack run</c>: one NIC per interface in the stack, one worker per queue index, the redirect programs.</summary>
+/// <remarks>
+/// <para>
+/// Open it from a thread inside the interfaces' network namespace (the workers inherit it). <see cref="Open"/>
+/// checks every interface, creates the stack's NICs on <see cref="XdpNicLink"/>s and binds the sockets; the caller
+/// then gives the stack its addresses, routes and services, and <see cref="Start"/> starts the workers and only then
+/// attaches the redirect programs, so that no frame is steered to a socket nobody serves.
+/// <see cref="Dispose"/> stops the workers, detaches the programs (BPF links: a killed process leaves nothing
+/// attached either) and closes sockets and UMEMs.
+/// </para>
+/// <para>
+/// Worker i serves the i-th smallest queue index on every interface that has it. An interface with fewer queues
+/// than there are workers is received by the workers of its queues only; the other workers send to it through the
+/// worker of queue <c>w mod n</c> (n: its queue count), by a copy into that worker's hand-off ring.
+/// </para>
+/// </remarks>
+internal sealed class DataPlane : IDisposable
+{
+    private readonly List<Umem> _umems = [];
+    private readonly List<XskRedirectProgram> _programs = [];
+    private readonly List<NetDevice> _devices = [];
+    private readonly List<XdpNicLink> _links = [];
+    private readonly Dictionary<string, int[]> _queues = [];
+    private RunWorker[] _workers = [];
+    private Ipv4FastForwarder? _ipv4;
+    private Ipv6FastForwarder? _ipv6;
+    private int _disposed;
+
+    private DataPlane(NetworkStack stack, DataPlaneSettings settings)
+    {
+        Stack = stack;
+        Settings = settings;
+    }
+
+    public NetworkStack Stack { get; }
+
+    public DataPlaneSettings Settings { get; }
+
+    public IReadOnlyList<RunWorker> Workers => _workers;
+
+    public IReadOnlyList<XdpNicLink> Links => _links;
+
+    public IReadOnlyList<NetDevice> Devices => _devices;
+
+    /// <summary>The queue indexes, sorted, that at least one interface serves: worker i serves the i-th.</summary>
+    public static int[] WorkerQueues(IEnumerable<int[]> queuesPerInterface) =>
+        [.. queuesPerInterface.SelectMany(q => q).Distinct().Order()];
+
+    /// <summary>UMEM bytes the settings need for <paramref name="workers"/> workers, for the memlock check.</summary>
+    public static ulong UmemBytes(DataPlaneSettings settings, int workers) =>
+        (ulong)workers * (ulong)settings.FramesPerWorker * (ulong)settings.FrameSize;
+
+    /// <summary>Opens and checks every interface, creates its NIC in <paramref name="stack"/> (ids 1, 2, … in order), and binds the sockets.</summary>
+    /// <param name="stack">The stack, made with <see cref="CountWorkers"/> workers.</param>
+    /// <param name="settings">Interfaces, queues, rings and UMEM.</param>
+    /// <param name="report">Receives one line per fact an operator wants at start (modes obtained, offloads).</param>
+    public static DataPlane Open(NetworkStack stack, DataPlaneSettings settings, Action<string> report)
+    {
+        var plane = new DataPlane(stack, settings);
+        try
+        {
+            plane.OpenDevices(report);
+            plane.CreateNics();
+            plane.Bind(report);
+            return plane;
+        }
+        catch
+        {
+            plane.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>How many workers the interfaces' queues call for, before opening anything (for <see cref="StackOptions.Workers"/>).</summary>
+    public static int CountWorkers(DataPlaneSettings settings)
+    {
+        var perInterface = new List<int[]>();
+        foreach (DataPlaneInterface iface in settings.Interfaces)
+        {
+            if (iface.Queues is int[] queues)
+            {
+                perInterface.Add(queues);
+            }
+            else
+            {
+                NetDevice device = DeviceLookup.Open(iface.Name);
+                perInterface.Add([.. Enumerable.Range(0, device.QueueCount)]);
+            }
+        }
+        return WorkerQueues(perInterface).Length;
+    }
+
+    /// <summary>Starts the workers, then steers each interface's queues to them.</summary>
+    public void Start(Action<string> report)
+    {
+        foreach (RunWorker worker in _workers)
+            worker.Start();
+        XdpAttachMode mode = Settings.AttachMode switch
+        {
+            AttachMode.Native => XdpAttachMode.Native,
+            AttachMode.Generic => XdpAttachMode.Generic,
+            _ => XdpAttachMode.Auto,
+        };
+        foreach (NetDevice device in _devices)
+        {
+            XskRedirectProgram program;
+            try
+            {
+                program = XskRedirectProgram.Attach(device, mode);
+            }
+            catch (XdpException e) when (e.ErrnoName is "EBUSY" or "EEXIST")
+            {
+                throw new ApplianceException($"{device.Name} already has an XDP program attached (another xdpstack?): {e.Message}", e);
+            }
+            _programs.Add(program);
+            foreach (RunWorker worker in _workers)
+            {
+                foreach (RunPort port in worker.Ports)
+                {
+                    if (port.Socket.Device.IfIndex == device.IfIndex)
+                        program.Register(port.Socket.QueueId, port.Socket);
+                }
+            }
+            report($"{device.Name}: XDP program {program.ProgramId} attached ({program.AttachedMode.ToString().ToLowerInvariant()}), queues {string.Join(',', _queues[device.Name])}");
+        }
+    }
+
+    /// <summary>Stops and joins every worker; safe to call more than once.</summary>
+    public void Stop()
+    {
+        foreach (RunWorker worker in _workers)
+            worker.RequestStop();
+        foreach (RunWorker worker in _workers)
+            worker.Join();
+    }
+
+    public void Dispose()
+    {
+        // A signal handler and the main thread may both get here.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        // Programs first, so the kernel stops steering frames into sockets that are about to stop being served.
+        foreach (XskRedirectProgram program in _programs)
+            program.Dispose();
+        Stop();
+        _ipv4?.Dispose();
+        _ipv6?.Dispose();
+        foreach (RunWorker worker in _workers)
+            worker.WaitSet.Dispose();
+        foreach (Umem umem in _umems)
+            umem.Dispose();
+    }
+
+    private void OpenDevices(Action<string> report)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (DataPlaneInterface iface in Settings.Interfaces)
+        {
+            if (!names.Add(iface.Name))
+                throw new ApplianceException($"interface {iface.Name} is listed twice");
+            NetDevice device = DeviceLookup.Open(iface.Name);
+            int[] queues = iface.Queues ?? [.. Enumerable.Range(0, device.QueueCount)];
+            foreach (int q in queues)
+            {
+                if (q < 0 || q >= device.QueueCount)
+                    throw new ApplianceException($"{iface.Name} has {device.QueueCount} queue(s) (0-{device.QueueCount - 1}); queue {q} does not exist");
+            }
+            (uint programId, XdpAttachMode? attachedMode) = device.QueryXdp();
+            if (programId != 0)
+            {
+                if (!Settings.ReplaceProgram)
+                {
+                    throw new ApplianceException(
+                        $"{iface.Name} already has XDP program {programId} attached ({attachedMode?.ToString().ToLowerInvariant()}); " +
+                        "detach it ('ip link set dev " + iface.Name + " xdp off') or set replace_program = true");
+                }
+                BpfLink.DetachForeign(device);
+                report($"{iface.Name}: replaced XDP program {programId} as configured");
+                device = NetDevice.Open(iface.Name);
+            }
+            if (device.Mtu + 14 > Settings.FrameSize - 256)
+            {
+                throw new ApplianceException(
+                    $"{iface.Name} has MTU {device.Mtu}, too large for {Settings.FrameSize}-byte UMEM frames (at most {Settings.FrameSize - 256 - 14})");
+            }
+            _devices.Add(device);
+            _queues[iface.Name] = queues;
+        }
+        if (Settings.Cores is int[] cores)
+            CoreCheck.EnsureUsable(cores);
+    }
+
+    private void CreateNics()
+    {
+        for (int i = 0; i < _devices.Count; i++)
+        {
+            NetDevice device = _devices[i];
+            var link = new XdpNicLink(device.Name, new NicId(i + 1), new MacAddress(device.Mac), device.Mtu);
+            StackError error = Stack.CreateNic(link.NicId, link, device.Name);
+            if (error != StackError.None)
+                throw new ApplianceException($"{device.Name}: the stack refused the NIC: {error}");
+            _links.Add(link);
+        }
+    }
+
+    private void Bind(Action<string> report)
+    {
+        int[] workerQueues = WorkerQueues(_devices.Select(d => _queues[d.Name]));
+        if (workerQueues.Length != Stack.Workers)
+            throw new InvalidOperationException($"the stack has {Stack.Workers} worker(s), the interfaces need {workerQueues.Length}");
+        if (Settings.Cores is int[] cores && cores.Length < workerQueues.Length)
+            throw new ApplianceException($"{workerQueues.Length} workers need {workerQueues.Length} cores; only {cores.Length} given");
+
+        var socketOptions = new XskSocketOptions
+        {
+            Mode = Settings.CopyMode switch
+            {
+                CopyMode.Copy => XskBindMode.Copy,
+                CopyMode.ZeroCopy => XskBindMode.ZeroCopy,
+                _ => XskBindMode.Auto,
+            },
+            NeedWakeup = true,
+            BusyPoll = Settings.BusyPoll,
+            BusyPollBudget = Settings.Batch,
+            RxRingSize = Settings.RxRingSize,
+            TxRingSize = Settings.TxRingSize,
+            FillRingSize = Settings.FillRingSize,
+            CompletionRingSize = Settings.CompletionRingSize,
+        };
+        _ipv4 = new Ipv4FastForwarder(Stack, Settings.LpmHugePages);
+        _ipv6 = new Ipv6FastForwarder(Stack);
+        int nicSlots = _links.Count + 1;
+        var workers = new RunWorker[workerQueues.Length];
+        var portOfWorker = new int[_links.Count][];
+        for (int l = 0; l < _links.Count; l++)
+            portOfWorker[l] = Enumerable.Repeat(-1, workers.Length).ToArray();
+
+        for (int w = 0; w < workers.Length; w++)
+        {
+            int queue = workerQueues[w];
+            var umem = new Umem(new UmemOptions { FrameSize = Settings.FrameSize, FrameCount = Settings.FramesPerWorker, HugePages = Settings.UmemHugePages });
+            _umems.Add(umem);
+            if (umem.HugePagesFallbackReason is string reason)
+                report($"worker {w}: UMEM on 4 KiB pages ({reason})");
+            var ports = new List<RunPort>();
+            for (int l = 0; l < _devices.Count; l++)
+            {
+                NetDevice device = _devices[l];
+                if (!_queues[device.Name].Contains(queue))
+                    continue;
+                int before = umem.Frames.Available;
+                XskSocket socket;
+                try
+                {
+                    socket = XskSocket.Create(device, queue, umem, socketOptions);
+                }
+                catch (XdpException e) when (e.ErrnoName == "EBUSY")
+                {
+                    throw new ApplianceException($"queue {queue} of {device.Name} is busy: another AF_XDP socket (another xdpstack?) is bound to it", e);
+                }
+                // One kick per batch instead of one per 32 frames where the kernel allows it.
+                if (!socket.ZeroCopy)
+                    TxBudget.TryRaise(socket, Math.Max(32, Settings.Batch));
+                portOfWorker[l][w] = ports.Count;
+                ports.Add(new RunPort(socket, _links[l], pendingCapacity: Settings.Batch * 4, prefilled: (ulong)(before - umem.Frames.Available)));
+                report($"{device.Name} queue {queue}: worker {w}, {(socket.ZeroCopy ? "zero-copy" : "copy")} mode{(socket.BusyPoll ? ", busy poll" : "")}");
+            }
+            int? cpu = Settings.Cores is int[] c ? c[w] : null;
+            workers[w] = new RunWorker(w, cpu, umem, [.. ports], nicSlots, workers.Length, _ipv4, _ipv6,
+                Settings.Batch, Settings.BusyPoll, Settings.HandoffCapacity);
+        }
+
+        var linkOfNic = new XdpNicLink?[nicSlots];
+        for (int l = 0; l < _links.Count; l++)
+        {
+            linkOfNic[_links[l].NicId.Value] = _links[l];
+            // A worker without a socket on this interface sends through the worker of queue (w mod n).
+            int[] owners = portOfWorker[l].Select((p, w) => w).Where(w => portOfWorker[l][w] >= 0).ToArray();
+            int[] ownerOfWorker = new int[workers.Length];
+            for (int w = 0; w < workers.Length; w++)
+                ownerOfWorker[w] = portOfWorker[l][w] >= 0 ? w : owners[w % owners.Length];
+            _links[l].Bind(workers, portOfWorker[l], ownerOfWorker);
+        }
+        foreach (RunWorker worker in workers)
+            worker.Bind(workers, linkOfNic);
+        _workers = workers;
+    }
+}

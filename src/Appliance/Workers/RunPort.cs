@@ -1,0 +1,46 @@
+using XdpStack.Appliance.Links;
+using XdpStack.Stack;
+using XdpStack.Xdp;
+
+namespace XdpStack.Appliance.Workers;
+
+/// <summary>One worker's AF_XDP socket on one interface, with the TX descriptors it has queued this round and its counters.</summary>
+/// <remarks>Only the owning worker touches it; the control thread reads the counters (plain 64-bit loads, never torn on the platforms we run on).</remarks>
+internal sealed class RunPort
+{
+    public RunPort(XskSocket socket, XdpNicLink link, int pendingCapacity, ulong prefilled)
+    {
+        Socket = socket;
+        Link = link;
+        PendingAddresses = new ulong[pendingCapacity];
+        PendingLengths = new uint[pendingCapacity];
+        FillSubmitted = prefilled;
+    }
+
+    public XskSocket Socket { get; }
+
+    public XdpNicLink Link { get; }
+
+    public NicId NicId => Link.NicId;
+
+    public readonly ulong[] PendingAddresses;
+    public readonly uint[] PendingLengths;
+    public int PendingCount;
+
+    public ulong RxPackets;
+    public ulong RxBytes;
+    public ulong TxPackets;
+    public ulong TxBytes;
+
+    /// <summary>Frames ever put on the fill ring (prefill included); minus <see cref="RxPackets"/>, the frames the fill ring, the kernel and the RX ring hold.</summary>
+    public ulong FillSubmitted;
+
+    /// <summary>Frames whose completion came back; <see cref="TxPackets"/> minus this is what the TX ring and the kernel hold.</summary>
+    public ulong Completed;
+
+    /// <summary>Frames dropped because the TX ring had no room.</summary>
+    public ulong TxRingFullDrops;
+
+    /// <summary>sendto() kicks of the TX ring.</summary>
+    public ulong TxWakeups;
+}

@@ -1,0 +1,482 @@
+using XdpStack.Stack;
+using XdpStack.Stack.FastPath;
+using XdpStack.Stack.Link;
+using XdpStack.Xdp;
+
+namespace XdpStack.Appliance.Workers;
+
+/// <summary>One pinned thread serving one queue index on every interface: the fast paths first, then the stack, run to completion.</summary>
+/// <remarks>
+/// <para>
+/// The worker owns one UMEM, shared by its sockets on every interface (each with its own fill and completion ring),
+/// so forwarding a frame between interfaces moves its descriptor from one socket's RX ring to another's TX ring
+/// without a copy. Per round it reaps completions, refills the fill rings, drains the frames other threads handed
+/// it, then per socket takes an RX batch: the IPv4 and IPv6 fast paths decide first, everything they leave goes to
+/// the stack as one batch delivered as this worker, frames the stack turned into replies leave by the ingress TX
+/// ring, and the rest return to the pool. Frames the stack builds (<c>WriteFrame</c>) are copied into frames of the
+/// pool.
+/// </para>
+/// <para>
+/// A UMEM frame is always in exactly one place: the pool, a fill ring or the kernel, an RX ring, this loop, a TX
+/// ring or the kernel, a completion ring (<see cref="Account"/>). Per frame there is no allocation, lock, syscall
+/// or <c>Interlocked</c>: syscalls are per batch (TX kicks when the kernel asks) or per idle period (poll).
+/// </para>
+/// </remarks>
+internal sealed unsafe class RunWorker
+{
+    /// <summary>Empty rounds spent spinning before the worker sleeps in poll().</summary>
+    private const int SpinRounds = 64;
+
+    /// <summary>Longest poll() sleep; bounds how late the worker notices a stop request.</summary>
+    private const int IdlePollMilliseconds = 20;
+
+    private readonly Umem _umem;
+    private readonly FramePool _pool;
+    private readonly RunPort[] _ports;
+    private readonly int[] _portOfNic;
+    private readonly Ipv4FastForwarder? _ipv4;
+    private readonly Ipv6FastForwarder? _ipv6;
+    private readonly int _batch;
+    private readonly int _poolReserve;
+    private readonly bool _busyPoll;
+    private readonly FrameHandoff[] _inboxes;
+    private readonly Lock _controlProducers = new();
+    private readonly Frame[] _frames;
+    private readonly ulong[] _addresses;
+    private readonly ForwardVerdict[] _verdicts;
+    private readonly int[] _egress;
+    private RunWorker[] _workers = [];
+    private Links.XdpNicLink?[] _linkOfNic = [];
+    private ulong _wakeMask;
+    private Thread? _thread;
+    private volatile bool _stopRequested;
+
+    /// <param name="index">The worker's index: its stack worker number and its slot in every worker's inbox array.</param>
+    /// <param name="cpu">The CPU to pin to, if any.</param>
+    /// <param name="umem">The worker's UMEM, already shared by every socket of <paramref name="ports"/>.</param>
+    /// <param name="ports">One per interface that has this queue index.</param>
+    /// <param name="nicSlots">One more than the largest NIC id value, to map egress NICs to ports.</param>
+    /// <param name="workerCount">How many workers there are: one inbox for each, plus one for control threads.</param>
+    /// <param name="ipv4">The IPv4 fast path, shared by every worker, or null.</param>
+    /// <param name="ipv6">The IPv6 fast path, shared by every worker, or null.</param>
+    /// <param name="batch">The most RX descriptors taken per socket and round.</param>
+    /// <param name="busyPoll">Whether idle rounds kick the driver's NAPI (preferred busy polling).</param>
+    /// <param name="handoffCapacity">Frames each inbox holds.</param>
+    public RunWorker(int index, int? cpu, Umem umem, RunPort[] ports, int nicSlots, int workerCount,
+        Ipv4FastForwarder? ipv4, Ipv6FastForwarder? ipv6, int batch, bool busyPoll, int handoffCapacity)
+    {
+        Index = index;
+        Cpu = cpu;
+        _umem = umem;
+        _pool = umem.Frames;
+        _ports = ports;
+        _ipv4 = ipv4;
+        _ipv6 = ipv6;
+        _batch = batch;
+        _busyPoll = busyPoll;
+        // Frames the stack builds mid-batch (ARP replies, ICMP errors) and hand-offs need frames while every fill
+        // ring is topped up: refilling stops short of this many.
+        _poolReserve = Math.Min(4 * batch, umem.FrameCount / 8);
+        _portOfNic = new int[nicSlots];
+        Array.Fill(_portOfNic, -1);
+        for (int p = 0; p < ports.Length; p++)
+            _portOfNic[ports[p].NicId.Value] = p;
+        // One inbox per other worker (single producer each) and one for control threads (index workerCount).
+        _inboxes = new FrameHandoff[workerCount + 1];
+        for (int i = 0; i <= workerCount; i++)
+            _inboxes[i] = new FrameHandoff(handoffCapacity, umem.FrameSize);
+        _frames = new Frame[batch];
+        _addresses = new ulong[batch];
+        _verdicts = new ForwardVerdict[batch];
+        _egress = new int[batch];
+        WaitSet = new XskWaitSet(ports.Select(p => p.Socket).ToArray());
+    }
+
+    public int Index { get; }
+
+    public int? Cpu { get; }
+
+    public IReadOnlyList<RunPort> Ports => _ports;
+
+    public Umem Umem => _umem;
+
+    public XskWaitSet WaitSet { get; }
+
+    public RunWorkerCounters Counters { get; } = new();
+
+    /// <summary>The hand-off control threads write to (under this worker's producer lock).</summary>
+    public FrameHandoff ControlInbox => _inboxes[^1];
+
+    /// <summary>Gives the worker every worker (to wake the ones it hands frames to) and every interface's link by NIC id value.</summary>
+    public void Bind(RunWorker[] workers, Links.XdpNicLink?[] linkOfNic)
+    {
+        _workers = workers;
+        _linkOfNic = linkOfNic;
+    }
+
+    /// <summary>Starts the thread; call it from a thread in the sockets' network namespace, which the worker inherits.</summary>
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = $"xdpstack w{Index}" };
+        _thread.Start();
+    }
+
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        WaitSet.Wake();
+    }
+
+    public void Join() => _thread?.Join();
+
+    /// <summary>
+    /// Worker thread: copies <paramref name="frame"/> into a pool frame and queues it on port <paramref name="port"/>.
+    /// False (counted) when the pool is empty.
+    /// </summary>
+    public bool SendCopy(int port, ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length > _umem.FrameSize || !_pool.TryGet(out ulong address))
+        {
+            Counters.PoolEmptyDrops++;
+            return false;
+        }
+        frame.CopyTo(_umem.GetFrame(address, frame.Length));
+        Queue(_ports[port], address, (uint)frame.Length);
+        Counters.StackBuilt++;
+        return true;
+    }
+
+    /// <summary>Worker thread: hands a copy of <paramref name="frame"/> to <paramref name="owner"/>, which sends it on its port <paramref name="ownerPort"/>.</summary>
+    public bool HandOff(RunWorker owner, int ownerPort, ReadOnlySpan<byte> frame)
+    {
+        if (!owner._inboxes[Index].TryEnqueue(ownerPort, frame))
+        {
+            Counters.HandoffFullDrops++;
+            return false;
+        }
+        Counters.HandoffsOut++;
+        _wakeMask |= 1UL << (owner.Index & 63);
+        return true;
+    }
+
+    /// <summary>Any control thread: hands a copy of <paramref name="frame"/> to this worker for its port <paramref name="port"/>.</summary>
+    public bool EnqueueFromControl(int port, ReadOnlySpan<byte> frame)
+    {
+        bool queued;
+        lock (_controlProducers)
+        {
+            queued = ControlInbox.TryEnqueue(port, frame);
+            if (queued)
+                Counters.ControlHandoffs++;
+            else
+                Counters.ControlHandoffDrops++;
+        }
+        if (queued)
+            WaitSet.Wake();
+        return queued;
+    }
+
+    /// <summary>Where the UMEM's frames are; call it once the thread has stopped, for an exact count.</summary>
+    public FrameAccount Account()
+    {
+        ulong fill = 0, tx = 0;
+        int pending = 0;
+        foreach (RunPort port in _ports)
+        {
+            fill += port.FillSubmitted - port.RxPackets;
+            tx += port.TxPackets - port.Completed;
+            pending += port.PendingCount;
+        }
+        return new FrameAccount(_umem.FrameCount, _pool.Available, fill, tx, pending);
+    }
+
+    /// <summary>After the thread stopped: reaps whatever completions arrived since, so <see cref="Account"/> sees them.</summary>
+    public void ReapAfterStop()
+    {
+        foreach (RunPort port in _ports)
+            Reap(port);
+    }
+
+    private void Run()
+    {
+        try
+        {
+            if (Cpu is int cpu)
+                CpuAffinity.PinCurrentThread(cpu);
+            Loop();
+        }
+        catch (Exception e)
+        {
+            // A worker that dies quietly would black-hole its queues while the counters look merely idle.
+            Environment.FailFast($"xdpstack: worker {Index} failed: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    private void Loop()
+    {
+        var memory = new Span<byte>(_umem.Base, checked((int)_umem.Size));
+        int idleRounds = 0;
+        while (!_stopRequested)
+        {
+            int work = 0;
+            foreach (RunPort port in _ports)
+                work += Reap(port);
+            foreach (RunPort port in _ports)
+                Refill(port);
+            work += DrainInboxes();
+            foreach (RunPort port in _ports)
+                work += Receive(port, memory);
+            foreach (RunPort port in _ports)
+                Flush(port);
+            WakeOwners();
+            if (work > 0)
+            {
+                idleRounds = 0;
+                continue;
+            }
+            if (_busyPoll)
+            {
+                // Preferred busy polling runs the driver's NAPI inside this syscall.
+                foreach (RunPort port in _ports)
+                    port.Socket.WakeRx();
+            }
+            if (++idleRounds < SpinRounds)
+            {
+                Thread.SpinWait(20);
+                continue;
+            }
+            WaitSet.PrepareToSleep();
+            if (HasWork())
+            {
+                WaitSet.CancelSleep();
+                continue;
+            }
+            // Once per idle period, never per frame: lets tests prove the data path allocates nothing.
+            Counters.AllocatedBytes = GC.GetAllocatedBytesForCurrentThread();
+            // Nothing for a while: sleep so the CPU goes to the kernel's RX work (on a shared core that is what
+            // feeds us), and so a fill ring's need_wakeup is served.
+            Counters.IdlePolls++;
+            WaitSet.Sleep(IdlePollMilliseconds);
+            idleRounds = SpinRounds / 2;
+        }
+    }
+
+    private bool HasWork()
+    {
+        foreach (FrameHandoff inbox in _inboxes)
+        {
+            if (inbox.Count > 0)
+                return true;
+        }
+        foreach (RunPort port in _ports)
+        {
+            if (port.Socket.Rx.Available > 0 || port.Socket.Completion.Available > 0)
+                return true;
+        }
+        return false;
+    }
+
+    private int Reap(RunPort port)
+    {
+        CompletionRing completion = port.Socket.Completion;
+        int n = completion.Peek(_batch * 2, out uint index);
+        if (n == 0)
+            return 0;
+        for (int i = 0; i < n; i++)
+            _pool.Put(_umem.FrameStart(completion[index + (uint)i]));
+        completion.Release(n);
+        port.Completed += (ulong)n;
+        return n;
+    }
+
+    private void Refill(RunPort port)
+    {
+        int want = Math.Min(_pool.Available - _poolReserve, _batch * 4);
+        if (want <= 0)
+            return;
+        FillRing fill = port.Socket.Fill;
+        int reserved = fill.Reserve(want, out uint index);
+        for (int i = 0; i < reserved; i++)
+        {
+            _pool.TryGet(out ulong address);
+            fill[index + (uint)i] = address;
+        }
+        if (reserved > 0)
+        {
+            fill.Submit(reserved);
+            port.FillSubmitted += (ulong)reserved;
+        }
+    }
+
+    private int DrainInboxes()
+    {
+        int drained = 0;
+        foreach (FrameHandoff inbox in _inboxes)
+        {
+            for (int budget = _batch; budget > 0 && inbox.TryPeek(out int port, out ReadOnlySpan<byte> frame); budget--)
+            {
+                if (SendCopy(port, frame))
+                    Counters.HandoffsIn++;
+                inbox.Advance();
+                drained++;
+            }
+        }
+        return drained;
+    }
+
+    private int Receive(RunPort port, Span<byte> memory)
+    {
+        RxRing rx = port.Socket.Rx;
+        int received = rx.Peek(_batch, out uint rxIndex);
+        if (received == 0)
+            return 0;
+        Span<Frame> frames = _frames.AsSpan(0, received);
+        ulong bytes = 0;
+        for (int i = 0; i < received; i++)
+        {
+            ref readonly XdpDescriptor desc = ref rx.Descriptor(rxIndex + (uint)i);
+            frames[i] = new Frame((int)desc.Address, (int)desc.Length);
+            _addresses[i] = desc.Address;
+            bytes += desc.Length;
+        }
+        // The descriptors are copied out; the frames now belong to this loop until they are queued or pooled.
+        rx.Release(received);
+        port.RxPackets += (ulong)received;
+        port.RxBytes += bytes;
+        Counters.Batches++;
+
+        int left = received;
+        if (_ipv4 is not null)
+            left = FastPath(port, memory, left, _ipv4.Forward(port.NicId, memory, _frames.AsSpan(0, left), _verdicts, _egress), ref Counters.FastForwardedIpv4);
+        if (_ipv6 is not null && left > 0)
+            left = FastPath(port, memory, left, _ipv6.Forward(port.NicId, memory, _frames.AsSpan(0, left), _verdicts, _egress), ref Counters.FastForwardedIpv6);
+        if (left > 0)
+            ToStack(port, memory, left);
+        return received;
+    }
+
+    /// <summary>Queues the frames a fast path forwarded and moves the ones it left to the front, in order; returns how many it left.</summary>
+    private int FastPath(RunPort port, Span<byte> memory, int count, int forwarded, ref ulong counter)
+    {
+        if (forwarded == 0)
+            return count;
+        counter += (ulong)forwarded;
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (_verdicts[i] == ForwardVerdict.Forward)
+            {
+                Forward(memory, _addresses[i], _frames[i].Length, _egress[i]);
+            }
+            else
+            {
+                _frames[kept] = _frames[i];
+                _addresses[kept] = _addresses[i];
+                kept++;
+            }
+        }
+        return kept;
+    }
+
+    private void Forward(Span<byte> memory, ulong address, int length, int egressNic)
+    {
+        int egressPort = (uint)egressNic < (uint)_portOfNic.Length ? _portOfNic[egressNic] : -1;
+        if (egressPort >= 0)
+        {
+            Queue(_ports[egressPort], address, (uint)length);
+            return;
+        }
+        // No socket of ours on the egress interface (it has fewer queues than there are workers): its owner copies
+        // the frame into its own UMEM. Ours goes back to the pool either way.
+        Links.XdpNicLink? link = (uint)egressNic < (uint)_linkOfNic.Length ? _linkOfNic[egressNic] : null;
+        if (link is null || !link.WriteFrame(Index, memory.Slice((int)address, length)))
+            Counters.ForwardDrops++;
+        _pool.Put(_umem.FrameStart(address));
+    }
+
+    private void ToStack(RunPort port, Span<byte> memory, int count)
+    {
+        Span<Frame> frames = _frames.AsSpan(0, count);
+        INetworkDispatcher? dispatcher = port.Link.Dispatcher;
+        if (dispatcher is not null)
+        {
+            Counters.SlowPath += (ulong)count;
+            dispatcher.DeliverNetworkPackets(new FrameBatch(memory, frames, Index));
+        }
+        else
+        {
+            Counters.DetachedDrops += (ulong)count;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            if (dispatcher is not null && frames[i].Action == FrameAction.Transmit)
+            {
+                Counters.InPlaceReplies++;
+                Queue(port, _addresses[i], (uint)frames[i].Length);
+            }
+            else
+            {
+                _pool.Put(_umem.FrameStart(_addresses[i]));
+            }
+        }
+    }
+
+    private void Queue(RunPort port, ulong address, uint length)
+    {
+        if (port.PendingCount == port.PendingAddresses.Length)
+            Flush(port);
+        port.PendingAddresses[port.PendingCount] = address;
+        port.PendingLengths[port.PendingCount] = length;
+        port.PendingCount++;
+    }
+
+    private void Flush(RunPort port)
+    {
+        TxRing tx = port.Socket.Tx;
+        int pending = port.PendingCount;
+        if (pending > 0)
+        {
+            int reserved = tx.Reserve(pending, out uint index);
+            ulong bytes = 0;
+            for (int i = 0; i < reserved; i++)
+            {
+                ref XdpDescriptor desc = ref tx.Descriptor(index + (uint)i);
+                desc.Address = port.PendingAddresses[i];
+                desc.Length = port.PendingLengths[i];
+                desc.Options = 0;
+                bytes += port.PendingLengths[i];
+            }
+            for (int i = reserved; i < pending; i++)
+                _pool.Put(_umem.FrameStart(port.PendingAddresses[i]));
+            port.TxRingFullDrops += (ulong)(pending - reserved);
+            port.PendingCount = 0;
+            if (reserved > 0)
+            {
+                tx.Submit(reserved);
+                port.TxPackets += (ulong)reserved;
+                port.TxBytes += bytes;
+            }
+        }
+        // In copy mode each sendto() sends at most the socket's TX budget (32 frames unless raised), so a batch can
+        // need more than one kick; the bound keeps a back-pressured device from turning this into a spin.
+        int maxKicks = _batch / 32 + 2;
+        for (int kicks = 0; kicks < maxKicks && tx.Outstanding > 0 && tx.NeedsWakeup; kicks++)
+        {
+            port.Socket.WakeTx();
+            port.TxWakeups++;
+        }
+    }
+
+    private void WakeOwners()
+    {
+        ulong mask = _wakeMask;
+        if (mask == 0)
+            return;
+        _wakeMask = 0;
+        foreach (RunWorker worker in _workers)
+        {
+            if ((mask & (1UL << (worker.Index & 63))) != 0)
+                worker.WaitSet.Wake();
+        }
+    }
+}

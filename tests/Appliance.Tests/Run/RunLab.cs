@@ -1,0 +1,109 @@
+using XdpStack.Appliance.Demo;
+using XdpStack.Appliance.Run;
+using XdpStack.Lab;
+using XdpStack.Stack;
+using XdpStack.Stack.Routing;
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Appliance.Tests.Run;
+
+/// <summary>
+/// Host A — appliance — host B: three namespaces joined by two veths. A is 198.18.1.2/24 and 2001:2:0:1::2/64 behind
+/// the appliance's first interface (.1, ::1), B is 198.18.2.2/24 and 2001:2:0:2::2/64 behind its second; each host
+/// routes everything else through the appliance.
+/// </summary>
+internal sealed class RunLab : IDisposable
+{
+    public const string HostAIpv4 = "198.18.1.2", HostBIpv4 = "198.18.2.2";
+    public const string RouterAIpv4 = "198.18.1.1", RouterBIpv4 = "198.18.2.1";
+    public const string HostAIpv6 = "2001:2:0:1::2", HostBIpv6 = "2001:2:0:2::2";
+    public const string RouterAIpv6 = "2001:2:0:1::1", RouterBIpv6 = "2001:2:0:2::1";
+
+    private readonly NetworkLab _lab = new();
+
+    public RunLab(int queues = 1, int mtuA = 1500, int mtuB = 1500)
+    {
+        HostA = _lab.AddNamespace("a");
+        Dut = _lab.AddNamespace("dut");
+        HostB = _lab.AddNamespace("b");
+        (HostAIf, DutAIf) = _lab.AddVeth(HostA, Dut, mtuA, queues);
+        (DutBIf, HostBIf) = _lab.AddVeth(Dut, HostB, mtuB, queues);
+        foreach (string dev in (string[])[DutAIf, DutBIf])
+        {
+            // The appliance owns these: the DUT's own kernel must not send on them (DAD, router solicitations, MLD).
+            Dut.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{dev}/disable_ipv6");
+        }
+        ConfigureHost(HostA, HostAIf, HostAIpv4, HostAIpv6, RouterAIpv4, RouterAIpv6);
+        ConfigureHost(HostB, HostBIf, HostBIpv4, HostBIpv6, RouterBIpv4, RouterBIpv6);
+    }
+
+    public NetNamespace HostA { get; }
+
+    public NetNamespace Dut { get; }
+
+    public NetNamespace HostB { get; }
+
+    public string HostAIf { get; }
+
+    public string DutAIf { get; }
+
+    public string DutBIf { get; }
+
+    public string HostBIf { get; }
+
+    public string Tag => _lab.Tag;
+
+    /// <summary>The router's plan: both addresses per interface, their connected routes, forwarding on for both families, and <paramref name="neighbors"/> as static entries.</summary>
+    public static StackPlan RouterPlan(IReadOnlyList<PlannedNeighbor>? neighbors = null)
+    {
+        NicId a = new(1), b = new(2);
+        PlannedAddress[] addresses =
+        [
+            new(a, IpAddress.Parse(RouterAIpv4), 24), new(a, IpAddress.Parse(RouterAIpv6), 64),
+            new(b, IpAddress.Parse(RouterBIpv4), 24), new(b, IpAddress.Parse(RouterBIpv6), 64),
+        ];
+        return new StackPlan(addresses, [.. StackPlan.ConnectedIpv4(addresses)], [.. StackPlan.ConnectedIpv6(addresses)], neighbors ?? [],
+            [new(a, true, true), new(b, true, true)]);
+    }
+
+    /// <summary>Starts the appliance in-process inside the DUT namespace.</summary>
+    public ApplianceHost StartInProcess(StackPlan plan, Func<DataPlaneSettings, DataPlaneSettings>? tune = null, List<string>? report = null)
+    {
+        var settings = new DataPlaneSettings([new DataPlaneInterface(DutAIf, null), new DataPlaneInterface(DutBIf, null)])
+        {
+            FramesPerWorker = 8192,
+            FillRingSize = 2048,
+            LpmHugePages = false,
+        };
+        settings = tune?.Invoke(settings) ?? settings;
+        var lines = report ?? [];
+        return NamespaceThread.Run(Dut, () => ApplianceHost.Start(settings, plan, line => { lock (lines) lines.Add(line); }));
+    }
+
+    /// <summary>Both hosts' addresses as static neighbours of the router, so no NUD state changes while a test measures.</summary>
+    public IReadOnlyList<PlannedNeighbor> StaticHosts()
+    {
+        MacAddress a = MacAddress.Parse(MacOf(HostA, HostAIf)), b = MacAddress.Parse(MacOf(HostB, HostBIf));
+        return
+        [
+            new(new NicId(1), IpAddress.Parse(HostAIpv4), a), new(new NicId(1), IpAddress.Parse(HostAIpv6), a),
+            new(new NicId(2), IpAddress.Parse(HostBIpv4), b), new(new NicId(2), IpAddress.Parse(HostBIpv6), b),
+        ];
+    }
+
+    public static string MacOf(NetNamespace ns, string dev) =>
+        System.Text.RegularExpressions.Regex.Match(ns.Ip("-br", "link", "show", "dev", dev), "([0-9a-f]{2}:){5}[0-9a-f]{2}").Value;
+
+    public void Dispose() => _lab.Dispose();
+
+    private static void ConfigureHost(NetNamespace ns, string dev, string v4, string v6, string gw4, string gw6)
+    {
+        // A veth leaves UDP/TCP checksums for "hardware" to finish; AF_XDP sees what is on the wire.
+        ns.Check("ethtool", "-K", dev, "tx", "off");
+        ns.Check("sh", "-c", $"echo 0 > /proc/sys/net/ipv6/conf/{dev}/router_solicitations");
+        ns.Ip("addr", "add", v4 + "/24", "dev", dev);
+        ns.Ip("addr", "add", v6 + "/64", "dev", dev, "nodad");
+        ns.Ip("route", "add", "default", "via", gw4);
+        ns.Ip("-6", "route", "add", "default", "via", gw6);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using XdpStack.Appliance.Demo;
+using XdpStack.Lab;
+
+namespace XdpStack.Appliance.Tests.Run;
+
+/// <summary>Linux UDP sockets in two namespaces: one sends numbered, patterned datagrams, the other checks every one.</summary>
+internal static class UdpTransfer
+{
+    /// <summary>What arrived: how many datagrams, how many had the right content, and whether they came in order.</summary>
+    public readonly record struct Result(int Sent, int Received, int Intact, int Duplicates, bool InOrder)
+    {
+        public override string ToString() => $"sent {Sent}, received {Received}, intact {Intact}, duplicates {Duplicates}, in order {InOrder}";
+    }
+
+    /// <summary>Sends <paramref name="count"/> datagrams of <paramref name="size"/> bytes from <paramref name="from"/> to <paramref name="to"/>:<paramref name="port"/>, paced in bursts so a 2-CPU runner does not drop them in the sockets.</summary>
+    public static Result Run(NetNamespace fromNs, string from, NetNamespace toNs, string to, int count, int size = 256,
+        int port = 40000, int burst = 64, TimeSpan? settle = null)
+    {
+        AddressFamily family = IPAddress.Parse(to).AddressFamily;
+        using Socket receiver = NamespaceThread.Run(toNs, () =>
+        {
+            var s = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+            s.ReceiveBufferSize = 16 << 20;
+            s.Bind(new IPEndPoint(IPAddress.Parse(to), port));
+            return s;
+        });
+        var seen = new int[count];
+        int received = 0, intact = 0, duplicates = 0, last = -1;
+        bool inOrder = true;
+        var done = new ManualResetEventSlim();
+        var reader = new Thread(() =>
+        {
+            byte[] buffer = new byte[65536];
+            receiver.ReceiveTimeout = 500;
+            int idle = 0;
+            while (idle < 6 && received < count)
+            {
+                int n;
+                try
+                {
+                    n = receiver.Receive(buffer);
+                }
+                catch (SocketException)
+                {
+                    idle++;
+                    continue;
+                }
+                idle = 0;
+                received++;
+                if (n < 4)
+                    continue;
+                int seq = BinaryPrimitives.ReadInt32BigEndian(buffer);
+                if ((uint)seq >= (uint)count)
+                    continue;
+                if (seen[seq]++ > 0)
+                    duplicates++;
+                if (seq < last)
+                    inOrder = false;
+                last = seq;
+                if (n == size && Matches(buffer.AsSpan(0, n), seq))
+                    intact++;
+            }
+            done.Set();
+        })
+        { IsBackground = true };
+        reader.Start();
+
+        NamespaceThread.Run(fromNs, () =>
+        {
+            using var sender = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+            sender.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
+            var target = new IPEndPoint(IPAddress.Parse(to), port);
+            byte[] datagram = new byte[size];
+            for (int i = 0; i < count; i++)
+            {
+                Fill(datagram, i);
+                sender.SendTo(datagram, target);
+                if (i % burst == burst - 1)
+                    Thread.Sleep(1);
+            }
+            return 0;
+        });
+        done.Wait(settle ?? TimeSpan.FromSeconds(30));
+        return new Result(count, received, intact, duplicates, inOrder);
+    }
+
+    private static void Fill(Span<byte> datagram, int seq)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(datagram, seq);
+        for (int i = 4; i < datagram.Length; i++)
+            datagram[i] = (byte)(seq * 31 + i * 7);
+    }
+
+    private static bool Matches(ReadOnlySpan<byte> datagram, int seq)
+    {
+        for (int i = 4; i < datagram.Length; i++)
+        {
+            if (datagram[i] != (byte)(seq * 31 + i * 7))
+                return false;
+        }
+        return true;
+    }
+}
