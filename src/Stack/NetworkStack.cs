@@ -23,9 +23,6 @@ public sealed partial class NetworkStack
     private IIpv6Forwarder? _ipv6Forwarder;
     private long _forwardingVersion; // raised on the control path, read by workers once per batch
 
-    // For the test that proves the receive path never takes it.
-    internal Lock NicsLock => _nicsLock;
-
     public NetworkStack(StackOptions? options = null)
     {
         Options = options ?? new StackOptions();

@@ -67,9 +67,6 @@ public sealed partial class Nic : INetworkDispatcher
 
     internal ArpEndpoint Arp { get; }
 
-    // For the test that proves the receive path never takes it.
-    internal Lock ControlLock => _controlLock;
-
     internal Ipv4Endpoint Ipv4 { get; }
 
     /// <summary>The addresses as the receive path sees them now.</summary>

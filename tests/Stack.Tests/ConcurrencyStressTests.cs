@@ -118,40 +118,4 @@ public class ConcurrencyStressTests
         foreach (Ipv4Address a in toggled)
             Assert.Equal(nic.HasAddress(a), nic.AllAddresses().Any(p => p.Address == a));
     }
-
-    [Fact]
-    public void Receive_WhileControlLocksHeld_StillCompletes()
-    {
-        // Proof that the IPv4/ICMP receive path takes none of the stack's locks: hold them all on
-        // another thread, then receive and answer pings.
-        var f = new StackFixture();
-        using var held = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var holder = new Thread(() =>
-        {
-            lock (f.Nic.ControlLock)
-            lock (f.Stack.NicsLock)
-            {
-                held.Set();
-                release.Wait();
-            }
-        });
-        holder.Start();
-        held.Wait();
-        try
-        {
-            var receiver = Task.Run(() =>
-            {
-                for (int i = 0; i < 100; i++)
-                    f.Link.InjectInbound(Packets.EchoRequest(Packets.HostIp, Packets.StackIp, sequence: (ushort)i));
-            });
-            Assert.True(receiver.Wait(TimeSpan.FromSeconds(10)), "receive blocked on a control lock");
-            Assert.Equal(100, f[StatCounter.IcmpEchoRepliesSent]);
-        }
-        finally
-        {
-            release.Set();
-            holder.Join();
-        }
-    }
 }

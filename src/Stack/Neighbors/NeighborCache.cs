@@ -191,6 +191,13 @@ public sealed partial class NeighborCache<TAddress>
         // as it could be under the lock.
         if (_entries.TryGetValue(address, out Entry? known) && IsSettledFor(known, linkAddress.Value))
             return;
+        UpdateFromProbe(address, linkAddress);
+    }
+
+    // A probe that creates or changes an entry, under the lock: a method of its own so the IL scan of the worker path
+    // can check HandleProbe's lock-free part and name this one as excluded (tests' WorkerPathExclusions).
+    private void UpdateFromProbe(TAddress address, MacAddress linkAddress)
+    {
         var fx = new Effects();
         lock (_gate)
         {

@@ -281,9 +281,14 @@ public sealed class UdpEndpoint : IDisposable
 
     private void Wake()
     {
-        if (!_waiting)
-            return;
-        // Only when the application is parked: the semaphore's own lock is off the hot path.
+        if (_waiting)
+            WakeParked();
+    }
+
+    // Only when the application is parked: the semaphore's own lock is off the hot path (a method of its own so the
+    // IL scan of the worker path can name it as excluded, in the tests' WorkerPathExclusions).
+    private void WakeParked()
+    {
         _waiting = false;
         _signal.Release();
     }
