@@ -132,7 +132,7 @@ public class LpmBenchmarks
         return s_pool.AsSpan(at, Batch);
     }
 
-    private static (uint[] Prefixes, byte[] Lengths, uint[] NextHops) Rules(int count, Random random)
+    internal static (uint[] Prefixes, byte[] Lengths, uint[] NextHops) Rules(int count, Random random)
     {
         int total = s_depthWeights.Sum();
         var seen = new HashSet<(uint, int)>();

@@ -9,8 +9,8 @@ namespace XdpStack.Stack.Routing;
 /// <para>
 /// Changes are applied incrementally with DPDK's rte_lpm algorithms (prefix expansion on add; on delete, the entries
 /// the rule wrote are rewritten with the next-longest covering rule), but never to a table a reader can see:
-/// the first change after <see cref="Build"/> copies the published snapshot (64 MiB of tbl24 plus the tbl8 groups:
-/// 66-175 ms measured with 10^6 rules, fresh pages included) and
+/// the first change after <see cref="Build"/> copies the published snapshot (64 MiB of tbl24 plus the tbl8 groups;
+/// perf/Benchmarks/Routing/Ipv4LpmBuildBenchmarks.cs times it) and
 /// later changes go to that private copy until the next <see cref="Build"/> publishes it. Because a published table
 /// is never written again, tbl8 groups can be freed and reused at once; DPDK needs RCU QSBR for that.
 /// Batch many changes between builds.

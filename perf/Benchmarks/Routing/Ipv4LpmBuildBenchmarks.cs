@@ -1,0 +1,67 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using XdpStack.Stack.Routing;
+
+namespace XdpStack.Benchmarks.Routing;
+
+/// <summary>What a route change costs the control thread: <see cref="Ipv4LpmBuilder"/> from empty, and one change plus <see cref="Ipv4LpmBuilder.Build"/>.</summary>
+/// <remarks>
+/// The rules are <see cref="LpmBenchmarks"/>' (DPDK's lpm_perf_autotest length mix, seed 7), on 4 KiB pages. One change
+/// after a build copies the published tbl24 (64 MiB) and tbl8 groups into fresh memory (copy-on-write), so
+/// <see cref="OneChangeAndBuild"/> is mostly that copy; it alternately adds and removes one /32 that no rule holds.
+/// </remarks>
+[MemoryDiagnoser]
+[Config(typeof(Config))]
+public class Ipv4LpmBuildBenchmarks
+{
+    // 203.0.113.7/32 (TEST-NET-3): the rule OneChangeAndBuild toggles; Setup checks that no rule is the same.
+    private const uint Extra = 0xCB00_7107;
+
+    private (uint[] Prefixes, byte[] Lengths, uint[] NextHops) _rules;
+    private Ipv4LpmBuilder? _builder;
+    private bool _extraPresent;
+
+    [Params(1_000, 100_000, 1_000_000)]
+    public int Prefixes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _rules = LpmBenchmarks.Rules(Prefixes, new Random(7));
+        _builder = Fill();
+        if (_builder.TryGetRule(Extra, 32, out _))
+            throw new InvalidOperationException("the toggled rule is already in the rule set");
+        _builder.Build();
+        _extraPresent = false;
+    }
+
+    [Benchmark(Description = "Ipv4LpmBuilder: add every rule, Build()")]
+    public Ipv4Lpm AddAllAndBuild() => Fill().Build();
+
+    [Benchmark(Description = "Ipv4LpmBuilder: one change, Build()")]
+    public Ipv4Lpm OneChangeAndBuild()
+    {
+        if (_extraPresent)
+            _builder!.Remove(Extra, 32);
+        else
+            _builder!.Add(Extra, 32, 1);
+        _extraPresent = !_extraPresent;
+        return _builder.Build();
+    }
+
+    private Ipv4LpmBuilder Fill()
+    {
+        var builder = new Ipv4LpmBuilder(useHugePages: false);
+        (uint[] prefixes, byte[] lengths, uint[] hops) = _rules;
+        for (int i = 0; i < prefixes.Length; i++)
+            builder.Add(prefixes[i], lengths[i], (int)hops[i]);
+        return builder;
+    }
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.ShortRun.WithIterationCount(6).WithToolchain(InProcessEmitToolchain.Instance).WithId("ShortInProcess"));
+    }
+}
