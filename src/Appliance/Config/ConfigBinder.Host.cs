@@ -55,7 +55,7 @@ internal sealed partial class ConfigBinder
         int needed = 0;
         foreach (InterfaceDraft draft in _interfaces)
         {
-            if (draft.Name is not { } name)
+            if (draft.Name is not { } name || draft.QueuesInvalid)
                 continue;
             if (draft.Queues.IsAll)
             {

@@ -1,3 +1,4 @@
+using System.Text;
 using XdpStack.Appliance.Config.Toml;
 using XdpStack.Stack;
 
@@ -16,19 +17,23 @@ internal sealed partial class ConfigBinder
         if (reader.RequiredString("name", "the Linux device name, such as \"eth1\"") is { } name)
         {
             if (!IsValidDeviceName(name.Value))
-                _errors.Add(name.Position, $"'{name.Value}' is not a valid interface name (1 to 15 characters, no '/', ':' or white space)");
+                _errors.Add(name.Position, $"'{name.Value}' is not a valid interface name (1 to 15 bytes, no '/', ':' or white space)");
             else if (FindInterface(name.Value) is { } first)
                 _errors.Add(name.Position, $"interface '{name.Value}' is configured twice (first at {first.Name!.Value.Position})");
             else
                 draft.Name = name;
         }
 
-        List<Located<int>>? queues = ReadIndexes(reader, "queues", "queue", allowAll: true, out _, out SourcePosition queuesPosition);
+        List<Located<int>>? queues = ReadIndexes(reader, "queues", "queue", allowAll: true, out bool all, out SourcePosition queuesPosition);
         draft.QueuesPosition = queuesPosition;
         if (queues is not null)
         {
             draft.Queues = QueueSelection.Of(queues.Select(q => q.Value));
             draft.QueueItems.AddRange(queues);
+        }
+        else if (!all && reader.Value("queues") is not null)
+        {
+            draft.QueuesInvalid = true; // reported; the device and worker checks leave it alone
         }
 
         ReadAddresses(reader, draft);
@@ -90,8 +95,8 @@ internal sealed partial class ConfigBinder
         }
     }
 
-    /// <summary>Linux's dev_valid_name: 1 to 15 bytes, not "." or "..", no '/', ':' or white space.</summary>
+    /// <summary>Linux's dev_valid_name: 1 to 15 bytes (IFNAMSIZ less the NUL), not "." or "..", no '/', ':' or white space.</summary>
     private static bool IsValidDeviceName(string name) =>
-        name.Length is > 0 and <= 15 && name is not ("." or "..")
-        && !name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c) || c > 0x7E || c < 0x20);
+        Encoding.UTF8.GetByteCount(name) is > 0 and <= 15 && name is not ("." or "..")
+        && !name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c) || char.IsControl(c));
 }

@@ -104,7 +104,7 @@ internal sealed partial class ConfigBinder
             case TomlString text:
                 if (!IndexList.TryParse(text.Value, out int[] indexes, out string error))
                 {
-                    _errors.Add(text.Position, $"'{key}' {In(reader)}: {error}");
+                    _errors.Add(text.Position, $"'{key}' {reader.In}: {error}");
                     return null;
                 }
                 return [.. indexes.Select(i => new Located<int>(i, text.Position))];
@@ -121,8 +121,8 @@ internal sealed partial class ConfigBinder
         if (array.Items.Count == 0)
         {
             _errors.Add(array.Position, noun == "CPU"
-                ? $"'{key}' {In(reader)} is empty; leave it out to run the workers unpinned"
-                : $"'{key}' {In(reader)} is empty; write \"all\" or list the queues to serve");
+                ? $"'{key}' {reader.In} is empty; leave it out to run the workers unpinned"
+                : $"'{key}' {reader.In} is empty; write \"all\" or list the queues to serve");
             return null;
         }
         var result = new List<Located<int>>();
@@ -132,16 +132,16 @@ internal sealed partial class ConfigBinder
             if (item is not TomlInteger { Value: >= 0 and <= MaxIndex } index)
             {
                 _errors.Add(item.Position, item is TomlInteger number
-                    ? $"{noun} {number.Value} in '{key}' {In(reader)} is out of range (0 to {MaxIndex})"
-                    : $"'{key}' {In(reader)} must list integers, not {item.TypeName}");
+                    ? $"{noun} {number.Value} in '{key}' {reader.In} is out of range (0 to {MaxIndex})"
+                    : $"'{key}' {reader.In} must list integers, not {item.TypeName}");
                 valid = false;
                 continue;
             }
             if (result.Any(r => r.Value == index.Value))
             {
                 _errors.Add(index.Position, noun == "CPU"
-                    ? $"CPU {index.Value} is listed twice in '{key}' {In(reader)}: two workers cannot share a CPU"
-                    : $"queue {index.Value} is listed twice in '{key}' {In(reader)}");
+                    ? $"CPU {index.Value} is listed twice in '{key}' {reader.In}: two workers cannot share a CPU"
+                    : $"queue {index.Value} is listed twice in '{key}' {reader.In}");
                 valid = false;
                 continue;
             }
@@ -149,6 +149,4 @@ internal sealed partial class ConfigBinder
         }
         return valid ? result : null;
     }
-
-    private static string In(TableReader reader) => reader.Name is null ? "at the top level" : "in " + reader.Name;
 }

@@ -165,6 +165,9 @@ internal sealed partial class ConfigBinder
 
         public SourcePosition QueuesPosition { get; set; }
 
+        /// <summary>True when 'queues' was written but wrong (and reported): <see cref="Queues"/> then means nothing.</summary>
+        public bool QueuesInvalid { get; set; }
+
         public List<Located<AddressWithPrefix>> Addresses { get; } = [];
 
         public Located<MacAddress>? Mac { get; set; }

@@ -32,9 +32,8 @@ internal sealed class TableReader
     /// <summary>Where the table starts: its header, or its opening brace when written inline.</summary>
     public SourcePosition Position => _table.Position;
 
-    public ConfigErrorList Errors => _errors;
-
-    private string In => Name is null ? "at the top level" : "in " + Name;
+    /// <summary>"in [workers]", or "at the top level": how messages place a key.</summary>
+    public string In => Name is null ? "at the top level" : "in " + Name;
 
     /// <summary>The value of <paramref name="key"/>, or null; marks the key as known either way.</summary>
     public TomlValue? Value(string key)

@@ -379,8 +379,8 @@ public sealed class ConfigErrorTests
         Assert.Equal(
         [
             "test.toml:1:1: [[interface]] needs 'name' (the Linux device name, such as \"eth1\")",
-            "test.toml:4:8: 'a-very-long-name0' is not a valid interface name (1 to 15 characters, no '/', ':' or white space)",
-            "test.toml:6:8: 'eth 1' is not a valid interface name (1 to 15 characters, no '/', ':' or white space)",
+            "test.toml:4:8: 'a-very-long-name0' is not a valid interface name (1 to 15 bytes, no '/', ':' or white space)",
+            "test.toml:6:8: 'eth 1' is not a valid interface name (1 to 15 bytes, no '/', ':' or white space)",
         ], errors);
     }
 

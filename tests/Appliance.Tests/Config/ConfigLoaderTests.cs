@@ -9,7 +9,7 @@ namespace XdpStack.Appliance.Tests.Config;
 public sealed class ConfigLoaderTests
 {
     // Every key of the format, each set to something other than its default.
-    private const string FullFile = """
+    internal const string FullFile = """
         [workers]
         cores = [3, 2]
         batch = 128

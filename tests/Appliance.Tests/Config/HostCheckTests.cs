@@ -71,6 +71,22 @@ public sealed class HostCheckTests
     }
 
     [Fact]
+    public void TryParse_WrongQueues_OnlyThatErrorEvenWithTooFewCores()
+    {
+        // A wrong 'queues' must not be read as "all" by the later checks: eth1 has 2 queues and
+        // one core is given, which would be an error for queues = "all".
+        string[] errors = ConfigText.Errors("""
+            [workers]
+            cores = [0]
+            [[interface]]
+            name = "eth1"
+            queues = "0,x"
+            """, FakeHostFacts.TwoPorts());
+
+        Assert.Equal(["test.toml:5:10: 'queues' in [[interface]]: 'x' is not an index (expected a number from 0 to 4095, or a range like 0-3)"], errors);
+    }
+
+    [Fact]
     public void TryParse_CoreNotOnline_ErrorAtThatCore()
     {
         var host = FakeHostFacts.TwoPorts();
