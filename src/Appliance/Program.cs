@@ -12,6 +12,7 @@ internal static class Program
     {
         var root = new RootCommand("xdpstack: an AF_XDP packet-processing appliance.")
         {
+            RunCommand.Create(),
             ReflectCommand.Create(),
             InfoCommand.Create(),
             DemoCommand.Create(),

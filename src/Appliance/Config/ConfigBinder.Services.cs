@@ -1,0 +1,52 @@
+using XdpStack.Stack;
+
+namespace XdpStack.Appliance.Config;
+
+internal sealed partial class ConfigBinder
+{
+    private void ReadService(TableReader reader)
+    {
+        var draft = new ServiceDraft { Position = reader.Position };
+        if (reader.Value("kind") is null)
+            _errors.Add(reader.Position, $"[[service]] needs 'kind' (one of {string.Join(", ", ServiceKinds.Names)})");
+        else if (reader.Choice("kind", ServiceKinds.Names) is { } kind)
+            draft.Kind = ServiceKinds.FromIndex(kind.Value);
+        if (reader.Value("port") is null)
+            _errors.Add(reader.Position, "[[service]] needs 'port' (the local port, 1 to 65535)");
+        else if (reader.Integer("port", 1, 65535) is { } port)
+            draft.Port = new((int)port.Value, port.Position);
+        if (reader.String("address") is { } address)
+        {
+            if (!ConfigValueParser.TryParseAddress(address.Value, out IpAddress ip, out string? error))
+                _errors.Add(address.Position, $"'address' in [[service]]: {error}");
+            else
+                draft.Address = new(ip, address.Position);
+        }
+        reader.ReportUnknownKeys();
+        _services.Add(draft);
+    }
+
+    private void CheckServices()
+    {
+        for (int i = 0; i < _services.Count; i++)
+        {
+            ServiceDraft service = _services[i];
+            if (service.Address is { } address && OwnerOf(address.Value) is null)
+                _errors.Add(address.Position, $"service address {address.Value} is not an address of any [[interface]]");
+            if (service.Kind is not { } kind || service.Port is not { } port)
+                continue;
+            // Two services on one port and protocol clash when their addresses overlap: the same
+            // address, or either one on every address.
+            ServiceDraft? first = _services.Take(i).FirstOrDefault(s =>
+                s.Kind is { } k && k.Protocol() == kind.Protocol() && s.Port?.Value == port.Value
+                && (s.Address is null || service.Address is null || s.Address.Value.Value == service.Address.Value.Value));
+            if (first is not null)
+            {
+                string protocol = kind.Protocol().ToString().ToLowerInvariant();
+                _errors.Add(port.Position, $"{protocol} port {port.Value} {On(service)} is already served by {first.Kind!.Value.Name()} {On(first)} (at {first.Port!.Value.Position})");
+            }
+        }
+    }
+
+    private static string On(ServiceDraft service) => service.Address is { } a ? $"on {a.Value}" : "on every address";
+}

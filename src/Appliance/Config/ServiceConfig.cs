@@ -1,0 +1,12 @@
+using XdpStack.Stack;
+
+namespace XdpStack.Appliance.Config;
+
+/// <summary>One <c>[[service]]</c>: a responder bound to a port, on one local address or on all of them.</summary>
+/// <param name="Kind">What it does.</param>
+/// <param name="Port">The local port, 1 to 65535.</param>
+/// <param name="Address">The local address it answers on, or null for every address of every interface.</param>
+internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Address)
+{
+    public override string ToString() => $"{Kind.Name()} on {(Address is { } a ? a.ToString() : "*")} port {Port}";
+}

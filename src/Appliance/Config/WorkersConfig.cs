@@ -1,0 +1,24 @@
+using System.Collections.Immutable;
+
+namespace XdpStack.Appliance.Config;
+
+/// <summary>The <c>[workers]</c> section: the data-path threads, one per queue index.</summary>
+/// <param name="Cores">
+/// The CPU that worker <c>i</c> (the one serving queue index <c>i</c> of every interface) is pinned to
+/// is <c>Cores[i]</c>; empty when the workers are not pinned.
+/// </param>
+/// <param name="Batch">The most frames taken per ring operation.</param>
+internal sealed record WorkersConfig(ImmutableArray<int> Cores, int Batch)
+{
+    public const int DefaultBatch = 64;
+    public const int MaxBatch = 256;
+
+    public static WorkersConfig Default { get; } = new([], DefaultBatch);
+
+    public bool IsPinned => !Cores.IsEmpty;
+
+    // A record compares ImmutableArray by reference; the reload diff needs the values compared.
+    public bool Equals(WorkersConfig? other) => other is not null && Batch == other.Batch && Cores.SequenceEqual(other.Cores);
+
+    public override int GetHashCode() => HashCode.Combine(Batch, Cores.Length);
+}

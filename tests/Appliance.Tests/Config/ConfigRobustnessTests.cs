@@ -1,0 +1,56 @@
+using CsCheck;
+using XdpStack.Appliance.Config;
+
+namespace XdpStack.Appliance.Tests.Config;
+
+/// <summary>Whatever the text, loading ends in a config or in well-formed errors, never in an exception.</summary>
+public sealed class ConfigRobustnessTests
+{
+    private static readonly string[] s_tokens =
+    [
+        "\n", " ", "=", "[", "]", "[[", "]]", "{", "}", ",", ".", "\"", "'", "#", "/", ":", "-",
+        "0", "1", "64", "-1", "4096", "true", "1.5", "1979-05-27", "\"all\"", "\"eth1\"", "\"198.18.0.1/24\"",
+        "\"fe80::1\"", "interface", "route", "name", "via", "prefix", "queues", "cores", "forwarding", "ipv4",
+    ];
+
+    private static readonly Gen<string> s_genToken = Gen.Int[0, s_tokens.Length - 1].Select(i => s_tokens[i]);
+
+    [Fact]
+    public void TryParse_MutatedFullFile_ReturnsErrorsWithPositionsInsideTheFile()
+    {
+        string original = ConfigLoaderTests.FullFile;
+        Gen<(int Position, int Delete, string Insert)> genEdit = Gen.Select(Gen.Int[0, original.Length], Gen.Int[0, 8], s_genToken);
+        genEdit.Array[1, 6].Sample(edits =>
+        {
+            string text = original;
+            foreach ((int position, int delete, string insert) in edits)
+            {
+                int at = Math.Min(position, text.Length);
+                text = text.Remove(at, Math.Min(delete, text.Length - at)).Insert(at, insert);
+            }
+            AssertWellFormed(text);
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void TryParse_RandomTokens_ReturnsErrorsWithPositionsInsideTheFile()
+    {
+        s_genToken.Array[0, 60].Sample(tokens => AssertWellFormed(string.Concat(tokens)), iter: 2000);
+    }
+
+    private static void AssertWellFormed(string text)
+    {
+        bool valid = ConfigLoader.TryParse(text, "t.toml", "/t.toml", FakeHostFacts.TwoPorts(), out ApplianceConfig? config, out IReadOnlyList<ConfigError> errors);
+        Assert.Equal(valid, config is not null);
+        Assert.Equal(valid, errors.Count == 0);
+        int lines = text.Split('\n').Length;
+        foreach (ConfigError error in errors)
+        {
+            Assert.NotNull(error.Position);
+            Assert.InRange(error.Position.Value.Line, 1, lines);
+            Assert.True(error.Position.Value.Column >= 1, error.ToString());
+            Assert.False(string.IsNullOrWhiteSpace(error.Message), error.ToString());
+            Assert.DoesNotContain('\n', error.Message);
+        }
+    }
+}
