@@ -216,7 +216,7 @@ public enum StatCounter
     /// <summary>Neighbor Solicitations for an address this NIC does not own; ignored.</summary>
     NdpSolicitationsUnknownTarget,
 
-    /// <summary>UDP datagrams queued to an endpoint or taken by the default handler.</summary>
+    /// <summary>UDP datagrams queued to an endpoint, consumed by an echo or discard service, or taken by the default handler.</summary>
     UdpDatagramsReceived,
 
     /// <summary>UDP datagrams for a port with no endpoint (answered with Port Unreachable where allowed).</summary>
@@ -228,7 +228,7 @@ public enum StatCounter
     /// <summary>UDP datagrams with a bad checksum, or a zero checksum over IPv6.</summary>
     UdpChecksumErrors,
 
-    /// <summary>UDP datagrams sent by endpoints.</summary>
+    /// <summary>UDP datagrams sent by endpoints and echo replies sent by an echo service.</summary>
     UdpDatagramsSent,
 
     /// <summary>ICMP errors handed to the endpoint that sent the offending datagram.</summary>
@@ -278,4 +278,22 @@ public enum StatCounter
 
     /// <summary>ICMP Redirects sent (RFC 1812 §5.2.7.2).</summary>
     IcmpRedirectsSent,
+
+    /// <summary>UDP echo (RFC 862) replies sent by an echo service.</summary>
+    UdpEchoReplies,
+
+    /// <summary>Payload octets of the replies counted in <see cref="UdpEchoReplies"/>.</summary>
+    UdpEchoBytes,
+
+    /// <summary>Datagrams an echo service consumed without answering: to a broadcast or multicast address or one not ours, from a source that names no single host, or from a port below 1024.</summary>
+    UdpEchoRefused,
+
+    /// <summary>Echo replies that could not leave: the link had no room for a copied reply, or a reassembled IPv6 datagram's reply exceeds the MTU.</summary>
+    UdpEchoReplyErrors,
+
+    /// <summary>Datagrams consumed by a discard service (RFC 863).</summary>
+    UdpDiscarded,
+
+    /// <summary>Payload octets of the datagrams counted in <see cref="UdpDiscarded"/>.</summary>
+    UdpDiscardedBytes,
 }

@@ -19,10 +19,11 @@ public ref struct Ipv4Delivery
     private ref Frame _descriptor;
     private bool _sent;
 
-    internal Ipv4Delivery(Nic nic, int worker, Span<byte> frame, Ipv4Packet ip, ref Frame descriptor, bool reassembled)
+    internal Ipv4Delivery(Nic nic, int worker, AddressSnapshot addresses, Span<byte> frame, Ipv4Packet ip, ref Frame descriptor, bool reassembled)
     {
         Nic = nic;
         Worker = worker;
+        Addresses = addresses;
         Frame = frame;
         Ip = ip;
         _descriptor = ref descriptor;
@@ -56,6 +57,9 @@ public ref struct Ipv4Delivery
 
     /// <summary>The MAC the packet came from: where a reply goes, whether the sender is on link or behind a router.</summary>
     public readonly MacAddress LinkSource => MacAddress.Read(Frame[MacAddress.Length..]);
+
+    // The receiving NIC's addresses as this batch read them.
+    internal AddressSnapshot Addresses { get; }
 
     /// <summary>
     /// Sends the first <paramref name="frameLength"/> bytes of <see cref="Frame"/>, which the caller

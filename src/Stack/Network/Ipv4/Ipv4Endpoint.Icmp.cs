@@ -10,7 +10,8 @@ internal sealed partial class Ipv4Endpoint
     // RFC 1812 §4.3.2.3: an error carries as much of the original as fits in 576 bytes of IP.
     private const int IcmpErrorIpLimit = 576;
     private const int IcmpErrorFrameLimit = Ipv4Delivery.LinkHeaderLength + IcmpErrorIpLimit;
-    private const byte DefaultTtl = 64;
+    // Linux's ip_default_ttl; also what the stack's own UDP replies carry.
+    internal const byte DefaultTtl = 64;
 
     private void HandleIcmp(int worker, AddressSnapshot addresses, ref Ipv4Delivery delivery)
     {

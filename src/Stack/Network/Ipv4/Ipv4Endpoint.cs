@@ -138,13 +138,13 @@ internal sealed partial class Ipv4Endpoint
             {
                 stats.Add(worker, StatCounter.Ipv4PacketsReassembled);
                 Ipv4Packet.TryCreate(whole[Ipv4Delivery.LinkHeaderLength..], out Ipv4Packet wholeIp, out _);
-                var reassembled = new Ipv4Delivery(_nic, worker, whole, wholeIp, ref Unsafe.NullRef<Frame>(), reassembled: true);
+                var reassembled = new Ipv4Delivery(_nic, worker, addresses, whole, wholeIp, ref Unsafe.NullRef<Frame>(), reassembled: true);
                 DeliverLocally(worker, addresses, ref reassembled);
             }
             return;
         }
 
-        var delivery = new Ipv4Delivery(_nic, worker, frame, ip, ref descriptor, reassembled: false);
+        var delivery = new Ipv4Delivery(_nic, worker, addresses, frame, ip, ref descriptor, reassembled: false);
         DeliverLocally(worker, addresses, ref delivery);
     }
 

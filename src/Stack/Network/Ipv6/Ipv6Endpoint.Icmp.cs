@@ -11,7 +11,8 @@ internal sealed partial class Ipv6Endpoint
     // RFC 4443 §2.4(c): an error carries as much of the original as fits in the minimum MTU.
     private const int MinimumMtu = 1280;
     private const int IcmpErrorFrameLimit = LinkHeaderLength + MinimumMtu;
-    private const byte DefaultHopLimit = 64;
+    // Linux's hop_limit default; also what the stack's own UDP replies carry.
+    internal const byte DefaultHopLimit = 64;
 
     private void HandleIcmp(int worker, AddressSnapshot addresses, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
     {

@@ -106,11 +106,10 @@ internal sealed partial class Ipv6Endpoint
             case IpProtocol.Ipv6NoNextHeader:
                 return;
         }
-        Span<byte> ipBytes = frame[LinkHeaderLength..];
         if (_nic.Stack.Transports.Find((byte)chain.UpperLayerProtocol) is IIpv6TransportProtocol transport)
         {
-            Ipv6Packet.TryCreate(ipBytes, out Ipv6Packet ip, out _);
-            switch (transport.HandlePacket(_nic, worker, ip.Source, ip.Destination, ipBytes.Slice(chain.UpperLayerOffset, chain.UpperLayerLength)))
+            var delivery = new Ipv6Delivery(_nic, worker, addresses, frame, chain.UpperLayerOffset, chain.UpperLayerLength, ref descriptor, reassembled);
+            switch (transport.HandlePacket(ref delivery))
             {
                 case TransportVerdict.Malformed:
                     stats.Add(worker, StatCounter.MalformedTransportPackets);

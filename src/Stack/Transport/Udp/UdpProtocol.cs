@@ -3,14 +3,15 @@ using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Transport.Udp;
 
-/// <summary>UDP (RFC 768) for a stack: checks received datagrams, demultiplexes them to <see cref="UdpEndpoint"/>s, and routes ICMP errors back to the sender.</summary>
+/// <summary>UDP (RFC 768) for a stack: checks received datagrams, demultiplexes them to <see cref="UdpEndpoint"/>s or the stack's own echo and discard services, and routes ICMP errors back to the sender.</summary>
 /// <remarks>
 /// Receive runs on workers: one read of the worker's own demux shard, a copy into the endpoint's ring for
-/// that worker, no lock, no allocation. A datagram no endpoint takes goes to
-/// <see cref="DefaultHandler"/> and then becomes ICMP Port Unreachable (behaviour 25), which the
-/// network layer sends subject to its rate limit and RFC 1122 / RFC 4443 rules.
+/// that worker, no lock, no allocation. A datagram no endpoint takes goes to a service on its port
+/// (<see cref="AddService"/>), then to <see cref="DefaultHandler"/>, and then becomes ICMP Port
+/// Unreachable (behaviour 25), which the network layer sends subject to its rate limit and
+/// RFC 1122 / RFC 4443 rules.
 /// </remarks>
-public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
+public sealed partial class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
 {
     private const ushort FirstEphemeralPort = 32768;
     private const ushort LastEphemeralPort = 60999;
@@ -23,6 +24,7 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
     {
         Stack = stack;
         Demuxer = new TransportDemuxer<UdpEndpoint>(stack.Workers);
+        _identifications = CreateIdentificationCounters(stack.Workers);
     }
 
     public IpProtocol Protocol => IpProtocol.Udp;
@@ -32,7 +34,7 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
     /// <summary>The endpoints by key, as the workers see them.</summary>
     public TransportDemuxer<UdpEndpoint> Demuxer { get; }
 
-    /// <summary>Gets or sets the handler tried before Port Unreachable; null for none.</summary>
+    /// <summary>Gets or sets the handler tried, after endpoints and services, before Port Unreachable; null for none.</summary>
     public UdpDefaultHandler? DefaultHandler
     {
         get => Volatile.Read(ref _defaultHandler);
@@ -64,13 +66,25 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
             return TransportVerdict.Malformed;
         }
         TransportEndpointId id = TransportEndpointId.Create(EtherType.Ipv4, delivery.Destination, udp.DestinationPort, delivery.Source, udp.SourcePort);
-        return Deliver(nic, delivery.Worker, id, udp.Payload);
+        if (TryDeliverToEndpoint(nic, delivery.Worker, id, udp.Payload))
+            return TransportVerdict.Handled;
+        UdpServiceTable services = Volatile.Read(ref _services);
+        if (!services.IsEmpty && services.TryFind(delivery.Destination, udp.DestinationPort, out UdpServiceKind kind))
+        {
+            Serve(ref delivery, kind);
+            return TransportVerdict.Handled;
+        }
+        return DeliverUnclaimed(nic, delivery.Worker, id, udp.Payload);
     }
 
-    public TransportVerdict HandlePacket(Nic nic, int worker, Ipv6Address source, Ipv6Address destination, Span<byte> segment)
+    public TransportVerdict HandlePacket(scoped ref Ipv6Delivery delivery)
     {
-        if (!UdpPacket.TryCreate(segment, out UdpPacket udp, out _))
+        if (!UdpPacket.TryCreate(delivery.Payload, out UdpPacket udp, out _))
             return TransportVerdict.Malformed;
+        Nic nic = delivery.Nic;
+        int worker = delivery.Worker;
+        Ipv6Address source = delivery.Source;
+        Ipv6Address destination = delivery.Destination;
         // RFC 8200 §8.1: the checksum is mandatory over IPv6, so zero is an error.
         if (udp.Checksum == 0
             || ((nic.Link.Capabilities & LinkCapabilities.RxChecksumOffload) == 0 && !udp.VerifyChecksum(source, destination)))
@@ -79,17 +93,31 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
             return TransportVerdict.Malformed;
         }
         TransportEndpointId id = TransportEndpointId.Create(EtherType.Ipv6, destination, udp.DestinationPort, source, udp.SourcePort);
-        return Deliver(nic, worker, id, udp.Payload);
-    }
-
-    private TransportVerdict Deliver(Nic nic, int worker, in TransportEndpointId id, ReadOnlySpan<byte> payload)
-    {
-        var info = new UdpDatagramInfo(id.RemoteAddress, id.RemotePort, id.LocalAddress, id.LocalPort, nic.Id, payload.Length, worker);
-        if (Demuxer.Find(worker, id, nic.Id) is { } endpoint)
+        if (TryDeliverToEndpoint(nic, worker, id, udp.Payload))
+            return TransportVerdict.Handled;
+        UdpServiceTable services = Volatile.Read(ref _services);
+        if (!services.IsEmpty && services.TryFind(destination, udp.DestinationPort, out UdpServiceKind kind))
         {
-            nic.Stats.Add(worker, endpoint.Enqueue(worker, payload, info) ? StatCounter.UdpDatagramsReceived : StatCounter.UdpReceiveBufferErrors);
+            Serve(ref delivery, kind);
             return TransportVerdict.Handled;
         }
+        return DeliverUnclaimed(nic, worker, id, udp.Payload);
+    }
+
+    // A bound endpoint comes first, as a socket on the port would take the datagram before any
+    // service of the stack.
+    private bool TryDeliverToEndpoint(Nic nic, int worker, in TransportEndpointId id, ReadOnlySpan<byte> payload)
+    {
+        if (Demuxer.Find(worker, id, nic.Id) is not { } endpoint)
+            return false;
+        var info = new UdpDatagramInfo(id.RemoteAddress, id.RemotePort, id.LocalAddress, id.LocalPort, nic.Id, payload.Length, worker);
+        nic.Stats.Add(worker, endpoint.Enqueue(worker, payload, info) ? StatCounter.UdpDatagramsReceived : StatCounter.UdpReceiveBufferErrors);
+        return true;
+    }
+
+    private TransportVerdict DeliverUnclaimed(Nic nic, int worker, in TransportEndpointId id, ReadOnlySpan<byte> payload)
+    {
+        var info = new UdpDatagramInfo(id.RemoteAddress, id.RemotePort, id.LocalAddress, id.LocalPort, nic.Id, payload.Length, worker);
         if (DefaultHandler is { } handler && handler(nic, info, payload))
         {
             nic.Stats.Add(worker, StatCounter.UdpDatagramsReceived);
@@ -124,7 +152,8 @@ public sealed class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorReceiver
             {
                 int port = _nextEphemeral;
                 _nextEphemeral = port == LastEphemeralPort ? FirstEphemeralPort : port + 1;
-                if (!Demuxer.IsPortUsed(network, (ushort)port))
+                // A service's port too: an ephemeral endpoint there would take its datagrams.
+                if (!Demuxer.IsPortUsed(network, (ushort)port) && !Volatile.Read(ref _services).UsesPort(network, (ushort)port))
                     return (ushort)port;
             }
             return 0;

@@ -33,7 +33,8 @@ internal sealed class UdpFixture
         return udp;
     }
 
-    public static byte[] Udp4(Ipv4Address source, Ipv4Address destination, ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload, bool zeroChecksum = false)
+    public static byte[] Udp4(Ipv4Address source, Ipv4Address destination, ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload, bool zeroChecksum = false,
+        MacAddress? to = null)
     {
         byte[] udp = Datagram(sourcePort, destinationPort, payload);
         if (!zeroChecksum)
@@ -47,10 +48,11 @@ internal sealed class UdpFixture
             ushort sum = Wire.ChecksumReference.Compute(pseudo);
             BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(6), sum == 0 ? (ushort)0xFFFF : sum);
         }
-        return Packets.Ipv4(source, destination, 17, udp);
+        return Packets.Ipv4(source, destination, 17, udp, to: to);
     }
 
-    public static byte[] Udp6(Ipv6Address source, Ipv6Address destination, ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload, bool zeroChecksum = false)
+    public static byte[] Udp6(Ipv6Address source, Ipv6Address destination, ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload, bool zeroChecksum = false,
+        byte hopLimit = 64)
     {
         byte[] udp = Datagram(sourcePort, destinationPort, payload);
         if (!zeroChecksum)
@@ -58,6 +60,6 @@ internal sealed class UdpFixture
             ushort sum = Packets6.Checksum6(source, destination, 17, udp);
             BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(6), sum == 0 ? (ushort)0xFFFF : sum);
         }
-        return Packets6.Ipv6(source, destination, 17, udp);
+        return Packets6.Ipv6(source, destination, 17, udp, hopLimit);
     }
 }
