@@ -147,6 +147,45 @@ public sealed class DataPlaneTests
         Assert.True(account.InTx == 0, "transmits never completed: " + account);
     }
 
+    [Theory]
+    [InlineData(4, 4)]
+    [InlineData(4, 1)]
+    public void Router_FlowsSpreadOverQueues_NoneLostDuplicatedOrReordered(int queuesA, int queuesB)
+    {
+        using var lab = new RunLab(queuesA: queuesA, queuesB: queuesB);
+        using ApplianceHost host = lab.StartInProcess(RunLab.RouterPlan());
+        Assert.Equal(Math.Max(queuesA, queuesB), host.Plane.Workers.Count);
+        AssertPing(lab.HostA, RunLab.HostBIpv4, ttl: 63);
+        AssertPing(lab.HostA, RunLab.HostBIpv6, ttl: 63);
+        foreach ((NetNamespace from, string src, NetNamespace to, string dst) in (ValueTuple<NetNamespace, string, NetNamespace, string>[])
+        [
+            (lab.HostA, RunLab.HostAIpv4, lab.HostB, RunLab.HostBIpv4),
+            (lab.HostB, RunLab.HostBIpv4, lab.HostA, RunLab.HostAIpv4),
+            (lab.HostA, RunLab.HostAIpv6, lab.HostB, RunLab.HostBIpv6),
+        ])
+        {
+            UdpTransfer.FlowsResult r = UdpTransfer.RunFlows(from, src, to, dst, flows: 64, perFlow: 100);
+            Assert.True(r.Received == r.Sent && r.Lost == 0 && r.Duplicates == 0 && r.FlowsOutOfOrder == 0, $"{src} -> {dst}: {r}\n{Counters(host)}");
+        }
+        // The flows from A really came in over every queue, each served by its own worker.
+        foreach (RunWorker worker in host.Plane.Workers)
+            Assert.True(worker.Ports[0].RxPackets > 100, $"worker {worker.Index} took little from A:\n{Counters(host)}");
+        if (queuesB < queuesA)
+        {
+            // Workers without a socket on B handed their frames for B to the worker that has one, as copies.
+            ulong handedOff = (ulong)host.Plane.Workers.Skip(queuesB).Sum(w => (long)w.Counters.HandoffsOut);
+            ulong taken = (ulong)host.Plane.Workers.Take(queuesB).Sum(w => (long)w.Counters.HandoffsIn);
+            Assert.True(handedOff > 1000 && taken == handedOff, $"handed off {handedOff}, taken {taken}\n{Counters(host)}");
+        }
+        host.Plane.Stop();
+        Thread.Sleep(100);
+        foreach (RunWorker worker in host.Plane.Workers)
+        {
+            worker.ReapAfterStop();
+            Assert.True(worker.Account().Balanced, $"worker {worker.Index}: {worker.Account()}");
+        }
+    }
+
     private static long TxPackets(NetNamespace ns, string dev) =>
         long.Parse(ns.Check("cat", $"/sys/class/net/{dev}/statistics/tx_packets").Trim(), System.Globalization.CultureInfo.InvariantCulture);
 

@@ -21,13 +21,13 @@ internal sealed class RunLab : IDisposable
 
     private readonly NetworkLab _lab = new();
 
-    public RunLab(int queues = 1, int mtuA = 1500, int mtuB = 1500)
+    public RunLab(int queuesA = 1, int queuesB = 1, int mtuA = 1500, int mtuB = 1500)
     {
         HostA = _lab.AddNamespace("a");
         Dut = _lab.AddNamespace("dut");
         HostB = _lab.AddNamespace("b");
-        (HostAIf, DutAIf) = _lab.AddVeth(HostA, Dut, mtuA, queues);
-        (DutBIf, HostBIf) = _lab.AddVeth(Dut, HostB, mtuB, queues);
+        (HostAIf, DutAIf) = _lab.AddVeth(HostA, Dut, mtuA, queuesA);
+        (DutBIf, HostBIf) = _lab.AddVeth(Dut, HostB, mtuB, queuesB);
         foreach (string dev in (string[])[DutAIf, DutBIf])
         {
             // The appliance owns these: the DUT's own kernel must not send on them (DAD, router solicitations, MLD).
