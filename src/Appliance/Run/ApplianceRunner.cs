@@ -1,10 +1,186 @@
+using System.Runtime.InteropServices;
+using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config;
+using XdpStack.Stack;
+using XdpStack.Stack.Routing;
+using XdpStack.Stack.Transport.Udp;
 
 namespace XdpStack.Appliance.Run;
 
 /// <summary>Runs the appliance on a validated config until cancelled; returns the exit code.</summary>
+/// <remarks>
+/// Start-up prints one line per fact an operator wants (modes obtained per queue, programs attached) and then
+/// exactly one "ready" line once every worker is serving its queues, and tells systemd (READY=1 to
+/// <c>$NOTIFY_SOCKET</c>) at the same moment. SIGHUP re-reads the file: a file that no longer loads, or a change that
+/// needs a restart (interfaces, queues, workers, the [xdp] section), is reported and the running config kept;
+/// otherwise addresses, routes, neighbours, forwarding and services move to the new file without touching workers,
+/// sockets or programs. Cancellation (SIGINT, SIGTERM) stops the workers, detaches the programs and closes the sockets.
+/// </remarks>
 internal static class ApplianceRunner
 {
     public static int Run(ApplianceConfig config, CancellationToken cancellationToken) =>
-        throw new ApplianceException("xdpstack run: the data path is not built yet");
+        Run(config, cancellationToken, Console.Out, Console.Error);
+
+    public static int Run(ApplianceConfig config, CancellationToken cancellationToken, TextWriter output, TextWriter error)
+    {
+        DataPlaneSettings settings = ToSettings(config);
+        int workers = DataPlane.CountWorkers(settings);
+        string? missing = Capabilities.Missing(Capabilities.Effective(), Capabilities.MemlockLimit(), DataPlane.UmemBytes(settings, workers));
+        if (missing is not null)
+            throw new ApplianceException(missing);
+
+        using var reload = new SemaphoreSlim(0);
+        using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx =>
+        {
+            ctx.Cancel = true;
+            reload.Release();
+        });
+
+        void Say(string line)
+        {
+            lock (output)
+            {
+                output.WriteLine(line);
+                output.Flush();
+            }
+        }
+
+        using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
+        ApplyServices(host.Udp, [], config.Services, Say);
+        Say($"xdpstack: ready: {host.Plane.Workers.Count} worker(s) forwarding and answering on {string.Join(", ", config.Interfaces.Select(i => i.Name))}");
+        SystemdNotify.Send("READY=1");
+
+        ApplianceConfig running = config;
+        WaitHandle[] handles = [cancellationToken.WaitHandle, reload.AvailableWaitHandle];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (WaitHandle.WaitAny(handles) == 0)
+                break;
+            reload.Wait(0, CancellationToken.None);
+            running = Reload(host, running, Say, error);
+        }
+        SystemdNotify.Send("STOPPING=1");
+        Say("xdpstack: stopping");
+        return 0;
+    }
+
+    /// <summary>The data plane's view of the config.</summary>
+    public static DataPlaneSettings ToSettings(ApplianceConfig config)
+    {
+        XdpConfig x = config.Xdp;
+        int[]? cores = null;
+        if (config.Workers.IsPinned)
+        {
+            // The config pins the worker of queue q to cores[q]; the data plane numbers workers by the queues in use.
+            int[][] perInterface = [.. config.Interfaces.Select(i => i.Queues.IsAll
+                ? Enumerable.Range(0, Workers.DeviceLookup.Open(i.Name).QueueCount).ToArray()
+                : i.Queues.Indexes.ToArray())];
+            cores = [.. DataPlane.WorkerQueues(perInterface).Select(q => config.Workers.Cores[q])];
+        }
+        return new DataPlaneSettings([.. config.Interfaces.Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]))])
+        {
+            Cores = cores,
+            Batch = config.Workers.Batch,
+            CopyMode = x.Mode,
+            AttachMode = x.Attach,
+            BusyPoll = x.BusyPoll,
+            ReplaceProgram = x.ReplaceProgram,
+            RxRingSize = x.RxRing,
+            TxRingSize = x.TxRing,
+            FillRingSize = x.FillRing,
+            CompletionRingSize = x.CompletionRing,
+            FrameSize = x.FrameSize,
+            FramesPerWorker = x.FramesPerWorker,
+            UmemHugePages = x.UmemHugePages,
+            LpmHugePages = x.LpmHugePages,
+        };
+    }
+
+    /// <summary>The stack's view of the config: NIC n is the n-th interface, every address brings its connected route.</summary>
+    public static StackPlan ToPlan(ApplianceConfig config)
+    {
+        var nicOf = new Dictionary<string, NicId>(StringComparer.Ordinal);
+        for (int i = 0; i < config.Interfaces.Length; i++)
+            nicOf[config.Interfaces[i].Name] = new NicId(i + 1);
+        PlannedAddress[] addresses =
+        [
+            .. config.Interfaces.SelectMany(i => i.Addresses.Select(a => new PlannedAddress(nicOf[i.Name], a.Address, a.PrefixLength))),
+        ];
+        var ipv4 = StackPlan.ConnectedIpv4(addresses).ToList();
+        var ipv6 = StackPlan.ConnectedIpv6(addresses).ToList();
+        foreach (RouteConfig r in config.Routes)
+        {
+            int nic = nicOf[r.Interface].Value;
+            if (r.Destination.IsIpv4)
+                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric));
+            else
+                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric));
+        }
+        return new StackPlan(
+            addresses,
+            [.. ipv4.Distinct()],
+            [.. ipv6.Distinct()],
+            [.. config.Neighbors.Select(n => new PlannedNeighbor(nicOf[n.Interface], n.Address, n.Mac))],
+            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))]);
+    }
+
+    private static ApplianceConfig Reload(ApplianceHost host, ApplianceConfig running, Action<string> say, TextWriter error)
+    {
+        string path = running.SourcePath;
+        if (!ConfigLoader.TryLoad(path, LiveHostFacts.Instance, out ApplianceConfig? next, out IReadOnlyList<ConfigError> errors))
+        {
+            lock (error)
+            {
+                error.WriteLine($"xdpstack: reload of {path} failed; the running configuration stays:");
+                foreach (ConfigError e in errors)
+                    error.WriteLine(e.ToString());
+                error.Flush();
+            }
+            return running;
+        }
+        ConfigDiff diff = ConfigDiff.Compare(running, next);
+        if (diff.NeedsRestart)
+        {
+            lock (error)
+            {
+                error.WriteLine($"xdpstack: reload of {path} refused, the running configuration stays: these changes need a restart: {string.Join("; ", diff.RestartReasons)}");
+                error.Flush();
+            }
+            return running;
+        }
+        IReadOnlyList<string> changes = host.Reload(ToPlan(next));
+        int services = ApplyServices(host.Udp, running.Services, next.Services, say);
+        say($"xdpstack: reloaded {path}: {changes.Count + services} change(s)");
+        foreach (string change in changes)
+            say("  " + change);
+        return next;
+    }
+
+    /// <summary>Moves the UDP services from <paramref name="running"/> to <paramref name="next"/>; returns how many changed.</summary>
+    private static int ApplyServices(UdpProtocol udp, IReadOnlyList<ServiceConfig> running, IReadOnlyList<ServiceConfig> next, Action<string> say)
+    {
+        int changed = 0;
+        foreach (ServiceConfig s in running.Except(next))
+        {
+            udp.RemoveService(KindOf(s), (ushort)s.Port, s.Address);
+            say($"  removed service {s}");
+            changed++;
+        }
+        foreach (ServiceConfig s in next.Except(running))
+        {
+            StackError result = udp.AddService(KindOf(s), (ushort)s.Port, s.Address);
+            if (result != StackError.None)
+                throw new ApplianceException($"service {s}: the stack refused it: {result}");
+            say($"  service {s}");
+            changed++;
+        }
+        return changed;
+    }
+
+    private static UdpServiceKind KindOf(ServiceConfig service) => service.Kind switch
+    {
+        ServiceKind.UdpEcho => UdpServiceKind.Echo,
+        ServiceKind.UdpDiscard => UdpServiceKind.Discard,
+        _ => throw new ApplianceException($"service kind {service.Kind.Name()} is not served yet"),
+    };
 }

@@ -311,11 +311,14 @@ internal sealed unsafe class RunWorker
     private int DrainInboxes()
     {
         int drained = 0;
-        foreach (FrameHandoff inbox in _inboxes)
+        for (int i = 0; i < _inboxes.Length; i++)
         {
+            FrameHandoff inbox = _inboxes[i];
+            bool fromWorker = i < _inboxes.Length - 1;
             for (int budget = _batch; budget > 0 && inbox.TryPeek(out int port, out ReadOnlySpan<byte> frame); budget--)
             {
-                if (SendCopy(port, frame))
+                // SendCopy counts a frame it cannot place; one it places counts as taken from a worker or control.
+                if (SendCopy(port, frame) && fromWorker)
                     Counters.HandoffsIn++;
                 inbox.Advance();
                 drained++;

@@ -12,6 +12,8 @@ internal sealed class RunWorkerCounters
     /// <summary>Frames the stack built (<c>WriteFrame</c>) or took from a hand-off, copied into a pool frame.</summary>
     public ulong StackBuilt;
     public ulong HandoffsOut;
+
+    /// <summary>Frames taken from other workers' hand-offs (not counting control threads' ones).</summary>
     public ulong HandoffsIn;
     public ulong HandoffFullDrops;
 

@@ -47,7 +47,10 @@ internal sealed class XdpstackProcess : IDisposable
     public string StandardError { get { lock (_stderr) return _stderr.ToString(); } }
 
     /// <summary>Starts <c>dotnet xdpstack.dll ARGS</c>, under <c>ip netns exec</c> when a namespace is given.</summary>
-    public static XdpstackProcess Start(NetNamespace? ns, params string[] args)
+    public static XdpstackProcess Start(NetNamespace? ns, params string[] args) => Start(ns, args, null);
+
+    /// <summary>As <see cref="Start(NetNamespace?, string[])"/>, with <paramref name="environment"/> added to the child's environment.</summary>
+    public static XdpstackProcess Start(NetNamespace? ns, string[] args, IReadOnlyDictionary<string, string>? environment)
     {
         var psi = new ProcessStartInfo(ns is null ? "dotnet" : "ip")
         {
@@ -65,6 +68,8 @@ internal sealed class XdpstackProcess : IDisposable
         psi.ArgumentList.Add(DllPath);
         foreach (string a in args)
             psi.ArgumentList.Add(a);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[name] = value;
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
         process.StandardInput.Close();
         return new XdpstackProcess(process);
@@ -97,10 +102,22 @@ internal sealed class XdpstackProcess : IDisposable
         }
     }
 
-    /// <summary>Sends INT, TERM or KILL to the process (kill(2) directly: procps may not be installed).</summary>
+    /// <summary>Waits until stderr contains <paramref name="text"/>; fails the test if time runs out.</summary>
+    public void WaitForError(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!StandardError.Contains(text, StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > timeout)
+                Assert.Fail($"xdpstack did not print '{text}' on stderr within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>Sends HUP, INT, TERM or KILL to the process (kill(2) directly: procps may not be installed).</summary>
     public void Signal(string signal)
     {
-        int number = signal switch { "INT" => 2, "KILL" => 9, "TERM" => 15, _ => throw new ArgumentException(signal) };
+        int number = signal switch { "HUP" => 1, "INT" => 2, "KILL" => 9, "TERM" => 15, _ => throw new ArgumentException(signal) };
         Assert.Equal(0, Tmds.Linux.LibC.kill(Id, number));
     }
 

@@ -3,6 +3,7 @@ using XdpStack.Appliance.Tests.Cli;
 using XdpStack.Appliance.Workers;
 using XdpStack.Lab;
 using XdpStack.Stack;
+using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
 using XdpStack.Xdp;
 
@@ -58,7 +59,7 @@ public sealed class DataPlaneTests
                 }
             }
         }
-        Assert.False(HasXdp(lab.Dut, lab.DutAIf) || HasXdp(lab.Dut, lab.DutBIf), "an XDP program stayed attached");
+        Assert.False(RunLab.HasXdp(lab.Dut, lab.DutAIf) || RunLab.HasXdp(lab.Dut, lab.DutBIf), "an XDP program stayed attached");
     }
 
     [Fact]
@@ -147,6 +148,32 @@ public sealed class DataPlaneTests
         Assert.True(account.InTx == 0, "transmits never completed: " + account);
     }
 
+    [Fact]
+    public void Reload_TwentyRouteChanges_UnaffectedFlowKeepsEveryDatagramInOrder()
+    {
+        using var lab = new RunLab();
+        StackPlan plain = RunLab.RouterPlan();
+        StackPlan more = plain with
+        {
+            Ipv4Routes = [.. plain.Ipv4Routes, new Ipv4Route(Ipv4Prefix.Containing(Ipv4Address.Parse("198.19.0.0"), 16), Ipv4Address.Parse(RunLab.HostBIpv4), 2)],
+        };
+        using ApplianceHost host = lab.StartInProcess(plain);
+        AssertPing(lab.HostA, RunLab.HostBIpv4, ttl: 63);
+        UdpTransfer.Result during = default;
+        var flow = new Thread(() => during = UdpTransfer.Run(lab.HostA, RunLab.HostAIpv4, lab.HostB, RunLab.HostBIpv4, 6_000, burst: 16))
+        { IsBackground = true };
+        flow.Start();
+        var changes = new List<string>();
+        for (int i = 0; i < 20; i++)
+        {
+            Thread.Sleep(50);
+            changes.AddRange(host.Reload(i % 2 == 0 ? more : plain));
+        }
+        flow.Join();
+        Assert.Equal(20, changes.Count);
+        Assert.True(during.Received == 6_000 && during.Intact == 6_000 && during.Duplicates == 0 && during.InOrder, $"{during}\n{Counters(host)}");
+    }
+
     [Theory]
     [InlineData(4, 4)]
     [InlineData(4, 1)]
@@ -206,8 +233,6 @@ public sealed class DataPlaneTests
         string ttlText = to.Contains(':', StringComparison.Ordinal) ? $"ttl={ttl}" : $"ttl={ttl}";
         Assert.Contains(ttlText, ping.StandardOutput);
     }
-
-    private static bool HasXdp(NetNamespace ns, string dev) => ns.Ip("-d", "link", "show", "dev", dev).Contains("prog/xdp", StringComparison.Ordinal);
 
     internal static string Counters(ApplianceHost host)
     {

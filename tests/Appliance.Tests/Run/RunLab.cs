@@ -20,9 +20,11 @@ internal sealed class RunLab : IDisposable
     public const string RouterAIpv6 = "2001:2:0:1::1", RouterBIpv6 = "2001:2:0:2::1";
 
     private readonly NetworkLab _lab = new();
+    private readonly int _workers;
 
     public RunLab(int queuesA = 1, int queuesB = 1, int mtuA = 1500, int mtuB = 1500)
     {
+        _workers = Math.Max(queuesA, queuesB);
         HostA = _lab.AddNamespace("a");
         Dut = _lab.AddNamespace("dut");
         HostB = _lab.AddNamespace("b");
@@ -74,6 +76,9 @@ internal sealed class RunLab : IDisposable
             FramesPerWorker = 8192,
             FillRingSize = 2048,
             LpmHugePages = false,
+            // Pinned: a worker migrating between CPUs would feed the receiving veth's per-CPU backlogs in turn, and
+            // Linux would reorder a flow behind the appliance's back (a veth without GRO or XDP has no NAPI of its own).
+            Cores = [.. Enumerable.Repeat(Environment.ProcessorCount - 1, _workers)],
         };
         settings = tune?.Invoke(settings) ?? settings;
         var lines = report ?? [];
@@ -90,6 +95,9 @@ internal sealed class RunLab : IDisposable
             new(new NicId(2), IpAddress.Parse(HostBIpv4), b), new(new NicId(2), IpAddress.Parse(HostBIpv6), b),
         ];
     }
+
+    /// <summary>True when <c>ip -d link show</c> reports an XDP program on the device.</summary>
+    public static bool HasXdp(NetNamespace ns, string dev) => ns.Ip("-d", "link", "show", "dev", dev).Contains("prog/xdp", StringComparison.Ordinal);
 
     public static string MacOf(NetNamespace ns, string dev) =>
         System.Text.RegularExpressions.Regex.Match(ns.Ip("-br", "link", "show", "dev", dev), "([0-9a-f]{2}:){5}[0-9a-f]{2}").Value;

@@ -16,6 +16,7 @@ internal static class WorkerPathExclusions
         ["NeighborCache.HandleConfirmation"] = "an ARP reply or Neighbor Advertisement updates the cache under its lock",
         ["NeighborCache.TryGetInfo"] = "a Neighbor Advertisement without a target link-layer option reads its entry under the cache's lock",
         ["UdpEndpoint.WakeParked"] = "only while the application is parked in WaitAsync: SemaphoreSlim.Release takes the semaphore's lock",
+        ["Ipv6FragmentIdentification.NextControlSequence"] = "the control threads' shared lane of IPv6 fragment identifications (worker -1); workers advance their own counter",
         ["NicStats.AddToControlRow"] = "the control row (worker -1), shared by control threads; workers pass their own index and write their own row",
     };
 }

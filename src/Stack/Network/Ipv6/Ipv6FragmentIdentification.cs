@@ -44,9 +44,12 @@ internal sealed class Ipv6FragmentIdentification
         else
         {
             lane = _lanes - 1;
-            sequence = (uint)Interlocked.Increment(ref _controlSequence) - 1;
+            sequence = NextControlSequence();
         }
         uint hash = (uint)HashCode.Combine(source.High, source.Low, destination.High, destination.Low);
         return hash + (sequence * _lanes) + lane;
     }
+
+    // Apart so that the worker-path scan can name the one branch that workers never take.
+    private uint NextControlSequence() => (uint)Interlocked.Increment(ref _controlSequence) - 1;
 }
