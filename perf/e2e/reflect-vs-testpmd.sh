@@ -4,19 +4,23 @@
 #
 #   flock -x /tmp/xdpstack-cpu.lock perf/e2e/reflect-vs-testpmd.sh
 #
-# Environment: MEASURE_S (default 10) seconds per sample, ROUNDS (default 2) alternating
+# Environment: MEASURE_S (default 10) seconds per sample, ROUNDS (default 5) alternating
 # rounds per contender, GEN_CPU/REFL_CPU (0/1), XDPSTACK_DLL (the built xdpstack.dll),
 # XDPSTACK_ARGS (extra reflect options, e.g. "--batch 128").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 MEASURE_S=${MEASURE_S:-10}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-5}
 WARMUP_S=${WARMUP_S:-3}
 GEN_CPU=${GEN_CPU:-0}
 REFL_CPU=${REFL_CPU:-1}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
 XDPSTACK_ARGS=${XDPSTACK_ARGS:-}
+# Both reflectors get the same ring size and burst: xdpstack reflect uses 2048-entry RX/TX rings and
+# takes at most --batch (64) frames per ring operation; testpmd gets --rxd/--txd 2048 and --burst 64.
+RING=${RING:-2048}
+BURST=${BURST:-64}
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 [ -f "$XDPSTACK_DLL" ] || { echo "build first: dotnet build src/Appliance -c Release ($XDPSTACK_DLL missing)" >&2; exit 1; }
@@ -85,7 +89,8 @@ start_reflector() { # start_reflector NAME LOG; sets $rpid
     testpmd)
       ip netns exec "$REF" dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xbr$tag" \
         --lcores "0@$GEN_CPU,1@$REFL_CPU" --vdev "net_af_xdp0,iface=$RI" -- \
-        --forward-mode=macswap --nb-cores=1 --stats-period 60 > "$2" 2>&1 &
+        --forward-mode=macswap --nb-cores=1 --stats-period 60 \
+        --rxd="$RING" --txd="$RING" --burst="$BURST" > "$2" 2>&1 &
       rpid=$!
       wait_for "$2" "start packet forwarding" 30
       ;;
@@ -135,7 +140,9 @@ measure() { # measure NAME ROUND -> prints "returned offered"
 
 echo "lab: $GEN/$GI <-veth-> $REF/$RI; generator (testpmd txonly, 64-byte UDP) and $GI's NAPI on CPU $GEN_CPU;"
 echo "     reflector worker and $RI's NAPI thread on CPU $REFL_CPU; ${MEASURE_S} s per sample, $ROUNDS rounds"
-declare -A sum_ret sum_off
+echo "     both reflectors: $RING-entry rings, bursts of $BURST"
+declare -A sum_ret sum_off last_ret
+ratios=()
 printf '%-9s %5s %14s %14s\n' contender round "returned pps" "offered pps"
 for round in $(seq "$ROUNDS"); do
   for who in ${CONTENDERS:-xdpstack testpmd}; do
@@ -143,8 +150,14 @@ for round in $(seq "$ROUNDS"); do
     printf '%-9s %5s %14s %14s\n' "$who" "$round" "$ret" "$off"
     sum_ret[$who]=$(( ${sum_ret[$who]:-0} + ret ))
     sum_off[$who]=$(( ${sum_off[$who]:-0} + off ))
+    last_ret[$who]=$ret
   done
+  if [ "${last_ret[testpmd]:-0}" -gt 0 ]; then
+    ratios+=("$(python3 -c "import sys; print(f'{int(sys.argv[1])/int(sys.argv[2]):.2f}')" "${last_ret[xdpstack]:-0}" "${last_ret[testpmd]}")")
+  fi
 done
+echo "ratio xdpstack/testpmd per round: ${ratios[*]}"
+python3 -c "import sys; r=[float(x) for x in sys.argv[1:]]; print(f'spread: min {min(r):.2f}, max {max(r):.2f}') if r else None" "${ratios[@]}"
 x=$(( sum_ret[xdpstack] / ROUNDS )) t=$(( sum_ret[testpmd] / ROUNDS ))
 printf '%-9s %5s %14s %14s\n' xdpstack mean "$x" "$(( sum_off[xdpstack] / ROUNDS ))"
 printf '%-9s %5s %14s %14s\n' testpmd mean "$t" "$(( sum_off[testpmd] / ROUNDS ))"

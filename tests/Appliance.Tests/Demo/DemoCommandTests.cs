@@ -8,9 +8,32 @@ namespace XdpStack.Appliance.Tests.Demo;
 public sealed class DemoCommandTests
 {
     [Fact]
-    public void Demo_RunsEndToEnd_ExitsZeroAndLeavesNoNamespace()
+    public void Demo_RouterEndToEnd_PingsTracesTransfersAndLeavesNoNamespace()
     {
         using XdpstackProcess demo = XdpstackProcess.Start(null, "demo");
+        int exitCode = demo.WaitForExit(TimeSpan.FromSeconds(120));
+
+        string output = demo.StandardOutput;
+        Assert.True(exitCode == 0, output + demo.StandardError);
+        Assert.Matches(@"host A: ping 198\.18\.2\.2 +3 of 3 answered, ttl=63", output);
+        Assert.Matches(@"host B: ping 2001:2:0:1::2 +3 of 3 answered, ttl=63", output);
+        Assert.Matches(@"host A: ping 2001:2:0:2::1 +3 of 3 answered, ttl=64", output);
+        // traceroute shows xdpstack as the first hop and host B as the second, in both families.
+        Assert.Matches(@"(?m)^ +1 +198\.18\.1\.1 ", output);
+        Assert.Matches(@"(?m)^ +2 +198\.18\.2\.2 ", output);
+        Assert.Matches(@"(?m)^ +1 +2001:2:0:1::1 ", output);
+        Assert.Matches(@"(?m)^ +2 +2001:2:0:2::2 ", output);
+        Assert.Contains("IPv4: 2000 received, 2000 with every byte right, in order", output);
+        Assert.Contains("IPv6: 2000 received, 2000 with every byte right, in order", output);
+        Assert.Contains("UDP echo: 100 of 100", output);
+        Assert.Contains("7. Done", output);
+        AssertNothingLeft(NetworkLab.OwnerPrefix(demo.Id));
+    }
+
+    [Fact]
+    public void DemoReflect_RunsEndToEnd_ExitsZeroAndLeavesNoNamespace()
+    {
+        using XdpstackProcess demo = XdpstackProcess.Start(null, "demo", "reflect");
         int exitCode = demo.WaitForExit(TimeSpan.FromSeconds(90));
 
         Assert.True(exitCode == 0, demo.StandardOutput + demo.StandardError);
@@ -24,7 +47,7 @@ public sealed class DemoCommandTests
     public void Demo_InterruptedMidway_RemovesTheLab()
     {
         using XdpstackProcess demo = XdpstackProcess.Start(null, "demo");
-        demo.WaitForOutput("3. The host", TimeSpan.FromSeconds(60));
+        demo.WaitForOutput("3. Pings", TimeSpan.FromSeconds(60));
 
         demo.Signal("INT");
         int exitCode = demo.WaitForExit(TimeSpan.FromSeconds(30));
@@ -40,7 +63,7 @@ public sealed class DemoCommandTests
         try
         {
             string[] leftBehind;
-            using (XdpstackProcess killed = XdpstackProcess.Start(null, "demo"))
+            using (XdpstackProcess killed = XdpstackProcess.Start(null, "demo", "reflect"))
             {
                 prefix = NetworkLab.OwnerPrefix(killed.Id);
                 killed.WaitForOutput("3. The host", TimeSpan.FromSeconds(60));
@@ -54,7 +77,7 @@ public sealed class DemoCommandTests
                 Assert.Single(Directory.GetFiles(NetworkLab.LockDirectory, prefix + "*"));
             }
 
-            using XdpstackProcess next = XdpstackProcess.Start(null, "demo");
+            using XdpstackProcess next = XdpstackProcess.Start(null, "demo", "reflect");
             int exitCode = next.WaitForExit(TimeSpan.FromSeconds(90));
 
             Assert.True(exitCode == 0, next.StandardOutput + next.StandardError);

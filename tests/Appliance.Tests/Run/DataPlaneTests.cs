@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Demo;
 using XdpStack.Appliance.Run;
 using XdpStack.Appliance.Tests.Cli;
 using XdpStack.Appliance.Workers;

@@ -1,10 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using XdpStack.Appliance.Demo;
 using XdpStack.Lab;
 
-namespace XdpStack.Appliance.Tests.Run;
+namespace XdpStack.Appliance.Demo;
 
 /// <summary>Linux UDP sockets in two namespaces: one sends numbered, patterned datagrams, the other checks every one.</summary>
 internal static class UdpTransfer
