@@ -124,6 +124,20 @@ stop_dut() {
       done ;;
   esac
 }
+cpu_ticks() { # cpu_ticks -> "user system" clock ticks of the DUT's forwarding thread and its ingress NAPI thread
+  local wu=0 ws=0 nu=0 ns=0 t comm f stat
+  if [ -n "${dpid:-}" ]; then
+    for t in /proc/"$dpid"/task/*; do
+      comm=$(cat "$t/comm" 2>/dev/null) || continue; [ -n "${SHOW_THREADS:-}" ] && echo "thread: $comm" >&2
+      # Fields after the ")" that closes comm (which may hold spaces): utime and stime are the 12th and 13th.
+      case "$comm" in "xdpstack w"*|lcore-worker*) stat=$(cat "$t/stat"); read -r -a f <<< "${stat##*) }"; wu=$((wu + f[11])); ws=$((ws + f[12])) ;; esac
+    done
+  fi
+  while read -r pid comm; do
+    case "$comm" in "napi/$DA"*) stat=$(cat "/proc/$pid/stat"); read -r -a f <<< "${stat##*) }"; nu=$((nu + f[11])); ns=$((ns + f[12])) ;; esac
+  done < <(ps -eo pid=,comm=)
+  echo "$wu $ws $nu $ns"
+}
 measure() { # measure NAME ROUND -> prints "forwarded offered"
   local log="$work/$1.$2.log"
   start_dut "$1" "$log"
@@ -139,8 +153,12 @@ measure() { # measure NAME ROUND -> prints "forwarded offered"
   sleep "$WARMUP_S"
   local rx0 tx0 rx1 tx1
   rx0=$(sink_rx); tx0=$(gen_tx)
+  read -r wu0 ws0 nu0 ns0 < <(cpu_ticks)
   sleep "$MEASURE_S"
   rx1=$(sink_rx); tx1=$(gen_tx)
+  read -r wu1 ws1 nu1 ns1 < <(cpu_ticks)
+  # Where CPU $DUT_CPU's time went, in % of the window (clock ticks are 1/100 s).
+  echo "    $1: forwarding thread user $(( (wu1 - wu0) * 100 / (MEASURE_S * 100) ))%, system $(( (ws1 - ws0) * 100 / (MEASURE_S * 100) ))%; $DA NAPI thread $(( (nu1 - nu0 + ns1 - ns0) * 100 / (MEASURE_S * 100) ))%" >&2
   kill -TERM "$gpid" 2>/dev/null || true
   wait "$gpid" 2>/dev/null || true
   stop_dut "$1"
