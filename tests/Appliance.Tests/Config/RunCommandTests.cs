@@ -62,16 +62,6 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
-    public void Run_ValidFileWithoutCheck_ReachesTheRunner()
-    {
-        string path = ExampleConfigTests.ExamplePath("responder.toml");
-
-        var e = Assert.Throws<ApplianceException>(() => RunCommand.Run(path, checkOnly: false, FakeHostFacts.TwoPorts(), TextWriter.Null, TextWriter.Null));
-
-        Assert.Contains("data path", e.Message);
-    }
-
-    [Fact]
     public void Process_CheckOfBadFile_ExitsTwoWithErrorsOnStderrOnly()
     {
         // Against the real machine: 'xdpcfg-none0' exists nowhere, so the device check adds its line.
