@@ -58,6 +58,38 @@ public sealed class RunProcessTests
     }
 
     [Fact]
+    public void Run_SmallerMtuBeyond_FragmentationNeededAndPacketTooBigAsLinuxPrintsThem_StopsUnderLoad()
+    {
+        // Host B's link has an MTU of 1280: DF packets larger than that get Fragmentation Needed or Packet Too Big,
+        // IPv4 packets without DF are fragmented.
+        using var lab = new RunLab(mtuB: 1280);
+        string config = WriteConfig(lab, extraRoutes: "", services: "");
+        using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        router.WaitForOutput("xdpstack: ready", StartTimeout);
+        Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+
+        CommandResult df = lab.HostA.Run(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1400", RunLab.HostBIpv4);
+        Assert.Contains("Frag needed and DF set (mtu = 1280)", df.StandardOutput + df.StandardError);
+        CommandResult big6 = lab.HostA.Run(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "1", "-W", "2", "-M", "do", "-s", "1300", RunLab.HostBIpv6);
+        Assert.Contains("Packet too big: mtu=1280", big6.StandardOutput + big6.StandardError);
+        // Without DF the router fragments toward the smaller link, and B's answer comes back whole.
+        CommandResult fragmented = lab.HostA.Run(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-W", "2", "-M", "dont", "-s", "1400", RunLab.HostBIpv4);
+        Assert.Contains("2 received", fragmented.StandardOutput);
+
+        // SIGTERM while a transfer runs: it still stops within a second or so, and leaves nothing attached.
+        var load = new Thread(() => UdpTransfer.Run(lab.HostA, RunLab.HostAIpv4, lab.HostB, RunLab.HostBIpv4, 200_000, burst: 64, settle: TimeSpan.FromSeconds(3)))
+        { IsBackground = true };
+        load.Start();
+        Thread.Sleep(1000);
+        var clock = Stopwatch.StartNew();
+        router.Signal("TERM");
+        Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"took {clock.Elapsed.TotalSeconds:F2} s to stop under load");
+        Assert.False(RunLab.HasXdp(lab.Dut, lab.DutAIf) || RunLab.HasXdp(lab.Dut, lab.DutBIf), "an XDP program stayed attached");
+        load.Join();
+    }
+
+    [Fact]
     public void Run_SighupAddsAndRemovesARoute_WhileOtherTrafficFlows()
     {
         using var lab = new RunLab();
