@@ -13,26 +13,12 @@ WARMUP_S=${WARMUP_S:-3}
 GEN_CPU=${GEN_CPU:-0}
 DUT_CPU=${DUT_CPU:-1}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -f "$XDPSTACK_DLL" ] || { echo "build first: dotnet build src/Appliance -c Release ($XDPSTACK_DLL missing)" >&2; exit 1; }
-for tool in dpdk-testpmd ethtool taskset gcc; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpdk-dev librte-net-af-xdp23 ethtool util-linux gcc" >&2; exit 1; }
-done
+source perf/e2e/lib.sh
+require_root_and_tools dpdk-testpmd ethtool taskset gcc
 tag=$$
 GEN=xeg$tag DUT=xed$tag
 GI=xeg$tag DI=xed$tag
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  ip netns del "$GEN" 2>/dev/null || true
-  ip netns del "$DUT" 2>/dev/null || true
-  if [ -n "${KEEP_WORK:-}" ]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+NAMESPACES="$GEN $DUT"
 gcc -O2 -o "$work/udp_echo_mmsg" perf/native/udp_echo_mmsg.c
 ip netns add "$GEN"; ip netns add "$DUT"
 ip link add "$GI" netns "$GEN" type veth peer name "$DI" netns "$DUT"
@@ -45,17 +31,6 @@ gi_mac=$(ip netns exec "$GEN" cat /sys/class/net/"$GI"/address)
 di_mac=$(ip netns exec "$DUT" cat /sys/class/net/"$DI"/address)
 returned() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/rx_packets; }
 offered() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/tx_packets; }
-pin_napi() {
-  local dev=$1 cpu=$2 found=0
-  while read -r pid comm; do
-    case "$comm" in "napi/$dev"*) taskset -pc "$cpu" "$pid" >/dev/null; found=1 ;; esac
-  done < <(ps -eo pid=,comm=)
-  [ $found = 1 ] || echo "warning: no napi thread for $dev" >&2
-}
-wait_for() {
-  for _ in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
-}
 cat > "$work/xdpstack.toml" <<EOF
 [workers]
 cores = [$DUT_CPU]

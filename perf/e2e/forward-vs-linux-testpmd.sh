@@ -18,25 +18,12 @@ DUT_CPU=${DUT_CPU:-1}
 RING=${RING:-2048}
 BURST=${BURST:-64}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -f "$XDPSTACK_DLL" ] || { echo "build first: dotnet build src/Appliance -c Release ($XDPSTACK_DLL missing)" >&2; exit 1; }
-for tool in dpdk-testpmd ethtool taskset; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpdk-dev librte-net-af-xdp23 ethtool util-linux" >&2; exit 1; }
-done
+source perf/e2e/lib.sh
+require_root_and_tools dpdk-testpmd ethtool taskset
 tag=$$
 GEN=xfg$tag DUT=xfd$tag SINK=xfs$tag          # namespaces
 GI=xfg$tag DA=xfda$tag DB=xfdb$tag SI=xfs$tag # veth ends: GI<->DA, DB<->SI
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for ns in "$GEN" "$DUT" "$SINK"; do ip netns del "$ns" 2>/dev/null || true; done
-  if [ -n "${KEEP_WORK:-}" ]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+NAMESPACES="$GEN $DUT $SINK"
 for ns in "$GEN" "$DUT" "$SINK"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip link add "$GI" netns "$GEN" type veth peer name "$DA" netns "$DUT"
 ip link add "$DB" netns "$DUT" type veth peer name "$SI" netns "$SINK"
@@ -53,17 +40,6 @@ db_mac=$(ip netns exec "$DUT" cat /sys/class/net/"$DB"/address)
 si_mac=$(ip netns exec "$SINK" cat /sys/class/net/"$SI"/address)
 sink_rx() { ip netns exec "$SINK" cat /sys/class/net/"$SI"/statistics/rx_packets; }
 gen_tx() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/tx_packets; }
-pin_napi() { # pin every napi/<dev>-* kernel thread to a CPU
-  local dev=$1 cpu=$2 found=0
-  while read -r pid comm; do
-    case "$comm" in "napi/$dev"*) taskset -pc "$cpu" "$pid" >/dev/null; found=1 ;; esac
-  done < <(ps -eo pid=,comm=)
-  [ $found = 1 ] || echo "warning: no napi thread for $dev" >&2
-}
-wait_for() { # wait_for FILE TEXT SECONDS
-  for _ in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
-}
 cat > "$work/xdpstack.toml" <<EOF
 [workers]
 cores = [$DUT_CPU]

@@ -22,28 +22,13 @@ XDPSTACK_ARGS=${XDPSTACK_ARGS:-}
 RING=${RING:-2048}
 BURST=${BURST:-64}
 
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -f "$XDPSTACK_DLL" ] || { echo "build first: dotnet build src/Appliance -c Release ($XDPSTACK_DLL missing)" >&2; exit 1; }
-for tool in dpdk-testpmd ethtool taskset; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpdk-dev librte-net-af-xdp23 ethtool util-linux" >&2; exit 1; }
-done
+source perf/e2e/lib.sh
+require_root_and_tools dpdk-testpmd ethtool taskset
 
 tag=$$
 GEN=xbg$tag REF=xbr$tag          # namespaces
 GI=xbg$tag RI=xbr$tag            # veth ends (at most 15 characters; napi/<dev> fits in a comm)
-work=$(mktemp -d)
-pids=()
-
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  ip netns del "$GEN" 2>/dev/null || true
-  ip netns del "$REF" 2>/dev/null || true
-  if [ -n "${KEEP_WORK:-}" ]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+NAMESPACES="$GEN $REF"
 
 ip netns add "$GEN"
 ip netns add "$REF"
@@ -64,18 +49,7 @@ ref_mac=$(ip netns exec "$REF" cat /sys/class/net/"$RI"/address)
 rx_packets() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/rx_packets; }
 tx_packets() { ip netns exec "$GEN" cat /sys/class/net/"$GI"/statistics/tx_packets; }
 
-pin_napi() { # pin every napi/<dev>-* kernel thread to a CPU
-  local dev=$1 cpu=$2 found=0
-  while read -r pid comm; do
-    case "$comm" in "napi/$dev"*) taskset -pc "$cpu" "$pid" >/dev/null; found=1 ;; esac
-  done < <(ps -eo pid=,comm=)
-  [ $found = 1 ] || echo "warning: no napi thread for $dev" >&2
-}
 
-wait_for() { # wait_for FILE TEXT SECONDS
-  for _ in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
-}
 
 start_reflector() { # start_reflector NAME LOG; sets $rpid
   case $1 in

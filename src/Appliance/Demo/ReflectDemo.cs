@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Workers;
@@ -31,49 +30,15 @@ internal static partial class ReflectDemo
         if (missing is not null)
             throw new ApplianceException(missing);
 
-        // An earlier demo killed with SIGKILL (or by a test's time limit) could not remove its
-        // lab; only labs whose owning process is gone are touched.
-        IReadOnlyList<string> leftovers = NetworkLab.RemoveLeftovers();
-        using var lab = new NetworkLab();
-        Reflector? running = null;
-        using var interrupted = new ManualResetEvent(false);
-        // Ctrl-C: clean up right here, whatever the main thread is doing. (The lab's own handler
-        // removes the namespaces too and may let the signal end the process afterwards; either
-        // way nothing is left behind.)
-        void OnSignal(PosixSignalContext ctx)
-        {
-            ctx.Cancel = true;
-            if (interrupted.WaitOne(0))
-                return;
-            interrupted.Set();
-            Volatile.Read(ref running)?.Dispose();
-            lab.Dispose();
-            o.WriteLine();
-            o.WriteLine("Interrupted: reflector stopped, lab removed.");
-            o.Flush();
-        }
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        try
-        {
-            return RunSteps(o, lab, leftovers, interrupted, r => Volatile.Write(ref running, r));
-        }
-        catch (Exception) when (interrupted.WaitOne(0))
-        {
-            // The lab vanished under a step; the handler has already reported and cleaned up.
-            return 130;
-        }
+        return DemoSession.Run(o, "reflector", session => RunSteps(o, session));
     }
 
-    private static int RunSteps(TextWriter o, NetworkLab lab, IReadOnlyList<string> leftovers, ManualResetEvent interrupted, Action<Reflector> started)
+    private static int RunSteps(TextWriter o, DemoSession session)
     {
+        NetworkLab lab = session.Lab;
         o.WriteLine("xdpstack demo: a Linux host talks to the xdpstack reflector over a virtual cable.");
         o.WriteLine();
-        if (leftovers.Count > 0)
-        {
-            o.WriteLine($"0. Removed {leftovers.Count} namespaces that a killed earlier run left behind: {string.Join(' ', leftovers)}");
-            o.WriteLine();
-        }
+        session.ReportLeftovers();
         NetNamespace host = lab.AddNamespace("host");
         NetNamespace refl = lab.AddNamespace("refl");
         (string hostIf, string reflIf) = lab.AddVeth(host, refl);
@@ -97,13 +62,13 @@ internal static partial class ReflectDemo
         var settings = new ReflectSettings(reflIf, Queues: null, CopyMode.Auto, AttachMode.Auto, BusyPoll: false,
             ReflectSettings.DefaultBatch, Cores: null, Duration: null, StatsInterval: TimeSpan.Zero, SwapMode.L3);
         using Reflector reflector = NamespaceThread.Run(refl, () => Reflector.Start(settings));
-        started(reflector);
+        session.Started(reflector);
         o.WriteLine("2. Reflector started inside " + refl.Name + ":");
         o.WriteLine("     " + ReflectCommand.Describe(reflector));
         o.WriteLine("     Every frame that arrives leaves again with MACs, IP addresses and UDP/TCP ports swapped.");
         o.WriteLine();
 
-        if (!interrupted.WaitOne(0))
+        if (!session.Interrupted)
         {
             o.WriteLine($"3. The host runs 'ping -c {PingCount} {ReflectorAddress}':");
             CommandResult ping = host.Run(TimeSpan.FromSeconds(20), "ping", "-c", PingCount.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", ReflectorAddress);
@@ -115,7 +80,7 @@ internal static partial class ReflectDemo
             o.WriteLine();
         }
 
-        if (!interrupted.WaitOne(0))
+        if (!session.Interrupted)
         {
             o.WriteLine($"4. The host sends {UdpCount} UDP datagrams of {UdpPayload} bytes from port {UdpBurst.Port} to {ReflectorAddress}:9:");
             int back = NamespaceThread.Run(host, () => UdpBurst.SendAndCount(IPAddress.Parse(HostAddress),
@@ -139,7 +104,7 @@ internal static partial class ReflectDemo
         o.WriteLine();
         reflector.Dispose();
         lab.Dispose();
-        if (interrupted.WaitOne(0))
+        if (session.Interrupted)
             return 130;
         o.WriteLine("6. Done: program detached, namespaces and veth removed.");
         return 0;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Run;
@@ -33,45 +32,16 @@ internal static partial class RouterDemo
         if (missing is not null)
             throw new ApplianceException(missing);
 
-        IReadOnlyList<string> leftovers = NetworkLab.RemoveLeftovers();
-        using var lab = new NetworkLab();
-        ApplianceHost? running = null;
-        using var interrupted = new ManualResetEvent(false);
-        void OnSignal(PosixSignalContext ctx)
-        {
-            ctx.Cancel = true;
-            if (interrupted.WaitOne(0))
-                return;
-            interrupted.Set();
-            Volatile.Read(ref running)?.Dispose();
-            lab.Dispose();
-            o.WriteLine();
-            o.WriteLine("Interrupted: xdpstack stopped, lab removed.");
-            o.Flush();
-        }
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        try
-        {
-            return RunSteps(o, lab, settings, leftovers, interrupted, h => Volatile.Write(ref running, h));
-        }
-        catch (Exception) when (interrupted.WaitOne(0))
-        {
-            return 130;
-        }
+        return DemoSession.Run(o, "xdpstack", session => RunSteps(o, session, settings));
     }
 
-    private static int RunSteps(TextWriter o, NetworkLab lab, DataPlaneSettings settings, IReadOnlyList<string> leftovers,
-        ManualResetEvent interrupted, Action<ApplianceHost> started)
+    private static int RunSteps(TextWriter o, DemoSession session, DataPlaneSettings settings)
     {
+        NetworkLab lab = session.Lab;
         o.WriteLine("xdpstack demo: host A and host B talk through xdpstack, which routes between them.");
         o.WriteLine("(The reflector demo is 'xdpstack demo reflect'.)");
         o.WriteLine();
-        if (leftovers.Count > 0)
-        {
-            o.WriteLine($"0. Removed {leftovers.Count} namespaces that a killed earlier run left behind: {string.Join(' ', leftovers)}");
-            o.WriteLine();
-        }
+        session.ReportLeftovers();
         NetNamespace a = lab.AddNamespace("a"), dut = lab.AddNamespace("dut"), b = lab.AddNamespace("b");
         (string aIf, string dutA) = lab.AddVeth(a, dut);
         (string dutB, string bIf) = lab.AddVeth(dut, b);
@@ -100,7 +70,7 @@ internal static partial class RouterDemo
         settings = settings with { Interfaces = [new DataPlaneInterface(dutA, null), new DataPlaneInterface(dutB, null)] };
         var report = new List<string>();
         using ApplianceHost host = NamespaceThread.Run(dut, () => ApplianceHost.Start(settings, plan, report.Add));
-        started(host);
+        session.Started(host);
         host.Udp.AddService(UdpServiceKind.Echo, EchoPort);
         o.WriteLine($"2. xdpstack started inside {dut.Name}, the stack on AF_XDP (as 'xdpstack run' does):");
         foreach (string line in report)
@@ -108,7 +78,7 @@ internal static partial class RouterDemo
         o.WriteLine($"     Routes: the two connected /24s and /64s; forwarding on; UDP echo on port {EchoPort}.");
         o.WriteLine();
 
-        if (!interrupted.WaitOne(0))
+        if (!session.Interrupted)
         {
             o.WriteLine("3. Pings through xdpstack (TTL 63: it is one hop) and to it:");
             Ping(o, a, "A", HostB4);
@@ -117,7 +87,7 @@ internal static partial class RouterDemo
             o.WriteLine();
         }
 
-        if (!interrupted.WaitOne(0))
+        if (!session.Interrupted)
         {
             o.WriteLine("4. traceroute from host A: xdpstack answers the first hop with ICMP Time Exceeded:");
             Traceroute(o, a, HostB4, "-4");
@@ -125,7 +95,7 @@ internal static partial class RouterDemo
             o.WriteLine();
         }
 
-        if (!interrupted.WaitOne(0))
+        if (!session.Interrupted)
         {
             o.WriteLine($"5. UDP through xdpstack: host A sends {Datagrams} datagrams of {DatagramSize} bytes to host B, each family:");
             UdpTransfer.Result v4 = UdpTransfer.Run(a, HostA4, b, HostB4, Datagrams, DatagramSize);
@@ -155,7 +125,7 @@ internal static partial class RouterDemo
         o.WriteLine();
         host.Dispose();
         lab.Dispose();
-        if (interrupted.WaitOne(0))
+        if (session.Interrupted)
             return 130;
         o.WriteLine("7. Done: programs detached, namespaces and veths removed.");
         return 0;

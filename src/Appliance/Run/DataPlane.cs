@@ -106,12 +106,7 @@ internal sealed class DataPlane : IDisposable
     {
         foreach (RunWorker worker in _workers)
             worker.Start();
-        XdpAttachMode mode = Settings.AttachMode switch
-        {
-            AttachMode.Native => XdpAttachMode.Native,
-            AttachMode.Generic => XdpAttachMode.Generic,
-            _ => XdpAttachMode.Auto,
-        };
+        XdpAttachMode mode = Settings.AttachMode.ToAttachMode();
         foreach (NetDevice device in _devices)
         {
             XskRedirectProgram program;
@@ -224,12 +219,7 @@ internal sealed class DataPlane : IDisposable
 
         var socketOptions = new XskSocketOptions
         {
-            Mode = Settings.CopyMode switch
-            {
-                CopyMode.Copy => XskBindMode.Copy,
-                CopyMode.ZeroCopy => XskBindMode.ZeroCopy,
-                _ => XskBindMode.Auto,
-            },
+            Mode = Settings.CopyMode.ToBindMode(),
             NeedWakeup = true,
             BusyPoll = Settings.BusyPoll,
             BusyPollBudget = Settings.Batch,

@@ -85,12 +85,7 @@ internal sealed class Reflector : IDisposable
         Counters = new WorkerCounters[queues.Length];
         var options = new XskSocketOptions
         {
-            Mode = Settings.CopyMode switch
-            {
-                CopyMode.Copy => XskBindMode.Copy,
-                CopyMode.ZeroCopy => XskBindMode.ZeroCopy,
-                _ => XskBindMode.Auto,
-            },
+            Mode = Settings.CopyMode.ToBindMode(),
             NeedWakeup = true,
             BusyPoll = Settings.BusyPoll,
             BusyPollBudget = Settings.Batch,
@@ -124,12 +119,7 @@ internal sealed class Reflector : IDisposable
 
     private void Attach()
     {
-        XdpAttachMode mode = Settings.AttachMode switch
-        {
-            AttachMode.Native => XdpAttachMode.Native,
-            AttachMode.Generic => XdpAttachMode.Generic,
-            _ => XdpAttachMode.Auto,
-        };
+        XdpAttachMode mode = Settings.AttachMode.ToAttachMode();
         try
         {
             _program = XskRedirectProgram.Attach(Device, mode);
