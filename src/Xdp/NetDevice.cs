@@ -125,6 +125,52 @@ public sealed class NetDevice
 
     public override string ToString() => $"{Name} (ifindex {IfIndex})";
 
+    /// <summary>
+    /// Whether GRO and LRO are on (ETHTOOL_GGRO, and ETH_FLAG_LRO of ETHTOOL_GFLAGS); null where the driver does not say.
+    /// Both merge received frames: native XDP sees frames before GRO (LRO the kernel or driver turns off for XDP),
+    /// but generic XDP runs after GRO and would hand AF_XDP merged frames larger than the MTU.
+    /// </summary>
+    public (bool? Gro, bool? Lro) GetOffloads() =>
+        (TryEthtoolValue(Name, ETHTOOL_GGRO, 0, out uint gro, out _) ? gro != 0 : null,
+         TryEthtoolValue(Name, ETHTOOL_GFLAGS, 0, out uint flags, out _) ? (flags & ETH_FLAG_LRO) != 0 : null);
+
+    /// <summary>Turns GRO on or off (ETHTOOL_SGRO), as <c>ethtool -K DEV gro on|off</c>.</summary>
+    public void SetGro(bool enabled)
+    {
+        if (!TryEthtoolValue(Name, ETHTOOL_SGRO, enabled ? 1u : 0u, out _, out int errno))
+            throw new XdpException($"ioctl(SIOCETHTOOL, ETHTOOL_SGRO) on {Name}", errno, null);
+    }
+
+    private static unsafe bool TryEthtoolValue(string name, uint command, uint data, out uint result, out int errno)
+    {
+        result = 0;
+        errno = 0;
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            errno = Kernel.Errno;
+            return false;
+        }
+        try
+        {
+            var request = new EthtoolValue { Cmd = command, Data = data };
+            var ifr = default(Ifreq);
+            Encoding.UTF8.GetBytes(name, new Span<byte>(ifr.IfrName, IFNAMSIZ - 1));
+            ifr.IfrData = (nint)(&request);
+            if (ioctl(fd, SIOCETHTOOL, &ifr) != 0)
+            {
+                errno = Kernel.Errno;
+                return false;
+            }
+            result = request.Data;
+            return true;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
     private static unsafe bool TryGetChannels(string name, out EthtoolChannels channels)
     {
         channels = default;

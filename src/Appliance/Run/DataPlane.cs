@@ -17,7 +17,8 @@ namespace XdpStack.Appliance.Run;
 /// then gives the stack its addresses, routes and services, and <see cref="Start"/> starts the workers and only then
 /// attaches the redirect programs, so that no frame is steered to a socket nobody serves.
 /// <see cref="Dispose"/> stops the workers, detaches the programs (BPF links: a killed process leaves nothing
-/// attached either) and closes sockets and UMEMs.
+/// attached either), restores GRO where it was turned off (by device name: call it from a thread in the interfaces'
+/// namespace too) and closes sockets and UMEMs.
 /// </para>
 /// <para>
 /// Worker i serves the i-th smallest queue index on every interface that has it. An interface with fewer queues
@@ -32,6 +33,7 @@ internal sealed class DataPlane : IDisposable
     private readonly List<NetDevice> _devices = [];
     private readonly List<XdpNicLink> _links = [];
     private readonly Dictionary<string, int[]> _queues = [];
+    private readonly List<NetDevice> _groToRestore = [];
     private RunWorker[] _workers = [];
     private Ipv4FastForwarder? _ipv4;
     private Ipv6FastForwarder? _ipv6;
@@ -128,7 +130,30 @@ internal sealed class DataPlane : IDisposable
                 }
             }
             report($"{device.Name}: XDP program {program.ProgramId} attached ({program.AttachedMode.ToString().ToLowerInvariant()}), queues {string.Join(',', _queues[device.Name])}");
+            report($"{device.Name}: {CheckOffloads(device, program.AttachedMode)}");
         }
+    }
+
+    /// <summary>
+    /// GRO and LRO merge received frames. Native XDP runs before GRO, and drivers (or the kernel) turn LRO off for
+    /// XDP, so AF_XDP sees frames as they arrived. Generic XDP runs after GRO, on merged frames larger than the MTU
+    /// that no UMEM frame holds: GRO is turned off for the run and restored at stop.
+    /// </summary>
+    private string CheckOffloads(NetDevice device, XdpAttachMode mode)
+    {
+        (bool? gro, bool? lro) = device.GetOffloads();
+        string state = $"GRO {OnOff(gro)}, LRO {OnOff(lro)}";
+        if (lro == true)
+            return state + ": LRO would hand AF_XDP merged frames; turn it off ('ethtool -K " + device.Name + " lro off')";
+        if (gro == true && mode == XdpAttachMode.Generic)
+        {
+            device.SetGro(false);
+            _groToRestore.Add(device);
+            return state + ": GRO turned off while xdpstack runs (generic XDP runs after GRO and would see merged frames); restored at stop";
+        }
+        return state + (gro == true ? " (GRO runs after native XDP: AF_XDP sees frames as they arrived)" : "");
+
+        static string OnOff(bool? on) => on switch { true => "on", false => "off", null => "unknown" };
     }
 
     /// <summary>Stops and joins every worker; safe to call more than once.</summary>
@@ -148,6 +173,17 @@ internal sealed class DataPlane : IDisposable
         // Programs first, so the kernel stops steering frames into sockets that are about to stop being served.
         foreach (XskRedirectProgram program in _programs)
             program.Dispose();
+        foreach (NetDevice device in _groToRestore)
+        {
+            try
+            {
+                device.SetGro(true);
+            }
+            catch (XdpException)
+            {
+                // The device went away meanwhile: nothing to restore.
+            }
+        }
         Stop();
         _ipv4?.Dispose();
         _ipv6?.Dispose();

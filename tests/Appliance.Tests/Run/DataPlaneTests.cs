@@ -150,6 +150,34 @@ public sealed class DataPlaneTests
     }
 
     [Fact]
+    public void Start_GenericXdpWithGroOn_TurnsGroOffWhileRunningAndRestoresIt()
+    {
+        using var lab = new RunLab();
+        lab.Dut.Check("ethtool", "-K", lab.DutAIf, "gro", "on");
+        var report = new List<string>();
+        ApplianceHost host = lab.StartInProcess(RunLab.RouterPlan(), s => s with { AttachMode = XdpStack.Appliance.Cli.AttachMode.Generic }, report);
+        try
+        {
+            Assert.Contains(report, line => line.Contains(lab.DutAIf, StringComparison.Ordinal) && line.Contains("GRO turned off", StringComparison.Ordinal));
+            Assert.Contains(report, line => line.Contains(lab.DutBIf, StringComparison.Ordinal) && line.Contains("GRO off, LRO off", StringComparison.Ordinal));
+            Assert.Contains("generic-receive-offload: off", lab.Dut.Check("ethtool", "-k", lab.DutAIf));
+            // Generic XDP forwards too.
+            AssertPing(lab.HostA, RunLab.HostBIpv4, ttl: 63);
+            AssertPing(lab.HostB, RunLab.HostAIpv6, ttl: 63);
+        }
+        finally
+        {
+            // Device settings are made by name, in the calling thread's namespace, as xdpstack itself runs there.
+            NamespaceThread.Run(lab.Dut, () =>
+            {
+                host.Dispose();
+                return 0;
+            });
+        }
+        Assert.Contains("generic-receive-offload: on", lab.Dut.Check("ethtool", "-k", lab.DutAIf));
+    }
+
+    [Fact]
     public void Reload_TwentyRouteChanges_UnaffectedFlowKeepsEveryDatagramInOrder()
     {
         using var lab = new RunLab();

@@ -47,6 +47,7 @@ public sealed partial class KernelLayoutTests
         [typeof(Kernel.Ifinfomsg)] = ("struct ifinfomsg", "", true),
         [typeof(Kernel.Nlattr)] = ("struct nlattr", "", true),
         [typeof(Kernel.EthtoolChannels)] = ("struct ethtool_channels", "", true),
+        [typeof(Kernel.EthtoolValue)] = ("struct ethtool_value", "", true),
         [typeof(Kernel.Ifreq)] = ("struct ifreq", "", true),
         [typeof(Kernel.PollFd)] = ("struct pollfd", "", true),
         [typeof(Kernel.Rlimit)] = ("struct rlimit", "", true),
