@@ -52,19 +52,23 @@ internal sealed class XdpstackProcess : IDisposable
     /// <summary>As <see cref="Start(NetNamespace?, string[])"/>, with <paramref name="environment"/> added to the child's environment.</summary>
     public static XdpstackProcess Start(NetNamespace? ns, string[] args, IReadOnlyDictionary<string, string>? environment)
     {
-        var psi = new ProcessStartInfo(ns is null ? "dotnet" : "ip")
+        // env puts SIGINT back to its default first: a test run started in the background of a non-interactive
+        // shell inherits SIGINT ignored, and the runtime keeps it ignored, so Ctrl-C tests could not interrupt.
+        // env and ip netns exec both exec in place, so the pid is the dotnet process itself.
+        var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
         if (ns is not null)
         {
-            // ip netns exec execs the command in place, so the pid is the dotnet process itself.
-            foreach (string a in (string[])["netns", "exec", ns.Name, "dotnet"])
+            foreach (string a in (string[])["ip", "netns", "exec", ns.Name])
                 psi.ArgumentList.Add(a);
         }
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(DllPath);
         foreach (string a in args)
             psi.ArgumentList.Add(a);
