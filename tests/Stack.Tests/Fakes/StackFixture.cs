@@ -43,16 +43,17 @@ internal sealed class StackFixture
     public long AllocatedWhileInjecting(List<byte[]> frames, int rounds)
     {
         byte[] sink = new byte[2048];
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int r = 0; r < rounds; r++)
+        return AllocationWindow.Measure(() =>
         {
-            foreach (byte[] frame in frames)
-                Link.InjectInbound(frame);
-            while (Link.Read(sink) >= 0)
+            for (int r = 0; r < rounds; r++)
             {
+                foreach (byte[] frame in frames)
+                    Link.InjectInbound(frame);
+                while (Link.Read(sink) >= 0)
+                {
+                }
             }
-        }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
     }
 
     public static Ipv4Address Ip(string text) => Ipv4Address.Parse(text);
