@@ -32,9 +32,6 @@ public sealed unsafe class XskWaitSet : IDisposable
             _fds[i + 1] = new PollFd { Fd = sockets[i].Fd, Events = POLLIN };
     }
 
-    /// <summary>How many times <see cref="Wake"/> had to write the eventfd (a sleeping owner).</summary>
-    public long WakeWrites { get; private set; }
-
     /// <summary>Announces that the owner is about to sleep; it must check for work once more before <see cref="Sleep"/>.</summary>
     public void PrepareToSleep()
     {
@@ -81,7 +78,6 @@ public sealed unsafe class XskWaitSet : IDisposable
             return;
         ulong one = 1;
         write(_eventFd, &one, sizeof(ulong));
-        WakeWrites++;
     }
 
     /// <summary>Closes the eventfd; the sockets stay open.</summary>

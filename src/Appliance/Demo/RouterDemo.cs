@@ -45,11 +45,7 @@ internal static partial class RouterDemo
         NetNamespace a = lab.AddNamespace("a"), dut = lab.AddNamespace("dut"), b = lab.AddNamespace("b");
         (string aIf, string dutA) = lab.AddVeth(a, dut);
         (string dutB, string bIf) = lab.AddVeth(dut, b);
-        foreach (string dev in (string[])[dutA, dutB])
-        {
-            // xdpstack owns these links: the namespace's own kernel must not talk on them (DAD, MLD, solicitations).
-            dut.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{dev}/disable_ipv6");
-        }
+        QuietOwnedLinks(dut, dutA, dutB);
         ConfigureHost(a, aIf, HostA4, HostA6, RouterA4, RouterA6);
         ConfigureHost(b, bIf, HostB4, HostB6, RouterB4, RouterB6);
         o.WriteLine("1. Lab built (removed again at the end, also on Ctrl-C):");
@@ -71,7 +67,8 @@ internal static partial class RouterDemo
         var report = new List<string>();
         using ApplianceHost host = NamespaceThread.Run(dut, () => ApplianceHost.Start(settings, plan, report.Add));
         session.Started(host);
-        host.Udp.AddService(UdpServiceKind.Echo, EchoPort);
+        if (host.Udp.AddService(UdpServiceKind.Echo, EchoPort) is not StackError.None and var refused)
+            throw new ApplianceException($"the stack refused the UDP echo service: {refused}");
         o.WriteLine($"2. xdpstack started inside {dut.Name}, the stack on AF_XDP (as 'xdpstack run' does):");
         foreach (string line in report)
             o.WriteLine("     " + line);
@@ -131,7 +128,15 @@ internal static partial class RouterDemo
         return 0;
     }
 
-    private static void ConfigureHost(NetNamespace ns, string dev, string v4, string v6, string gw4, string gw6)
+    /// <summary>xdpstack owns these links: the namespace's own kernel must not talk on them (DAD, MLD, solicitations).</summary>
+    internal static void QuietOwnedLinks(NetNamespace ns, params string[] devices)
+    {
+        foreach (string dev in devices)
+            ns.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{dev}/disable_ipv6");
+    }
+
+    /// <summary>A Linux host on <paramref name="dev"/> with both addresses (/24, /64) and default routes through the appliance.</summary>
+    internal static void ConfigureHost(NetNamespace ns, string dev, string v4, string v6, string gw4, string gw6)
     {
         // A veth leaves UDP/TCP checksums for "hardware" to finish; what AF_XDP sees must be complete.
         ns.Check("ethtool", "-K", dev, "tx", "off");

@@ -68,18 +68,8 @@ internal static class ApplianceRunner
     public static DataPlaneSettings ToSettings(ApplianceConfig config)
     {
         XdpConfig x = config.Xdp;
-        int[]? cores = null;
-        if (config.Workers.IsPinned)
+        var settings = new DataPlaneSettings([.. config.Interfaces.Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]))])
         {
-            // The config pins the worker of queue q to cores[q]; the data plane numbers workers by the queues in use.
-            int[][] perInterface = [.. config.Interfaces.Select(i => i.Queues.IsAll
-                ? Enumerable.Range(0, Workers.DeviceLookup.Open(i.Name).QueueCount).ToArray()
-                : i.Queues.Indexes.ToArray())];
-            cores = [.. DataPlane.WorkerQueues(perInterface).Select(q => config.Workers.Cores[q])];
-        }
-        return new DataPlaneSettings([.. config.Interfaces.Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]))])
-        {
-            Cores = cores,
             Batch = config.Workers.Batch,
             CopyMode = x.Mode,
             AttachMode = x.Attach,
@@ -94,6 +84,10 @@ internal static class ApplianceRunner
             UmemHugePages = x.UmemHugePages,
             LpmHugePages = x.LpmHugePages,
         };
+        // The config pins the worker of queue q to cores[q]; the data plane numbers workers by the queues in use.
+        return config.Workers.IsPinned
+            ? settings with { Cores = [.. DataPlane.WorkerQueues(settings).Select(q => config.Workers.Cores[q])] }
+            : settings;
     }
 
     /// <summary>The stack's view of the config: NIC n is the n-th interface, every address brings its connected route.</summary>

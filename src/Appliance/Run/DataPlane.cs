@@ -85,23 +85,11 @@ internal sealed class DataPlane : IDisposable
     }
 
     /// <summary>How many workers the interfaces' queues call for, before opening anything (for <see cref="StackOptions.Workers"/>).</summary>
-    public static int CountWorkers(DataPlaneSettings settings)
-    {
-        var perInterface = new List<int[]>();
-        foreach (DataPlaneInterface iface in settings.Interfaces)
-        {
-            if (iface.Queues is int[] queues)
-            {
-                perInterface.Add(queues);
-            }
-            else
-            {
-                NetDevice device = DeviceLookup.Open(iface.Name);
-                perInterface.Add([.. Enumerable.Range(0, device.QueueCount)]);
-            }
-        }
-        return WorkerQueues(perInterface).Length;
-    }
+    public static int CountWorkers(DataPlaneSettings settings) => WorkerQueues(settings).Length;
+
+    /// <summary>The queue indexes the workers will serve, in worker order, reading a device's queue count where the settings say "all".</summary>
+    public static int[] WorkerQueues(DataPlaneSettings settings) =>
+        WorkerQueues(settings.Interfaces.Select(i => i.Queues ?? [.. Enumerable.Range(0, DeviceLookup.Open(i.Name).QueueCount)]));
 
     /// <summary>Starts the workers, then steers each interface's queues to them.</summary>
     public void Start(Action<string> report)

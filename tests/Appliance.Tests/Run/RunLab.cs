@@ -30,13 +30,9 @@ internal sealed class RunLab : IDisposable
         HostB = _lab.AddNamespace("b");
         (HostAIf, DutAIf) = _lab.AddVeth(HostA, Dut, mtuA, queuesA);
         (DutBIf, HostBIf) = _lab.AddVeth(Dut, HostB, mtuB, queuesB);
-        foreach (string dev in (string[])[DutAIf, DutBIf])
-        {
-            // The appliance owns these: the DUT's own kernel must not send on them (DAD, router solicitations, MLD).
-            Dut.Check("sh", "-c", $"echo 1 > /proc/sys/net/ipv6/conf/{dev}/disable_ipv6");
-        }
-        ConfigureHost(HostA, HostAIf, HostAIpv4, HostAIpv6, RouterAIpv4, RouterAIpv6);
-        ConfigureHost(HostB, HostBIf, HostBIpv4, HostBIpv6, RouterBIpv4, RouterBIpv6);
+        RouterDemo.QuietOwnedLinks(Dut, DutAIf, DutBIf);
+        RouterDemo.ConfigureHost(HostA, HostAIf, HostAIpv4, HostAIpv6, RouterAIpv4, RouterAIpv6);
+        RouterDemo.ConfigureHost(HostB, HostBIf, HostBIpv4, HostBIpv6, RouterBIpv4, RouterBIpv6);
     }
 
     public NetNamespace HostA { get; }
@@ -103,15 +99,4 @@ internal sealed class RunLab : IDisposable
         System.Text.RegularExpressions.Regex.Match(ns.Ip("-br", "link", "show", "dev", dev), "([0-9a-f]{2}:){5}[0-9a-f]{2}").Value;
 
     public void Dispose() => _lab.Dispose();
-
-    private static void ConfigureHost(NetNamespace ns, string dev, string v4, string v6, string gw4, string gw6)
-    {
-        // A veth leaves UDP/TCP checksums for "hardware" to finish; AF_XDP sees what is on the wire.
-        ns.Check("ethtool", "-K", dev, "tx", "off");
-        ns.Check("sh", "-c", $"echo 0 > /proc/sys/net/ipv6/conf/{dev}/router_solicitations");
-        ns.Ip("addr", "add", v4 + "/24", "dev", dev);
-        ns.Ip("addr", "add", v6 + "/64", "dev", dev, "nodad");
-        ns.Ip("route", "add", "default", "via", gw4);
-        ns.Ip("-6", "route", "add", "default", "via", gw6);
-    }
 }
