@@ -67,6 +67,15 @@ public sealed unsafe class TxRing
     public ref XdpDescriptor Descriptor(uint index) => ref _ring[index & _mask];
 
     /// <summary>Hands <paramref name="count"/> reserved descriptors to the kernel.</summary>
+    /// <summary>Gives back the last <paramref name="count"/> entries reserved and not submitted (a batch that must not be split, such as a multi-buffer chain, did not fit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Unreserve(int count)
+    {
+        if ((uint)count > _cachedProducer - _producerValue)
+            throw new ArgumentOutOfRangeException(nameof(count), count, "more entries than are reserved");
+        _cachedProducer -= (uint)count;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Submit(int count)
     {

@@ -27,6 +27,8 @@ public sealed unsafe class Umem : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.FrameSize, "FrameSize must be 2048 or 4096");
         if (options.FrameCount <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.FrameCount, "FrameCount must be positive");
+        if (options.ReservedFrames < 0 || options.ReservedFrames >= options.FrameCount)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReservedFrames, "ReservedFrames must leave at least one frame for the pool");
         if (options.Headroom < 0 || options.Headroom >= options.FrameSize - XDP_PACKET_HEADROOM)
             throw new ArgumentOutOfRangeException(nameof(options), options.Headroom,
                 $"Headroom must be below FrameSize - {XDP_PACKET_HEADROOM}");
@@ -63,7 +65,9 @@ public sealed unsafe class Umem : IDisposable
             _mappedLength = length;
         }
         _base = (byte*)area;
-        Frames = new FramePool(FrameCount, FrameSize);
+        ReservedFrames = options.ReservedFrames;
+        // The pool covers the frames below the reserved ones, so a reserved frame can never be put into a ring by mistake.
+        Frames = new FramePool(FrameCount - ReservedFrames, FrameSize);
     }
 
     private static void* MAP_FAILED => (void*)-1;
@@ -79,6 +83,12 @@ public sealed unsafe class Umem : IDisposable
 
     /// <summary>Number of frames.</summary>
     public int FrameCount { get; }
+
+    /// <summary>Frames at the end of the area that the pool never hands out (<see cref="UmemOptions.ReservedFrames"/>).</summary>
+    public int ReservedFrames { get; }
+
+    /// <summary>UMEM offset of the first reserved frame; equal to <see cref="Size"/> when none is reserved.</summary>
+    public ulong ReservedStart => (ulong)(FrameCount - ReservedFrames) * (ulong)FrameSize;
 
     /// <summary>The headroom asked of the kernel in front of each received frame (beyond XDP_PACKET_HEADROOM).</summary>
     public int Headroom { get; }

@@ -12,6 +12,9 @@ public sealed class UmemOptions
     /// <summary>Bytes the kernel leaves free in front of each received frame, beyond its own 256 (XDP_PACKET_HEADROOM).</summary>
     public int Headroom { get; init; }
 
+    /// <summary>Frames at the end of the area kept out of <see cref="Umem.Frames"/>: the application's own scratch space, addressable by UMEM offset like any frame (jumbo frames are gathered there).</summary>
+    public int ReservedFrames { get; init; }
+
     /// <summary>Back the area with huge pages (MAP_HUGETLB) when the system has them; falls back to normal pages.</summary>
     public bool HugePages { get; init; }
 }

@@ -6,6 +6,9 @@ namespace XdpStack.Xdp;
 [StructLayout(LayoutKind.Sequential)]
 public struct XdpDescriptor
 {
+    /// <summary>Options bit XDP_PKT_CONTD: more descriptors of the same packet follow (multi-buffer, <see cref="XskSocketOptions.MultiBuffer"/>).</summary>
+    public const uint PacketContinues = 1;
+
     /// <summary>UMEM offset of the first byte of the frame (past the headroom on RX).</summary>
     public ulong Address;   // __u64 addr
 

@@ -51,11 +51,14 @@ public sealed class XskRedirectProgram : IDisposable
         .ToArray();
 
     /// <summary>Loads the program and attaches it to <paramref name="device"/>; <see cref="XdpAttachMode.Auto"/> tries native, then generic.</summary>
-    public static XskRedirectProgram Attach(NetDevice device, XdpAttachMode mode = XdpAttachMode.Auto) =>
-        Attach(device, mode, Assemble);
+    /// <param name="device">The device.</param>
+    /// <param name="mode">Where to attach.</param>
+    /// <param name="multiBuffer">Load the program with frags support (BPF_F_XDP_HAS_FRAGS), as multi-buffer sockets and MTUs above a page need.</param>
+    public static XskRedirectProgram Attach(NetDevice device, XdpAttachMode mode = XdpAttachMode.Auto, bool multiBuffer = false) =>
+        Attach(device, mode, Assemble, multiBuffer);
 
-    /// <summary>Like <see cref="Attach(NetDevice, XdpAttachMode)"/>, with the program built by <paramref name="assemble"/> for the XSKMAP's fd.</summary>
-    public static XskRedirectProgram Attach(NetDevice device, XdpAttachMode mode, Func<int, BpfInstruction[]> assemble)
+    /// <summary>Like <see cref="Attach(NetDevice, XdpAttachMode, bool)"/>, with the program built by <paramref name="assemble"/> for the XSKMAP's fd.</summary>
+    public static XskRedirectProgram Attach(NetDevice device, XdpAttachMode mode, Func<int, BpfInstruction[]> assemble, bool multiBuffer = false)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(assemble);
@@ -65,7 +68,7 @@ public sealed class XskRedirectProgram : IDisposable
         BpfProgram? program = null;
         try
         {
-            program = BpfProgram.LoadXdp(assemble(map.Fd), "xsk_redirect");
+            program = BpfProgram.LoadXdp(assemble(map.Fd), "xsk_redirect", hasFrags: multiBuffer);
             BpfLink link;
             if (mode == XdpAttachMode.Auto)
             {

@@ -65,6 +65,9 @@ public sealed unsafe class XskSocket : IDisposable
     /// <summary>The sxdp_flags the socket was bound with.</summary>
     public int BindFlags { get; private set; }
 
+    /// <summary>True when packets may span several descriptors (XDP_USE_SG, bound here or inherited from the UMEM's first socket).</summary>
+    public bool MultiBuffer { get; private set; }
+
     /// <summary>True when busy polling was set up.</summary>
     public bool BusyPoll { get; private set; }
 
@@ -236,6 +239,7 @@ public sealed unsafe class XskSocket : IDisposable
         if (getsockopt(_fd, SOL_XDP, XDP_OPTIONS, &xdpOptions, &length) != 0)
             throw XdpException.FromErrno("getsockopt(XDP_OPTIONS)");
         ZeroCopy = (xdpOptions.Flags & XDP_OPTIONS_ZEROCOPY) != 0;
+        MultiBuffer = shareWith?.MultiBuffer ?? options.MultiBuffer;
 
         if (options.BusyPoll)
         {
@@ -271,6 +275,8 @@ public sealed unsafe class XskSocket : IDisposable
             };
             if (options.NeedWakeup)
                 flags |= XDP_USE_NEED_WAKEUP;
+            if (options.MultiBuffer)
+                flags |= XDP_USE_SG;
             address.SxdpFlags = flags;
         }
         BindFlags = address.SxdpFlags;
@@ -294,6 +300,7 @@ public sealed unsafe class XskSocket : IDisposable
     private string? BindHint(int errno, XskBindMode mode) => errno switch
     {
         EBUSY => $"queue {QueueId} of {Device.Name} is in use by another AF_XDP socket or program (still busy after {s_bindRetryDelaysMs.Length} retries)",
+        EOPNOTSUPP when (BindFlags & XDP_USE_SG) != 0 => $"{Device.Name}'s driver cannot do multi-buffer AF_XDP in this mode (XDP_USE_SG needs kernel 6.6+, and driver support for zero-copy); lower the MTU to fit one frame or use copy mode",
         EOPNOTSUPP when mode == XskBindMode.ZeroCopy => $"{Device.Name} does not support zero-copy AF_XDP; use copy mode",
         EINVAL => $"check that queue {QueueId} exists on {Device.Name} (it has {Device.QueueCount}) and the ring sizes are powers of two",
         ENETDOWN => $"{Device.Name} is down",

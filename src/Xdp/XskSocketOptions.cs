@@ -29,6 +29,10 @@ public sealed class XskSocketOptions
     /// <summary>Ask for XDP_USE_NEED_WAKEUP, so the kernel says when it needs a syscall (default true).</summary>
     public bool NeedWakeup { get; init; } = true;
 
+    /// <summary>Bind with XDP_USE_SG: a packet larger than a frame arrives, and may be sent, as a chain of descriptors marked <see cref="XdpDescriptor.PacketContinues"/> (kernel 6.6+; the XDP program must be loaded with frags support).</summary>
+    /// <remarks>Like <see cref="Mode"/>, it is set by the socket that registers the UMEM; sockets sharing the UMEM inherit it.</remarks>
+    public bool MultiBuffer { get; init; }
+
     /// <summary>Set SO_PREFER_BUSY_POLL, SO_BUSY_POLL and SO_BUSY_POLL_BUDGET on the socket.</summary>
     public bool BusyPoll { get; init; }
 

@@ -66,6 +66,21 @@ public sealed unsafe class RingTests
     }
 
     [Fact]
+    public void TxRing_Unreserve_GivesBackTheTailSoTheNextReserveReusesIt()
+    {
+        using var memory = new RingMemory(8, sizeof(XdpDescriptor), start: 5);
+        TxRing tx = memory.Tx();
+        Assert.Equal(6, tx.Reserve(6, out uint first));
+        tx.Unreserve(2);
+        tx.Submit(4);
+        Assert.Equal(5u + 4, *memory.Producer);
+        // The two given back are reserved again, at the same indexes, and the ring still holds exactly 8.
+        Assert.Equal(4, tx.Reserve(10, out uint next));
+        Assert.Equal(first + 4, next);
+        Assert.Throws<ArgumentOutOfRangeException>(() => tx.Unreserve(5));
+    }
+
+    [Fact]
     public void TxRing_ReserveAcross2Pow32_WritesDescriptorsInOrder()
     {
         using var memory = new RingMemory(16, 16, NearWrap + 8);

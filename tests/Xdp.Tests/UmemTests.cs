@@ -30,6 +30,22 @@ public sealed unsafe partial class UmemTests
     }
 
     [Fact]
+    public void ReservedFrames_StayOutOfThePoolButInTheArea()
+    {
+        using var umem = new Umem(new UmemOptions { FrameSize = 4096, FrameCount = 10, ReservedFrames = 3 });
+        Assert.Equal(7, umem.Frames.Capacity);
+        Assert.Equal(7ul * 4096, umem.ReservedStart);
+        var handedOut = new List<ulong>();
+        while (umem.Frames.TryGet(out ulong a))
+            handedOut.Add(a);
+        Assert.All(handedOut, a => Assert.True(a < umem.ReservedStart));
+        // The reserved frames are addressable like any other, and the pool refuses them.
+        Assert.Equal(3 * 4096, umem.GetFrame(umem.ReservedStart, 3 * 4096).Length);
+        Assert.Throws<InvalidOperationException>(() => umem.Frames.Put(umem.ReservedStart));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Umem(new UmemOptions { FrameCount = 4, ReservedFrames = 4 }));
+    }
+
+    [Fact]
     public void GetFrame_PastTheEnd_Throws()
     {
         using var umem = new Umem(new UmemOptions { FrameSize = 2048, FrameCount = 2 });

@@ -28,6 +28,8 @@ namespace XdpStack.Appliance.Run;
 /// </remarks>
 internal sealed class DataPlane : IDisposable
 {
+    private const int EthernetHeader = 14;
+
     private readonly List<Umem> _umems = [];
     private readonly List<XskRedirectProgram> _programs = [];
     private readonly List<NetDevice> _devices = [];
@@ -91,6 +93,12 @@ internal sealed class DataPlane : IDisposable
     public static int[] WorkerQueues(DataPlaneSettings settings) =>
         WorkerQueues(settings.Interfaces.Select(i => i.Queues ?? [.. Enumerable.Range(0, DeviceLookup.Open(i.Name).QueueCount)]));
 
+    /// <summary>The largest frame any interface carries: its MTU plus the Ethernet header.</summary>
+    public int MaxFrame { get; private set; }
+
+    /// <summary>True when that frame does not fit one UMEM frame, so sockets bind with XDP_USE_SG and the program handles frags.</summary>
+    public bool MultiBuffer { get; private set; }
+
     /// <summary>Starts the workers, then steers each interface's queues to them.</summary>
     public void Start(Action<string> report)
     {
@@ -102,7 +110,7 @@ internal sealed class DataPlane : IDisposable
             XskRedirectProgram program;
             try
             {
-                program = XskRedirectProgram.Attach(device, mode);
+                program = XskRedirectProgram.Attach(device, mode, MultiBuffer);
             }
             catch (XdpException e) when (e.ErrnoName is "EBUSY" or "EEXIST")
             {
@@ -208,16 +216,19 @@ internal sealed class DataPlane : IDisposable
                 report($"{iface.Name}: replaced XDP program {programId} as configured");
                 device = NetDevice.Open(iface.Name);
             }
-            if (device.Mtu + 14 > Settings.FrameSize - 256)
-            {
-                throw new ApplianceException(
-                    $"{iface.Name} has MTU {device.Mtu}, too large for {Settings.FrameSize}-byte UMEM frames (at most {Settings.FrameSize - 256 - 14})");
-            }
             _devices.Add(device);
             _queues[iface.Name] = queues;
         }
         if (Settings.Cores is int[] cores)
             CoreCheck.EnsureUsable(cores);
+        MaxFrame = _devices.Max(d => d.Mtu) + EthernetHeader;
+        MultiBuffer = RunWorker.NeedsMultiBuffer(Settings.FrameSize, MaxFrame);
+        if (MultiBuffer)
+        {
+            NetDevice widest = _devices.MaxBy(d => d.Mtu)!;
+            report($"{widest.Name}: MTU {widest.Mtu} does not fit one {Settings.FrameSize}-byte UMEM frame: multi-buffer AF_XDP " +
+                "(larger frames arrive and leave as chains of frames; the workers copy them, single-frame packets stay zero-copy)");
+        }
     }
 
     private void CreateNics()
@@ -251,6 +262,7 @@ internal sealed class DataPlane : IDisposable
             TxRingSize = Settings.TxRingSize,
             FillRingSize = Settings.FillRingSize,
             CompletionRingSize = Settings.CompletionRingSize,
+            MultiBuffer = MultiBuffer,
         };
         _ipv4 = new Ipv4FastForwarder(Stack, Settings.LpmHugePages);
         _ipv6 = new Ipv6FastForwarder(Stack);
@@ -263,7 +275,14 @@ internal sealed class DataPlane : IDisposable
         for (int w = 0; w < workers.Length; w++)
         {
             int queue = workerQueues[w];
-            var umem = new Umem(new UmemOptions { FrameSize = Settings.FrameSize, FrameCount = Settings.FramesPerWorker, HugePages = Settings.UmemHugePages });
+            int scratch = RunWorker.ScratchFrames(Settings.FrameSize, Settings.Batch, MaxFrame);
+            var umem = new Umem(new UmemOptions
+            {
+                FrameSize = Settings.FrameSize,
+                FrameCount = Settings.FramesPerWorker + scratch,
+                ReservedFrames = scratch,
+                HugePages = Settings.UmemHugePages,
+            });
             _umems.Add(umem);
             if (umem.HugePagesFallbackReason is string reason)
                 report($"worker {w}: UMEM on 4 KiB pages ({reason})");
@@ -292,7 +311,7 @@ internal sealed class DataPlane : IDisposable
             }
             int? cpu = Settings.Cores is int[] c ? c[w] : null;
             workers[w] = new RunWorker(w, cpu, umem, [.. ports], nicSlots, workers.Length, _ipv4, _ipv6,
-                Settings.Batch, Settings.BusyPoll, Settings.HandoffCapacity);
+                Settings.Batch, Settings.BusyPoll, Settings.HandoffCapacity, MaxFrame);
         }
 
         var linkOfNic = new XdpNicLink?[nicSlots];

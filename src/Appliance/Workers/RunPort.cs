@@ -14,6 +14,7 @@ internal sealed class RunPort
         Link = link;
         PendingAddresses = new ulong[pendingCapacity];
         PendingLengths = new uint[pendingCapacity];
+        PendingOptions = new uint[pendingCapacity];
         FillSubmitted = prefilled;
     }
 
@@ -25,6 +26,9 @@ internal sealed class RunPort
 
     public readonly ulong[] PendingAddresses;
     public readonly uint[] PendingLengths;
+
+    /// <summary><see cref="XdpDescriptor.PacketContinues"/> on every descriptor of a multi-buffer chain but its last.</summary>
+    public readonly uint[] PendingOptions;
     public int PendingCount;
 
     public ulong RxPackets;
@@ -32,13 +36,22 @@ internal sealed class RunPort
     public ulong TxPackets;
     public ulong TxBytes;
 
-    /// <summary>Frames ever put on the fill ring (prefill included); minus <see cref="RxPackets"/>, the frames the fill ring, the kernel and the RX ring hold.</summary>
+    /// <summary>RX descriptors consumed: <see cref="RxPackets"/> plus the extra descriptors of multi-buffer chains.</summary>
+    public ulong RxDescriptors;
+
+    /// <summary>TX descriptors submitted: <see cref="TxPackets"/> plus the extra descriptors of multi-buffer chains.</summary>
+    public ulong TxDescriptors;
+
+    /// <summary>Frames ever put on the fill ring (prefill included); minus <see cref="RxDescriptors"/>, the frames the fill ring, the kernel and the RX ring hold.</summary>
     public ulong FillSubmitted;
 
-    /// <summary>Frames whose completion came back; <see cref="TxPackets"/> minus this is what the TX ring and the kernel hold.</summary>
+    /// <summary>Frames whose completion came back; <see cref="TxDescriptors"/> minus this is what the TX ring and the kernel hold.</summary>
     public ulong Completed;
 
-    /// <summary>Frames dropped because the TX ring had no room.</summary>
+    /// <summary>True while the rest of a chain too long to gather is being skipped (its head was dropped in an earlier round).</summary>
+    public bool DiscardingChain;
+
+    /// <summary>Packets dropped because the TX ring had no room.</summary>
     public ulong TxRingFullDrops;
 
     /// <summary>sendto() kicks of the TX ring.</summary>

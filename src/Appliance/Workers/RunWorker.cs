@@ -17,6 +17,12 @@ namespace XdpStack.Appliance.Workers;
 /// pool.
 /// </para>
 /// <para>
+/// Packets larger than a frame (jumbo MTUs) arrive as chains of descriptors (multi-buffer AF_XDP): the worker gathers
+/// each chain into a contiguous slot of the UMEM's reserved frames, so the fast paths and the stack see one frame,
+/// and sends anything larger than a frame as a chain of pool frames. Both are copies in user space, paid only by
+/// packets that do not fit one frame.
+/// </para>
+/// <para>
 /// A UMEM frame is always in exactly one place: the pool, a fill ring or the kernel, an RX ring, this loop, a TX
 /// ring or the kernel, a completion ring (<see cref="Account"/>). Per frame there is no allocation, lock, syscall
 /// or <c>Interlocked</c>: syscalls are per batch (TX kicks when the kernel asks) or per idle period (poll).
@@ -30,7 +36,14 @@ internal sealed unsafe class RunWorker
     /// <summary>Longest poll() sleep; bounds how late the worker notices a stop request.</summary>
     private const int IdlePollMilliseconds = 20;
 
+    /// <summary>Where the kernel puts a received frame in its UMEM frame (XDP_PACKET_HEADROOM); gathered frames keep the same headroom.</summary>
+    private const int KernelHeadroom = 256;
+
     private readonly Umem _umem;
+    private readonly int _frameSize;
+    private readonly ulong _scratchBase;
+    private readonly int _slotBytes;
+    private readonly int _maxChain;
     private readonly FramePool _pool;
     private readonly RunPort[] _ports;
     private readonly int[] _portOfNic;
@@ -62,12 +75,24 @@ internal sealed unsafe class RunWorker
     /// <param name="batch">The most RX descriptors taken per socket and round.</param>
     /// <param name="busyPoll">Whether idle rounds kick the driver's NAPI (preferred busy polling).</param>
     /// <param name="handoffCapacity">Frames each inbox holds.</param>
+    /// <param name="maxFrame">The largest frame, Ethernet header included, any interface carries (MTU + 14).</param>
     public RunWorker(int index, int? cpu, Umem umem, RunPort[] ports, int nicSlots, int workerCount,
-        Ipv4FastForwarder? ipv4, Ipv6FastForwarder? ipv6, int batch, bool busyPoll, int handoffCapacity)
+        Ipv4FastForwarder? ipv4, Ipv6FastForwarder? ipv6, int batch, bool busyPoll, int handoffCapacity, int maxFrame)
     {
         Index = index;
         Cpu = cpu;
         _umem = umem;
+        _frameSize = umem.FrameSize;
+        _scratchBase = umem.ReservedStart;
+        MultiBuffer = NeedsMultiBuffer(umem.FrameSize, maxFrame);
+        if (MultiBuffer)
+        {
+            if (umem.ReservedFrames < ScratchFrames(umem.FrameSize, batch, maxFrame))
+                throw new ArgumentException($"the UMEM reserves {umem.ReservedFrames} frames; {ScratchFrames(umem.FrameSize, batch, maxFrame)} are needed to gather {maxFrame}-byte frames", nameof(umem));
+            _slotBytes = SlotFrames(umem.FrameSize, maxFrame) * umem.FrameSize;
+            // One more descriptor than a full slot needs, so that a chain the MTU does not allow is seen whole and dropped.
+            _maxChain = (maxFrame + umem.FrameSize - KernelHeadroom - 1) / (umem.FrameSize - KernelHeadroom) + 1;
+        }
         _pool = umem.Frames;
         _ports = ports;
         _ipv4 = ipv4;
@@ -84,7 +109,7 @@ internal sealed unsafe class RunWorker
         // One inbox per other worker (single producer each) and one for control threads (index workerCount).
         _inboxes = new FrameHandoff[workerCount + 1];
         for (int i = 0; i <= workerCount; i++)
-            _inboxes[i] = new FrameHandoff(handoffCapacity, umem.FrameSize);
+            _inboxes[i] = new FrameHandoff(handoffCapacity, Math.Max(umem.FrameSize, maxFrame));
         _frames = new Frame[batch];
         _addresses = new ulong[batch];
         _verdicts = new ForwardVerdict[batch];
@@ -93,6 +118,18 @@ internal sealed unsafe class RunWorker
     }
 
     public int Index { get; }
+
+    /// <summary>True when some interface's frames do not fit one UMEM frame, so sockets use multi-buffer chains.</summary>
+    public bool MultiBuffer { get; }
+
+    /// <summary>Whether frames of <paramref name="maxFrame"/> bytes need more than one UMEM frame of <paramref name="frameSize"/> bytes.</summary>
+    public static bool NeedsMultiBuffer(int frameSize, int maxFrame) => maxFrame > frameSize - KernelHeadroom;
+
+    /// <summary>The frames a worker's UMEM must reserve as gathering slots (one per packet of an RX batch); 0 without multi-buffer.</summary>
+    public static int ScratchFrames(int frameSize, int batch, int maxFrame) =>
+        NeedsMultiBuffer(frameSize, maxFrame) ? batch * SlotFrames(frameSize, maxFrame) : 0;
+
+    private static int SlotFrames(int frameSize, int maxFrame) => (KernelHeadroom + maxFrame + frameSize - 1) / frameSize;
 
     public int? Cpu { get; }
 
@@ -135,7 +172,14 @@ internal sealed unsafe class RunWorker
     /// </summary>
     public bool SendCopy(int port, ReadOnlySpan<byte> frame)
     {
-        if (frame.Length > _umem.FrameSize || !_pool.TryGet(out ulong address))
+        if (frame.Length > _frameSize)
+        {
+            if (!QueueChain(_ports[port], frame))
+                return false;
+            Counters.StackBuilt++;
+            return true;
+        }
+        if (!_pool.TryGet(out ulong address))
         {
             Counters.PoolEmptyDrops++;
             return false;
@@ -183,11 +227,11 @@ internal sealed unsafe class RunWorker
         int pending = 0;
         foreach (RunPort port in _ports)
         {
-            fill += port.FillSubmitted - port.RxPackets;
-            tx += port.TxPackets - port.Completed;
+            fill += port.FillSubmitted - port.RxDescriptors;
+            tx += port.TxDescriptors - port.Completed;
             pending += port.PendingCount;
         }
-        return new FrameAccount(_umem.FrameCount, _pool.Available, fill, tx, pending);
+        return new FrameAccount(_pool.Capacity, _pool.Available, fill, tx, pending);
     }
 
     /// <summary>After the thread stopped: reaps whatever completions arrived since, so <see cref="Account"/> sees them.</summary>
@@ -330,23 +374,62 @@ internal sealed unsafe class RunWorker
     private int Receive(RunPort port, Span<byte> memory)
     {
         RxRing rx = port.Socket.Rx;
-        int received = rx.Peek(_batch, out uint rxIndex);
-        if (received == 0)
+        int peeked = rx.Peek(_batch + _maxChain, out uint rxIndex);
+        if (peeked == 0)
             return 0;
-        Span<Frame> frames = _frames.AsSpan(0, received);
+        int received = 0, consumed = 0, gathered = 0;
         ulong bytes = 0;
-        for (int i = 0; i < received; i++)
+        if (port.DiscardingChain)
+            consumed = SkipChainTail(port, rx, rxIndex, peeked);
+        while (consumed < peeked && received < _batch)
         {
-            ref readonly XdpDescriptor desc = ref rx.Descriptor(rxIndex + (uint)i);
-            frames[i] = new Frame((int)desc.Address, (int)desc.Length);
-            _addresses[i] = desc.Address;
-            bytes += desc.Length;
+            ref readonly XdpDescriptor desc = ref rx.Descriptor(rxIndex + (uint)consumed);
+            if ((desc.Options & XdpDescriptor.PacketContinues) == 0)
+            {
+                _frames[received] = new Frame((int)desc.Address, (int)desc.Length);
+                _addresses[received] = desc.Address;
+                bytes += desc.Length;
+                received++;
+                consumed++;
+                continue;
+            }
+            int last = consumed + 1;
+            while (last < peeked && (rx.Descriptor(rxIndex + (uint)last).Options & XdpDescriptor.PacketContinues) != 0)
+                last++;
+            if (last == peeked)
+            {
+                // The kernel publishes whole chains, so the rest is past this peek: take it next round, unless the
+                // chain alone fills the peek (longer than any MTU allows), which is dropped head first.
+                if (consumed == 0 && peeked == _batch + _maxChain)
+                {
+                    for (int i = 0; i < peeked; i++)
+                        _pool.Put(rx.Descriptor(rxIndex + (uint)i).Address);
+                    consumed = peeked;
+                    port.DiscardingChain = true;
+                    Counters.OversizeDrops++;
+                }
+                break;
+            }
+            int length = Gather(rx, rxIndex, consumed, last, memory, gathered);
+            consumed = last + 1;
+            if (length == 0)
+                continue;
+            ulong slot = _scratchBase + (ulong)gathered * (ulong)_slotBytes + KernelHeadroom;
+            _frames[received] = new Frame((int)slot, length);
+            _addresses[received] = slot;
+            bytes += (ulong)length;
+            received++;
+            gathered++;
         }
         // The descriptors are copied out; the frames now belong to this loop until they are queued or pooled.
-        rx.Release(received);
+        rx.Release(consumed);
+        port.RxDescriptors += (ulong)consumed;
+        if (received == 0)
+            return consumed;
         port.RxPackets += (ulong)received;
         port.RxBytes += bytes;
         Counters.Batches++;
+        Counters.JumboReceived += (ulong)gathered;
 
         int left = received;
         if (_ipv4 is not null)
@@ -356,6 +439,58 @@ internal sealed unsafe class RunWorker
         if (left > 0)
             ToStack(port, memory, left);
         return received;
+    }
+
+    /// <summary>
+    /// Copies the chain of descriptors <paramref name="first"/>..<paramref name="last"/> into gathering slot
+    /// <paramref name="slot"/> and returns the chain's frames to the pool; the packet's length, or 0 when it does not
+    /// fit a slot (dropped and counted).
+    /// </summary>
+    private int Gather(RxRing rx, uint rxIndex, int first, int last, Span<byte> memory, int slot)
+    {
+        int target = (int)(_scratchBase + (ulong)slot * (ulong)_slotBytes) + KernelHeadroom;
+        int capacity = _slotBytes - KernelHeadroom;
+        int length = 0;
+        for (int i = first; i <= last; i++)
+        {
+            ref readonly XdpDescriptor desc = ref rx.Descriptor(rxIndex + (uint)i);
+            int n = (int)desc.Length;
+            if (length + n <= capacity)
+                memory.Slice((int)desc.Address, n).CopyTo(memory.Slice(target + length, n));
+            length += n;
+            _pool.Put(desc.Address);
+        }
+        if (length > capacity)
+        {
+            Counters.OversizeDrops++;
+            return 0;
+        }
+        return length;
+    }
+
+    /// <summary>Drops the descriptors of a too-long chain whose head an earlier round dropped; returns how many it consumed.</summary>
+    private int SkipChainTail(RunPort port, RxRing rx, uint rxIndex, int peeked)
+    {
+        int consumed = 0;
+        while (consumed < peeked)
+        {
+            ref readonly XdpDescriptor desc = ref rx.Descriptor(rxIndex + (uint)consumed);
+            _pool.Put(desc.Address);
+            consumed++;
+            if ((desc.Options & XdpDescriptor.PacketContinues) == 0)
+            {
+                port.DiscardingChain = false;
+                break;
+            }
+        }
+        return consumed;
+    }
+
+    /// <summary>Returns a frame the batch is done with to the pool; gathering slots are not pool frames.</summary>
+    private void Recycle(ulong address)
+    {
+        if (address < _scratchBase)
+            _pool.Put(_umem.FrameStart(address));
     }
 
     /// <summary>Queues the frames a fast path forwarded and moves the ones it left to the front, in order; returns how many it left.</summary>
@@ -394,7 +529,7 @@ internal sealed unsafe class RunWorker
         Links.XdpNicLink? link = (uint)egressNic < (uint)_linkOfNic.Length ? _linkOfNic[egressNic] : null;
         if (link is null || !link.WriteFrame(Index, memory.Slice((int)address, length)))
             Counters.ForwardDrops++;
-        _pool.Put(_umem.FrameStart(address));
+        Recycle(address);
     }
 
     private void ToStack(RunPort port, Span<byte> memory, int count)
@@ -419,18 +554,58 @@ internal sealed unsafe class RunWorker
             }
             else
             {
-                _pool.Put(_umem.FrameStart(_addresses[i]));
+                Recycle(_addresses[i]);
             }
         }
     }
 
     private void Queue(RunPort port, ulong address, uint length)
     {
+        if (address >= _scratchBase)
+        {
+            // A gathered frame: its slot is reused by the next batch, so it leaves as a chain of pool frames.
+            QueueChain(port, _umem.GetFrame(address, (int)length));
+            return;
+        }
         if (port.PendingCount == port.PendingAddresses.Length)
             Flush(port);
-        port.PendingAddresses[port.PendingCount] = address;
-        port.PendingLengths[port.PendingCount] = length;
-        port.PendingCount++;
+        Append(port, address, length, 0);
+    }
+
+    /// <summary>Copies a frame larger than one UMEM frame into a chain of pool frames and queues it; false (counted) when it cannot.</summary>
+    private bool QueueChain(RunPort port, ReadOnlySpan<byte> frame)
+    {
+        if (!MultiBuffer)
+        {
+            Counters.OversizeDrops++;
+            return false;
+        }
+        int pieces = (frame.Length + _frameSize - 1) / _frameSize;
+        if (pieces > _pool.Available)
+        {
+            Counters.PoolEmptyDrops++;
+            return false;
+        }
+        if (port.PendingCount + pieces > port.PendingAddresses.Length)
+            Flush(port);
+        for (int i = 0, offset = 0; i < pieces; i++, offset += _frameSize)
+        {
+            _pool.TryGet(out ulong address);
+            int n = Math.Min(_frameSize, frame.Length - offset);
+            frame.Slice(offset, n).CopyTo(_umem.GetFrame(address, n));
+            Append(port, address, (uint)n, i < pieces - 1 ? XdpDescriptor.PacketContinues : 0);
+        }
+        Counters.JumboSent++;
+        return true;
+    }
+
+    private static void Append(RunPort port, ulong address, uint length, uint options)
+    {
+        int i = port.PendingCount;
+        port.PendingAddresses[i] = address;
+        port.PendingLengths[i] = length;
+        port.PendingOptions[i] = options;
+        port.PendingCount = i + 1;
     }
 
     private void Flush(RunPort port)
@@ -440,23 +615,40 @@ internal sealed unsafe class RunWorker
         if (pending > 0)
         {
             int reserved = tx.Reserve(pending, out uint index);
+            if (reserved < pending)
+            {
+                // A chain goes whole or not at all: the kernel would take a cut one as a packet of its own.
+                int whole = reserved;
+                while (whole > 0 && (port.PendingOptions[whole - 1] & XdpDescriptor.PacketContinues) != 0)
+                    whole--;
+                tx.Unreserve(reserved - whole);
+                reserved = whole;
+            }
             ulong bytes = 0;
+            ulong packets = 0;
             for (int i = 0; i < reserved; i++)
             {
                 ref XdpDescriptor desc = ref tx.Descriptor(index + (uint)i);
                 desc.Address = port.PendingAddresses[i];
                 desc.Length = port.PendingLengths[i];
-                desc.Options = 0;
+                uint options = port.PendingOptions[i];
+                desc.Options = options;
                 bytes += port.PendingLengths[i];
+                if ((options & XdpDescriptor.PacketContinues) == 0)
+                    packets++;
             }
             for (int i = reserved; i < pending; i++)
+            {
                 _pool.Put(_umem.FrameStart(port.PendingAddresses[i]));
-            port.TxRingFullDrops += (ulong)(pending - reserved);
+                if ((port.PendingOptions[i] & XdpDescriptor.PacketContinues) == 0)
+                    port.TxRingFullDrops++;
+            }
             port.PendingCount = 0;
             if (reserved > 0)
             {
                 tx.Submit(reserved);
-                port.TxPackets += (ulong)reserved;
+                port.TxDescriptors += (ulong)reserved;
+                port.TxPackets += packets;
                 port.TxBytes += bytes;
             }
         }

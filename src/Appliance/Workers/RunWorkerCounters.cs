@@ -25,6 +25,15 @@ internal sealed class RunWorkerCounters
     public ulong DetachedDrops;
     public ulong IdlePolls;
 
+    /// <summary>Multi-buffer packets gathered from a chain of RX descriptors into one contiguous frame.</summary>
+    public ulong JumboReceived;
+
+    /// <summary>Packets larger than one frame sent as a chain of TX descriptors.</summary>
+    public ulong JumboSent;
+
+    /// <summary>Packets larger than the worker can hold (a chain longer than the interfaces' MTU allows, or a frame to send without multi-buffer).</summary>
+    public ulong OversizeDrops;
+
     /// <summary>The worker thread's allocated bytes (GC.GetAllocatedBytesForCurrentThread) when it last went idle.</summary>
     public long AllocatedBytes;
 }

@@ -190,7 +190,7 @@ public sealed class RunProcessTests
     /// veth's per-CPU backlogs (a veth without GRO or XDP has no NAPI of its own), and Linux then delivers them out
     /// of order, which would be the lab's reordering, not the appliance's.
     /// </remarks>
-    private static string WriteConfig(RunLab lab, string extraRoutes, string services, string? path = null)
+    internal static string WriteConfig(RunLab lab, string extraRoutes, string services, string? path = null)
     {
         path ??= Path.Combine(Path.GetTempPath(), $"xdpstack-{lab.Tag}-{Guid.NewGuid():N}.toml");
         File.WriteAllText(path, $"""
@@ -226,17 +226,18 @@ public sealed class RunProcessTests
     }
 
     /// <summary>Sends <paramref name="count"/> datagrams from a connected Linux socket and counts the intact echoes.</summary>
-    private static int Echo(NetNamespace ns, string from, string to, int port, int count) => NamespaceThread.Run(ns, () =>
+    /// <param name="size">Every datagram's size, or 0 for sizes from 64 to 563 bytes.</param>
+    internal static int Echo(NetNamespace ns, string from, string to, int port, int count, int size = 0) => NamespaceThread.Run(ns, () =>
     {
         using var socket = new Socket(IPAddress.Parse(to).AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
         socket.Connect(new IPEndPoint(IPAddress.Parse(to), port));
         socket.ReceiveTimeout = 1000;
-        byte[] reply = new byte[2048];
+        byte[] reply = new byte[65536];
         int back = 0;
         for (int i = 0; i < count; i++)
         {
-            byte[] datagram = [.. BitConverter.GetBytes(i), .. new byte[60 + i % 500]];
+            byte[] datagram = [.. BitConverter.GetBytes(i), .. Enumerable.Range(0, size > 0 ? size - 4 : 60 + i % 500).Select(b => (byte)(b * 7 + i))];
             socket.Send(datagram);
             try
             {
