@@ -61,6 +61,15 @@ public sealed unsafe class RxRing
     public ref readonly XdpDescriptor Descriptor(uint index) => ref _ring[index & _mask];
 
     /// <summary>Gives <paramref name="count"/> peeked entries back to the kernel.</summary>
+    /// <summary>Puts back the last <paramref name="count"/> entries peeked and not consumed, so the next <see cref="Peek"/> returns them again (the rest of a multi-buffer chain that a peek cut).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Unpeek(int count)
+    {
+        if ((uint)count > _cachedConsumer - _consumerValue)
+            throw new ArgumentOutOfRangeException(nameof(count), count, "more entries than are peeked");
+        _cachedConsumer -= (uint)count;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release(int count)
     {

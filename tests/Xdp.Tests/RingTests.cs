@@ -66,6 +66,24 @@ public sealed unsafe class RingTests
     }
 
     [Fact]
+    public void RxRing_Unpeek_ReturnsTheTailToTheNextPeek()
+    {
+        using var memory = new RingMemory(8, sizeof(XdpDescriptor), start: 3);
+        for (uint i = 0; i < 5; i++)
+            memory.Descriptors[(3 + i) & 7] = new XdpDescriptor(i * 4096, 60 + i);
+        *memory.Producer = 3 + 5;
+        RxRing rx = memory.Rx();
+        Assert.Equal(5, rx.Peek(8, out uint first));
+        rx.Unpeek(3);
+        rx.Release(2);
+        Assert.Equal(3u + 2, *memory.Consumer);
+        Assert.Equal(3, rx.Peek(8, out uint next));
+        Assert.Equal(first + 2, next);
+        Assert.Equal(62u, rx.Descriptor(next).Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => rx.Unpeek(4));
+    }
+
+    [Fact]
     public void TxRing_Unreserve_GivesBackTheTailSoTheNextReserveReusesIt()
     {
         using var memory = new RingMemory(8, sizeof(XdpDescriptor), start: 5);

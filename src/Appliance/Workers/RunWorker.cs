@@ -421,7 +421,9 @@ internal sealed unsafe class RunWorker
             received++;
             gathered++;
         }
-        // The descriptors are copied out; the frames now belong to this loop until they are queued or pooled.
+        // The descriptors are copied out; the frames now belong to this loop until they are queued or pooled. What a
+        // full batch or a cut chain left is peeked again next round.
+        rx.Unpeek(peeked - consumed);
         rx.Release(consumed);
         port.RxDescriptors += (ulong)consumed;
         if (received == 0)

@@ -44,7 +44,8 @@ public sealed class JumboFrameTests
             {
                 UdpTransfer.Result r = UdpTransfer.Run(from, src, to, dst, 2_000, size: size, burst: 8);
                 Assert.True(r.Received == 2_000 && r.Intact == 2_000 && r.Duplicates == 0 && r.InOrder,
-                    $"{src} -> {dst}, {size} bytes: {r}\n{DataPlaneTests.Counters(host)}");
+                    $"{src} -> {dst}, {size} bytes: {r}\n{DataPlaneTests.Counters(host)}\nreceiver: {to.Run(TimeSpan.FromSeconds(5), "nstat", "-az", "UdpRcvbufErrors", "Udp6RcvbufErrors", "UdpInErrors", "Udp6InErrors", "IpReasmFails").StandardOutput}" +
+                    $"{lab.HostA.Ip("-s", "link", "show", "dev", lab.HostAIf)}{lab.HostB.Ip("-s", "link", "show", "dev", lab.HostBIf)}{lab.Dut.Ip("-s", "link")}");
             }
             RunWorkerCounters c = host.Plane.Workers[0].Counters;
             // Each forwarded datagram came in as a chain, was gathered, and left as a chain again.
