@@ -4,7 +4,7 @@ using System.Reflection.Emit;
 namespace XdpStack.Stack.Tests.WorkerPath;
 
 /// <summary>
-/// Walks the static call graph from entry methods through the IL of one assembly and reports every call, anywhere
+/// Walks the static call graph from entry methods through the IL of one or more assemblies and reports every call, anywhere
 /// below them, to a synchronisation primitive (<c>Interlocked</c>, <c>Monitor</c>, <c>Lock.Enter</c>/<c>EnterScope</c>,
 /// semaphores and the like) or to a library member known to take a lock or use <c>Interlocked</c> inside.
 /// </summary>
@@ -31,7 +31,7 @@ internal sealed class IlCallGraph
     private static readonly OpCode[] s_oneByte = new OpCode[256];
     private static readonly OpCode[] s_twoByte = new OpCode[256];
 
-    private readonly Assembly _assembly;
+    private readonly HashSet<Assembly> _assemblies;
     private readonly IReadOnlyDictionary<string, string> _stops;
     private readonly Type[] _types;
     private readonly List<(Type Delegate, MethodBase Target)> _delegateTargets = [];
@@ -58,12 +58,20 @@ internal sealed class IlCallGraph
 
     /// <summary>Prepares a walk of <paramref name="assembly"/>; <paramref name="stops"/> maps display names (<see cref="Name"/>) of methods not to follow to the reason why.</summary>
     public IlCallGraph(Assembly assembly, IReadOnlyDictionary<string, string> stops)
+        : this([assembly], stops)
     {
-        _assembly = assembly;
+    }
+
+    /// <summary>Prepares a walk that follows calls into any of <paramref name="assemblies"/> (an application and the libraries of its own that it calls).</summary>
+    public IlCallGraph(IEnumerable<Assembly> assemblies, IReadOnlyDictionary<string, string> stops)
+    {
+        _assemblies = [.. assemblies];
         _stops = stops;
-        _types = assembly.GetTypes();
+        _types = [.. _assemblies.SelectMany(a => a.GetTypes())];
         FindDelegateTargets();
     }
+
+    private bool Follows(Assembly assembly) => _assemblies.Contains(assembly);
 
     /// <summary>Methods whose bodies were read.</summary>
     public IReadOnlyCollection<MethodBase> Visited => _visited.Values;
@@ -196,7 +204,7 @@ internal sealed class IlCallGraph
         bool dispatched = isVirtual || constrained is not null || callee.IsAbstract;
         if (!dispatched || !callee.IsVirtual || callee.IsFinal || (callee.DeclaringType!.IsSealed && !callee.DeclaringType.IsInterface))
         {
-            if (callee.Module.Assembly == _assembly)
+            if (Follows(callee.Module.Assembly))
             {
                 Enqueue(callee, Key(caller));
                 return;
@@ -207,13 +215,13 @@ internal sealed class IlCallGraph
         // Virtual dispatch: the one implementation a constrained concrete type has, else every one in the assembly.
         if (constrained is { IsGenericParameter: false } && Implementation(constrained, callee) is { } exact)
         {
-            if (exact.Module.Assembly == _assembly)
+            if (Follows(exact.Module.Assembly))
                 Enqueue(exact, Key(caller));
             else
                 External(caller, exact);
             return;
         }
-        if (callee.Module.Assembly != _assembly)
+        if (!Follows(callee.Module.Assembly))
             External(caller, callee);
         else if (callee.GetMethodBody() is not null)
             Enqueue(callee, Key(caller));
@@ -226,7 +234,7 @@ internal sealed class IlCallGraph
         _external.Add(Name(callee));
         foreach (Type argument in GenericArguments(callee))
         {
-            if (argument.Assembly == _assembly && !argument.IsGenericParameter)
+            if (Follows(argument.Assembly) && !argument.IsGenericParameter)
                 _callbackTypes.Add(Definition(argument));
         }
         if (Forbidden(callee) is { } why)
@@ -293,7 +301,7 @@ internal sealed class IlCallGraph
                     InterfaceMapping map = type.GetInterfaceMap(implemented);
                     for (int i = 0; i < map.InterfaceMethods.Length; i++)
                     {
-                        if (Definition(map.InterfaceMethods[i]) == wanted && map.TargetMethods[i].Module.Assembly == _assembly
+                        if (Definition(map.InterfaceMethods[i]) == wanted && Follows(map.TargetMethods[i].Module.Assembly)
                             && map.TargetMethods[i].GetMethodBody() is not null)
                             yield return map.TargetMethods[i];
                     }
@@ -361,7 +369,7 @@ internal sealed class IlCallGraph
                     if (op == OpCodes.Newobj && pending is not null)
                     {
                         MethodBase constructor = method.Module.ResolveMethod(token, typeArguments, methodArguments)!;
-                        if (typeof(Delegate).IsAssignableFrom(constructor.DeclaringType) && pending.Module.Assembly == _assembly)
+                        if (typeof(Delegate).IsAssignableFrom(constructor.DeclaringType) && Follows(pending.Module.Assembly))
                             _delegateTargets.Add((constructor.DeclaringType!, pending));
                     }
                     pending = null;
