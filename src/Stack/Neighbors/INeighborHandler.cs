@@ -16,7 +16,13 @@ public interface INeighborHandler<TAddress>
     void SendProbe(TAddress target, MacAddress unicastTo);
 
     /// <summary>Sends a packet that waited for resolution, now that <paramref name="neighbor"/> has link address <paramref name="linkAddress"/>; packets of one neighbor come in the order they were queued.</summary>
-    void SendPending(TAddress neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag);
+    /// <param name="neighbor">The neighbor.</param>
+    /// <param name="linkAddress">Its link address.</param>
+    /// <param name="packet">The packet, link header included.</param>
+    /// <param name="tag">What the packet was queued with.</param>
+    /// <param name="worker">The stack worker making the call (the one that received the resolving confirmation), or
+    /// <see cref="NicStats.ControlWorker"/>; send through it so the packet leaves before that worker's later ones.</param>
+    void SendPending(TAddress neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag, int worker);
 
     /// <summary>Reports a queued packet that will not be sent, e.g. to answer ICMP host unreachable for <see cref="PendingFailure.ResolutionFailed"/>.</summary>
     void PendingFailed(TAddress neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason);

@@ -18,7 +18,11 @@ public sealed partial class NeighborCache<TAddress>
 
         public void Flush(Entry entry) => (_flushes ??= []).Add(entry);
 
-        public readonly void Run(NeighborCache<TAddress> cache)
+        public readonly void Run(NeighborCache<TAddress> cache) => Run(cache, NicStats.ControlWorker);
+
+        /// <param name="cache">The cache.</param>
+        /// <param name="worker">The thread making the calls, as a stack worker index (or <see cref="NicStats.ControlWorker"/>): flushed packets leave through it, in line with what it sends next.</param>
+        public readonly void Run(NeighborCache<TAddress> cache, int worker)
         {
             if (_failures is not null)
             {
@@ -41,7 +45,7 @@ public sealed partial class NeighborCache<TAddress>
             if (_flushes is not null)
             {
                 foreach (Entry entry in _flushes)
-                    cache.Flush(entry);
+                    cache.Flush(entry, worker);
             }
             cache.AnnounceChanges();
         }

@@ -142,7 +142,13 @@ public sealed partial class NeighborCache<TAddress>
     /// makes an entry Reachable: Incomplete becomes Stale. ARP callers pass <paramref name="solicited"/> true only for
     /// a unicast reply to us, and <paramref name="isOverride"/> true (ARP replies always update the cache).
     /// </remarks>
-    public void HandleConfirmation(TAddress address, MacAddress linkAddress, bool solicited, bool isOverride)
+    /// <param name="address">The neighbor.</param>
+    /// <param name="linkAddress">Its link address.</param>
+    /// <param name="solicited">Whether the confirmation answers our probe.</param>
+    /// <param name="isOverride">Whether it may replace a known link address.</param>
+    /// <param name="worker">The stack worker that received it, or <see cref="NicStats.ControlWorker"/>: packets that waited are sent through it
+    /// before it goes on with its batch, so they leave ahead of later packets to the same neighbor, as Linux sends its queue at once.</param>
+    public void HandleConfirmation(TAddress address, MacAddress linkAddress, bool solicited, bool isOverride, int worker = NicStats.ControlWorker)
     {
         var fx = new Effects();
         lock (_gate)
@@ -179,11 +185,14 @@ public sealed partial class NeighborCache<TAddress>
                     break;
             }
         }
-        fx.Run(this);
+        fx.Run(this, worker);
     }
 
     /// <summary>Handles a probe from a neighbor (an ARP request or Neighbor Solicitation carrying its link address): creates or updates a Stale entry (RFC 4861 §7.2.3).</summary>
-    public void HandleProbe(TAddress address, MacAddress linkAddress)
+    /// <param name="address">The neighbor.</param>
+    /// <param name="linkAddress">Its link address.</param>
+    /// <param name="worker">The stack worker that received the probe, or <see cref="NicStats.ControlWorker"/> (see <see cref="HandleConfirmation"/>).</param>
+    public void HandleProbe(TAddress address, MacAddress linkAddress, int worker = NicStats.ControlWorker)
     {
         // The common case, a neighbour asking again (a load generator ARPs or solicits us over and over): it is
         // known with this very address and nothing would change, so the worker returns without the lock. The two
@@ -191,12 +200,12 @@ public sealed partial class NeighborCache<TAddress>
         // as it could be under the lock.
         if (_entries.TryGetValue(address, out Entry? known) && IsSettledFor(known, linkAddress.Value))
             return;
-        UpdateFromProbe(address, linkAddress);
+        UpdateFromProbe(address, linkAddress, worker);
     }
 
     // A probe that creates or changes an entry, under the lock: a method of its own so the IL scan of the worker path
     // can check HandleProbe's lock-free part and name this one as excluded (tests' WorkerPathExclusions).
-    private void UpdateFromProbe(TAddress address, MacAddress linkAddress)
+    private void UpdateFromProbe(TAddress address, MacAddress linkAddress, int worker)
     {
         var fx = new Effects();
         lock (_gate)
@@ -220,7 +229,7 @@ public sealed partial class NeighborCache<TAddress>
                     break;
             }
         }
-        fx.Run(this);
+        fx.Run(this, worker);
     }
 
     // For tests: lets one hold the cache's lock to show which calls do without it.
@@ -513,7 +522,7 @@ public sealed partial class NeighborCache<TAddress>
     }
 
     // Sends the queue in order, outside the lock; packets queued meanwhile are picked up before the entry is published.
-    private void Flush(Entry e)
+    private void Flush(Entry e, int worker)
     {
         var batch = new List<PendingPacket>();
         while (true)
@@ -537,7 +546,7 @@ public sealed partial class NeighborCache<TAddress>
             try
             {
                 for (; sent < batch.Count; sent++)
-                    _handler.SendPending(e.Address, linkAddress, batch[sent].Span, batch[sent].Tag);
+                    _handler.SendPending(e.Address, linkAddress, batch[sent].Span, batch[sent].Tag, worker);
             }
             finally
             {

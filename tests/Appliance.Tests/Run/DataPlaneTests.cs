@@ -250,7 +250,7 @@ public sealed class DataPlaneTests
     private static long TxPackets(NetNamespace ns, string dev) =>
         long.Parse(ns.Check("cat", $"/sys/class/net/{dev}/statistics/tx_packets").Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
-    private static void WaitIdle(RunWorker worker)
+    internal static void WaitIdle(RunWorker worker)
     {
         // Idle means: it went to sleep in poll() at least twice with nothing to do in between.
         ulong polls = worker.Counters.IdlePolls;

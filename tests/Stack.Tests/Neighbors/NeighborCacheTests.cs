@@ -54,6 +54,25 @@ public class NeighborCacheTests
         Assert.Equal(4, _handler.Probes.Count);
     }
 
+    [Fact]
+    public void QueuedPackets_FlushedThroughTheWorkerWhoseConfirmationOrProbeResolvedThem()
+    {
+        // A worker that receives the answer sends the queue itself, before its later packets to the same neighbour
+        // (Linux sends its arp_queue within the receive); a queue resolved from a control thread goes out as control.
+        Assert.False(_cache.Resolve(Neighbor, [1], 0, out _));
+        Assert.False(_cache.Resolve(Neighbor, [2], 0, out _));
+        _cache.HandleConfirmation(Neighbor, Mac, solicited: true, isOverride: true, worker: 3);
+        Assert.Equal([3, 3], _handler.SentBy);
+
+        Ipv4Address other = Ipv4Address.Parse("198.18.0.77");
+        Assert.False(_cache.Resolve(other, [3], 0, out _));
+        _cache.HandleProbe(other, Mac, worker: 1);
+        Ipv4Address third = Ipv4Address.Parse("198.18.0.78");
+        Assert.False(_cache.Resolve(third, [4], 0, out _));
+        _cache.AddStatic(third, Mac);
+        Assert.Equal([3, 3, 1, NicStats.ControlWorker], _handler.SentBy);
+    }
+
     [Theory]
     [InlineData(0.0, 15_000)]
     [InlineData(0.5, 30_000)]

@@ -11,6 +11,9 @@ internal sealed class RecordingNeighborHandler(ManualClock clock) : INeighborHan
 
     public List<(Ipv4Address Neighbor, MacAddress LinkAddress, byte[] Packet, int Tag)> Sent { get; } = [];
 
+    /// <summary>The worker index each <see cref="SendPending"/> came with, in order.</summary>
+    public List<int> SentBy { get; } = [];
+
     public List<(Ipv4Address Neighbor, byte[] Packet, int Tag, PendingFailure Reason)> Failed { get; } = [];
 
     /// <summary>Runs inside <see cref="SendPending"/>, to re-enter the cache the way a worker would.</summary>
@@ -18,9 +21,10 @@ internal sealed class RecordingNeighborHandler(ManualClock clock) : INeighborHan
 
     public void SendProbe(Ipv4Address target, MacAddress unicastTo) => Probes.Add((clock.Now, target, unicastTo));
 
-    public void SendPending(Ipv4Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag)
+    public void SendPending(Ipv4Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag, int worker)
     {
         Sent.Add((neighbor, linkAddress, packet.ToArray(), tag));
+        SentBy.Add(worker);
         OnSend?.Invoke(neighbor);
     }
 

@@ -27,7 +27,7 @@ internal sealed partial class ArpEndpoint : INeighborHandler<Ipv4Address>
         SendRequest(NicStats.ControlWorker, source, target, unicastTo.IsZero ? MacAddress.Broadcast : unicastTo);
     }
 
-    void INeighborHandler<Ipv4Address>.SendPending(Ipv4Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag)
+    void INeighborHandler<Ipv4Address>.SendPending(Ipv4Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag, int worker)
     {
         // The cache reuses the span's buffer when this returns, and the link copies, so fill in a copy.
         Span<byte> frame = packet.Length <= 2048 ? stackalloc byte[packet.Length] : new byte[packet.Length];
@@ -36,10 +36,10 @@ internal sealed partial class ArpEndpoint : INeighborHandler<Ipv4Address>
         // A forwarded packet larger than this link's MTU (DF clear) waited whole; fragment it now.
         if (frame.Length - EthernetFrame.UntaggedHeaderLength > _nic.Link.Mtu)
         {
-            _nic.Stats.Add(NicStats.ControlWorker, _nic.WriteIpv4Frame(NicStats.ControlWorker, frame) ? StatCounter.Ipv4PacketsSent : StatCounter.Ipv4OutgoingPacketErrors);
+            _nic.Stats.Add(worker, _nic.WriteIpv4Frame(worker, frame) ? StatCounter.Ipv4PacketsSent : StatCounter.Ipv4OutgoingPacketErrors);
             return;
         }
-        _nic.SendResolved(NicStats.ControlWorker, frame);
+        _nic.SendResolved(worker, frame);
     }
 
     void INeighborHandler<Ipv4Address>.PendingFailed(Ipv4Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason)
@@ -52,9 +52,9 @@ internal sealed partial class ArpEndpoint : INeighborHandler<Ipv4Address>
     }
 
     // A request for one of our addresses: the sender is a neighbour whose MAC we now know (Stale).
-    private void LearnFromProbe(Ipv4Address address, MacAddress mac) => _nic.Neighbors.HandleProbe(address, mac);
+    private void LearnFromProbe(int worker, Ipv4Address address, MacAddress mac) => _nic.Neighbors.HandleProbe(address, mac, worker);
 
     // Behaviour 47: the cache makes a solicited reply Reachable and an unsolicited one at most Stale.
-    private void LearnFromReply(Ipv4Address address, MacAddress mac, bool solicited) =>
-        _nic.Neighbors.HandleConfirmation(address, mac, solicited, isOverride: true);
+    private void LearnFromReply(int worker, Ipv4Address address, MacAddress mac, bool solicited) =>
+        _nic.Neighbors.HandleConfirmation(address, mac, solicited, isOverride: true, worker);
 }

@@ -38,7 +38,7 @@ internal sealed partial class ArpEndpoint
                     return;
                 }
                 if (!senderIp.IsUnspecified && senderMac.IsUnicast)
-                    LearnFromProbe(senderIp, senderMac);
+                    LearnFromProbe(worker, senderIp, senderMac);
                 MacAddress self = _nic.Link.LinkAddress;
                 // The request turned into its reply in place (RFC 826 "swap fields").
                 arp.Operation = ArpOperation.Reply;
@@ -60,7 +60,7 @@ internal sealed partial class ArpEndpoint
                     return;
                 // Behaviour 47: a reply sent to us alone was solicited; a broadcast one (gratuitous) was not.
                 bool solicited = !MacAddress.Read(frame).IsMulticast;
-                LearnFromReply(senderIp, senderMac, solicited);
+                LearnFromReply(worker, senderIp, senderMac, solicited);
                 return;
             }
             default:

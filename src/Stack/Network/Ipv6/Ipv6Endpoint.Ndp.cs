@@ -58,7 +58,7 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         }
         // §7.2.3: the solicitation tells us the sender's link address; the cache makes it Stale.
         if (!source.IsUnspecified && !sourceLinkAddress.IsZero && sourceLinkAddress.IsUnicast)
-            _nic.Ipv6Neighbors.HandleProbe(source, sourceLinkAddress);
+            _nic.Ipv6Neighbors.HandleProbe(source, sourceLinkAddress, worker);
 
         // §7.2.4: answer to the sender, or to all nodes for duplicate address detection (not
         // solicited then); override set since the address is ours alone, not anycast.
@@ -132,7 +132,7 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
             return;
         }
         // The cache applies the §7.2.5 table of solicited and override flags (behaviour 47).
-        _nic.Ipv6Neighbors.HandleConfirmation(target, targetLinkAddress, icmp.SolicitedFlag, icmp.OverrideFlag);
+        _nic.Ipv6Neighbors.HandleConfirmation(target, targetLinkAddress, icmp.SolicitedFlag, icmp.OverrideFlag, worker);
     }
 
     /// <summary>Sends a Neighbor Solicitation for <paramref name="target"/>: to its solicited-node group, or unicast to <paramref name="unicastTo"/> when that is not zero.</summary>
@@ -208,15 +208,15 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
     void INeighborHandler<Ipv6Address>.SendProbe(Ipv6Address target, MacAddress unicastTo) =>
         SendSolicitation(NicStats.ControlWorker, target, unicastTo);
 
-    void INeighborHandler<Ipv6Address>.SendPending(Ipv6Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag)
+    void INeighborHandler<Ipv6Address>.SendPending(Ipv6Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag, int worker)
     {
         // The cache reuses the span's buffer when this returns, and the link copies, so fill in a copy.
         Span<byte> frame = packet.Length <= 2048 ? stackalloc byte[packet.Length] : new byte[packet.Length];
         packet.CopyTo(frame);
         new EthernetHeader(linkAddress, _nic.Link.LinkAddress, EtherType.Ipv6).Emit(frame);
         // A non-zero tag names the ingress NIC of a forwarded packet: it counts as forwarded only now that it leaves.
-        if (SendResolved(NicStats.ControlWorker, frame, forwarded: tag != 0) == StackError.None && tag != 0)
-            _nic.Stats.Add(NicStats.ControlWorker, StatCounter.Ipv6PacketsForwarded);
+        if (SendResolved(worker, frame, forwarded: tag != 0) == StackError.None && tag != 0)
+            _nic.Stats.Add(worker, StatCounter.Ipv6PacketsForwarded);
     }
 
     void INeighborHandler<Ipv6Address>.PendingFailed(Ipv6Address neighbor, ReadOnlySpan<byte> packet, int tag, PendingFailure reason)
