@@ -1,12 +1,16 @@
 # Shared by the perf/e2e scripts (sourced): waiting for a line, pinning NAPI threads, and the clean-up of every
 # process, namespace and work folder a script made, also on failure and on SIGINT/SIGTERM.
-# A script sets NAMESPACES to the namespaces it creates (read at exit) and appends the processes it starts to pids.
+# A script sets NAMESPACES to the namespaces it creates (read at exit) and appends the processes it starts to pids,
+# or hands them to track_pid where it starts them in a subshell (a process substitution), whose pids the script's
+# shell never sees.
 
 work=$(mktemp -d)
 pids=()
 NAMESPACES=${NAMESPACES:-}
 
 e2e_cleanup() {
+  local p
+  [ -f "$work/pids" ] && mapfile -t -O "${#pids[@]}" pids < "$work/pids"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   sleep 0.5
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
@@ -15,6 +19,11 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# track_pid PID: a process to end at exit, also when started in a subshell.
+# untrack_pid PID: once it has been waited for (its number may be reused after that).
+track_pid() { pids+=("$1"); echo "$1" >> "$work/pids"; }
+untrack_pid() { sed -i "/^$1\$/d" "$work/pids" 2>/dev/null || true; }
 
 # pin_napi DEV CPU: pins every napi/<DEV>-* kernel thread to CPU.
 pin_napi() {
@@ -39,4 +48,16 @@ require_root_and_tools() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpdk-dev librte-net-af-xdp23 ethtool util-linux gcc python3" >&2; exit 1; }
   done
+}
+
+# need_xdp_tools: makes sure $XDP_TOOLS_BIN has xdp-forward and xdp-trafficgen, building them with
+# build-xdp-tools.sh (from XDP_TOOLS_SOURCE, default the upstream repository) into its cache when it is the default.
+XDP_TOOLS_BIN=${XDP_TOOLS_BIN:-${XDP_TOOLS_CACHE:-/var/cache/xdpstack-perf/xdp-tools}/bin}
+need_xdp_tools() {
+  [ -x "$XDP_TOOLS_BIN/xdp-forward" ] && [ -x "$XDP_TOOLS_BIN/xdp-trafficgen" ] && return 0
+  if [ "$XDP_TOOLS_BIN" != "${XDP_TOOLS_CACHE:-/var/cache/xdpstack-perf/xdp-tools}/bin" ]; then
+    echo "no xdp-forward and xdp-trafficgen in XDP_TOOLS_BIN=$XDP_TOOLS_BIN" >&2; exit 1
+  fi
+  echo "xdp-forward and xdp-trafficgen are missing: building them with perf/e2e/build-xdp-tools.sh" >&2
+  perf/e2e/build-xdp-tools.sh ${XDP_TOOLS_SOURCE:+"$XDP_TOOLS_SOURCE"} >&2
 }
