@@ -20,6 +20,13 @@ public sealed class StackOptions
     /// <summary>ICMP error token bucket size (gVisor: 50).</summary>
     public int IcmpErrorBurst { get; init; } = 50;
 
+    /// <summary>
+    /// The time that earns one ICMP error toward one destination (Linux net.ipv4.icmp_ratelimit and net.ipv6.icmp.ratelimit,
+    /// 1000 ms; a destination saves up six); <see cref="TimeSpan.Zero"/> turns the per-destination limit off. Over IPv6
+    /// it is shortened for destinations reached by wider routes, as Linux does (a /64: a quarter).
+    /// </summary>
+    public TimeSpan IcmpPeerInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Bytes of fragments each worker may hold for reassembly (Linux ipfrag_high_thresh is 4 MiB).</summary>
     public int ReassemblyMemoryLimit { get; init; } = 4 << 20;
 

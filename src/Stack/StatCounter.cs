@@ -296,4 +296,10 @@ public enum StatCounter
 
     /// <summary>Payload octets of the datagrams counted in <see cref="UdpDiscarded"/>.</summary>
     UdpDiscardedBytes,
+
+    /// <summary>ICMP errors not sent because their destination had used up its own credit (Linux <c>IcmpOutRateLimitHost</c>); <see cref="IcmpRateLimited"/> counts the host-wide bucket.</summary>
+    IcmpRateLimitedHost,
+
+    /// <summary>ICMPv6 errors not sent because their destination had used up its own credit (Linux <c>Icmp6OutRateLimitHost</c>).</summary>
+    Icmpv6RateLimitedHost,
 }

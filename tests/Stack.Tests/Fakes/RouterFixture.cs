@@ -25,7 +25,7 @@ internal sealed class RouterFixture : TwoNicRouterFixture
     /// <summary>The wall-clock time of <see cref="WallClock"/>: 13:14:15.678 UTC, 47,655,678 ms after midnight.</summary>
     public static readonly DateTimeOffset WallTime = new(2026, 11, 25, 13, 14, 15, 678, TimeSpan.Zero);
 
-    public RouterFixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool acceptSourceRoute = false, bool sendRedirects = true, TimeProvider? wallClock = null)
+    public RouterFixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool acceptSourceRoute = false, bool sendRedirects = true, TimeProvider? wallClock = null, TimeSpan? icmpPeerInterval = null)
         : base(Mac1, Mac2, mtu2)
     {
         CreateStack(new StackOptions
@@ -34,6 +34,7 @@ internal sealed class RouterFixture : TwoNicRouterFixture
             WallClock = wallClock ?? WallClock,
             AcceptSourceRoute = acceptSourceRoute,
             SendRedirects = sendRedirects,
+            IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval,
         });
         Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Ip1, 24));
         Assert.Equal(StackError.None, Stack.AddAddress(Nic2, Ip2, 24));

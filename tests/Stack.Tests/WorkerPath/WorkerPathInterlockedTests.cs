@@ -46,7 +46,7 @@ public class WorkerPathInterlockedTests(ITestOutputHelper output)
             "UdpProtocol.HandlePacket", "UdpReceiveRing.TryEnqueue", "UdpReceiveRing.TryDequeue", "TransportDemuxer.Find",
             "RawTable.Deliver", "Ipv4Forwarder.Forward", "Ipv6Forwarder.Forward", "ForwardingEgress.TryAddress",
             "Ipv4FastForwarder.ForwardChunk", "Ipv6FastForwarder.ForwardChunk", "Ipv6FastForwarder.EightLanes.Lookup",
-            "IcmpRateLimiter.TryTake", "SystemClock.get_Now", "Ipv4Address.Equals",
+            "IcmpRateLimiter.HasToken", "IcmpPeerLimiter.TryTake", "SystemClock.get_Now", "Ipv4Address.Equals",
         ];
         Assert.All(expected, name => Assert.Contains(name, visited));
         Assert.True(walk.Visited.Count > 200, $"only {walk.Visited.Count} methods visited");

@@ -19,5 +19,13 @@ internal sealed class IcmpErrorBuckets
     }
 
     /// <summary>Takes a token from <paramref name="worker"/>'s bucket, or from the last one when the caller is no worker (a negative index).</summary>
-    public bool TryTake(int worker) => _limiters[worker >= 0 ? worker : _limiters.Length - 1].TryTake();
+    public bool TryTake(int worker) => Bucket(worker).TryTake();
+
+    /// <summary>Whether <paramref name="worker"/>'s bucket holds a token, without taking it.</summary>
+    public bool HasToken(int worker) => Bucket(worker).HasToken();
+
+    /// <summary>Takes the token <see cref="HasToken"/> saw.</summary>
+    public void Consume(int worker) => Bucket(worker).Consume();
+
+    private IcmpRateLimiter Bucket(int worker) => _limiters[worker >= 0 ? worker : _limiters.Length - 1];
 }

@@ -22,14 +22,23 @@ internal sealed class IcmpRateLimiter
     /// <summary>Takes a token if one is left after refilling for the time since the last call.</summary>
     public bool TryTake()
     {
+        if (!HasToken())
+            return false;
+        _tokens -= 1;
+        return true;
+    }
+
+    /// <summary>Refills for the time since the last call and says whether a token is left, without taking it (Linux checks the host-wide limit first and consumes only once the per-destination limit allowed the error).</summary>
+    public bool HasToken()
+    {
         TimeSpan now = _clock.Now;
         double elapsed = (now - _last).TotalSeconds;
         _last = now;
         if (elapsed > 0)
             _tokens = Math.Min(_burst, _tokens + (elapsed * _perSecond));
-        if (_tokens < 1)
-            return false;
-        _tokens -= 1;
-        return true;
+        return _tokens >= 1;
     }
+
+    /// <summary>Takes the token <see cref="HasToken"/> saw.</summary>
+    public void Consume() => _tokens = Math.Max(0, _tokens - 1);
 }

@@ -90,10 +90,23 @@ internal sealed partial class Ipv4Endpoint
         }
         // Behaviour 31: Fragmentation Needed drives path MTU discovery and is never rate-limited.
         bool exempt = type == Icmpv4Type.DestinationUnreachable && code == IcmpDestinationUnreachableCode.FragmentationNeeded;
-        if (!exempt && !_errorBuckets.TryTake(worker))
+        if (!exempt)
         {
-            stats.Add(worker, StatCounter.IcmpRateLimited);
-            return false;
+            // As Linux since 6.12: the host-wide bucket is checked, then the destination's own credit (for the
+            // types of net.ipv4.icmp_ratemask: unreachables, Time Exceeded, Parameter Problem), and only an error
+            // both allow takes a host-wide token, so a flood toward one victim cannot drain everyone's errors.
+            if (!_errorBuckets.HasToken(worker))
+            {
+                stats.Add(worker, StatCounter.IcmpRateLimited);
+                return false;
+            }
+            if (type is Icmpv4Type.DestinationUnreachable or Icmpv4Type.TimeExceeded or Icmpv4Type.ParameterProblem
+                && !_peerLimits.TryTake(worker, 0, ip.Source.Value, _nic.Stack.Options.IcmpPeerInterval))
+            {
+                stats.Add(worker, StatCounter.IcmpRateLimitedHost);
+                return false;
+            }
+            _errorBuckets.Consume(worker);
         }
         if (from.IsUnspecified)
             from = ChooseErrorSource(addresses, ip.Destination);

@@ -110,6 +110,20 @@ internal sealed partial class Ipv6Endpoint
     }
 
     /// <summary>
+    /// The time that earns one error toward <paramref name="destination"/>: Linux's icmpv6_xrlim_allow gives wider
+    /// routes more, halving the interval for every 32 bits the route's prefix is shorter than 128 (a /64: a quarter,
+    /// the default route: a sixteenth).
+    /// </summary>
+    private TimeSpan PeerInterval(Ipv6Address destination)
+    {
+        TimeSpan interval = _nic.Stack.Options.IcmpPeerInterval;
+        NetworkStack stack = _nic.Stack;
+        if (stack.Routes.Lookup(destination, new Ipv4.EnabledNicFilter(stack)) is { } route && route.Destination.Length < 128)
+            interval = TimeSpan.FromTicks(interval.Ticks >> ((128 - route.Destination.Length) >> 5));
+        return interval;
+    }
+
+    /// <summary>
     /// Sends an ICMPv6 error about the packet in <paramref name="offending"/> (an Ethernet frame
     /// with a valid IPv6 header) back to the MAC it came from, unless RFC 4443 §2.4(e) forbids it or
     /// the token bucket is empty (RFC 4443 §2.4(f)); <paramref name="rest"/> is the pointer or MTU.
@@ -128,10 +142,21 @@ internal sealed partial class Ipv6Endpoint
         // 0-1,3-127, every error but type 2, so that path MTU discovery keeps working (kernel
         // commit 0bc199854405, 2019). RFC 4443 §2.4(f) would limit it too; the IPv4 router
         // likewise never limits Fragmentation Needed.
-        if (type != Icmpv6Type.PacketTooBig && !_errorBuckets.TryTake(worker))
+        if (type != Icmpv6Type.PacketTooBig)
         {
-            stats.Add(worker, StatCounter.Icmpv6RateLimited);
-            return false;
+            // Host-wide bucket first, then the destination's own credit, and a host-wide token only for an error
+            // both allow (Linux icmp6_send since 6.12).
+            if (!_errorBuckets.HasToken(worker))
+            {
+                stats.Add(worker, StatCounter.Icmpv6RateLimited);
+                return false;
+            }
+            if (!_peerLimits.TryTake(worker, ip.Source.High, ip.Source.Low, PeerInterval(ip.Source)))
+            {
+                stats.Add(worker, StatCounter.Icmpv6RateLimitedHost);
+                return false;
+            }
+            _errorBuckets.Consume(worker);
         }
         Ipv6Address from = ChooseErrorSource(addresses, ip.Destination);
         if (from.IsUnspecified)

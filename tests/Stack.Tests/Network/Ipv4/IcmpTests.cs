@@ -132,20 +132,39 @@ public class IcmpTests
     [Fact]
     public void ErrorRateLimit_After50Burst_NoMoreUntilTokensRefill()
     {
+        // Sixty hosts, one error each: the host-wide bucket (1000/s, burst 50).
         var f = new StackFixture();
-        byte[] offending = Packets.Ipv4(Packets.HostIp, Packets.StackIp, UnknownProtocol, new byte[8]);
+        byte[] From(int i) => Packets.Ipv4(new Ipv4Address(Packets.HostIp.Value + 100 + (uint)i), Packets.StackIp, UnknownProtocol, new byte[8]);
         int sent = 0;
         for (int i = 0; i < 60; i++)
-            sent += f.Exchange(offending).Count;
+            sent += f.Exchange(From(i)).Count;
         Assert.Equal(50, sent);
         Assert.Equal(10, f[StatCounter.IcmpRateLimited]);
 
         // 1000 tokens a second: 10 ms brings back 10.
         f.Clock.Advance(TimeSpan.FromMilliseconds(10));
         sent = 0;
-        for (int i = 0; i < 20; i++)
-            sent += f.Exchange(offending).Count;
+        for (int i = 60; i < 80; i++)
+            sent += f.Exchange(From(i)).Count;
         Assert.Equal(10, sent);
+    }
+
+    [Fact]
+    public void ErrorRateLimit_OneHost_SixThenOneASecond()
+    {
+        // Linux's per-destination limit (inet_peer_xrlim_allow, icmp_ratelimit 1000 ms, burst factor 6).
+        var f = new StackFixture();
+        byte[] offending = Packets.Ipv4(Packets.HostIp, Packets.StackIp, UnknownProtocol, new byte[8]);
+        int sent = 0;
+        for (int i = 0; i < 60; i++)
+            sent += f.Exchange(offending).Count;
+        Assert.Equal(6, sent);
+        Assert.Equal(54, f[StatCounter.IcmpRateLimitedHost]);
+        Assert.Equal(0, f[StatCounter.IcmpRateLimited]);
+        f.Clock.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Empty(f.Exchange(offending));
+        f.Clock.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Single(f.Exchange(offending));
     }
 
     [Fact]

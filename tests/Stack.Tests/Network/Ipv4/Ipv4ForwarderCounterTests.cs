@@ -68,7 +68,9 @@ public class Ipv4ForwarderCounterTests
         for (int i = 0; i < 200; i++)
             f.Link1.InjectInbound(FromA(HostB, ttl: 1));
         Assert.Equal(200, f.Router1.Stats[StatCounter.Ipv4ForwardTtlExceeded]);
-        Assert.Equal(50, f.Router1.Stats[StatCounter.IcmpTimeExceededSent]);
+        // Host A's own limit: six errors, the rest refused and counted.
+        Assert.Equal(6, f.Router1.Stats[StatCounter.IcmpTimeExceededSent]);
+        Assert.Equal(194, f.Router1.Stats[StatCounter.IcmpRateLimitedHost]);
         Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded]);
     }
 

@@ -157,14 +157,43 @@ public class Ipv4ForwarderTests
     }
 
     [Fact]
-    public void Forward_TimeExceeded_IsRateLimited()
+    public void Forward_TimeExceededToOneHost_SixThenOneASecond()
     {
-        // The contrast to frag needed: other errors share the token bucket.
+        // The contrast to frag needed: other errors are limited, per destination first, as Linux's inet_peer
+        // (icmp_ratelimit 1000 ms, burst 6): one host flooding us gets six, then one a second.
         var f = new RouterFixture();
         for (int i = 0; i < 200; i++)
             f.Link1.InjectInbound(FromA(HostB, ttl: 1));
-        Assert.True(f.Link1.ReadAll().Count < 200);
-        Assert.True(f.Router1.Stats[StatCounter.IcmpRateLimited] > 0);
+        Assert.Equal(6, f.Link1.ReadAll().Count);
+        Assert.Equal(194, f.Router1.Stats[StatCounter.IcmpRateLimitedHost]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimited]);
+        f.Clock.Advance(TimeSpan.FromMilliseconds(999));
+        f.Link1.InjectInbound(FromA(HostB, ttl: 1));
+        Assert.Empty(f.Link1.ReadAll());
+        f.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        f.Link1.InjectInbound(FromA(HostB, ttl: 1));
+        f.Link1.InjectInbound(FromA(HostB, ttl: 1));
+        Assert.Single(f.Link1.ReadAll());
+        // Credit saves up to six seconds' worth, no more.
+        f.Clock.Advance(TimeSpan.FromMinutes(1));
+        for (int i = 0; i < 10; i++)
+            f.Link1.InjectInbound(FromA(HostB, ttl: 1));
+        Assert.Equal(6, f.Link1.ReadAll().Count);
+    }
+
+    [Fact]
+    public void Forward_TimeExceededToManyHosts_HostWideBucketOf50()
+    {
+        // Sixty hosts, one error each: the host-wide bucket (1000/s, burst 50) stops the last ten, and a host
+        // refused there keeps its own credit (Linux consumes host-wide tokens only for errors both limits allow).
+        var f = new RouterFixture();
+        for (int i = 0; i < 60; i++)
+        {
+            f.Link1.InjectInbound(FromA(HostB, ttl: 1, source: new Ipv4Address(HostA.Value + 100 + (uint)i)));
+        }
+        Assert.Equal(50, f.Link1.ReadAll().Count);
+        Assert.Equal(10, f.Router1.Stats[StatCounter.IcmpRateLimited]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimitedHost]);
     }
 
     [Fact]
@@ -359,7 +388,7 @@ public class Ipv4ForwarderTests
     public void Forward_OptionsAndRedirects_AllocateNothing(string kind)
     {
         // The system wall clock, so that reading real time is measured too.
-        var f = new RouterFixture(acceptSourceRoute: true, wallClock: TimeProvider.System);
+        var f = new RouterFixture(acceptSourceRoute: true, wallClock: TimeProvider.System, icmpPeerInterval: TimeSpan.Zero);
         Ipv4Address hostA2 = Ipv4Address.Parse("198.18.1.20");
         f.Router1.Neighbors.AddStatic(hostA2, MacAddress.Parse("02:00:00:00:01:14"));
         f.Link1.Clear();
@@ -393,8 +422,9 @@ public class Ipv4ForwarderTests
     public void Forward_IcmpErrorsSent_AllocateNothing(string kind)
     {
         // Errors are built in the worker's scratch buffer. Batches of the bucket's size a second apart (the clock
-        // advanced outside the measurement) give every packet its error, so building and sending is what is measured.
-        var f = new RouterFixture(mtu2: 1280);
+        // advanced outside the measurement), with host A's own limit off, give every packet its error, so building
+        // and sending is what is measured.
+        var f = new RouterFixture(mtu2: 1280, icmpPeerInterval: TimeSpan.Zero);
         (byte[] sent, StatCounter counter) = kind switch
         {
             "timeexceeded" => (FromA(HostB, ttl: 1), StatCounter.IcmpTimeExceededSent),

@@ -146,14 +146,35 @@ public class Ipv6ForwarderTests
     }
 
     [Fact]
-    public void Forward_TimeExceeded_IsRateLimited()
+    public void Forward_TimeExceededToOneHost_SixThenOnePerQuarterSecondOnItsSlash64()
     {
-        // The contrast to Packet Too Big: the other errors share the token bucket.
+        // The contrast to Packet Too Big: the other errors are limited, per destination first. Linux's
+        // icmpv6_xrlim_allow halves net.ipv6.icmp.ratelimit (1000 ms) for every 32 bits the route to the
+        // destination is shorter than /128: host A sits on a /64, so it earns one error every 250 ms, six saved.
         var f = new Router6Fixture();
         for (int i = 0; i < 200; i++)
             f.Link1.InjectInbound(FromA(HostB, hopLimit: 1));
-        Assert.True(f.Link1.ReadAll().Count < 200);
-        Assert.True(f.Router1.Stats[StatCounter.Icmpv6RateLimited] > 0);
+        Assert.Equal(6, f.Link1.ReadAll().Count);
+        Assert.Equal(194, f.Router1.Stats[StatCounter.Icmpv6RateLimitedHost]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Icmpv6RateLimited]);
+        f.Clock.Advance(TimeSpan.FromMilliseconds(249));
+        f.Link1.InjectInbound(FromA(HostB, hopLimit: 1));
+        Assert.Empty(f.Link1.ReadAll());
+        f.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        f.Link1.InjectInbound(FromA(HostB, hopLimit: 1));
+        f.Link1.InjectInbound(FromA(HostB, hopLimit: 1));
+        Assert.Single(f.Link1.ReadAll());
+    }
+
+    [Fact]
+    public void Forward_TimeExceededToManyHosts_HostWideBucketOf50()
+    {
+        var f = new Router6Fixture();
+        for (int i = 0; i < 60; i++)
+            f.Link1.InjectInbound(FromA(HostB, hopLimit: 1, source: new Ipv6Address(HostA.High, HostA.Low + 0x100 + (ulong)i)));
+        Assert.Equal(50, f.Link1.ReadAll().Count);
+        Assert.Equal(10, f.Router1.Stats[StatCounter.Icmpv6RateLimited]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Icmpv6RateLimitedHost]);
     }
 
     [Fact]
@@ -473,8 +494,8 @@ public class Ipv6ForwarderTests
     [InlineData("packettoobig")]
     public void Forward_IcmpErrorsSent_AllocateNothing(string kind)
     {
-        // Errors are built in the worker's scratch buffer.
-        var f = new Router6Fixture(mtu2: 1280);
+        // Errors are built in the worker's scratch buffer; host A's own limit is off so that every one is sent.
+        var f = new Router6Fixture(mtu2: 1280, icmpPeerInterval: TimeSpan.Zero);
         byte[] sent = kind switch
         {
             "timeexceeded" => FromA(HostB, 1),

@@ -114,16 +114,34 @@ public class Ipv6ReceiveTests
     }
 
     [Fact]
-    public void Errors_SixtyInABurst_FiftySentTenRateLimited()
+    public void Errors_SixtyInABurstFromSixtyHosts_FiftySentTenRateLimited()
     {
+        var f = Ipv6Fixture.Create();
+        int sent = 0;
+        for (int i = 0; i < 60; i++)
+        {
+            Ipv6Address host = new(Packets6.HostIp.High, Packets6.HostIp.Low + 0x100 + (ulong)i);
+            sent += f.Exchange(Packets6.Ipv6(host, Packets6.StackIp, 253, new byte[8])).Count;
+        }
+        Assert.Equal(50, sent);
+        Assert.Equal(10, f[StatCounter.Icmpv6RateLimited]);
+        // 1000 tokens a second: 10 ms brings back 10.
+        f.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Single(f.Exchange(Packets6.Ipv6(Packets6.HostIp, Packets6.StackIp, 253, new byte[8])));
+    }
+
+    [Fact]
+    public void Errors_SixtyInABurstFromOneHost_SixSentTheRestLimitedForThatHost()
+    {
+        // No route to the host here, so its interval is the full second (Linux scales it down only for routes wider than /128).
         var f = Ipv6Fixture.Create();
         byte[] request = Packets6.Ipv6(Packets6.HostIp, Packets6.StackIp, 253, new byte[8]);
         int sent = 0;
         for (int i = 0; i < 60; i++)
             sent += f.Exchange(request).Count;
-        Assert.Equal(50, sent);
-        Assert.Equal(10, f[StatCounter.Icmpv6RateLimited]);
-        f.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(6, sent);
+        Assert.Equal(54, f[StatCounter.Icmpv6RateLimitedHost]);
+        f.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Single(f.Exchange(request));
     }
 

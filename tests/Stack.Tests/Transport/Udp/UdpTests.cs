@@ -89,11 +89,12 @@ public class UdpTests
         Assert.Equal(Icmpv6Type.DestinationUnreachable, Ipv6Fixture.TypeOf(error));
         Assert.Equal(4, error[55]);
         Assert.True(Packets6.IcmpChecksumValid(error));
+        // One host: six errors, then its own limit (Linux: net.ipv6.icmp.ratelimit, scaled for its /64 route).
         int sent = 1;
         for (int i = 0; i < 59; i++)
             sent += u.F.Exchange(frame).Count;
-        Assert.Equal(50, sent);
-        Assert.Equal(10, u.F[StatCounter.Icmpv6RateLimited]);
+        Assert.Equal(6, sent);
+        Assert.Equal(54, u.F[StatCounter.Icmpv6RateLimitedHost]);
     }
 
     [Fact]
