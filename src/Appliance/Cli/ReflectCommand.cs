@@ -94,7 +94,9 @@ internal static class ReflectCommand
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Set(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Set(); });
 
-        // The listener binds before the interface is touched, so an address in use stops the start cleanly.
+        // A wrong interface name is the first thing to hear about; then the listener binds, before the interface is
+        // touched, so an address in use stops the start cleanly.
+        DeviceLookup.Open(settings.Interface);
         var metrics = new ApplianceMetrics(MetricCatalog.Reflect);
         using IDisposable processMetrics = metrics.Attach(new ProcessMetricsSource("reflect", reloads: null));
         using MetricsListener? listener = settings.Metrics is IPEndPoint endpoint

@@ -35,6 +35,7 @@ internal sealed class MetricsListener : IDisposable
     private readonly int[] _avoidCpus;
     private readonly Thread _thread;
     private volatile bool _stopping;
+    private volatile Socket? _client;
 
     private MetricsListener(Socket socket, ApplianceMetrics metrics, int[] avoidCpus)
     {
@@ -80,10 +81,11 @@ internal sealed class MetricsListener : IDisposable
     public static string Format(IPEndPoint endpoint) =>
         endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : $"{endpoint.Address}:{endpoint.Port}";
 
-    /// <summary>Stops accepting and waits for the answer in progress, if any.</summary>
+    /// <summary>Stops accepting, cuts off a client still being answered (a stalled one must not hold up a SIGTERM), and waits for the thread.</summary>
     public void Dispose()
     {
         _stopping = true;
+        _client?.Dispose();
         _thread.Join();
         _socket.Dispose();
     }
@@ -107,13 +109,19 @@ internal sealed class MetricsListener : IDisposable
             }
             using (client)
             {
+                _client = client;
                 try
                 {
-                    Answer(client);
+                    if (!_stopping)
+                        Answer(client);
                 }
                 catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
                 {
-                    // The client went away or stalled: nothing to answer.
+                    // The client went away or stalled, or the listener is stopping: nothing to answer.
+                }
+                finally
+                {
+                    _client = null;
                 }
             }
         }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using XdpStack.Appliance.Metrics;
 
 namespace XdpStack.Appliance.Tests.Metrics;
@@ -55,5 +57,21 @@ public sealed class MetricsListenerTests
         // The connection just served sits in TIME_WAIT on the listener's side; a restart must still bind.
         using MetricsListener again = MetricsListener.Start(endpoint, metrics, "test", []);
         Assert.Equal(endpoint, again.Endpoint);
+    }
+
+    [Fact]
+    public void Dispose_WithAClientThatSendsNothing_DoesNotWaitForItsTimeout()
+    {
+        var metrics = new ApplianceMetrics(MetricCatalog.All, defaultMetrics: false);
+        MetricsListener listener = MetricsListener.Start(new IPEndPoint(IPAddress.Loopback, 0), metrics, "test", []);
+        using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        stalled.Connect(listener.Endpoint);
+        // Let the listener accept it and block reading its request.
+        Thread.Sleep(500);
+
+        var clock = Stopwatch.StartNew();
+        listener.Dispose();
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"Dispose took {clock.Elapsed.TotalSeconds:F1} s (the client timeout is {MetricsListener.ClientTimeoutMilliseconds / 1000} s)");
     }
 }
