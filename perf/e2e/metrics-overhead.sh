@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Metrics overhead: the forwarding rate of `xdpstack run` with no metrics listener ([management] listen = "")
 # against the same appliance scraped every second (a curl loop on /metrics), alternating in one run.
-# Lab and generator: those of forward-vs-linux-testpmd.sh (README.md here). Issue 12 asks for scraped/off >= 0.98.
+# Lab and generator: those of forward-e2e.sh with FAMILY=4 (README.md here). Issue 12 asks for scraped/off >= 0.98.
 #
 #   flock -x /tmp/xdpstack-cpu.lock perf/e2e/metrics-overhead.sh
 #
@@ -25,11 +25,16 @@ NAMESPACES="$GEN $DUT $SINK"
 for ns in "$GEN" "$DUT" "$SINK"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip link add "$GI" netns "$GEN" type veth peer name "$DA" netns "$DUT"
 ip link add "$DB" netns "$DUT" type veth peer name "$SI" netns "$SINK"
-for x in "$GEN $GI" "$DUT $DA" "$DUT $DB" "$SINK $SI"; do set -- $x; ip -n "$1" link set "$2" up; done
-for d in "$DA" "$DB"; do ip netns exec "$DUT" sh -c "echo 1 > /proc/sys/net/ipv6/conf/$d/disable_ipv6"; done
-# Threaded NAPI on the DUT's ingress end (pinned to DUT_CPU once it exists) and on the generator's end.
+# The lab of forward-e2e.sh (FAMILY=4), set up the same way; its comments say why each step is there.
+for x in "$GEN $GI" "$DUT $DA" "$DUT $DB" "$SINK $SI"; do
+  set -- $x
+  ip netns exec "$1" sh -c "cd /proc/sys/net/ipv6/conf/$2 && echo 1 > addr_gen_mode && echo 0 > router_solicitations && echo 0 > accept_dad && echo 1 > disable_ipv6"
+  ip -n "$1" link set "$2" up
+done
 ip netns exec "$DUT" sh -c "ethtool -K $DA gro on >/dev/null; echo 1 > /sys/class/net/$DA/threaded; ethtool -K $DA gro off >/dev/null"
 ip netns exec "$GEN" sh -c "ethtool -K $GI gro on >/dev/null; echo 1 > /sys/class/net/$GI/threaded"
+ip netns exec "$GEN" ethtool -K "$GI" tso off >/dev/null
+ip netns exec "$SINK" sh -c "ethtool -K $SI gro on >/dev/null"
 ip -n "$SINK" addr add 198.18.2.2/24 dev "$SI"
 da_mac=$(ip netns exec "$DUT" cat /sys/class/net/"$DA"/address)
 si_mac=$(ip netns exec "$SINK" cat /sys/class/net/"$SI"/address)
