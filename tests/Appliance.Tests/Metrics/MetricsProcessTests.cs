@@ -69,6 +69,9 @@ public sealed partial class MetricsProcessTests
         Assert.True(after.Sum("xdpstack_neighbor_entries", "device=" + b, "family=ipv4") >= 1, detail);
         Assert.True(after.Sum("xdpstack_routes", "family=ipv4") >= 2 && after.Sum("xdpstack_routes", "family=ipv6") >= 2, detail);
 
+        // Copy mode asks for TX kicks; an idle worker sleeps in poll().
+        Assert.True(Delta("xdpstack_wakeups_total", "device=" + b, "direction=tx") >= 1, detail);
+        Assert.True(Delta("xdpstack_wakeups_total", "direction=rx") >= 1, detail);
         Assert.True(Delta("xdpstack_worker_polls_total") > 0, detail);
         double busy = after.Sum("xdpstack_worker_busy_seconds_total"), total = after.Sum("xdpstack_worker_seconds_total");
         Assert.True(busy > 0 && busy <= total, $"busy {busy} s of {total} s");
