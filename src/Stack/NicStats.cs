@@ -18,6 +18,9 @@ public sealed class NicStats
     /// <summary>Distinct EtherTypes each worker keeps apart in <see cref="UnknownNetworkProtocols"/>; more land in one "other" slot (key 0).</summary>
     public const int TrackedEtherTypes = 16;
 
+    /// <summary>Egress NIC id values (0 to this, exclusive) that <see cref="ForwardedTo"/> keeps apart per ingress NIC; forwards to larger ids are counted only in the family counters.</summary>
+    public const int TrackedEgressNics = 64;
+
     // 8 longs = 64 bytes of padding on each side of a row.
     private const int Pad = 8;
 
@@ -27,6 +30,7 @@ public sealed class NicStats
     private readonly long[][] _unknownTransport;
     private readonly ushort[][] _unknownNetworkKeys;
     private readonly long[][] _unknownNetworkCounts;
+    private readonly long[][] _forwardedTo;
 
     public NicStats(int workers)
     {
@@ -37,12 +41,14 @@ public sealed class NicStats
         _unknownTransport = new long[workers + 1][];
         _unknownNetworkKeys = new ushort[workers + 1][];
         _unknownNetworkCounts = new long[workers + 1][];
+        _forwardedTo = new long[workers + 1][];
         for (int w = 0; w <= workers; w++)
         {
             _rows[w] = new long[s_counterCount + (2 * Pad)];
             _unknownTransport[w] = new long[256 + (2 * Pad)];
             _unknownNetworkKeys[w] = new ushort[TrackedEtherTypes + (8 * Pad)];
             _unknownNetworkCounts[w] = new long[TrackedEtherTypes + (2 * Pad)];
+            _forwardedTo[w] = new long[TrackedEgressNics + (2 * Pad)];
         }
     }
 
@@ -66,6 +72,21 @@ public sealed class NicStats
         long sum = 0;
         foreach (long[] row in _unknownTransport)
             sum += Volatile.Read(ref row[Pad + protocol]);
+        return sum;
+    }
+
+    /// <summary>
+    /// Packets the stack's forwarders routed from this NIC out of the NIC whose id value is <paramref name="egressNic"/>:
+    /// sent, or queued for link resolution (the point where <see cref="StatCounter.Ipv4PacketsForwarded"/> counts), in
+    /// either family. The AF_XDP fast paths, which bypass the stack, are not in it.
+    /// </summary>
+    public long ForwardedTo(int egressNic)
+    {
+        if ((uint)egressNic >= TrackedEgressNics)
+            return 0;
+        long sum = 0;
+        foreach (long[] row in _forwardedTo)
+            sum += Volatile.Read(ref row[Pad + egressNic]);
         return sum;
     }
 
@@ -104,6 +125,17 @@ public sealed class NicStats
             _unknownTransport[worker][Pad + protocol]++;
         else
             AddToControlRow(ref _unknownTransport[Workers][Pad + protocol], 1);
+    }
+
+    /// <summary>Counts one packet forwarded from this NIC to <paramref name="egress"/> (see <see cref="ForwardedTo"/>).</summary>
+    internal void AddForwarded(int worker, NicId egress)
+    {
+        if ((uint)egress.Value >= TrackedEgressNics)
+            return;
+        if (worker >= 0)
+            _forwardedTo[worker][Pad + egress.Value]++;
+        else
+            AddToControlRow(ref _forwardedTo[Workers][Pad + egress.Value], 1);
     }
 
     internal void AddUnknownNetwork(int worker, ushort etherType)

@@ -38,6 +38,10 @@ public sealed unsafe class FillRing
     /// <summary>Number of entries.</summary>
     public uint Size { get; }
 
+    /// <summary>Entries between the shared consumer and producer indices now: what the ring holds as the kernel sees it.</summary>
+    /// <remarks>For metrics on another thread: it reads only the shared indices, never this side's cached ones, so it is a moment's view.</remarks>
+    public int Entries => (int)(Volatile.Read(ref *_producer) - Volatile.Read(ref *_consumer));
+
     /// <summary>True when the kernel wants a wakeup (poll/recvfrom) before it looks at this ring again.</summary>
     public bool NeedsWakeup
     {

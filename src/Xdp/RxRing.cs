@@ -36,6 +36,10 @@ public sealed unsafe class RxRing
     /// <summary>Number of entries.</summary>
     public uint Size { get; }
 
+    /// <summary>Entries between the shared consumer and producer indices now: what the ring holds as the kernel sees it.</summary>
+    /// <remarks>For metrics on another thread: it reads only the shared indices, never this side's cached ones, so it is a moment's view.</remarks>
+    public int Entries => (int)(Volatile.Read(ref *_producer) - Volatile.Read(ref *_consumer));
+
     /// <summary>Entries ready to peek now (reads the producer).</summary>
     public int Available => (int)(Volatile.Read(ref *_producer) - _cachedConsumer);
 

@@ -71,6 +71,9 @@ public sealed unsafe class XskSocket : IDisposable
     /// <summary>True when busy polling was set up.</summary>
     public bool BusyPoll { get; private set; }
 
+    /// <summary>True when the kernel sets XDP_RING_NEED_WAKEUP for this socket: bound with XDP_USE_NEED_WAKEUP, or sharing the UMEM of a socket that was.</summary>
+    public bool NeedWakeup { get; private set; }
+
     /// <summary>Creates, sets up and binds a socket on queue <paramref name="queueId"/> of <paramref name="device"/>.</summary>
     /// <exception cref="XdpException">A kernel call failed; EBUSY on bind after retries means the queue is taken.</exception>
     public static XskSocket Create(NetDevice device, int queueId, Umem umem, XskSocketOptions? options = null)
@@ -280,6 +283,7 @@ public sealed unsafe class XskSocket : IDisposable
             address.SxdpFlags = flags;
         }
         BindFlags = address.SxdpFlags;
+        NeedWakeup = shareWith?.NeedWakeup ?? (address.SxdpFlags & XDP_USE_NEED_WAKEUP) != 0;
 
         string call = $"bind(AF_XDP, {Device.Name} queue {QueueId})";
         for (int attempt = 0; ; attempt++)

@@ -52,6 +52,32 @@ public sealed unsafe class RingTests
     }
 
     [Fact]
+    public void Entries_CountsWhatTheSharedIndicesHold_NotWhatThisSideHasCached()
+    {
+        // Fill: reserved but unsubmitted entries are not the kernel's yet; submitted ones are until it consumes them.
+        using var fillMemory = new RingMemory(8, sizeof(ulong), NearWrap);
+        FillRing fill = fillMemory.Fill();
+        Assert.Equal(0, fill.Entries);
+        Assert.Equal(6, fill.Reserve(6, out _));
+        Assert.Equal(0, fill.Entries);
+        fill.Submit(6);
+        Assert.Equal(6, fill.Entries);
+        fillMemory.KernelConsume(4);
+        Assert.Equal(2, fill.Entries);
+
+        // RX: peeked entries stay in the ring until released, across the 2^32 wrap.
+        using var rxMemory = new RingMemory(8, 16, NearWrap + 12);
+        RxRing rx = rxMemory.Rx();
+        for (int i = 0; i < 5; i++)
+            Assert.True(rxMemory.KernelProduce(new XdpDescriptor { Address = (ulong)i * 4096, Length = 60 }));
+        Assert.Equal(5, rx.Entries);
+        Assert.Equal(5, rx.Peek(8, out _));
+        Assert.Equal(5, rx.Entries);
+        rx.Release(3);
+        Assert.Equal(2, rx.Entries);
+    }
+
+    [Fact]
     public void NeedsWakeup_FollowsKernelFlag()
     {
         using var memory = new RingMemory(8, 16, 0);

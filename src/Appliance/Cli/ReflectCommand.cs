@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Runtime.InteropServices;
+using XdpStack.Appliance.Config;
+using XdpStack.Appliance.Metrics;
 using XdpStack.Appliance.Workers;
 
 namespace XdpStack.Appliance.Cli;
@@ -23,10 +26,15 @@ internal static class ReflectCommand
         var statsInterval = new Option<double>("--stats-interval") { Description = "Seconds between rate lines; 0 prints none", DefaultValueFactory = _ => 1 };
         var swap = new Option<string>("--swap") { Description = "l2 swaps MACs; l3 also swaps IP addresses and UDP/TCP ports", DefaultValueFactory = _ => "l2" };
         swap.AcceptOnlyFromAmong("l2", "l3");
+        var metrics = new Option<string>("--metrics")
+        {
+            Description = "ADDRESS:PORT to serve Prometheus metrics on (/metrics), or \"\" for none",
+            DefaultValueFactory = _ => MetricsListener.Format(ManagementConfig.Default.Listen!),
+        };
 
         var command = new Command("reflect", "Reflect every frame received on the interface's queues back out of the same queue, with source and destination swapped.")
         {
-            iface, queues, copy, zeroCopy, attach, busyPoll, batch, cores, duration, statsInterval, swap,
+            iface, queues, copy, zeroCopy, attach, busyPoll, batch, cores, duration, statsInterval, swap, metrics,
         };
         command.SetAction(parse =>
         {
@@ -48,10 +56,22 @@ internal static class ReflectCommand
                 Cores: parse.GetValue(cores) is string c ? ParseList(c, "--cores", allowAll: false) : null,
                 Duration: seconds > 0 ? TimeSpan.FromSeconds(seconds) : null,
                 StatsInterval: TimeSpan.FromSeconds(interval),
-                Swap: parse.GetValue(swap) == "l3" ? SwapMode.L3 : SwapMode.L2);
+                Swap: parse.GetValue(swap) == "l3" ? SwapMode.L3 : SwapMode.L2)
+            {
+                Metrics = ParseMetrics(parse.GetValue(metrics) ?? ""),
+            };
             return Run(settings, Console.Out);
         });
         return command;
+    }
+
+    private static IPEndPoint? ParseMetrics(string text)
+    {
+        if (text.Length == 0)
+            return null;
+        if (!ConfigValueParser.TryParseEndpoint(text, out IPEndPoint? endpoint, out string? error))
+            throw new ApplianceException("--metrics: " + error + ", or \"\" for no metrics");
+        return endpoint;
     }
 
     private static int[]? ParseList(string text, string option, bool allowAll)
@@ -74,11 +94,25 @@ internal static class ReflectCommand
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Set(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Set(); });
 
-        using Reflector reflector = Reflector.Start(settings);
-        output.WriteLine(Describe(reflector));
-        output.Flush();
+        // A wrong interface name is the first thing to hear about; then the listener binds, before the interface is
+        // touched, so an address in use stops the start cleanly.
+        DeviceLookup.Open(settings.Interface);
+        var metrics = new ApplianceMetrics(MetricCatalog.Reflect);
+        using IDisposable processMetrics = metrics.Attach(new ProcessMetricsSource("reflect", reloads: null));
+        using MetricsListener? listener = settings.Metrics is IPEndPoint endpoint
+            ? MetricsListener.Start(endpoint, metrics, "--metrics", settings.Cores ?? [])
+            : null;
 
-        TimeSpan ran = StatsPrinter.Run(reflector, stop, settings.Duration, settings.StatsInterval, output);
+        using Reflector reflector = Reflector.Start(settings);
+        TimeSpan ran;
+        // Detached (waiting out a scrape in progress) before the reflector closes its sockets.
+        using (metrics.Attach(new ReflectMetricsSource(reflector)))
+        {
+            output.WriteLine(Describe(reflector));
+            output.WriteLine(listener is null ? "metrics: off" : $"metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
+            output.Flush();
+            ran = StatsPrinter.Run(reflector, stop, settings.Duration, settings.StatsInterval, output);
+        }
         reflector.Stop();
         CounterSnapshot[] totals = reflector.Snapshot();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped after {ran.TotalSeconds:F1} s; detaching from {settings.Interface}"));

@@ -1,3 +1,4 @@
+using System.Net;
 using XdpStack.Appliance.Workers;
 
 namespace XdpStack.Appliance.Cli;
@@ -27,4 +28,7 @@ internal sealed record ReflectSettings(
 {
     public const int DefaultBatch = 64;
     public const int MaxBatch = 1024;
+
+    /// <summary>Where to serve metrics (<c>--metrics</c>), or null for nowhere.</summary>
+    public IPEndPoint? Metrics { get; init; }
 }

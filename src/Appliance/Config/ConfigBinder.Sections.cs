@@ -73,7 +73,9 @@ internal sealed partial class ConfigBinder
     {
         if (reader.String("listen") is { } listen)
         {
-            if (ConfigValueParser.TryParseEndpoint(listen.Value, out var endpoint, out string? error))
+            if (listen.Value.Length == 0)
+                _management = new ManagementConfig(null);
+            else if (ConfigValueParser.TryParseEndpoint(listen.Value, out var endpoint, out string? error))
                 _management = new ManagementConfig(endpoint);
             else
                 _errors.Add(listen.Position, $"'listen' in [management]: {error}");

@@ -65,7 +65,7 @@ internal sealed record ConfigDiff(
         Field(restart, "[workers] cores", w0.IsPinned ? string.Join(',', w0.Cores) : "(none)", w1.IsPinned ? string.Join(',', w1.Cores) : "(none)");
         Field(restart, "[workers] batch", w0.Batch, w1.Batch);
         CompareXdp(restart, running.Xdp, next.Xdp);
-        Field(restart, "[management] listen", running.Management.Listen?.ToString() ?? "(none)", next.Management.Listen?.ToString() ?? "(none)");
+        Field(restart, "[management] listen", running.Management.Listen?.ToString() ?? "(off)", next.Management.Listen?.ToString() ?? "(off)");
 
         return new ConfigDiff(
             AddedAddresses: [.. added],

@@ -1,6 +1,8 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config;
+using XdpStack.Appliance.Metrics;
 using XdpStack.Stack;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Transport.Udp;
@@ -15,6 +17,8 @@ namespace XdpStack.Appliance.Run;
 /// needs a restart (interfaces, queues, workers, the [xdp] section), is reported and the running config kept;
 /// otherwise addresses, routes, neighbours, forwarding and services move to the new file without touching workers,
 /// sockets or programs. Cancellation (SIGINT, SIGTERM) stops the workers, detaches the programs and closes the sockets.
+/// The metrics listener (<c>[management] listen</c>) binds before anything else, and its scrapes stop reading the data
+/// plane before the data plane closes.
 /// </remarks>
 internal static class ApplianceRunner
 {
@@ -45,8 +49,21 @@ internal static class ApplianceRunner
             }
         }
 
+        // The listener binds before any interface is touched, so an address in use stops the start cleanly.
+        var metrics = new ApplianceMetrics(MetricCatalog.All);
+        var reloads = new ConfigReloadCounters();
+        using IDisposable processMetrics = metrics.Attach(new ProcessMetricsSource("run", reloads));
+        using MetricsListener? listener = config.Management.Listen is IPEndPoint endpoint
+            ? MetricsListener.Start(endpoint, metrics, "[management] listen", settings.Cores ?? [])
+            : null;
+
         using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
+        // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
+        using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
         ApplyServices(host.Udp, [], config.Services, Say);
+        Say(listener is null
+            ? "xdpstack: metrics: off ([management] listen = \"\")"
+            : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
         Say($"xdpstack: ready: {host.Plane.Workers.Count} worker(s) forwarding and answering on {string.Join(", ", config.Interfaces.Select(i => i.Name))}");
         SystemdNotify.Send("READY=1");
 
@@ -57,7 +74,9 @@ internal static class ApplianceRunner
             if (WaitHandle.WaitAny(handles) == 0)
                 break;
             reload.Wait(0, CancellationToken.None);
-            running = Reload(host, running, Say, error);
+            ApplianceConfig next = Reload(host, running, Say, error);
+            reloads.Record(applied: !ReferenceEquals(next, running));
+            running = next;
         }
         SystemdNotify.Send("STOPPING=1");
         Say("xdpstack: stopping");
@@ -118,6 +137,7 @@ internal static class ApplianceRunner
             [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))]);
     }
 
+    /// <summary>Reloads from <paramref name="running"/>'s file; returns the config now running: a new one when applied, <paramref name="running"/> itself when refused.</summary>
     private static ApplianceConfig Reload(ApplianceHost host, ApplianceConfig running, Action<string> say, TextWriter error)
     {
         string path = running.SourcePath;

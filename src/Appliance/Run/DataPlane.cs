@@ -36,6 +36,7 @@ internal sealed class DataPlane : IDisposable
     private readonly List<XdpNicLink> _links = [];
     private readonly Dictionary<string, int[]> _queues = [];
     private readonly List<NetDevice> _groToRestore = [];
+    private readonly Dictionary<int, XdpAttachMode> _attachedModes = [];
     private RunWorker[] _workers = [];
     private Ipv4FastForwarder? _ipv4;
     private Ipv6FastForwarder? _ipv6;
@@ -56,6 +57,9 @@ internal sealed class DataPlane : IDisposable
     public IReadOnlyList<XdpNicLink> Links => _links;
 
     public IReadOnlyList<NetDevice> Devices => _devices;
+
+    /// <summary>Where the redirect program of the device with <paramref name="ifIndex"/> runs, or null before <see cref="Start"/> attached it.</summary>
+    public XdpAttachMode? AttachedMode(int ifIndex) => _attachedModes.TryGetValue(ifIndex, out XdpAttachMode mode) ? mode : null;
 
     /// <summary>The queue indexes, sorted, that at least one interface serves: worker i serves the i-th.</summary>
     public static int[] WorkerQueues(IEnumerable<int[]> queuesPerInterface) =>
@@ -117,6 +121,7 @@ internal sealed class DataPlane : IDisposable
                 throw new ApplianceException($"{device.Name} already has an XDP program attached (another xdpstack?): {e.Message}", e);
             }
             _programs.Add(program);
+            _attachedModes[device.IfIndex] = program.AttachedMode;
             foreach (RunWorker worker in _workers)
             {
                 foreach (RunPort port in worker.Ports)
@@ -306,7 +311,7 @@ internal sealed class DataPlane : IDisposable
                 if (!socket.ZeroCopy)
                     TxBudget.TryRaise(socket, Math.Max(32, Settings.Batch));
                 portOfWorker[l][w] = ports.Count;
-                ports.Add(new RunPort(socket, _links[l], pendingCapacity: Settings.Batch * 4, prefilled: (ulong)(before - umem.Frames.Available)));
+                ports.Add(new RunPort(socket, _links[l], pendingCapacity: Settings.Batch * 4, prefilled: (ulong)(before - umem.Frames.Available), nicSlots: nicSlots));
                 report($"{device.Name} queue {queue}: worker {w}, {(socket.ZeroCopy ? "zero-copy" : "copy")} mode{(socket.BusyPoll ? ", busy poll" : "")}");
             }
             int? cpu = Settings.Cores is int[] c ? c[w] : null;

@@ -47,6 +47,7 @@ internal sealed class ReflectWorker
         _cpu = cpu;
         _scratchAddresses = new ulong[batch];
         _scratchLengths = new uint[batch];
+        Activity = new WorkerActivity(batch);
     }
 
     public int QueueId { get; }
@@ -54,6 +55,11 @@ internal sealed class ReflectWorker
     public int? Cpu => _cpu;
 
     public XskSocket Socket => _socket;
+
+    public Umem Umem => _umem;
+
+    /// <summary>Rounds, busy time and RX batch sizes.</summary>
+    public WorkerActivity Activity { get; }
 
     /// <summary>Starts the thread. Call it from a thread in the socket's network namespace: the worker inherits it.</summary>
     public void Start()
@@ -91,13 +97,17 @@ internal sealed class ReflectWorker
         ref WorkerCounters counters = ref _counters[_slot];
         FramePool pool = _umem.Frames;
         int idleRounds = 0;
+        WorkerActivity activity = Activity;
+        activity.Start();
         while (!_stopRequested)
         {
+            activity.BeginRound();
             int completed = ReapCompletions(pool, ref counters);
             Refill(pool);
             int received = ReflectBatch(pool, ref counters);
             if (received > 0 || completed > 0)
             {
+                activity.MarkBusy();
                 idleRounds = 0;
                 continue;
             }
@@ -105,6 +115,7 @@ internal sealed class ReflectWorker
             {
                 // Preferred busy polling runs the driver's NAPI inside this syscall.
                 _socket.Poll(0);
+                counters.RxWakeups++;
             }
             if (++idleRounds < SpinRounds)
             {
@@ -114,6 +125,7 @@ internal sealed class ReflectWorker
             // Nothing for a while: sleep in poll() so the CPU goes to the kernel's RX work (on a
             // shared core that is what feeds us), and so the fill ring's need_wakeup is served.
             counters.IdlePolls++;
+            counters.RxWakeups++;
             _socket.Poll(IdlePollMilliseconds);
             idleRounds = SpinRounds / 2;
         }
@@ -185,23 +197,27 @@ internal sealed class ReflectWorker
             {
                 pool.Put(desc.Address);
                 counters.Dropped++;
+                counters.ShortFrameDrops++;
             }
         }
         _socket.Rx.Release(received);
 
         // Pass 2: the same descriptors (address and length) go out on the TX ring.
         int reserved = _socket.Tx.Reserve(keep, out uint txIndex);
+        ulong txBytes = 0;
         for (int i = 0; i < reserved; i++)
         {
             ref XdpDescriptor tx = ref _socket.Tx.Descriptor(txIndex + (uint)i);
             tx.Address = _scratchAddresses[i];
             tx.Length = _scratchLengths[i];
             tx.Options = 0;
+            txBytes += _scratchLengths[i];
         }
         for (int i = reserved; i < keep; i++)
         {
             pool.Put(_scratchAddresses[i]);
             counters.Dropped++;
+            counters.TxRingFullDrops++;
         }
         if (reserved > 0)
         {
@@ -212,7 +228,9 @@ internal sealed class ReflectWorker
         counters.RxPackets += (ulong)received;
         counters.RxBytes += bytes;
         counters.TxPackets += (ulong)reserved;
+        counters.TxBytes += txBytes;
         counters.Batches++;
+        Activity.CountBatch(received);
         return received;
     }
 }

@@ -48,6 +48,9 @@ internal sealed class Reflector : IDisposable
     /// <summary>"native" or "generic": where the redirect program actually runs.</summary>
     public string AttachedMode => _program?.AttachedMode.ToString().ToLowerInvariant() ?? "none";
 
+    /// <summary>Where the program runs, or null before it is attached.</summary>
+    public XdpAttachMode? AttachMode => _program?.AttachedMode;
+
     /// <summary>UMEM bytes needed for <paramref name="queues"/> queues, for the memlock check.</summary>
     public static ulong UmemBytes(int queues) => (ulong)queues * FramesPerQueue * FrameSize;
 

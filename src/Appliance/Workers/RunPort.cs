@@ -8,8 +8,9 @@ namespace XdpStack.Appliance.Workers;
 /// <remarks>Only the owning worker touches it; the control thread reads the counters (plain 64-bit loads, never torn on the platforms we run on).</remarks>
 internal sealed class RunPort
 {
-    public RunPort(XskSocket socket, XdpNicLink link, int pendingCapacity, ulong prefilled)
+    public RunPort(XskSocket socket, XdpNicLink link, int pendingCapacity, ulong prefilled, int nicSlots)
     {
+        ForwardedTo = new ulong[nicSlots];
         Socket = socket;
         Link = link;
         PendingAddresses = new ulong[pendingCapacity];
@@ -56,4 +57,10 @@ internal sealed class RunPort
 
     /// <summary>sendto() kicks of the TX ring.</summary>
     public ulong TxWakeups;
+
+    /// <summary>RX-side wake-up syscalls: busy-poll recvfrom() on this socket, and each idle poll() over the worker's sockets (one poll serves every socket's fill ring, so it counts on each).</summary>
+    public ulong RxWakeups;
+
+    /// <summary>ForwardedTo[n]: frames received here that a fast path sent out of the NIC with id value n.</summary>
+    public readonly ulong[] ForwardedTo;
 }

@@ -114,6 +114,8 @@ internal sealed unsafe class RunWorker
         _addresses = new ulong[batch];
         _verdicts = new ForwardVerdict[batch];
         _egress = new int[batch];
+        Counters = new RunWorkerCounters(nicSlots);
+        Activity = new WorkerActivity(batch);
         WaitSet = new XskWaitSet(ports.Select(p => p.Socket).ToArray());
     }
 
@@ -139,7 +141,13 @@ internal sealed unsafe class RunWorker
 
     public XskWaitSet WaitSet { get; }
 
-    public RunWorkerCounters Counters { get; } = new();
+    public RunWorkerCounters Counters { get; }
+
+    /// <summary>Rounds, busy time and RX batch sizes.</summary>
+    public WorkerActivity Activity { get; }
+
+    /// <summary>Frames in the pool now (read from another thread: a moment's view).</summary>
+    public int PoolAvailable => _pool.Available;
 
     /// <summary>The hand-off control threads write to (under this worker's producer lock).</summary>
     public FrameHandoff ControlInbox => _inboxes[^1];
@@ -181,7 +189,7 @@ internal sealed unsafe class RunWorker
         }
         if (!_pool.TryGet(out ulong address))
         {
-            Counters.PoolEmptyDrops++;
+            Counters.Drop(_ports[port].NicId.Value, WorkerDrop.PoolEmpty);
             return false;
         }
         frame.CopyTo(_umem.GetFrame(address, frame.Length));
@@ -195,7 +203,7 @@ internal sealed unsafe class RunWorker
     {
         if (!owner._inboxes[Index].TryEnqueue(ownerPort, frame))
         {
-            Counters.HandoffFullDrops++;
+            Counters.Drop(owner._ports[ownerPort].NicId.Value, WorkerDrop.HandoffFull);
             return false;
         }
         Counters.HandoffsOut++;
@@ -213,7 +221,7 @@ internal sealed unsafe class RunWorker
             if (queued)
                 Counters.ControlHandoffs++;
             else
-                Counters.ControlHandoffDrops++;
+                Counters.Drop(_ports[port].NicId.Value, WorkerDrop.ControlHandoffFull);
         }
         if (queued)
             WaitSet.Wake();
@@ -260,8 +268,11 @@ internal sealed unsafe class RunWorker
     {
         var memory = new Span<byte>(_umem.Base, checked((int)_umem.Size));
         int idleRounds = 0;
+        WorkerActivity activity = Activity;
+        activity.Start();
         while (!_stopRequested)
         {
+            activity.BeginRound();
             int work = 0;
             foreach (RunPort port in _ports)
                 work += Reap(port);
@@ -275,6 +286,7 @@ internal sealed unsafe class RunWorker
             WakeOwners();
             if (work > 0)
             {
+                activity.MarkBusy();
                 idleRounds = 0;
                 continue;
             }
@@ -282,7 +294,10 @@ internal sealed unsafe class RunWorker
             {
                 // Preferred busy polling runs the driver's NAPI inside this syscall.
                 foreach (RunPort port in _ports)
+                {
                     port.Socket.WakeRx();
+                    port.RxWakeups++;
+                }
             }
             if (++idleRounds < SpinRounds)
             {
@@ -300,6 +315,8 @@ internal sealed unsafe class RunWorker
             // Nothing for a while: sleep so the CPU goes to the kernel's RX work (on a shared core that is what
             // feeds us), and so a fill ring's need_wakeup is served.
             Counters.IdlePolls++;
+            foreach (RunPort port in _ports)
+                port.RxWakeups++;
             WaitSet.Sleep(IdlePollMilliseconds);
             idleRounds = SpinRounds / 2;
         }
@@ -406,11 +423,11 @@ internal sealed unsafe class RunWorker
                         _pool.Put(rx.Descriptor(rxIndex + (uint)i).Address);
                     consumed = peeked;
                     port.DiscardingChain = true;
-                    Counters.OversizeDrops++;
+                    Counters.Drop(port.NicId.Value, WorkerDrop.Oversize);
                 }
                 break;
             }
-            int length = Gather(rx, rxIndex, consumed, last, memory, gathered);
+            int length = Gather(port, rx, rxIndex, consumed, last, memory, gathered);
             consumed = last + 1;
             if (length == 0)
                 continue;
@@ -432,6 +449,7 @@ internal sealed unsafe class RunWorker
         port.RxBytes += bytes;
         Counters.Batches++;
         Counters.JumboReceived += (ulong)gathered;
+        Activity.CountBatch(received);
 
         int left = received;
         if (_ipv4 is not null)
@@ -448,7 +466,7 @@ internal sealed unsafe class RunWorker
     /// <paramref name="slot"/> and returns the chain's frames to the pool; the packet's length, or 0 when it does not
     /// fit a slot (dropped and counted).
     /// </summary>
-    private int Gather(RxRing rx, uint rxIndex, int first, int last, Span<byte> memory, int slot)
+    private int Gather(RunPort port, RxRing rx, uint rxIndex, int first, int last, Span<byte> memory, int slot)
     {
         int target = (int)(_scratchBase + (ulong)slot * (ulong)_slotBytes) + KernelHeadroom;
         int capacity = _slotBytes - KernelHeadroom;
@@ -464,7 +482,7 @@ internal sealed unsafe class RunWorker
         }
         if (length > capacity)
         {
-            Counters.OversizeDrops++;
+            Counters.Drop(port.NicId.Value, WorkerDrop.Oversize);
             return 0;
         }
         return length;
@@ -506,7 +524,7 @@ internal sealed unsafe class RunWorker
         {
             if (_verdicts[i] == ForwardVerdict.Forward)
             {
-                Forward(memory, _addresses[i], _frames[i].Length, _egress[i]);
+                Forward(port, memory, _addresses[i], _frames[i].Length, _egress[i]);
             }
             else
             {
@@ -518,19 +536,23 @@ internal sealed unsafe class RunWorker
         return kept;
     }
 
-    private void Forward(Span<byte> memory, ulong address, int length, int egressNic)
+    private void Forward(RunPort ingress, Span<byte> memory, ulong address, int length, int egressNic)
     {
         int egressPort = (uint)egressNic < (uint)_portOfNic.Length ? _portOfNic[egressNic] : -1;
         if (egressPort >= 0)
         {
+            ingress.ForwardedTo[egressNic]++;
             Queue(_ports[egressPort], address, (uint)length);
             return;
         }
         // No socket of ours on the egress interface (it has fewer queues than there are workers): its owner copies
-        // the frame into its own UMEM. Ours goes back to the pool either way.
+        // the frame into its own UMEM. Ours goes back to the pool either way. A refused copy is counted where it was
+        // refused (pool empty or hand-off full), so it is not counted again here.
         Links.XdpNicLink? link = (uint)egressNic < (uint)_linkOfNic.Length ? _linkOfNic[egressNic] : null;
-        if (link is null || !link.WriteFrame(Index, memory.Slice((int)address, length)))
-            Counters.ForwardDrops++;
+        if (link is null)
+            Counters.Drop(ingress.NicId.Value, WorkerDrop.NoEgressLink);
+        else if (link.WriteFrame(Index, memory.Slice((int)address, length)))
+            ingress.ForwardedTo[egressNic]++;
         Recycle(address);
     }
 
@@ -545,7 +567,7 @@ internal sealed unsafe class RunWorker
         }
         else
         {
-            Counters.DetachedDrops += (ulong)count;
+            Counters.Drop(port.NicId.Value, WorkerDrop.Detached, (ulong)count);
         }
         for (int i = 0; i < count; i++)
         {
@@ -579,13 +601,13 @@ internal sealed unsafe class RunWorker
     {
         if (!MultiBuffer)
         {
-            Counters.OversizeDrops++;
+            Counters.Drop(port.NicId.Value, WorkerDrop.Oversize);
             return false;
         }
         int pieces = (frame.Length + _frameSize - 1) / _frameSize;
         if (pieces > _pool.Available)
         {
-            Counters.PoolEmptyDrops++;
+            Counters.Drop(port.NicId.Value, WorkerDrop.PoolEmpty);
             return false;
         }
         if (port.PendingCount + pieces > port.PendingAddresses.Length)

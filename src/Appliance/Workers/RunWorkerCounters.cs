@@ -3,6 +3,17 @@ namespace XdpStack.Appliance.Workers;
 /// <summary>What one run worker counted, beside its ports' own counters; written only by the worker (plain stores), read by the control thread.</summary>
 internal sealed class RunWorkerCounters
 {
+    private static readonly int s_dropKinds = Enum.GetValues<WorkerDrop>().Length;
+
+    /// <param name="nicSlots">One more than the largest NIC id value.</param>
+    public RunWorkerCounters(int nicSlots)
+    {
+        NicSlots = nicSlots;
+        Drops = new ulong[nicSlots * s_dropKinds];
+    }
+
+    public int NicSlots { get; }
+
     public ulong Batches;
     public ulong FastForwardedIpv4;
     public ulong FastForwardedIpv6;
@@ -15,14 +26,9 @@ internal sealed class RunWorkerCounters
 
     /// <summary>Frames taken from other workers' hand-offs (not counting control threads' ones).</summary>
     public ulong HandoffsIn;
-    public ulong HandoffFullDrops;
 
     /// <summary>Written by control threads under the worker's producer lock.</summary>
     public ulong ControlHandoffs;
-    public ulong ControlHandoffDrops;
-    public ulong PoolEmptyDrops;
-    public ulong ForwardDrops;
-    public ulong DetachedDrops;
     public ulong IdlePolls;
 
     /// <summary>Multi-buffer packets gathered from a chain of RX descriptors into one contiguous frame.</summary>
@@ -31,9 +37,24 @@ internal sealed class RunWorkerCounters
     /// <summary>Packets larger than one frame sent as a chain of TX descriptors.</summary>
     public ulong JumboSent;
 
-    /// <summary>Packets larger than the worker can hold (a chain longer than the interfaces' MTU allows, or a frame to send without multi-buffer).</summary>
-    public ulong OversizeDrops;
-
     /// <summary>The worker thread's allocated bytes (GC.GetAllocatedBytesForCurrentThread) when it last went idle.</summary>
     public long AllocatedBytes;
+
+    /// <summary>Drops by interface and reason: index <c>nic * kinds + (int)reason</c>, read with the Dropped overloads.</summary>
+    public readonly ulong[] Drops;
+
+    /// <summary>Counts one drop of <paramref name="reason"/> on the NIC with id value <paramref name="nic"/>.</summary>
+    public void Drop(int nic, WorkerDrop reason, ulong count = 1) => Drops[(nic * s_dropKinds) + (int)reason] += count;
+
+    /// <summary>Drops of <paramref name="reason"/> on the NIC with id value <paramref name="nic"/>, read from another thread.</summary>
+    public ulong Dropped(int nic, WorkerDrop reason) => Volatile.Read(ref Drops[(nic * s_dropKinds) + (int)reason]);
+
+    /// <summary>Drops of <paramref name="reason"/> on every NIC.</summary>
+    public ulong Dropped(WorkerDrop reason)
+    {
+        ulong sum = 0;
+        for (int nic = 0; nic < NicSlots; nic++)
+            sum += Dropped(nic, reason);
+        return sum;
+    }
 }

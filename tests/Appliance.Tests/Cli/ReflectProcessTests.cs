@@ -93,6 +93,35 @@ public sealed class ReflectProcessTests
     }
 
     [Fact]
+    public void Reflect_ScrapedWhileReflecting_ServesItsFamiliesWithTheFramesItMoved()
+    {
+        using var network = new NetworkLab();
+        var lab = new ReflectLab(network);
+        using XdpstackProcess reflector = XdpstackProcess.Start(lab.Reflector, "reflect", "-i", lab.ReflectorIf, "--swap", "l3", "--stats-interval", "0");
+        reflector.WaitForOutput("metrics on http://127.0.0.1:9469/metrics", StartTimeout);
+        using HttpClient client = Metrics.NamespaceHttp.Client(lab.Reflector, "http://127.0.0.1:9469/");
+
+        int back = NamespaceThread.Run(lab.Host, () => UdpBurst.SendAndCount(IPAddress.Parse(ReflectLab.HostIpv4),
+            new IPEndPoint(IPAddress.Parse(ReflectLab.ReflectorIpv4), 9), 500, 64, TimeSpan.FromSeconds(3)));
+        string text = Metrics.NamespaceHttp.Get(client, "metrics");
+        var scrape = Metrics.Exposition.Parse(text);
+
+        Assert.True(back >= 450, $"{back} of 500 came back");
+        Assert.Equal(
+            Appliance.Metrics.MetricCatalog.Reflect.Select(f => f.Name).Order(StringComparer.Ordinal),
+            scrape.Types.Keys.Where(n => n.StartsWith("xdpstack_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        Assert.True(scrape.Sum("xdpstack_receive_packets_total", "device=" + lab.ReflectorIf) >= back, text);
+        Assert.True(scrape.Sum("xdpstack_transmit_packets_total", "device=" + lab.ReflectorIf) >= back, text);
+        Assert.True(scrape.Sum("xdpstack_transmit_bytes_total", "device=" + lab.ReflectorIf) >= back * (14 + 20 + 8 + 64), text);
+        Assert.Equal(1, scrape.Value("xdpstack_build_info", "command=reflect"));
+        Assert.True(scrape.Sum("xdpstack_rx_batch_size_count") >= 1, text);
+        Assert.Equal(0, scrape.Sum("xdpstack_drops_total", "reason=tx_ring_full"));
+        Metrics.MetricsProcessTests.PromtoolCheck(text);
+        reflector.Signal("TERM");
+        Assert.Equal(0, reflector.WaitForExit(ExitTimeout));
+    }
+
+    [Fact]
     public void Reflect_SecondOnBusyQueue_FailsWithOneClearLine()
     {
         using var network = new NetworkLab();
@@ -100,11 +129,17 @@ public sealed class ReflectProcessTests
         using XdpstackProcess first = XdpstackProcess.Start(lab.Reflector, "reflect", "-i", lab.ReflectorIf, "--queues", "0", "--stats-interval", "0");
         first.WaitForOutput("reflecting on", StartTimeout);
 
-        CommandResult second = XdpstackProcess.Run(lab.Reflector, ExitTimeout, "reflect", "-i", lab.ReflectorIf, "--queues", "0");
+        // Without metrics of its own the second one gets as far as the queue; with the default address it stops before
+        // touching anything, on the address the first one serves.
+        CommandResult second = XdpstackProcess.Run(lab.Reflector, ExitTimeout, "reflect", "-i", lab.ReflectorIf, "--queues", "0", "--metrics", "");
+        CommandResult third = XdpstackProcess.Run(lab.Reflector, ExitTimeout, "reflect", "-i", lab.ReflectorIf, "--queues", "0");
 
         Assert.NotEqual(0, second.ExitCode);
         AssertOneLine(second.StandardError);
         Assert.Contains("busy", second.StandardError);
+        Assert.Equal(1, third.ExitCode);
+        AssertOneLine(third.StandardError);
+        Assert.Contains("127.0.0.1:9469 (--metrics)", third.StandardError);
         // The first one is unharmed and still stops cleanly.
         Assert.True(ReflectLab.HasXdpProgram(lab.Reflector, lab.ReflectorIf));
         first.Signal("TERM");

@@ -132,7 +132,7 @@ public sealed class ConfigDiffTests
             mode = "copy"
             rx_ring = 4096
             [management]
-            listen = "127.0.0.1:9469"
+            listen = ""
             [[interface]]
             name = "eth1"
             queues = [0]
@@ -155,7 +155,7 @@ public sealed class ConfigDiffTests
             "[workers] batch changed from 64 to 32",
             "[xdp] mode changed from auto to copy",
             "[xdp] rx_ring changed from 2048 to 4096",
-            "[management] listen changed from (none) to 127.0.0.1:9469",
+            "[management] listen changed from 127.0.0.1:9469 to (off)",
         ], diff.RestartReasons);
     }
 

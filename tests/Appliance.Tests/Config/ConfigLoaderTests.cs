@@ -141,6 +141,19 @@ public sealed class ConfigLoaderTests
         Assert.Empty(config.Routes);
         Assert.Empty(config.Neighbors);
         Assert.Empty(config.Services);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 9469), config.Management.Listen);
+    }
+
+    [Fact]
+    public void TryParse_EmptyManagementListen_TurnsTheListenerOff()
+    {
+        ApplianceConfig config = ConfigText.Valid("""
+            [[interface]]
+            name = "eth1"
+            [management]
+            listen = ""
+            """);
+
         Assert.Null(config.Management.Listen);
     }
 

@@ -274,7 +274,7 @@ public sealed class DataPlaneTests
         foreach (RunWorker w in host.Plane.Workers)
         {
             RunWorkerCounters c = w.Counters;
-            lines.Add($"worker {w.Index}: batches {c.Batches} fast4 {c.FastForwardedIpv4} fast6 {c.FastForwardedIpv6} slow {c.SlowPath} replies {c.InPlaceReplies} built {c.StackBuilt} handoff out/in {c.HandoffsOut}/{c.HandoffsIn} jumbo in/out {c.JumboReceived}/{c.JumboSent} drops: handoff {c.HandoffFullDrops} pool {c.PoolEmptyDrops} fwd {c.ForwardDrops} oversize {c.OversizeDrops}");
+            lines.Add($"worker {w.Index}: batches {c.Batches} fast4 {c.FastForwardedIpv4} fast6 {c.FastForwardedIpv6} slow {c.SlowPath} replies {c.InPlaceReplies} built {c.StackBuilt} handoff out/in {c.HandoffsOut}/{c.HandoffsIn} jumbo in/out {c.JumboReceived}/{c.JumboSent} drops: handoff {c.Dropped(WorkerDrop.HandoffFull)} pool {c.Dropped(WorkerDrop.PoolEmpty)} no-link {c.Dropped(WorkerDrop.NoEgressLink)} oversize {c.Dropped(WorkerDrop.Oversize)}");
             foreach (RunPort p in w.Ports)
                 lines.Add($"  {p.Link.Name} q{p.Socket.QueueId}: rx {p.RxPackets} ({p.RxDescriptors} descriptors) tx {p.TxPackets} ({p.TxDescriptors}) fill {p.FillSubmitted} completed {p.Completed} txfull {p.TxRingFullDrops} kernel {p.Socket.GetStatistics()}");
         }

@@ -219,7 +219,7 @@ public sealed class RunProcessTests
         return path;
     }
 
-    private static void Ping(NetNamespace from, string to, string expect)
+    internal static void Ping(NetNamespace from, string to, string expect)
     {
         CommandResult ping = from.Run(TimeSpan.FromSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "2", to);
         Assert.True(ping.ExitCode == 0 && ping.StandardOutput.Contains("3 received", StringComparison.Ordinal) && ping.StandardOutput.Contains(expect, StringComparison.Ordinal),

@@ -179,6 +179,7 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
         if (!ForwardingEgress.TryAddress(ingress, egress, egress.Neighbors, nextHop, frame))
         {
             stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
+            stats.AddForwarded(worker, egress.Id);
             return;
         }
         NicStats egressStats = egress.Stats;
@@ -189,12 +190,16 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
             descriptor.Action = FrameAction.Transmit;
             egressStats.Add(worker, StatCounter.Ipv4PacketsSent);
             stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
+            stats.AddForwarded(worker, egress.Id);
             return;
         }
         bool sent = fragment ? egress.WriteIpv4Frame(worker, frame) : egress.WriteFrame(worker, frame);
         egressStats.Add(worker, sent ? StatCounter.Ipv4PacketsSent : StatCounter.Ipv4OutgoingPacketErrors);
         if (sent)
+        {
             stats.Add(worker, StatCounter.Ipv4PacketsForwarded);
+            stats.AddForwarded(worker, egress.Id);
+        }
     }
 
     /// <summary>True when <paramref name="address"/> is a permanent address of an enabled NIC of <paramref name="stack"/> (any NIC: the weak host model).</summary>

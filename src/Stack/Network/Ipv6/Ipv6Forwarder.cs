@@ -121,9 +121,13 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
 
         ip.DecrementHopLimit();
 
-        // Queued for resolution; if it fails, Address Unreachable goes back to the sender.
+        // Queued for resolution; if it fails, Address Unreachable goes back to the sender. The pair counter takes it
+        // now, as IPv4's does: the NDP send later runs where the ingress NIC is no longer known.
         if (!ForwardingEgress.TryAddress(ingress, egress, egress.Ipv6Neighbors, route.NextHopFor(destination), frame))
+        {
+            stats.AddForwarded(worker, egress.Id);
             return;
+        }
         NicStats egressStats = egress.Stats;
         if (egress == ingress)
         {
@@ -132,6 +136,7 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
             descriptor.Action = FrameAction.Transmit;
             egressStats.Add(worker, StatCounter.Ipv6PacketsSent);
             egressStats.Add(worker, StatCounter.Ipv6PacketsForwarded);
+            stats.AddForwarded(worker, egress.Id);
             return;
         }
         if (!egress.WriteFrame(worker, frame))
@@ -141,5 +146,6 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
         }
         egressStats.Add(worker, StatCounter.Ipv6PacketsSent);
         egressStats.Add(worker, StatCounter.Ipv6PacketsForwarded);
+        stats.AddForwarded(worker, egress.Id);
     }
 }

@@ -30,6 +30,10 @@ public class Ipv4ForwarderTests
         Assert.Equal(sent[23..24], forwarded[23..24]);
         Assert.Equal(sent[26..], forwarded[26..]);
         Assert.Equal(1, f.Router2.Stats[StatCounter.Ipv4PacketsSent]);
+        // The pair is counted on the ingress NIC, toward the egress one only.
+        Assert.Equal(1, f.Router1.Stats.ForwardedTo(f.Router2.Id.Value));
+        Assert.Equal(0, f.Router1.Stats.ForwardedTo(f.Router1.Id.Value));
+        Assert.Equal(0, f.Router2.Stats.ForwardedTo(f.Router1.Id.Value));
     }
 
     [Fact]

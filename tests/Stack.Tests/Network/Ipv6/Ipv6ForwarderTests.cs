@@ -37,6 +37,9 @@ public class Ipv6ForwarderTests
         Assert.Equal(sent[(HopLimitOffset + 1)..], forwarded[(HopLimitOffset + 1)..]);
         Assert.Equal(1, f.Router2.Stats[StatCounter.Ipv6PacketsForwarded]);
         Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv6PacketsForwarded]);
+        // Unlike the family counter, the pair is counted on the ingress NIC.
+        Assert.Equal(1, f.Router1.Stats.ForwardedTo(f.Router2.Id.Value));
+        Assert.Equal(0, f.Router2.Stats.ForwardedTo(f.Router1.Id.Value));
     }
 
     [Fact]

@@ -1,0 +1,24 @@
+namespace XdpStack.Appliance.Workers;
+
+/// <summary>Why a run worker dropped a frame outside the stack, counted per interface (<see cref="RunWorkerCounters.Drops"/>).</summary>
+/// <remarks>Frames the stack drops are counted by the stack (<c>StatCounter</c>); a TX ring with no room by <see cref="RunPort.TxRingFullDrops"/>.</remarks>
+internal enum WorkerDrop
+{
+    /// <summary>No free UMEM frame (or a frame larger than a UMEM frame) for a frame the stack built or another worker handed over.</summary>
+    PoolEmpty,
+
+    /// <summary>The owner worker's hand-off ring from this worker was full.</summary>
+    HandoffFull,
+
+    /// <summary>The owner worker's hand-off ring from control threads was full (written by control threads under the producer lock).</summary>
+    ControlHandoffFull,
+
+    /// <summary>A fast-path verdict named an interface with no link (it went away).</summary>
+    NoEgressLink,
+
+    /// <summary>Received while the interface's NIC was detached from the stack.</summary>
+    Detached,
+
+    /// <summary>A packet larger than the worker can hold: a received chain longer than the interfaces' MTU allows, or a frame to send larger than one UMEM frame without multi-buffer.</summary>
+    Oversize,
+}
