@@ -87,6 +87,7 @@ internal static class DropReasons
         StatCounter.IcmpTimeExceededSent => CounterRole.Event(Icmp, "ipv4", "time_exceeded_sent"),
         StatCounter.IcmpParameterProblemSent => CounterRole.Event(Icmp, "ipv4", "parameter_problem_sent"),
         StatCounter.IcmpRateLimited => CounterRole.Event(Icmp, "ipv4", "error_rate_limited"),
+        StatCounter.IcmpRateLimitedHost => CounterRole.Event(Icmp, "ipv4", "error_rate_limited_host"),
         StatCounter.IcmpErrorsSuppressed => CounterRole.Event(Icmp, "ipv4", "error_suppressed"),
         StatCounter.IcmpRedirectsSent => CounterRole.Event(Icmp, "ipv4", "redirect_sent"),
 
@@ -123,6 +124,7 @@ internal static class DropReasons
         StatCounter.Icmpv6EchoRepliesSent => CounterRole.Event(Icmp, "ipv6", "echo_reply_sent"),
         StatCounter.Icmpv6ErrorsSent => CounterRole.Event(Icmp, "ipv6", "error_sent"),
         StatCounter.Icmpv6RateLimited => CounterRole.Event(Icmp, "ipv6", "error_rate_limited"),
+        StatCounter.Icmpv6RateLimitedHost => CounterRole.Event(Icmp, "ipv6", "error_rate_limited_host"),
         StatCounter.Icmpv6ErrorsSuppressed => CounterRole.Event(Icmp, "ipv6", "error_suppressed"),
 
         StatCounter.NdpSolicitationsReceived => CounterRole.Event(Ndp, "solicitation_received"),
