@@ -26,6 +26,9 @@ for x in "$GEN $GI" "$DUT $DI" "$GEN lo" "$DUT lo"; do set -- $x; ip -n "$1" lin
 ip netns exec "$DUT" sh -c "echo 1 > /proc/sys/net/ipv6/conf/$DI/disable_ipv6"
 ip netns exec "$DUT" sh -c "ethtool -K $DI gro on >/dev/null; echo 1 > /sys/class/net/$DI/threaded; ethtool -K $DI gro off >/dev/null"
 ip netns exec "$GEN" sh -c "ethtool -K $GI gro on >/dev/null; echo 1 > /sys/class/net/$GI/threaded"
+# TSO off on the generator's end, as in forward-e2e.sh: with it on, and no XDP on the DUT's end (Linux as the DUT),
+# testpmd's AF_XDP frames would be received on the generator's CPU instead of the DUT's NAPI thread (docs/lab.md).
+ip netns exec "$GEN" ethtool -K "$GI" tso off >/dev/null
 ip -n "$GEN" addr add 198.18.0.1/24 dev "$GI"
 gi_mac=$(ip netns exec "$GEN" cat /sys/class/net/"$GI"/address)
 di_mac=$(ip netns exec "$DUT" cat /sys/class/net/"$DI"/address)
