@@ -50,11 +50,18 @@ internal sealed class XdpstackProcess : IDisposable
     public static XdpstackProcess Start(NetNamespace? ns, params string[] args) => Start(ns, args, null);
 
     /// <summary>As <see cref="Start(NetNamespace?, string[])"/>, with <paramref name="environment"/> added to the child's environment.</summary>
-    public static XdpstackProcess Start(NetNamespace? ns, string[] args, IReadOnlyDictionary<string, string>? environment)
+    public static XdpstackProcess Start(NetNamespace? ns, string[] args, IReadOnlyDictionary<string, string>? environment) =>
+        Start(ns, args, environment, wrapper: null);
+
+    /// <summary>
+    /// As <see cref="Start(NetNamespace?, string[], IReadOnlyDictionary{string, string}?)"/>, with <c>dotnet</c> run
+    /// through <paramref name="wrapper"/> (a command that execs its arguments, such as <c>setpriv</c>), inside the namespace.
+    /// </summary>
+    public static XdpstackProcess Start(NetNamespace? ns, string[] args, IReadOnlyDictionary<string, string>? environment, IReadOnlyList<string>? wrapper)
     {
         // env puts SIGINT back to its default first: a test run started in the background of a non-interactive
         // shell inherits SIGINT ignored, and the runtime keeps it ignored, so Ctrl-C tests could not interrupt.
-        // env and ip netns exec both exec in place, so the pid is the dotnet process itself.
+        // env and ip netns exec (and a wrapper such as setpriv) exec in place, so the pid is the dotnet process itself.
         var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
@@ -68,6 +75,8 @@ internal sealed class XdpstackProcess : IDisposable
             foreach (string a in (string[])["ip", "netns", "exec", ns.Name])
                 psi.ArgumentList.Add(a);
         }
+        foreach (string w in wrapper ?? [])
+            psi.ArgumentList.Add(w);
         psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(DllPath);
         foreach (string a in args)
