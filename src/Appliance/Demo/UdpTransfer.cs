@@ -47,6 +47,11 @@ internal static class UdpTransfer
                     idle++;
                     continue;
                 }
+                catch (ObjectDisposedException)
+                {
+                    // The sender failed (its namespace went away, say) and the socket was closed under us.
+                    break;
+                }
                 idle = 0;
                 received++;
                 if (n < 4)

@@ -138,11 +138,50 @@ internal sealed class XdpstackProcess : IDisposable
     {
         if (!_process.WaitForExit(timeout))
         {
+            // Where each thread waits, read before the process is killed: a slow stop is otherwise a guess.
+            string threads = ThreadStates();
             Stop();
-            Assert.Fail($"xdpstack did not exit within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+            Assert.Fail($"xdpstack did not exit within {timeout}.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}\nthreads:\n{threads}");
         }
         _process.WaitForExit(); // flushes the asynchronous readers
         return _process.ExitCode;
+    }
+
+    // Name, state and kernel wait channel of every thread, plus the kernel stack where readable (root).
+    private string ThreadStates()
+    {
+        var lines = new List<string>();
+        try
+        {
+            foreach (string task in Directory.GetDirectories($"/proc/{Id}/task"))
+            {
+                string Read(string file)
+                {
+                    try
+                    {
+                        return File.ReadAllText(Path.Combine(task, file)).Trim();
+                    }
+                    catch (IOException)
+                    {
+                        return "?";
+                    }
+                    catch (UnauthorizedAccessException)
+                    {
+                        return "?";
+                    }
+                }
+                string state = Read("stat").Split(')').LastOrDefault()?.Trim().Split(' ').FirstOrDefault() ?? "?";
+                lines.Add($"{Path.GetFileName(task)} {Read("comm")} state {state} wchan {Read("wchan")}");
+                string stack = Read("stack");
+                if (stack.Length > 0 && stack != "?")
+                    lines.AddRange(stack.Split('\n').Take(8).Select(l => "    " + l));
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            lines.Add("(exited meanwhile)");
+        }
+        return string.Join('\n', lines);
     }
 
     public void Dispose()

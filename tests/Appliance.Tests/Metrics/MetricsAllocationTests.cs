@@ -40,12 +40,21 @@ public sealed class MetricsAllocationTests
 
         int scrapes = 0;
         using var stop = new ManualResetEventSlim();
+        Exception? scrapeError = null;
         var scraper = new Thread(() =>
         {
-            while (!stop.Wait(20))
+            // Kept in the thread: an exception escaping it would take the whole test host down.
+            try
             {
-                NamespaceHttp.Get(client, "metrics");
-                scrapes++;
+                while (!stop.Wait(20))
+                {
+                    NamespaceHttp.Get(client, "metrics");
+                    scrapes++;
+                }
+            }
+            catch (Exception e)
+            {
+                scrapeError = e;
             }
         })
         { IsBackground = true };
@@ -54,6 +63,7 @@ public sealed class MetricsAllocationTests
         long completed = XdpGenerator.Send(lab.HostA, lab.HostAIf, templates, 200_000, TimeSpan.FromMinutes(2), consumed: consumed.Read);
         stop.Set();
         scraper.Join();
+        Assert.Null(scrapeError);
         WaitIdle(worker);
 
         Assert.Equal(200_000, completed);

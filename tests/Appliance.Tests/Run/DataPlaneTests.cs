@@ -194,7 +194,19 @@ public sealed class DataPlaneTests
         using ApplianceHost host = lab.StartInProcess(plain);
         AssertPing(lab.HostA, RunLab.HostBIpv4, ttl: 63);
         UdpTransfer.Result during = default;
-        var flow = new Thread(() => during = UdpTransfer.Run(lab.HostA, RunLab.HostAIpv4, lab.HostB, RunLab.HostBIpv4, 6_000, burst: 16))
+        Exception? flowError = null;
+        var flow = new Thread(() =>
+        {
+            // Kept in the thread: an exception escaping it would take the whole test host down.
+            try
+            {
+                during = UdpTransfer.Run(lab.HostA, RunLab.HostAIpv4, lab.HostB, RunLab.HostBIpv4, 6_000, burst: 16);
+            }
+            catch (Exception e)
+            {
+                flowError = e;
+            }
+        })
         { IsBackground = true };
         flow.Start();
         var changes = new List<string>();
@@ -204,6 +216,7 @@ public sealed class DataPlaneTests
             changes.AddRange(host.Reload(i % 2 == 0 ? more : plain));
         }
         flow.Join();
+        Assert.Null(flowError);
         Assert.Equal(20, changes.Count);
         Assert.True(during.Received == 6_000 && during.Intact == 6_000 && during.Duplicates == 0 && during.InOrder, $"{during}\n{Counters(host)}");
     }
