@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Capture;
 using XdpStack.Stack;
 using XdpStack.Stack.FastPath;
 using XdpStack.Stack.Link;
@@ -63,6 +64,9 @@ internal sealed unsafe class RunWorker
     private ulong _wakeMask;
     private Thread? _thread;
     private volatile bool _stopRequested;
+
+    // Control thread publishes (PublishCapture); the worker reads it once per RX batch and per TX flush.
+    private CaptureLane? _capture;
 
     /// <param name="index">The worker's index: its stack worker number and its slot in every worker's inbox array.</param>
     /// <param name="cpu">The CPU to pin to, if any.</param>
@@ -173,6 +177,9 @@ internal sealed unsafe class RunWorker
     }
 
     public void Join() => _thread?.Join();
+
+    /// <summary>Control thread: starts (a lane) or stops (null) copying this worker's frames for <c>xdpstack capture</c>.</summary>
+    public void PublishCapture(CaptureLane? lane) => Volatile.Write(ref _capture, lane);
 
     /// <summary>
     /// Worker thread: copies <paramref name="frame"/> into a pool frame and queues it on port <paramref name="port"/>.
@@ -450,6 +457,9 @@ internal sealed unsafe class RunWorker
         Counters.Batches++;
         Counters.JumboReceived += (ulong)gathered;
         Activity.CountBatch(received);
+        // While no capture runs, this load is all a batch pays for it.
+        if (Volatile.Read(ref _capture) is { } capture)
+            capture.Received(port, _frames.AsSpan(0, received));
 
         int left = received;
         if (_ipv4 is not null)
@@ -670,6 +680,9 @@ internal sealed unsafe class RunWorker
             port.PendingCount = 0;
             if (reserved > 0)
             {
+                // Before Submit: once the kernel has the descriptors, the frames may complete and be reused.
+                if (Volatile.Read(ref _capture) is { } capture)
+                    capture.Transmitted(port, port.PendingAddresses, port.PendingLengths, reserved);
                 tx.Submit(reserved);
                 port.TxDescriptors += (ulong)reserved;
                 port.TxPackets += packets;
