@@ -16,6 +16,9 @@ internal static class Program
             ReflectCommand.Create(),
             InfoCommand.Create(),
             DemoCommand.Create(),
+            ShowCommand.Create(),
+            StatsCommand.Create(),
+            CaptureCommand.Create(),
         };
         try
         {

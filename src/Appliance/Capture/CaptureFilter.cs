@@ -16,13 +16,17 @@ namespace XdpStack.Appliance.Capture;
 /// </para>
 /// <para>
 /// <see cref="Matches"/> runs on worker threads for every frame of a captured queue: it reads the headers in place,
-/// allocates nothing and never throws. It looks at the header right after the IPv6 header only (a packet with
-/// extension headers matches no <c>icmp</c>, <c>udp</c>, <c>tcp</c> or <c>port</c>), and a non-first IPv4 fragment
-/// has no ports.
+/// allocates nothing and never throws. It reads headers only (a frame may be cut: the first buffer of a
+/// multi-buffer chain), looks at the header right after the IPv6 header only (a packet with extension headers
+/// matches no <c>icmp</c>, <c>udp</c>, <c>tcp</c> or <c>port</c>), and a non-first IPv4 fragment has no ports.
 /// </para>
 /// </remarks>
 internal readonly struct CaptureFilter
 {
+    // RFC 791 §3.1 and RFC 8200 §3 header offsets.
+    private const int Ipv4MinHeader = 20, Ipv4FragmentOffset = 6, Ipv4Protocol = 9, Ipv4Source = 12, Ipv4Destination = 16;
+    private const int Ipv6Header = 40, Ipv6NextHeader = 6, Ipv6Source = 8, Ipv6Destination = 24;
+
     private readonly IpAddress _host;
 
     private CaptureFilter(CaptureProtocol protocol, IpAddress? host, int port)
@@ -158,25 +162,30 @@ internal readonly struct CaptureFilter
         return string.Join(" and ", words);
     }
 
-    private bool MatchesIpv4(Span<byte> payload)
+    // Headers only, as tcpdump's filters read them: the packet may be cut (a snap length, or the first buffer of a
+    // multi-buffer chain), so neither the total length nor a checksum is checked.
+    private bool MatchesIpv4(Span<byte> packet)
     {
-        if (Protocol is CaptureProtocol.Ip6 or CaptureProtocol.Arp || !Ipv4Packet.TryCreate(payload, out Ipv4Packet ip, out _))
+        if (Protocol is CaptureProtocol.Ip6 or CaptureProtocol.Arp || packet.Length < Ipv4MinHeader || packet[0] >> 4 != 4)
             return false;
-        if (HasHost && (!_host.IsIpv4 || (ip.Source != _host.V4 && ip.Destination != _host.V4)))
+        int headerLength = (packet[0] & 0xF) * 4;
+        if (headerLength < Ipv4MinHeader)
             return false;
-        IpProtocol next = ip.Protocol;
-        if (!MatchesTransport(next, CaptureProtocol.Ip, IpProtocol.Icmp))
+        if (HasHost && (!_host.IsIpv4 || (Ipv4Address.Read(packet[Ipv4Source..]) != _host.V4 && Ipv4Address.Read(packet[Ipv4Destination..]) != _host.V4)))
             return false;
-        return Port < 0 || (ip.FragmentOffset == 0 && MatchesPorts(ip.Payload));
+        if (!MatchesTransport((IpProtocol)packet[Ipv4Protocol], CaptureProtocol.Ip, IpProtocol.Icmp))
+            return false;
+        bool firstFragment = (BinaryPrimitives.ReadUInt16BigEndian(packet[Ipv4FragmentOffset..]) & 0x1FFF) == 0;
+        return Port < 0 || (firstFragment && packet.Length >= headerLength && MatchesPorts(packet[headerLength..]));
     }
 
-    private bool MatchesIpv6(Span<byte> payload)
+    private bool MatchesIpv6(Span<byte> packet)
     {
-        if (Protocol is CaptureProtocol.Ip or CaptureProtocol.Arp || !Ipv6Packet.TryCreate(payload, out Ipv6Packet ip, out _))
+        if (Protocol is CaptureProtocol.Ip or CaptureProtocol.Arp || packet.Length < Ipv6Header || packet[0] >> 4 != 6)
             return false;
-        if (HasHost && (_host.IsIpv4 || (ip.Source != _host.V6 && ip.Destination != _host.V6)))
+        if (HasHost && (_host.IsIpv4 || (new Ipv6Address(packet.Slice(Ipv6Source, 16)) != _host.V6 && new Ipv6Address(packet.Slice(Ipv6Destination, 16)) != _host.V6)))
             return false;
-        return MatchesTransport(ip.NextHeader, CaptureProtocol.Ip6, IpProtocol.Icmpv6) && (Port < 0 || MatchesPorts(ip.Payload));
+        return MatchesTransport((IpProtocol)packet[Ipv6NextHeader], CaptureProtocol.Ip6, IpProtocol.Icmpv6) && (Port < 0 || MatchesPorts(packet[Ipv6Header..]));
     }
 
     private bool MatchesTransport(IpProtocol next, CaptureProtocol family, IpProtocol icmp)

@@ -60,15 +60,50 @@ internal sealed unsafe class CaptureLane
             Take(memory.Slice(f.Offset, f.Length), now, CaptureDirection.Received);
     }
 
-    /// <summary>Worker thread: copies the matching frames among the first <paramref name="count"/> queued for <paramref name="port"/>'s TX ring.</summary>
-    public void Transmitted(RunPort port, ReadOnlySpan<ulong> addresses, ReadOnlySpan<uint> lengths, int count)
+    /// <summary>
+    /// Worker thread: copies the matching frames among the first <paramref name="count"/> descriptors queued for
+    /// <paramref name="port"/>'s TX ring; a multi-buffer chain (descriptors with <see cref="XdpDescriptor.PacketContinues"/>)
+    /// is one frame, matched on its first buffer and copied piece by piece.
+    /// </summary>
+    public void Transmitted(RunPort port, ReadOnlySpan<ulong> addresses, ReadOnlySpan<uint> lengths, ReadOnlySpan<uint> options, int count)
     {
         if (!ReferenceEquals(port, Port) || !CapturesTransmitted)
             return;
         var memory = new Span<byte>(_umemBase, _umemSize);
         long now = Stopwatch.GetTimestamp();
         for (int i = 0; i < count; i++)
-            Take(memory.Slice((int)addresses[i], (int)lengths[i]), now, CaptureDirection.Transmitted);
+        {
+            int last = i;
+            while (last < count - 1 && (options[last] & XdpDescriptor.PacketContinues) != 0)
+                last++;
+            if (last == i)
+                Take(memory.Slice((int)addresses[i], (int)lengths[i]), now, CaptureDirection.Transmitted);
+            else
+                TakeChain(memory, addresses[i..(last + 1)], lengths[i..(last + 1)], now);
+            i = last;
+        }
+    }
+
+    private void TakeChain(Span<byte> memory, ReadOnlySpan<ulong> addresses, ReadOnlySpan<uint> lengths, long timestamp)
+    {
+        if (!Filter.Matches(memory.Slice((int)addresses[0], (int)lengths[0])))
+            return;
+        if (!Ring.TryReserve(out Span<byte> slot))
+        {
+            Dropped++;
+            return;
+        }
+        int captured = 0, length = 0;
+        for (int i = 0; i < addresses.Length; i++)
+        {
+            Span<byte> piece = memory.Slice((int)addresses[i], (int)lengths[i]);
+            int n = Math.Min(piece.Length, slot.Length - captured);
+            piece[..n].CopyTo(slot[captured..]);
+            captured += n;
+            length += piece.Length;
+        }
+        Ring.Commit(captured, length, timestamp, CaptureDirection.Transmitted);
+        Captured++;
     }
 
     private void Take(Span<byte> frame, long timestamp, CaptureDirection direction)

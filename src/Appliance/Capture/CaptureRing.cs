@@ -47,18 +47,37 @@ internal sealed class CaptureRing
     /// <summary>Producer: copies up to a slot's worth of <paramref name="frame"/>; false when the ring is full.</summary>
     public bool TryWrite(ReadOnlySpan<byte> frame, long timestamp, CaptureDirection direction)
     {
+        if (!TryReserve(out Span<byte> slot))
+            return false;
+        int captured = Math.Min(frame.Length, _slotSize);
+        frame[..captured].CopyTo(slot);
+        Commit(captured, frame.Length, timestamp, direction);
+        return true;
+    }
+
+    /// <summary>Producer: the next free slot to fill (a frame in pieces: a multi-buffer chain), or false when the ring is full.</summary>
+    public bool TryReserve(out Span<byte> slot)
+    {
         uint tail = _indexes.Tail;
         if (tail - Volatile.Read(ref _indexes.Head) > _mask)
+        {
+            slot = default;
             return false;
+        }
+        slot = _slots.AsSpan((int)(tail & _mask) * _slotSize, _slotSize);
+        return true;
+    }
+
+    /// <summary>Producer: publishes the slot <see cref="TryReserve"/> gave, holding <paramref name="captured"/> bytes of a <paramref name="length"/>-byte frame.</summary>
+    public void Commit(int captured, int length, long timestamp, CaptureDirection direction)
+    {
+        uint tail = _indexes.Tail;
         uint slot = tail & _mask;
-        int captured = Math.Min(frame.Length, _slotSize);
-        frame[..captured].CopyTo(_slots.AsSpan((int)slot * _slotSize, _slotSize));
-        _captured[slot] = captured;
-        _lengths[slot] = frame.Length;
+        _captured[slot] = Math.Min(captured, _slotSize);
+        _lengths[slot] = length;
         _timestamps[slot] = timestamp;
         _directions[slot] = direction;
         Volatile.Write(ref _indexes.Tail, tail + 1);
-        return true;
     }
 
     /// <summary>Consumer: the timestamp of the oldest frame, or false when the ring is empty.</summary>

@@ -57,6 +57,5 @@ internal static class StatsPrinter
         string.Create(CultureInfo.InvariantCulture,
             $"q{queue} rx {total.RxPackets} packets ({total.RxBytes} bytes, {Rate(total.RxPackets, seconds)} pps average) tx {total.TxPackets} packets, dropped {total.Dropped}, tx wakeups {total.TxWakeups}, idle polls {total.IdlePolls}");
 
-    private static long Rate(ulong packets, double seconds) =>
-        seconds <= 0 ? 0 : (long)Math.Round(packets / seconds);
+    private static long Rate(ulong packets, double seconds) => Rates.PerSecond(packets, seconds);
 }

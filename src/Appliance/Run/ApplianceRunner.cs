@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config;
 using XdpStack.Appliance.Metrics;
+using XdpStack.Appliance.Control;
 using XdpStack.Stack;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Transport.Udp;
@@ -19,13 +20,15 @@ namespace XdpStack.Appliance.Run;
 /// sockets or programs. Cancellation (SIGINT, SIGTERM) stops the workers, detaches the programs and closes the sockets.
 /// The metrics listener (<c>[management] listen</c>) binds before anything else, and its scrapes stop reading the data
 /// plane before the data plane closes.
+/// The control socket (<see cref="ControlServer"/>) is bound before any interface is touched, serves from the ready
+/// line on, and is closed and removed first at the stop.
 /// </remarks>
 internal static class ApplianceRunner
 {
-    public static int Run(ApplianceConfig config, CancellationToken cancellationToken) =>
-        Run(config, cancellationToken, Console.Out, Console.Error);
+    public static int Run(ApplianceConfig config, string controlSocket, CancellationToken cancellationToken) =>
+        Run(config, controlSocket, cancellationToken, Console.Out, Console.Error);
 
-    public static int Run(ApplianceConfig config, CancellationToken cancellationToken, TextWriter output, TextWriter error)
+    public static int Run(ApplianceConfig config, string controlSocket, CancellationToken cancellationToken, TextWriter output, TextWriter error)
     {
         DataPlaneSettings settings = ToSettings(config);
         int workers = DataPlane.CountWorkers(settings);
@@ -57,6 +60,7 @@ internal static class ApplianceRunner
             ? MetricsListener.Start(endpoint, metrics, "[management] listen", settings.Cores ?? [])
             : null;
 
+        using ControlServer control = ControlServer.Bind(controlSocket);
         using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
         // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
@@ -64,6 +68,8 @@ internal static class ApplianceRunner
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
+        control.Serve(new ApplianceView(host));
+        Say($"xdpstack: control socket {control.Path}");
         Say($"xdpstack: ready: {host.Plane.Workers.Count} worker(s) forwarding and answering on {string.Join(", ", config.Interfaces.Select(i => i.Name))}");
         SystemdNotify.Send("READY=1");
 
@@ -80,6 +86,8 @@ internal static class ApplianceRunner
         }
         SystemdNotify.Send("STOPPING=1");
         Say("xdpstack: stopping");
+        // Before the host goes: no request may read a socket or a worker that is being closed.
+        control.Dispose();
         return 0;
     }
 

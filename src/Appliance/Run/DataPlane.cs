@@ -61,6 +61,12 @@ internal sealed class DataPlane : IDisposable
     /// <summary>Where the redirect program of the device with <paramref name="ifIndex"/> runs, or null before <see cref="Start"/> attached it.</summary>
     public XdpAttachMode? AttachedMode(int ifIndex) => _attachedModes.TryGetValue(ifIndex, out XdpAttachMode mode) ? mode : null;
 
+    /// <summary>The redirect program of each device, in <see cref="Devices"/> order, once <see cref="Start"/> attached them.</summary>
+    public IReadOnlyList<XskRedirectProgram> Programs => _programs;
+
+    /// <summary>The queue indexes served on the device named <paramref name="device"/>.</summary>
+    public IReadOnlyList<int> QueuesOf(string device) => _queues[device];
+
     /// <summary>The queue indexes, sorted, that at least one interface serves: worker i serves the i-th.</summary>
     public static int[] WorkerQueues(IEnumerable<int[]> queuesPerInterface) =>
         [.. queuesPerInterface.SelectMany(q => q).Distinct().Order()];

@@ -682,7 +682,7 @@ internal sealed unsafe class RunWorker
             {
                 // Before Submit: once the kernel has the descriptors, the frames may complete and be reused.
                 if (Volatile.Read(ref _capture) is { } capture)
-                    capture.Transmitted(port, port.PendingAddresses, port.PendingLengths, reserved);
+                    capture.Transmitted(port, port.PendingAddresses, port.PendingLengths, port.PendingOptions, reserved);
                 tx.Submit(reserved);
                 port.TxDescriptors += (ulong)reserved;
                 port.TxPackets += packets;

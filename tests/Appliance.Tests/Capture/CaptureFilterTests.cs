@@ -74,6 +74,18 @@ public class CaptureFilterTests
     }
 
     [Fact]
+    public void Matches_FirstBufferOfAJumboFrame_ReadsTheHeadersOnly()
+    {
+        // A 8000-byte datagram leaves as a multi-buffer chain; the filter sees the chain's first buffer.
+        byte[] frame = TestFrames.Ethernet(0x0800, TestFrames.Ipv4(17, TestFrames.Udp(8000)));
+        Assert.True(CaptureFilter.TryParse("udp and port 9 and host 198.18.0.1", out CaptureFilter f, out _));
+        Assert.True(f.Matches(frame.AsSpan(0, 3840)));
+        Assert.True(f.Matches(frame));
+        Assert.True(CaptureFilter.TryParse("tcp", out CaptureFilter tcp, out _));
+        Assert.False(tcp.Matches(frame.AsSpan(0, 3840)));
+    }
+
+    [Fact]
     public void ToString_ParsesBackToTheSameFilter()
     {
         Assert.True(CaptureFilter.TryParse("UDP  host 2001:2::2   port 7", out CaptureFilter f, out _));

@@ -41,6 +41,19 @@ public class CaptureRingTests
     }
 
     [Fact]
+    public void TryReserveCommit_FrameInPieces_OneRecordWithTheWholeLength()
+    {
+        var ring = new CaptureRing(2, 16);
+        Assert.True(ring.TryReserve(out Span<byte> slot));
+        "0123456789"u8.CopyTo(slot);
+        "abcdef"u8.CopyTo(slot[10..]);
+        ring.Commit(captured: 16, length: 9000, timestamp: 7, CaptureDirection.Transmitted);
+        Assert.True(ring.TryPeek(out ReadOnlySpan<byte> frame, out int length, out long timestamp, out CaptureDirection direction));
+        Assert.Equal("0123456789abcdef"u8.ToArray(), frame.ToArray());
+        Assert.Equal((9000, 7L, CaptureDirection.Transmitted), (length, timestamp, direction));
+    }
+
+    [Fact]
     public void TwoThreads_EveryFrameArrivesOnceInOrderOrIsRefused()
     {
         var ring = new CaptureRing(64, 8);

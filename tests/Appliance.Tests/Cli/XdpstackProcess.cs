@@ -40,6 +40,9 @@ internal sealed class XdpstackProcess : IDisposable
         }
     }
 
+    /// <summary>The control socket of this test run's appliances (they run one at a time), unless a test passes --socket.</summary>
+    public static string TestSocket { get; } = Path.Combine(Path.GetTempPath(), $"xdpstack-test-{Environment.ProcessId}.sock");
+
     public int Id => _process.Id;
 
     public string StandardOutput { get { lock (_stdout) return _stdout.ToString(); } }
@@ -81,6 +84,8 @@ internal sealed class XdpstackProcess : IDisposable
         psi.ArgumentList.Add(DllPath);
         foreach (string a in args)
             psi.ArgumentList.Add(a);
+        // Not /run/xdpstack/control.sock: test runs of other worktrees may have an appliance running at the same time.
+        psi.Environment["XDPSTACK_SOCKET"] = TestSocket;
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
             psi.Environment[name] = value;
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");

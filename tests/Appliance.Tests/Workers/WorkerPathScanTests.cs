@@ -60,6 +60,7 @@ public sealed class WorkerPathScanTests(ITestOutputHelper output)
             "RxRing.Peek", "TxRing.Reserve", "FillRing.Reserve", "CompletionRing.Peek", "XskWaitSet.Sleep",
             "Ipv4FastForwarder.Forward", "Ipv6FastForwarder.Forward", "Nic.DeliverNetworkPackets", "Ipv4Forwarder.Forward",
             "ReflectWorker.Loop", "FrameReflector.Reflect",
+            "CaptureLane.Received", "CaptureLane.Transmitted", "CaptureRing.TryWrite", "CaptureFilter.Matches",
         ];
         Assert.All(expected, name => Assert.Contains(name, visited));
         Assert.True(walk.Visited.Count > 400, $"only {walk.Visited.Count} methods visited");
