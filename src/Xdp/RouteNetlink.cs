@@ -125,7 +125,7 @@ internal sealed unsafe class RouteNetlink : IDisposable
         }
     }
 
-    private static void CheckError(ReadOnlySpan<byte> reply, string call)
+    internal static void CheckError(ReadOnlySpan<byte> reply, string call)
     {
         if (reply.Length < sizeof(Nlmsghdr) + sizeof(int))
             return;
@@ -148,6 +148,9 @@ internal sealed unsafe class RouteNetlink : IDisposable
         {
             // Uncapped: the whole request is echoed before the TLVs.
             uint echoed = BinaryPrimitives.ReadUInt32LittleEndian(reply[(sizeof(Nlmsghdr) + sizeof(int))..]);
+            // An echo longer than the reply leaves no room for TLVs (and past 2^31 would make the offset negative).
+            if (echoed > (uint)reply.Length)
+                return null;
             offset = sizeof(Nlmsghdr) + sizeof(int) + Align((int)echoed);
         }
         int end = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(reply), (uint)reply.Length);
@@ -164,8 +167,11 @@ internal sealed unsafe class RouteNetlink : IDisposable
         return null;
     }
 
-    private static LinkAttributes ParseLink(ReadOnlySpan<byte> reply)
+    internal static LinkAttributes ParseLink(ReadOnlySpan<byte> reply)
     {
+        // Transact hands over whatever recv returned; a reply too short for the headers read below is refused, not read past.
+        if (reply.Length < sizeof(Nlmsghdr) + sizeof(Ifinfomsg))
+            throw new XdpException($"netlink RTM_GETLINK: a reply of {reply.Length} bytes is shorter than a link message");
         ushort type = BinaryPrimitives.ReadUInt16LittleEndian(reply[4..]);
         if (type != RTM_NEWLINK)
             throw new XdpException($"netlink RTM_GETLINK: unexpected reply type {type}");
