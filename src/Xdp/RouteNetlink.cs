@@ -146,7 +146,9 @@ internal sealed unsafe class RouteNetlink : IDisposable
         int offset = sizeof(Nlmsghdr) + sizeof(Nlmsgerr);
         if ((flags & NLM_F_CAPPED) == 0)
         {
-            // Uncapped: the whole request is echoed before the TLVs.
+            // Uncapped: the whole request is echoed before the TLVs, its nlmsghdr first.
+            if (reply.Length < sizeof(Nlmsghdr) + sizeof(int) + sizeof(uint))
+                return null;
             uint echoed = BinaryPrimitives.ReadUInt32LittleEndian(reply[(sizeof(Nlmsghdr) + sizeof(int))..]);
             // An echo longer than the reply leaves no room for TLVs (and past 2^31 would make the offset negative).
             if (echoed > (uint)reply.Length)

@@ -60,6 +60,18 @@ public class RouteNetlinkParseTests
         Assert.Contains("netlink RTM_SETLINK", e.Message);
     }
 
+    // Fuzz crash: an uncapped NLMSG_ERROR with extended-ack TLVs that ends 3 bytes after the error code, before the
+    // echoed request's length, threw ArgumentOutOfRangeException reading that length.
+    [Fact]
+    public void CheckError_ReplyEndsBeforeTheEchoedRequest_XdpExceptionWithoutAMessage()
+    {
+        byte[] reply = Convert.FromHexString("54000000020000020003002a000000000a656400000000");
+
+        var e = Assert.Throws<XdpException>(() => RouteNetlink.CheckError(reply, "netlink RTM_SETLINK"));
+
+        Assert.Equal("netlink RTM_SETLINK", e.Call);
+    }
+
     private static byte[] Message(ushort type, byte[] payload, ushort flags = 0)
     {
         byte[] header = new byte[16];
