@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need on Debian (as root), builds everything and runs every test
-# project. Tests that need root (namespaces, veths, AF_XDP) run too when invoked as root, as CI does.
+# The README's test command: installs what the tests need on Debian (as root), builds everything, runs every test
+# project, then a short smoke of every fuzz target. Tests that need root (namespaces, veths, AF_XDP) run too when
+# invoked as root, as CI does.
 set -euo pipefail
 cd "$(dirname "$0")"
 source .ci/setup
@@ -11,6 +12,8 @@ log=$(mktemp)
 status=0
 dotnet test XdpStack.sln -c Release --no-build --nologo 2>&1 | tee "$log" || status=$?
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+# A short coverage-guided run of every fuzz target (docs/fuzzing.md): a few seconds each, any crash fails the run.
+fuzz/run-all.sh 3 || status=1
 # One closing line summed over all test projects ("Passed!  - Failed: 0, Passed: 2, Skipped: 0, ...").
 awk -F'[:,]' '/(Passed|Failed)! +- Failed:/ { f += $2; p += $4; s += $6 }
   END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
