@@ -38,6 +38,20 @@ public sealed class ConfigRobustnessTests
         s_genToken.Array[0, 60].Sample(tokens => AssertWellFormed(string.Concat(tokens)), iter: 2000);
     }
 
+    // Fuzz crash config-1: Tomlyn's lexer threw ArgumentOutOfRangeException out of TryParse when a backslash inside a
+    // string was the file's last character; the second text is the fuzzer's input, the others its smallest forms.
+    [Theory]
+    [InlineData("x = \"\\")]
+    [InlineData("# xdpstack as# xues = [0, 1]\naddresses = [\"198.18.1.1/24\", \"2001:\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\ a load-test target on one l\\\\\\\\\\\\in\\")]
+    [InlineData("[[interface]]\nname = \"eth1\\")]
+    [InlineData("a = '''x''' \nb = \"\"\"\\")]
+    public void TryParse_BackslashEndsTheFile_SyntaxErrorAtTheEnd(string text)
+    {
+        AssertWellFormed(text);
+        Assert.False(ConfigLoader.TryParse(text, "t.toml", "/t.toml", FakeHostFacts.TwoPorts(), out _, out IReadOnlyList<ConfigError> errors));
+        Assert.Contains(errors, e => e.Position!.Value.Line == text.Split('\n').Length);
+    }
+
     private static void AssertWellFormed(string text)
     {
         bool valid = ConfigLoader.TryParse(text, "t.toml", "/t.toml", FakeHostFacts.TwoPorts(), out ApplianceConfig? config, out IReadOnlyList<ConfigError> errors);

@@ -6,7 +6,8 @@ namespace XdpStack.Fuzz.Targets;
 
 /// <summary>
 /// The config loader (TOML through Tomlyn, then binding and validation), checked against a made-up machine with eth1
-/// and eth2: text in, either a config or errors out, never an exception; every error has a position inside the text.
+/// and eth2: text in, either a config or errors out, never an exception; every error has a position inside the text
+/// and a one-line message.
 /// </summary>
 internal sealed class ConfigTarget : FuzzTarget
 {
@@ -23,13 +24,14 @@ internal sealed class ConfigTarget : FuzzTarget
         string text = Encoding.UTF8.GetString(input);
         bool ok = ConfigLoader.TryParse(text, "fuzz.toml", "/fuzz.toml", _host, out ApplianceConfig? config, out IReadOnlyList<ConfigError> errors);
         FuzzCheckException.That(ok == (errors.Count == 0), $"TryParse returned {ok} with {errors.Count} errors");
-        FuzzCheckException.That(!ok || config is not null, "success without a config");
+        FuzzCheckException.That(ok == (config is not null), $"TryParse returned {ok} with config {config}");
+        // As ConfigRobustnessTests asks: every error has a position inside the text and a one-line message.
         int lines = text.Split('\n').Length;
         foreach (ConfigError error in errors)
         {
-            FuzzCheckException.That(error.File == "fuzz.toml" && error.Message.Length > 0, $"error without a file or message: {error}");
-            if (error.Position is { } p)
-                FuzzCheckException.That(p.Line >= 1 && p.Line <= lines + 1 && p.Column >= 1, $"error position outside the text: {error}");
+            FuzzCheckException.That(error.File == "fuzz.toml" && !string.IsNullOrWhiteSpace(error.Message) && !error.Message.Contains('\n'),
+                $"error without a file or a one-line message: {error}");
+            FuzzCheckException.That(error.Position is { } p && p.Line >= 1 && p.Line <= lines && p.Column >= 1, $"error position outside the text: {error}");
         }
     }
 

@@ -14,7 +14,21 @@ internal static class TomlTreeBuilder
     {
         // validate: true also runs Tomlyn's semantic pass, which rejects keys and tables defined
         // twice; the resolution below relies on that and only guards against what slips through.
-        DocumentSyntax document = SyntaxParser.Parse(text, errors.File, validate: true);
+        DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(text, errors.File, validate: true);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // Tomlyn 2.10.2's lexer throws while describing an escape sequence cut off by the end of the file
+            // (`x = "\` as the last characters: it formats the end-of-file marker as a character). Found by the
+            // config fuzz target; reported here as the syntax error it is.
+            errors.Add(EndOf(text), text.EndsWith('\\')
+                ? "the file ends inside an escape sequence (a backslash is its last character)"
+                : "the TOML parser failed on this file");
+            return null;
+        }
         if (document.HasErrors)
         {
             foreach (DiagnosticMessage diagnostic in document.Diagnostics)
@@ -35,6 +49,12 @@ internal static class TomlTreeBuilder
                 AddKeyValues(target, header.Items, errors);
         }
         return errors.Count == before ? root : null;
+    }
+
+    private static SourcePosition EndOf(string text)
+    {
+        int lastLine = text.LastIndexOf('\n');
+        return new SourcePosition(text.Count(c => c == '\n') + 1, text.Length - lastLine);
     }
 
     private static void AddKeyValues(TomlTable table, SyntaxList<KeyValueSyntax> keyValues, ConfigErrorList errors)
