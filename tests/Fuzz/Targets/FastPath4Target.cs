@@ -1,3 +1,4 @@
+using XdpStack.Fuzz.Router;
 using XdpStack.Stack;
 using XdpStack.Stack.FastPath;
 
@@ -11,4 +12,6 @@ internal sealed class FastPath4Target : FastPathTarget
     public override string Covers => "Ipv4FastForwarder alone and batched = the full stack's forwarding";
 
     protected override FastForward CreateForwarder(NetworkStack stack) => new Ipv4FastForwarder(stack).Forward;
+
+    protected override byte[] TransitProbe() => SeedFrames.Udp4(FuzzRouter.HostA, FuzzRouter.HostB, 64, 32);
 }

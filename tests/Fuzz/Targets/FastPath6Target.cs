@@ -1,3 +1,4 @@
+using XdpStack.Fuzz.Router;
 using XdpStack.Stack;
 using XdpStack.Stack.FastPath;
 
@@ -11,4 +12,6 @@ internal sealed class FastPath6Target : FastPathTarget
     public override string Covers => "Ipv6FastForwarder alone and batched = the full stack's forwarding";
 
     protected override FastForward CreateForwarder(NetworkStack stack) => new Ipv6FastForwarder(stack).Forward;
+
+    protected override byte[] TransitProbe() => SeedFrames.Udp6(FuzzRouter.Host6A, FuzzRouter.Host6B, 64, 32);
 }

@@ -38,13 +38,23 @@ internal abstract class FastPathTarget : FuzzTarget
 
     protected abstract FastForward CreateForwarder(NetworkStack stack);
 
+    /// <summary>A UDP packet from host A to host B, which the fast path must take.</summary>
+    protected abstract byte[] TransitProbe();
+
     public override void Run(ReadOnlySpan<byte> input)
     {
         if (_router is null)
         {
             _router = new FuzzRouter();
             _forward = CreateForwarder(_router.Stack);
+            // A fast path that never forwards would pass every check here; make sure this one takes plain transit.
+            (ForwardVerdict probe, _, _) = Alone(FuzzRouter.Nic1, TransitProbe());
+            if (probe != ForwardVerdict.Forward)
+                throw new InvalidOperationException($"{Name}: the fast path did not take a plain transit packet ({probe}); the router is set up wrong");
         }
+        // Runs a rebuild the stack scheduled (as a worker's next batch would see it), so the fast path never stays on
+        // a snapshot the stack has moved past and hands everything to the full stack unchecked.
+        _router.Clock.Advance(TimeSpan.Zero);
         int count = FrameSequence.Parse(input, _records);
         if (count == 0)
             return;
