@@ -36,6 +36,13 @@ public sealed partial class NetworkStack
 
     public StackOptions Options { get; }
 
+    /// <summary>Worker <paramref name="worker"/>, on its own thread: runs the transport timers of that worker that are due (TCP retransmission, delayed ACK, TIME_WAIT). Returns at once when none is.</summary>
+    public void PollTimers(int worker)
+    {
+        foreach (IWorkerTimers timers in Transports.Timers)
+            timers.PollTimers(worker);
+    }
+
     public int Workers { get; }
 
     public IClock Clock { get; }

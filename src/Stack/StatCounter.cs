@@ -302,4 +302,94 @@ public enum StatCounter
 
     /// <summary>ICMPv6 errors not sent because their destination had used up its own credit (Linux <c>Icmp6OutRateLimitHost</c>).</summary>
     Icmpv6RateLimitedHost,
+
+    /// <summary>TCP segments received and accepted by the checks of the header (Linux <c>Tcp.InSegs</c>).</summary>
+    TcpSegmentsReceived,
+
+    /// <summary>TCP segments sent, retransmissions and resets included (Linux <c>Tcp.OutSegs</c> plus <c>RetransSegs</c>).</summary>
+    TcpSegmentsSent,
+
+    /// <summary>TCP segments dropped for a bad checksum (Linux <c>Tcp.InCsumErrors</c>); also counted in <see cref="MalformedTransportPackets"/>.</summary>
+    TcpChecksumErrors,
+
+    /// <summary>TCP segments dropped as malformed: too short, a bad data offset, malformed options, a flag combination no TCP sends, or a broadcast or multicast address (RFC 1122 §4.2.3.10); also counted in <see cref="MalformedTransportPackets"/>.</summary>
+    TcpMalformedReceived,
+
+    /// <summary>Connections opened by a SYN to a listener, counted when the SYN-ACK is sent (Linux <c>Tcp.PassiveOpens</c>).</summary>
+    TcpPassiveOpens,
+
+    /// <summary>Connections that reached ESTABLISHED (or CLOSE_WAIT) from SYN-RECEIVED.</summary>
+    TcpEstablished,
+
+    /// <summary>Connections this stack opened (Linux <c>Tcp.ActiveOpens</c>).</summary>
+    TcpActiveOpens,
+
+    /// <summary>Connections reset from SYN-RECEIVED or a synchronized state by a received RST, or aborted after too many retransmissions (Linux <c>Tcp.EstabResets</c> and <c>Tcp.AttemptFails</c>).</summary>
+    TcpConnectionsReset,
+
+    /// <summary>RSTs sent: to closed ports, to unacceptable ACKs in SYN-RECEIVED, and aborts (Linux <c>Tcp.OutRsts</c>).</summary>
+    TcpResetsSent,
+
+    /// <summary>RSTs received that passed the sequence check, exact or not.</summary>
+    TcpResetsReceived,
+
+    /// <summary>Segments to a port no connection or listener has, answered with RST unless they carried one.</summary>
+    TcpNoPort,
+
+    /// <summary>SYNs dropped because the listener's backlog of half-open connections was full, or no connection could be made (Linux <c>TcpExt.ListenDrops</c>).</summary>
+    TcpListenDrops,
+
+    /// <summary>Segments retransmitted, by timer or fast retransmit (Linux <c>Tcp.RetransSegs</c>).</summary>
+    TcpRetransmits,
+
+    /// <summary>Retransmission timer expirations (Linux <c>TcpExt.TCPTimeouts</c>).</summary>
+    TcpTimeouts,
+
+    /// <summary>Fast retransmits after three duplicate ACKs (Linux <c>TcpExt.TCPFastRetrans</c>).</summary>
+    TcpFastRetransmits,
+
+    /// <summary>SYN-ACKs sent again because the handshake's ACK did not come (Linux <c>TcpExt.TCPSynRetrans</c>).</summary>
+    TcpSynAckRetransmits,
+
+    /// <summary>Challenge ACKs sent for an in-window RST or a SYN in a synchronized state (RFC 5961; Linux <c>TcpExt.TCPChallengeACK</c>).</summary>
+    TcpChallengeAcks,
+
+    /// <summary>Segments dropped by PAWS, their timestamp older than the last one (RFC 7323 §5; Linux <c>TcpExt.PAWSEstab</c>).</summary>
+    TcpPawsDrops,
+
+    /// <summary>Segments whose sequence numbers lie outside the receive window; answered with an ACK (Linux <c>TcpExt.TCPACKSkippedSeq</c> and kin).</summary>
+    TcpOutOfWindow,
+
+    /// <summary>Segments received ahead of the next expected sequence number and kept (Linux <c>TcpExt.TCPOFOQueue</c>).</summary>
+    TcpOutOfOrderQueued,
+
+    /// <summary>Out-of-order segments dropped because every out-of-order slot was taken (Linux <c>TcpExt.TCPOFODrop</c>).</summary>
+    TcpOutOfOrderDrops,
+
+    /// <summary>Payload octets received in order and handed to the application.</summary>
+    TcpBytesReceived,
+
+    /// <summary>Payload octets sent for the first time (retransmissions not counted).</summary>
+    TcpBytesSent,
+
+    /// <summary>Connections that entered TIME_WAIT.</summary>
+    TcpTimeWaits,
+
+    /// <summary>Connections closed without TIME_WAIT because the worker's TIME_WAIT table was full (Linux <c>TcpExt.TCPTimeWaitOverflow</c>).</summary>
+    TcpTimeWaitOverflow,
+
+    /// <summary>RSTs received in TIME_WAIT and ignored (RFC 1337).</summary>
+    TcpTimeWaitResetsIgnored,
+
+    /// <summary>Connections dropped after the retransmission limit, no RST sent (Linux <c>TcpExt.TCPAbortOnTimeout</c>).</summary>
+    TcpAbortOnTimeout,
+
+    /// <summary>Segments that could not be sent: the link had no room, or no frame buffer was free.</summary>
+    TcpSendErrors,
+
+    /// <summary>HTTP/1.1 requests answered by an HTTP responder service.</summary>
+    HttpRequests,
+
+    /// <summary>HTTP requests an HTTP responder could not parse; answered with 400 and the connection closed.</summary>
+    HttpBadRequests,
 }

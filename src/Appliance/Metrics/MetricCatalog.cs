@@ -34,6 +34,9 @@ internal static class MetricCatalog
     public static readonly MetricFamily Ip = new("xdpstack_ip_packets_total", Counter, "IP events.", "device", "family", "type");
     public static readonly MetricFamily Udp = new("xdpstack_udp_datagrams_total", Counter, "UDP events.", "device", "type");
     public static readonly MetricFamily UdpBytes = new("xdpstack_udp_bytes_total", Counter, "Payload octets of the UDP echo and discard services.", "device", "type");
+    public static readonly MetricFamily Tcp = new("xdpstack_tcp_segments_total", Counter, "TCP events: segments, opens, resets, retransmissions, timers.", "device", "type");
+    public static readonly MetricFamily TcpBytes = new("xdpstack_tcp_bytes_total", Counter, "TCP payload octets received in order and sent for the first time.", "device", "type");
+    public static readonly MetricFamily Http = new("xdpstack_http_requests_total", Counter, "Requests of the HTTP responder services.", "device", "type");
     public static readonly MetricFamily StackFrames = new("xdpstack_stack_frames_total", Counter, "Frames the stack's NICs received from the workers (what the fast paths left) and sent.", "device", "type");
     public static readonly MetricFamily StackBytes = new("xdpstack_stack_bytes_total", Counter, "Bytes of the frames in xdpstack_stack_frames_total.", "device", "type");
     public static readonly MetricFamily Neighbors = new("xdpstack_neighbor_entries", Gauge, "Neighbour cache entries.", "device", "family", "state");
@@ -48,7 +51,7 @@ internal static class MetricCatalog
         BuildInfo, SocketInfo, ReceivePackets, ReceiveBytes, TransmitPackets, TransmitBytes, Forwarded, Drops,
         XskRxDropped, XskRxInvalid, XskTxInvalid, XskRxRingFull, XskFillRingEmpty, XskTxRingEmpty,
         RingEntries, RingSize, UmemFrames, UmemFreeFrames, Wakeups, WorkerBusySeconds, WorkerSeconds, WorkerPolls,
-        RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, StackFrames, StackBytes, Neighbors, Routes,
+        RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, Routes,
         ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
     ];
 
@@ -70,6 +73,9 @@ internal static class MetricCatalog
         ProtocolFamily.Ip => Ip,
         ProtocolFamily.Udp => Udp,
         ProtocolFamily.UdpBytes => UdpBytes,
+        ProtocolFamily.Tcp => Tcp,
+        ProtocolFamily.TcpBytes => TcpBytes,
+        ProtocolFamily.Http => Http,
         ProtocolFamily.StackFrames => StackFrames,
         ProtocolFamily.StackBytes => StackBytes,
         _ => throw new ArgumentOutOfRangeException(nameof(family), family, null),

@@ -21,6 +21,15 @@ internal enum ProtocolFamily
     /// <summary><c>xdpstack_udp_bytes_total</c>: payload octets of the UDP services.</summary>
     UdpBytes,
 
+    /// <summary><c>xdpstack_tcp_segments_total</c>: TCP events (segments, opens, resets, retransmissions, timers).</summary>
+    Tcp,
+
+    /// <summary><c>xdpstack_tcp_bytes_total</c>: TCP payload octets received and sent.</summary>
+    TcpBytes,
+
+    /// <summary><c>xdpstack_http_requests_total</c>: requests of the HTTP responder services.</summary>
+    Http,
+
     /// <summary><c>xdpstack_stack_frames_total</c>: frames the stack's NICs received and sent (the part the fast paths left to the stack).</summary>
     StackFrames,
 

@@ -10,6 +10,9 @@ public sealed class TransportDispatcherTable
     // Replaced whole under _lock with Volatile.Write; workers read it once per packet.
     private ITransportProtocol?[] _byProtocol = new ITransportProtocol?[256];
 
+    // Replaced whole under _lock with Volatile.Write; workers read it once per timer poll.
+    private IWorkerTimers[] _timers = [];
+
     /// <summary>Registers (or replaces) the handler for its protocol number; ICMP is the stack's own and cannot be replaced.</summary>
     public void Register(ITransportProtocol protocol)
     {
@@ -20,6 +23,7 @@ public sealed class TransportDispatcherTable
             ITransportProtocol?[] next = (ITransportProtocol?[])_byProtocol.Clone();
             next[(byte)protocol.Protocol] = protocol;
             Volatile.Write(ref _byProtocol, next);
+            PublishTimersLocked(next);
         }
     }
 
@@ -32,9 +36,16 @@ public sealed class TransportDispatcherTable
             ITransportProtocol?[] next = (ITransportProtocol?[])_byProtocol.Clone();
             next[(byte)protocol] = null;
             Volatile.Write(ref _byProtocol, next);
+            PublishTimersLocked(next);
             return true;
         }
     }
 
     internal ITransportProtocol? Find(byte protocol) => Volatile.Read(ref _byProtocol)[protocol];
+
+    /// <summary>The registered protocols that have worker timers.</summary>
+    internal IWorkerTimers[] Timers => Volatile.Read(ref _timers);
+
+    private void PublishTimersLocked(ITransportProtocol?[] protocols) =>
+        Volatile.Write(ref _timers, [.. protocols.OfType<IWorkerTimers>()]);
 }

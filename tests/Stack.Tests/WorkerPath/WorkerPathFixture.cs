@@ -34,6 +34,8 @@ internal sealed class WorkerPathFixture
     public const ushort BoundPort = 7;
     public const ushort UnboundPort = 9;
 
+    public XdpStack.Stack.Transport.Tcp.TcpProtocol Tcp { get; }
+
     public WorkerPathFixture()
     {
         // No per-destination ICMP limit: every path below sends its errors to host A, and the counts must stay exact
@@ -67,6 +69,8 @@ internal sealed class WorkerPathFixture
         Assert.Equal(StackError.None, Udp4.Bind(Ip1, BoundPort));
         Assert.Equal(StackError.None, Udp6.Bind(Ip6, BoundPort));
         Raw = Stack.Raw.Open(IpProtocol.Udp);
+        Tcp = XdpStack.Stack.Transport.Tcp.TcpProtocol.Install(Stack);
+        Assert.Equal(StackError.None, Tcp.AddService(new XdpStack.Stack.Transport.Tcp.Services.TcpService(XdpStack.Stack.Transport.Tcp.Services.TcpServiceKind.Http, 80)));
 
         Fast4 = new Ipv4FastForwarder(Stack);
         Fast6 = new Ipv6FastForwarder(Stack);

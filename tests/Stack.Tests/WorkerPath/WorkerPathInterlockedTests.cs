@@ -11,12 +11,14 @@ public class WorkerPathInterlockedTests(ITestOutputHelper output)
     private const BindingFlags All = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
 
     // Where workers enter the stack: a NIC's receive batch (everything the full stack does with a frame: ARP, IPv4,
-    // IPv6, ICMP, NDP, UDP, raw, both forwarders), the idle fragment expiry, the two fast paths, and the
+    // IPv6, ICMP, NDP, UDP, raw, both forwarders), the idle fragment expiry, the transport timers (TCP), the two fast paths, and the
     // application's side of the lock-free rings it drains.
     private static readonly MethodBase[] s_entries =
     [
         typeof(Nic).GetMethod(nameof(Nic.DeliverNetworkPackets))!,
         typeof(Nic).GetMethod(nameof(Nic.ExpireIpv6Fragments))!,
+        typeof(NetworkStack).GetMethod(nameof(NetworkStack.PollTimers))!,
+        typeof(XdpStack.Stack.Transport.Tcp.TcpProtocol).GetMethod(nameof(XdpStack.Stack.Transport.Tcp.TcpProtocol.PollTimers))!,
         typeof(Ipv4FastForwarder).GetMethod(nameof(Ipv4FastForwarder.Forward))!,
         typeof(Ipv6FastForwarder).GetMethod(nameof(Ipv6FastForwarder.Forward))!,
         typeof(UdpEndpoint).GetMethod(nameof(UdpEndpoint.TryReceive))!,
@@ -47,6 +49,8 @@ public class WorkerPathInterlockedTests(ITestOutputHelper output)
             "RawTable.Deliver", "Ipv4Forwarder.Forward", "Ipv6Forwarder.Forward", "ForwardingEgress.TryAddress",
             "Ipv4FastForwarder.ForwardChunk", "Ipv6FastForwarder.ForwardChunk", "Ipv6FastForwarder.EightLanes.Lookup",
             "IcmpRateLimiter.HasToken", "IcmpPeerLimiter.TryTake", "SystemClock.get_Now", "Ipv4Address.Equals",
+            "TcpProtocol.HandlePacket", "TcpConnection.Receive", "TcpConnection.OnTimers", "TcpWorker.SendSegment",
+            "HttpResponder.OnReceive", "TcpEchoResponder.OnReceive",
         ];
         Assert.All(expected, name => Assert.Contains(name, visited));
         Assert.True(walk.Visited.Count > 200, $"only {walk.Visited.Count} methods visited");

@@ -1,0 +1,17 @@
+namespace XdpStack.Stack.Transport.Tcp.Services;
+
+/// <summary>One registration of a TCP responder, as given to <see cref="TcpProtocol.AddService"/>.</summary>
+/// <param name="Kind">What it does.</param>
+/// <param name="Port">The local port it listens on.</param>
+/// <param name="LocalAddress">The one local address it answers on; null for every address of both families.</param>
+/// <param name="Http">The response of an <see cref="TcpServiceKind.Http"/> service; null for the other kinds.</param>
+public sealed record TcpService(TcpServiceKind Kind, ushort Port, IpAddress? LocalAddress = null, HttpResponse? Http = null)
+{
+    internal ITcpApplication CreateApplication() => Kind switch
+    {
+        TcpServiceKind.Echo => TcpEchoResponder.Instance,
+        TcpServiceKind.Discard => TcpDiscardResponder.Instance,
+        TcpServiceKind.Http => new HttpResponder(Http ?? new HttpResponse()),
+        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "not a TCP service kind"),
+    };
+}

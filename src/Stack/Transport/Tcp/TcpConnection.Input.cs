@@ -1,0 +1,558 @@
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Transport.Tcp.TcpSequence;
+
+namespace XdpStack.Stack.Transport.Tcp;
+
+// Segment arrival (RFC 9293 §3.10.7.4) for SYN-RECEIVED and the synchronized states, with RFC 5961's
+// checks, RFC 7323's PAWS, and the ACK side of congestion control (RFC 5681, RFC 6582).
+public sealed partial class TcpConnection
+{
+    // Send sequence variables (RFC 9293 §3.3.1).
+    private uint _iss;
+    private uint _sndUna;
+    private uint _sndNxt;
+    private uint _sndMax;
+    private uint _sndWnd;
+    private uint _maxSndWnd;
+    private uint _sndWl1;
+    private uint _sndWl2;
+    private int _sndShift;
+    private int _mss;
+
+    // Receive sequence variables.
+    private uint _irs;
+    private uint _rcvNxt;
+    private int _rcvShift;
+    private uint _lastAdvertised;
+
+    private bool _timestamps;
+    private uint _tsRecent;
+    private uint _tsOffset;
+    private bool _sackPermitted;
+
+    private bool _finQueued;
+    private bool _finAcked;
+
+    // Set by an ACK that freed send buffer: the application may have more to write.
+    private bool _sendSpaceFreed;
+
+    // Bytes received in order since our last ACK: a second full segment is ACKed at once.
+    private int _unackedBytes;
+    private bool _ackNow;
+    private ushort _ipId;
+
+    internal ushort NextIpId() => _ipId++;
+
+    internal void Initialize(TcpWorker worker, TcpListener listener, Nic nic, in TcpFlowKey key, bool ipv6, MacAddress peerMac)
+    {
+        _worker = worker;
+        _listener = listener;
+        Nic = nic;
+        Key = key;
+        IsIpv6 = ipv6;
+        PeerMac = peerMac;
+        State = TcpState.Closed;
+        ApplicationState = 0;
+        ApplicationState2 = 0;
+        PeerClosed = false;
+        _finQueued = false;
+        _finAcked = false;
+        _oooCount = 0;
+        _unackedBytes = 0;
+        _ackNow = false;
+        _dupAcks = 0;
+        _inRecovery = false;
+        _retries = 0;
+        _srttUs = 0;
+        _rttvarUs = 0;
+        _rttTiming = false;
+        _rtoDeadline = 0;
+        _delayedAckDeadline = 0;
+        _closeDeadline = 0;
+        _ipId = (ushort)worker.Random();
+        if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
+        {
+            _oooStart = new uint[worker.Settings.OutOfOrderRanges];
+            _oooEnd = new uint[worker.Settings.OutOfOrderRanges];
+        }
+    }
+
+    /// <summary>A SYN to a listener (RFC 9293 §3.10.7.2): negotiates the options and answers with SYN-ACK.</summary>
+    internal void AcceptSyn(ref TcpSegment syn, long nowUs)
+    {
+        TcpSettings settings = _worker.Settings;
+        _irs = syn.Sequence;
+        _rcvNxt = syn.Sequence + 1;
+        _iss = _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10));
+        _sndUna = _iss;
+        _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
+        _recover = _iss;
+        // RFC 9293 §3.10.7.2: SND.WND from the SYN, never scaled (RFC 7323 §2.2).
+        _sndWnd = syn.Window;
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = syn.Sequence;
+        _sndWl2 = _iss;
+        int ourMss = Nic.Link.Mtu - (IsIpv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength) - TcpPacket.MinHeaderLength;
+        // RFC 9293 §3.7.1: 536 (IPv4) or 1220 (IPv6) when the peer sent no MSS.
+        int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : IsIpv6 ? 1220 : 536;
+        _timestamps = syn.HasTimestamps;
+        if (_timestamps)
+        {
+            _tsRecent = syn.TsValue;
+            _tsOffset = _worker.Isn.TimestampOffset(Key);
+        }
+        _mss = Math.Max(64, Math.Min(ourMss, peerMss) - (_timestamps ? 12 : 0));
+        _advertisedMss = (ushort)Math.Max(64, ourMss);
+        _windowScaleOffered = syn.WindowScale >= 0;
+        if (_windowScaleOffered)
+        {
+            _sndShift = syn.WindowScale;
+            _rcvShift = ShiftFor(settings.ReceiveBufferSize);
+        }
+        else
+        {
+            _sndShift = 0;
+            _rcvShift = 0;
+        }
+        _sackPermitted = syn.SackPermitted;
+        _cwnd = InitialWindow();
+        _ssthresh = int.MaxValue;
+        _rtoUs = (long)settings.InitialRto.TotalMicroseconds;
+        State = TcpState.SynReceived;
+        SendSynAck();
+        ArmRto(nowUs);
+    }
+
+    // The smallest shift that lets the 16-bit field describe the whole buffer.
+    private static int ShiftFor(int buffer)
+    {
+        int shift = 0;
+        while (shift < 14 && (buffer >> shift) > ushort.MaxValue)
+            shift++;
+        return shift;
+    }
+
+    // RFC 6928: min(10 × MSS, max(2 × MSS, 14600)), as Linux's TCP_INIT_CWND of 10.
+    private int InitialWindow() => Math.Min(10 * _mss, Math.Max(2 * _mss, 14600));
+
+    /// <summary>Handles a segment of this connection. False when a SYN ended a TIME_WAIT and must be handed to the listener as a new connection.</summary>
+    internal bool Receive(ref TcpSegment seg, long nowUs)
+    {
+        NicStats stats = Nic.Stats;
+        int worker = _worker.Index;
+        if (State == TcpState.TimeWait)
+            return ReceiveInTimeWait(ref seg, nowUs);
+
+        if (State == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack | TcpFlags.Rst) && seg.Sequence == _irs)
+        {
+            // The peer did not get our SYN-ACK: send it again now rather than at the timer.
+            SendSynAck();
+            return true;
+        }
+
+        // RFC 7323 §5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate.
+        if (_timestamps && seg.HasTimestamps && !seg.Has(TcpFlags.Rst) && LessThan(seg.TsValue, _tsRecent))
+        {
+            stats.Add(worker, StatCounter.TcpPawsDrops);
+            SendAck();
+            return true;
+        }
+
+        if (!IsAcceptable(ref seg))
+        {
+            stats.Add(worker, StatCounter.TcpOutOfWindow);
+            if (!seg.Has(TcpFlags.Rst))
+                SendAck();
+            return true;
+        }
+
+        if (seg.Has(TcpFlags.Rst))
+        {
+            // RFC 5961 §3.2: only an exact RST resets; one merely in the window gets a challenge ACK.
+            if (seg.Sequence == _rcvNxt)
+            {
+                stats.Add(worker, StatCounter.TcpResetsReceived);
+                stats.Add(worker, StatCounter.TcpConnectionsReset);
+                Release();
+            }
+            else
+            {
+                SendChallengeAck();
+            }
+            return true;
+        }
+
+        if (seg.Has(TcpFlags.Syn))
+        {
+            // RFC 5961 §4.2: a SYN in a synchronized state (or a new one in SYN-RECEIVED) is answered with a challenge ACK.
+            SendChallengeAck();
+            return true;
+        }
+
+        if (!seg.Has(TcpFlags.Ack))
+            return true;
+
+        // RFC 7323 §4.3: TS.Recent follows the segment that covers the left edge of the window.
+        if (_timestamps && seg.HasTimestamps && LessOrEqual(seg.Sequence, _rcvNxt))
+            _tsRecent = seg.TsValue;
+
+        if (State == TcpState.SynReceived)
+        {
+            if (!(GreaterThan(seg.Acknowledgment, _sndUna) && LessOrEqual(seg.Acknowledgment, _sndNxt)))
+            {
+                // RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED is answered with <SEQ=SEG.ACK><CTL=RST>.
+                _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
+                return true;
+            }
+            Establish(ref seg);
+        }
+
+        _sendSpaceFreed = false;
+        if (!ProcessAck(ref seg, nowUs))
+            return true;
+        if (State == TcpState.Closed)
+            return true;
+
+        bool delivered = ProcessData(ref seg, nowUs);
+        if (delivered || _sendSpaceFreed)
+            _listener?.Application.OnReceive(this);
+        AfterInput(nowUs);
+        return true;
+    }
+
+    // RFC 9293 §3.10.7.4, the acceptability test of a segment's sequence numbers.
+    private bool IsAcceptable(ref TcpSegment seg)
+    {
+        uint window = ReceiveWindow();
+        uint length = seg.Length;
+        if (length == 0)
+            return window == 0 ? seg.Sequence == _rcvNxt : InRange(seg.Sequence, _rcvNxt, _rcvNxt + window);
+        if (window == 0)
+            return false;
+        return InRange(seg.Sequence, _rcvNxt, _rcvNxt + window) || InRange(seg.Sequence + length - 1, _rcvNxt, _rcvNxt + window);
+    }
+
+    private void Establish(ref TcpSegment seg)
+    {
+        if (_listener is not null)
+            _listener.HalfOpen(_worker.Index)--;
+        State = TcpState.Established;
+        _rx = _worker.RentReceiveRing();
+        _tx = _worker.RentSendRing();
+        _sndWl1 = seg.Sequence;
+        _sndWl2 = seg.Acknowledgment;
+        _sndWnd = (uint)seg.Window << _sndShift;
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpEstablished);
+        _listener?.Application.OnEstablished(this);
+    }
+
+    // The ACK field (RFC 9293 §3.10.7.4, fifth check; RFC 5961 §5). False when the segment is done with.
+    private bool ProcessAck(ref TcpSegment seg, long nowUs)
+    {
+        uint ack = seg.Acknowledgment;
+        if (GreaterThan(ack, _sndNxt) || LessThan(ack, _sndUna - _maxSndWnd))
+        {
+            // RFC 5961 §5.2: an ACK of data never sent, or far too old, is answered and dropped.
+            SendAck();
+            return false;
+        }
+        uint window = (uint)seg.Window << _sndShift;
+        if (GreaterThan(ack, _sndUna))
+        {
+            OnNewAck(ref seg, ack, nowUs);
+        }
+        else if (ack == _sndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && window == _sndWnd && _sndNxt != _sndUna)
+        {
+            OnDuplicateAck();
+        }
+        if (LessThan(_sndWl1, seg.Sequence) || (_sndWl1 == seg.Sequence && LessOrEqual(_sndWl2, ack)))
+        {
+            _sndWnd = window;
+            _maxSndWnd = Math.Max(_maxSndWnd, window);
+            _sndWl1 = seg.Sequence;
+            _sndWl2 = ack;
+        }
+        return true;
+    }
+
+    private void OnNewAck(ref TcpSegment seg, uint ack, long nowUs)
+    {
+        int acked = (int)(ack - _sndUna);
+        int dataAcked = Math.Min(acked, _tx?.Count ?? 0);
+        bool finAcked = _finQueued && !_finAcked && ack == FinSequence + 1;
+        _finAcked |= finAcked;
+        _tx?.Consume(dataAcked);
+        _sendSpaceFreed = dataAcked > 0;
+        _sndUna = ack;
+        if (LessThan(_sndNxt, _sndUna))
+            _sndNxt = _sndUna;
+
+        // RTT (RFC 6298 §3, RFC 7323 §4.1): from the echoed timestamp, else from the one timed segment (Karn).
+        if (_timestamps && seg.HasTimestamps && seg.TsEcho != 0)
+            SampleRtt(((long)(uint)(TimestampNow(nowUs) - seg.TsEcho)) * 1000);
+        else if (_rttTiming && GreaterOrEqual(ack, _rttSequence))
+            SampleRtt(nowUs - _rttStartUs);
+        if (_rttTiming && GreaterOrEqual(ack, _rttSequence))
+            _rttTiming = false;
+        _retries = 0;
+
+        // NewReno (RFC 6582 §3.2).
+        if (_inRecovery)
+        {
+            if (GreaterOrEqual(ack, _recover))
+            {
+                _inRecovery = false;
+                _cwnd = Math.Min(_ssthresh, Math.Max((int)(_sndMax - _sndUna), _mss) + _mss);
+            }
+            else
+            {
+                // A partial ACK: the next hole is lost too.
+                Retransmit();
+                _cwnd = Math.Max(_mss, _cwnd - dataAcked + _mss);
+            }
+        }
+        else if (_cwnd < _ssthresh)
+        {
+            _cwnd += Math.Min(dataAcked, _mss);
+        }
+        else
+        {
+            _cwnd += Math.Max(1, _mss * _mss / _cwnd);
+        }
+        _dupAcks = 0;
+
+        if (_sndUna == _sndNxt)
+            _rtoDeadline = 0;
+        else
+            ArmRto(nowUs);
+
+        if (finAcked)
+        {
+            switch (State)
+            {
+                case TcpState.FinWait1:
+                    State = TcpState.FinWait2;
+                    SetCloseDeadline(nowUs);
+                    break;
+                case TcpState.Closing:
+                    EnterTimeWait(nowUs);
+                    break;
+                case TcpState.LastAck:
+                    Release();
+                    break;
+            }
+        }
+    }
+
+    private void OnDuplicateAck()
+    {
+        _dupAcks++;
+        if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
+        {
+            // RFC 5681 §3.2 and RFC 6582 §3.2 step 2.
+            int flight = (int)(_sndMax - _sndUna);
+            _ssthresh = Math.Max(flight / 2, 2 * _mss);
+            _recover = _sndMax;
+            _inRecovery = true;
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
+            Retransmit();
+            _cwnd = _ssthresh + (3 * _mss);
+        }
+        else if (_dupAcks > 3 && _inRecovery)
+        {
+            _cwnd += _mss;
+        }
+    }
+
+    // The segment's text and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks). True when new data became readable or the peer closed.
+    private bool ProcessData(ref TcpSegment seg, long nowUs)
+    {
+        if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
+            return false;
+        Span<byte> payload = seg.Payload;
+        uint sequence = seg.Sequence;
+        bool fin = seg.Has(TcpFlags.Fin);
+        if (LessThan(sequence, _rcvNxt))
+        {
+            uint skip = _rcvNxt - sequence;
+            if (skip > payload.Length)
+            {
+                // Only the FIN (or nothing) is new.
+                skip = (uint)payload.Length;
+            }
+            payload = payload[(int)skip..];
+            sequence += skip;
+        }
+        if (sequence != _rcvNxt && LessThan(sequence, _rcvNxt))
+            return false;
+        TcpByteRing rx = _rx!;
+        int offset = (int)(sequence - _rcvNxt);
+        int room = rx.Free - offset;
+        if (room <= 0)
+        {
+            if (payload.Length > 0 || fin)
+                _ackNow = true;
+            return false;
+        }
+        if (payload.Length > room)
+        {
+            payload = payload[..room];
+            fin = false;
+        }
+        bool delivered = false;
+        if (offset == 0)
+        {
+            if (payload.Length > 0)
+            {
+                rx.WriteAt(rx.Count, payload);
+                rx.Commit(payload.Length);
+                _rcvNxt += (uint)payload.Length;
+                Nic.Stats.Add(_worker.Index, StatCounter.TcpBytesReceived, payload.Length);
+                delivered = true;
+                bool filledHole = _oooCount > 0;
+                MergeOutOfOrder(rx);
+                _unackedBytes += payload.Length;
+                // Linux ACKs at once when a hole fills, and for every second full-sized segment.
+                if (filledHole || _unackedBytes >= 2 * _mss)
+                    _ackNow = true;
+                else
+                    ScheduleDelayedAck(nowUs);
+            }
+            if (fin && sequence + (uint)payload.Length == _rcvNxt)
+            {
+                _rcvNxt++;
+                PeerClosed = true;
+                delivered = true;
+                _ackNow = true;
+                OnFin(nowUs);
+            }
+        }
+        else if (payload.Length > 0)
+        {
+            if (AddOutOfOrder(sequence, sequence + (uint)payload.Length))
+            {
+                rx.WriteAt(rx.Count + offset, payload);
+                Nic.Stats.Add(_worker.Index, StatCounter.TcpOutOfOrderQueued);
+            }
+            else
+            {
+                Nic.Stats.Add(_worker.Index, StatCounter.TcpOutOfOrderDrops);
+            }
+            // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK).
+            _ackNow = true;
+        }
+        return delivered;
+    }
+
+    private void OnFin(long nowUs)
+    {
+        switch (State)
+        {
+            case TcpState.Established:
+                State = TcpState.CloseWait;
+                break;
+            case TcpState.FinWait1:
+                // Our FIN not yet ACKed: both closed at once (RFC 9293 §3.6, simultaneous close).
+                State = TcpState.Closing;
+                break;
+            case TcpState.FinWait2:
+                SendAck();
+                EnterTimeWait(nowUs);
+                break;
+        }
+    }
+
+    private bool AddOutOfOrder(uint start, uint end)
+    {
+        // Merge with every range it touches; insert in order otherwise.
+        int i = 0;
+        while (i < _oooCount && LessThan(_oooEnd[i], start))
+            i++;
+        if (i < _oooCount && LessOrEqual(_oooStart[i], end))
+        {
+            if (LessThan(start, _oooStart[i]))
+                _oooStart[i] = start;
+            if (GreaterThan(end, _oooEnd[i]))
+                _oooEnd[i] = end;
+            // The grown range may now reach the ones after it.
+            while (i + 1 < _oooCount && LessOrEqual(_oooStart[i + 1], _oooEnd[i]))
+            {
+                if (GreaterThan(_oooEnd[i + 1], _oooEnd[i]))
+                    _oooEnd[i] = _oooEnd[i + 1];
+                RemoveRange(i + 1);
+            }
+            return true;
+        }
+        if (_oooCount == _oooStart.Length)
+            return false;
+        for (int j = _oooCount; j > i; j--)
+        {
+            _oooStart[j] = _oooStart[j - 1];
+            _oooEnd[j] = _oooEnd[j - 1];
+        }
+        _oooStart[i] = start;
+        _oooEnd[i] = end;
+        _oooCount++;
+        return true;
+    }
+
+    private void MergeOutOfOrder(TcpByteRing rx)
+    {
+        while (_oooCount > 0 && LessOrEqual(_oooStart[0], _rcvNxt))
+        {
+            if (GreaterThan(_oooEnd[0], _rcvNxt))
+            {
+                int n = (int)(_oooEnd[0] - _rcvNxt);
+                rx.Commit(n);
+                _rcvNxt = _oooEnd[0];
+                Nic.Stats.Add(_worker.Index, StatCounter.TcpBytesReceived, n);
+            }
+            RemoveRange(0);
+        }
+    }
+
+    private void RemoveRange(int index)
+    {
+        for (int j = index; j < _oooCount - 1; j++)
+        {
+            _oooStart[j] = _oooStart[j + 1];
+            _oooEnd[j] = _oooEnd[j + 1];
+        }
+        _oooCount--;
+    }
+
+    private bool ReceiveInTimeWait(ref TcpSegment seg, long nowUs)
+    {
+        if (seg.Has(TcpFlags.Rst))
+        {
+            // RFC 1337: a RST must not cut TIME_WAIT short, or an old duplicate could assassinate it.
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaitResetsIgnored);
+            return true;
+        }
+        if (seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack))
+        {
+            // RFC 6191 / Linux tcp_timewait_state_process: a SYN above the old sequence space (or with a newer
+            // timestamp) may open a new incarnation at once.
+            bool newer = _timestamps && seg.HasTimestamps ? GreaterThan(seg.TsValue, _tsRecent) : GreaterThan(seg.Sequence, _rcvNxt);
+            if (newer)
+            {
+                Release();
+                return false;
+            }
+            SendAck();
+            return true;
+        }
+        if (seg.Has(TcpFlags.Fin))
+        {
+            // The peer lost our last ACK: ACK again and restart 2 MSL (RFC 9293 §3.10.7.4).
+            SendAck();
+            SetCloseDeadline(nowUs);
+            return true;
+        }
+        if (seg.Payload.Length > 0)
+            SendAck();
+        return true;
+    }
+}

@@ -1,0 +1,158 @@
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Transport.Tcp.TcpSequence;
+
+namespace XdpStack.Stack.Transport.Tcp;
+
+// What leaves: data segmented to the MSS within min(peer window, cwnd), the FIN after the data, ACKs
+// (at once or delayed), and the segments that carry them.
+public sealed partial class TcpConnection
+{
+    private ushort _advertisedMss;
+
+    /// <summary>The sequence number our FIN takes: just past the queued data.</summary>
+    private uint FinSequence => _sndUna + (uint)(_tx?.Count ?? 0);
+
+    // After a segment was processed: send what the window allows, then an ACK if one is still owed.
+    internal void AfterInput(long nowUs)
+    {
+        if (State == TcpState.Closed)
+            return;
+        bool sent = Flush(nowUs);
+        if (_ackNow && !sent)
+            SendAck();
+        else if (!sent && _rx is not null && _lastAdvertised < (uint)_mss && ReceiveWindow() >= (uint)(2 * _mss))
+            SendAck(); // the application drained a closed window: tell the peer (a window update)
+    }
+
+    /// <summary>Sends new data and the FIN as far as the windows allow; true when it sent anything (every segment carries the ACK).</summary>
+    private bool Flush(long nowUs)
+    {
+        if (State is TcpState.SynReceived or TcpState.Closed or TcpState.TimeWait || _tx is null)
+            return false;
+        bool sent = false;
+        while (true)
+        {
+            uint inFlight = _sndNxt - _sndUna;
+            int queued = _tx.Count;
+            int unsent = queued - (int)Math.Min(inFlight, (uint)queued);
+            uint window = Math.Min(_sndWnd, (uint)_cwnd);
+            if (unsent > 0 && inFlight < window)
+            {
+                int length = (int)Math.Min((uint)Math.Min(_mss, unsent), window - inFlight);
+                // Sender-side silly-window avoidance (RFC 9293 §3.8.6.2.1): no small segment while a larger one may soon fit.
+                if (length < _mss && length < unsent && inFlight > 0)
+                    break;
+                bool fin = _finQueued && !_finAcked && length == unsent;
+                SendData(_sndNxt, length, fin, nowUs);
+                sent = true;
+                continue;
+            }
+            if (unsent == 0 && _finQueued && !_finAcked && _sndNxt == FinSequence)
+            {
+                SendData(_sndNxt, 0, true, nowUs);
+                sent = true;
+            }
+            break;
+        }
+        // Data waits on a closed window with nothing in flight: the timer probes it (RFC 9293 §3.8.6.1).
+        if (_rtoDeadline == 0 && _tx.Count > 0 && _sndNxt == _sndUna)
+            ArmRto(nowUs);
+        return sent;
+    }
+
+    private void SendData(uint sequence, int length, bool fin, long nowUs)
+    {
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
+        bool retransmission = LessThan(sequence, _sndMax);
+        Emit(sequence, flags, (int)(sequence - _sndUna), length);
+        NicStats stats = Nic.Stats;
+        if (retransmission)
+            stats.Add(_worker.Index, StatCounter.TcpRetransmits);
+        else if (length > 0)
+            stats.Add(_worker.Index, StatCounter.TcpBytesSent, length);
+        uint end = sequence + (uint)length + (fin ? 1u : 0u);
+        if (!retransmission && !_rttTiming && !_timestamps && length > 0)
+        {
+            _rttTiming = true;
+            _rttSequence = end;
+            _rttStartUs = nowUs;
+        }
+        _sndNxt = end;
+        if (GreaterThan(end, _sndMax))
+            _sndMax = end;
+        if (_rtoDeadline == 0)
+            ArmRto(nowUs);
+    }
+
+    /// <summary>Sends the first unacknowledged segment again (fast retransmit, a partial ACK, a timeout).</summary>
+    private void Retransmit()
+    {
+        if (_tx is null)
+            return;
+        int queued = _tx.Count;
+        int length = Math.Min(_mss, queued);
+        bool fin = _finQueued && !_finAcked && length == queued;
+        if (length == 0 && !fin)
+            return;
+        _rttTiming = false; // Karn: no sample from a retransmitted segment.
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
+        Emit(_sndUna, flags, 0, length);
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
+        uint end = _sndUna + (uint)length + (fin ? 1u : 0u);
+        if (GreaterThan(end, _sndNxt))
+            _sndNxt = end;
+    }
+
+    internal void SendAck()
+    {
+        Emit(_sndNxt, TcpFlags.Ack, 0, 0);
+    }
+
+    private void SendChallengeAck()
+    {
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpChallengeAcks);
+        SendAck();
+    }
+
+    private void SendSynAck() => Emit(_iss, TcpFlags.Syn | TcpFlags.Ack, 0, 0);
+
+    /// <summary>The window we may advertise: the free receive buffer (out-of-order octets sit inside it).</summary>
+    private uint ReceiveWindow()
+    {
+        if (State == TcpState.SynReceived)
+            return (uint)_worker.Settings.ReceiveBufferSize;
+        return _rx is null ? _lastAdvertised : (uint)_rx.Free;
+    }
+
+    private uint TimestampNow(long nowUs) => (uint)(nowUs / 1000) + _tsOffset;
+
+    // Builds one segment in the worker's frame buffer and sends it: every segment we send carries the ACK
+    // and the current window, so it clears the pending ACK.
+    private void Emit(uint sequence, TcpFlags flags, int dataOffset, int length)
+    {
+        bool syn = (flags & TcpFlags.Syn) != 0;
+        uint window = ReceiveWindow();
+        // RFC 7323 §2.2: the window in a SYN is never scaled.
+        uint field = syn ? Math.Min(window, ushort.MaxValue) : Math.Min(window >> _rcvShift, ushort.MaxValue);
+        _lastAdvertised = syn ? field : field << _rcvShift;
+        var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, (ushort)field);
+        long nowUs = _worker.NowMicroseconds();
+        if (_timestamps)
+            header = header with { Timestamps = new TcpTimestamps(TimestampNow(nowUs), _tsRecent) };
+        if (syn)
+        {
+            header = header with
+            {
+                MaxSegmentSize = _advertisedMss,
+                WindowScale = _sndShift != 0 || _rcvShift != 0 || _windowScaleOffered ? (byte)_rcvShift : null,
+                SackPermitted = _sackPermitted,
+            };
+        }
+        _worker.SendSegment(this, header, _tx, dataOffset, length);
+        _ackNow = false;
+        _unackedBytes = 0;
+        _delayedAckDeadline = 0;
+    }
+
+    private bool _windowScaleOffered;
+}

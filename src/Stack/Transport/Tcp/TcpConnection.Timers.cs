@@ -1,0 +1,217 @@
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Transport.Tcp;
+
+// Retransmission (RFC 6298), delayed ACK, and the close timers (TIME_WAIT, FIN_WAIT_2), all as deadlines
+// in microseconds of the stack's clock that the owning worker checks (TcpWorker.PollTimers).
+public sealed partial class TcpConnection
+{
+    private long _rtoUs;
+    private long _srttUs;
+    private long _rttvarUs;
+    private bool _rttTiming;
+    private uint _rttSequence;
+    private long _rttStartUs;
+    private int _retries;
+
+    // Congestion control (RFC 5681, RFC 6582), in octets.
+    private int _cwnd;
+    private int _ssthresh;
+    private int _dupAcks;
+    private bool _inRecovery;
+    private uint _recover;
+
+    // 0: not armed.
+    private long _rtoDeadline;
+    private long _delayedAckDeadline;
+    private long _closeDeadline;
+
+    // The worker's list of live connections, which its timer scan walks.
+    internal TcpConnection? TimerPrevious;
+    internal TcpConnection? TimerNext;
+
+    /// <summary>The congestion window in octets.</summary>
+    public int CongestionWindow => _cwnd;
+
+    /// <summary>The slow-start threshold in octets (int.MaxValue until the first loss).</summary>
+    public int SlowStartThreshold => _ssthresh;
+
+    /// <summary>The current retransmission timeout.</summary>
+    public TimeSpan RetransmissionTimeout => TimeSpan.FromTicks(_rtoUs * 10);
+
+    /// <summary>The smoothed round-trip time (zero before the first sample).</summary>
+    public TimeSpan SmoothedRtt => TimeSpan.FromTicks(_srttUs * 10);
+
+    /// <summary>The MSS segments we send carry at most (options excluded).</summary>
+    public int SendMss => _mss;
+
+    /// <summary>The earliest armed deadline, or long.MaxValue.</summary>
+    internal long NextDeadline
+    {
+        get
+        {
+            long next = long.MaxValue;
+            if (_rtoDeadline != 0)
+                next = _rtoDeadline;
+            if (_delayedAckDeadline != 0 && _delayedAckDeadline < next)
+                next = _delayedAckDeadline;
+            if (_closeDeadline != 0 && _closeDeadline < next)
+                next = _closeDeadline;
+            return next;
+        }
+    }
+
+    private void ArmRto(long nowUs) => SetDeadline(ref _rtoDeadline, nowUs + _rtoUs);
+
+    private void ScheduleDelayedAck(long nowUs)
+    {
+        if (_delayedAckDeadline == 0)
+            SetDeadline(ref _delayedAckDeadline, nowUs + (long)_worker.Settings.DelayedAck.TotalMicroseconds);
+    }
+
+    private void SetCloseDeadline(long nowUs) => SetDeadline(ref _closeDeadline, nowUs + (long)_worker.Settings.TimeWait.TotalMicroseconds);
+
+    private void SetDeadline(ref long deadline, long at)
+    {
+        deadline = at;
+        _worker.NoteDeadline(at);
+    }
+
+    // RFC 6298 §2.2-2.3 in microseconds, with Linux's floor.
+    private void SampleRtt(long rttUs)
+    {
+        if (rttUs < 0)
+            return;
+        if (_srttUs == 0)
+        {
+            _srttUs = Math.Max(rttUs, 1);
+            _rttvarUs = rttUs / 2;
+        }
+        else
+        {
+            _rttvarUs = ((3 * _rttvarUs) + Math.Abs(_srttUs - rttUs)) / 4;
+            _srttUs = ((7 * _srttUs) + rttUs) / 8;
+        }
+        TcpSettings settings = _worker.Settings;
+        long rto = _srttUs + Math.Max(1000, 4 * _rttvarUs);
+        _rtoUs = Math.Clamp(rto, (long)settings.MinRto.TotalMicroseconds, (long)settings.MaxRto.TotalMicroseconds);
+    }
+
+    /// <summary>Runs whichever of this connection's timers are due at <paramref name="nowUs"/>.</summary>
+    internal void OnTimers(long nowUs)
+    {
+        if (_closeDeadline != 0 && nowUs >= _closeDeadline)
+        {
+            // TIME_WAIT's 2 MSL, or FIN_WAIT_2's limit, ran out.
+            Release();
+            return;
+        }
+        if (_delayedAckDeadline != 0 && nowUs >= _delayedAckDeadline)
+        {
+            _delayedAckDeadline = 0;
+            SendAck();
+        }
+        if (_rtoDeadline != 0 && nowUs >= _rtoDeadline)
+        {
+            _rtoDeadline = 0;
+            OnRetransmissionTimeout(nowUs);
+        }
+    }
+
+    private void OnRetransmissionTimeout(long nowUs)
+    {
+        TcpSettings settings = _worker.Settings;
+        NicStats stats = Nic.Stats;
+        int worker = _worker.Index;
+        _retries++;
+        // RFC 6298 §5.5: back off.
+        _rtoUs = Math.Min(_rtoUs * 2, (long)settings.MaxRto.TotalMicroseconds);
+        if (State == TcpState.SynReceived)
+        {
+            if (_retries > settings.SynAckRetries)
+            {
+                stats.Add(worker, StatCounter.TcpConnectionsReset);
+                Release();
+                return;
+            }
+            stats.Add(worker, StatCounter.TcpSynAckRetransmits);
+            stats.Add(worker, StatCounter.TcpRetransmits);
+            SendSynAck();
+            ArmRto(nowUs);
+            return;
+        }
+        if (_sndUna == _sndNxt && _sndUna == _sndMax && (_tx is null || _tx.Count == 0) && !(_finQueued && !_finAcked && _sndNxt == FinSequence))
+            return;
+        if (_retries > settings.MaxRetries)
+        {
+            // Linux gives up quietly (tcp_write_err): no RST.
+            stats.Add(worker, StatCounter.TcpAbortOnTimeout);
+            Release();
+            return;
+        }
+        stats.Add(worker, StatCounter.TcpTimeouts);
+        // RFC 5681 §3.1 (equation 4) and the loss window of one segment; go back to SND.UNA.
+        int flight = (int)(_sndMax - _sndUna);
+        _ssthresh = Math.Max(flight / 2, 2 * _mss);
+        _cwnd = _mss;
+        _inRecovery = false;
+        _recover = _sndMax;
+        _dupAcks = 0;
+        _rttTiming = false;
+        _sndNxt = _sndUna;
+        if (_sndWnd == 0 && _tx is not null && _tx.Count > 0)
+        {
+            // The peer's window is closed: probe it with one octet (RFC 9293 §3.8.6.1).
+            SendData(_sndUna, 1, false, nowUs);
+            stats.Add(worker, StatCounter.TcpRetransmits);
+        }
+        else
+        {
+            _sndWnd = Math.Max(_sndWnd, 1);
+            Retransmit();
+        }
+        ArmRto(nowUs);
+    }
+
+    private void EnterTimeWait(long nowUs)
+    {
+        State = TcpState.TimeWait;
+        _rtoDeadline = 0;
+        _delayedAckDeadline = 0;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaits);
+        _lastAdvertised = ReceiveWindow();
+        ReturnRings();
+        if (!_worker.TryEnterTimeWait())
+        {
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaitOverflow);
+            Release();
+            return;
+        }
+        SetCloseDeadline(nowUs);
+    }
+
+    private void ReturnRings()
+    {
+        if (_rx is not null)
+            _worker.ReturnReceiveRing(_rx);
+        if (_tx is not null)
+            _worker.ReturnSendRing(_tx);
+        _rx = null;
+        _tx = null;
+    }
+
+    /// <summary>Ends the connection: out of the worker's table and timer list, buffers and object back to the pools.</summary>
+    internal void Release()
+    {
+        if (State == TcpState.SynReceived && _listener is not null)
+            _listener.HalfOpen(_worker.Index)--;
+        if (State == TcpState.TimeWait)
+            _worker.LeaveTimeWait();
+        State = TcpState.Closed;
+        _rtoDeadline = 0;
+        _delayedAckDeadline = 0;
+        _closeDeadline = 0;
+        ReturnRings();
+        _worker.Remove(this);
+    }
+}

@@ -1,0 +1,41 @@
+namespace XdpStack.Stack.Transport.Tcp;
+
+/// <summary>Buffer sizes, limits and timer constants of a <see cref="TcpProtocol"/>; the defaults follow Linux where it has one.</summary>
+public sealed record TcpSettings
+{
+    /// <summary>Receive buffer per connection, the most it advertises (Linux <c>tcp_rmem</c> default is 128 KiB; a responder needs less).</summary>
+    public int ReceiveBufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>Send buffer per connection.</summary>
+    public int SendBufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>SYN-RECEIVED connections per listener and worker (Linux <c>somaxconn</c> 4096).</summary>
+    public int Backlog { get; init; } = 4096;
+
+    /// <summary>Connections per worker in TIME_WAIT; beyond it a closing connection skips TIME_WAIT (Linux <c>tcp_max_tw_buckets</c>).</summary>
+    public int MaxTimeWait { get; init; } = 32 * 1024;
+
+    /// <summary>Out-of-order ranges kept per connection; a segment that would need another is dropped.</summary>
+    public int OutOfOrderRanges { get; init; } = 4;
+
+    /// <summary>RFC 6298 §2.1.</summary>
+    public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>RFC 6298 §2.4 allows less than 1 s; Linux's <c>TCP_RTO_MIN</c>.</summary>
+    public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Linux <c>TCP_RTO_MAX</c>.</summary>
+    public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Linux's minimum delayed-ACK time (<c>TCP_DELACK_MIN</c>).</summary>
+    public TimeSpan DelayedAck { get; init; } = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>2 MSL as Linux counts it (<c>TCP_TIMEWAIT_LEN</c>); also the FIN_WAIT_2 limit (<c>tcp_fin_timeout</c>).</summary>
+    public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>SYN-ACK retransmissions before a half-open connection is dropped (Linux <c>tcp_synack_retries</c>).</summary>
+    public int SynAckRetries { get; init; } = 5;
+
+    /// <summary>Retransmissions of data before the connection is dropped (Linux <c>tcp_retries2</c>).</summary>
+    public int MaxRetries { get; init; } = 15;
+}

@@ -1,0 +1,221 @@
+using XdpStack.Stack.Wire;
+
+namespace XdpStack.Stack.Transport.Tcp;
+
+/// <summary>One worker's TCP: its connection table, its pools of connections and buffers, its timers, and the frame it builds segments in.</summary>
+/// <remarks>
+/// Touched only by worker <see cref="Index"/>, so nothing here locks. The table is a dictionary sized up front
+/// and looked up with a struct key, so the established path allocates nothing; a new connection takes an
+/// object and, once established, two buffers from the pools, allocating only while the pools are still
+/// growing to the worker's peak. Timers are deadlines on the connections: the worker keeps the earliest one,
+/// so a poll with nothing due is one comparison, and walks its connections only when something is due.
+/// </remarks>
+internal sealed class TcpWorker
+{
+    private readonly Dictionary<TcpFlowKey, TcpConnection> _connections = new(1024);
+    private readonly Stack<TcpConnection> _freeConnections = new();
+    private readonly Stack<TcpByteRing> _freeReceive = new();
+    private readonly Stack<TcpByteRing> _freeSend = new();
+    private readonly IClock _clock;
+    private readonly byte[] _frame = new byte[EthernetFrame.UntaggedHeaderLength + 65535];
+    private TcpConnection? _first;
+    private long _earliest = long.MaxValue;
+    private int _timeWait;
+    private ulong _random;
+
+    public TcpWorker(int index, TcpSettings settings, TcpIsnGenerator isn, IClock clock)
+    {
+        Index = index;
+        Settings = settings;
+        Isn = isn;
+        _clock = clock;
+        _random = (ulong)System.Random.Shared.NextInt64() | 1;
+    }
+
+    public int Index { get; }
+
+    public TcpSettings Settings { get; }
+
+    public TcpIsnGenerator Isn { get; }
+
+    /// <summary>Connections in the table, TIME_WAIT included.</summary>
+    public int Count => _connections.Count;
+
+    /// <summary>Connections in TIME_WAIT.</summary>
+    public int TimeWaitCount => _timeWait;
+
+    /// <summary>A scratch buffer for applications (an HTTP request head); 8 KiB.</summary>
+    public Span<byte> Scratch => _scratch;
+
+    private readonly byte[] _scratch = new byte[8192];
+
+    public long NowMicroseconds() => _clock.Now.Ticks / 10;
+
+    // xorshift64: IP identifications need no more.
+    public uint Random()
+    {
+        ulong x = _random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        _random = x;
+        return (uint)x;
+    }
+
+    public TcpConnection? Find(in TcpFlowKey key) => _connections.GetValueOrDefault(key);
+
+    public IEnumerable<TcpConnection> Connections => _connections.Values;
+
+    /// <summary>A fresh connection in the table and the timer list.</summary>
+    public TcpConnection Add(in TcpFlowKey key, TcpListener listener, Nic nic, bool ipv6, MacAddress peerMac)
+    {
+        TcpConnection connection = _freeConnections.Count > 0 ? _freeConnections.Pop() : new TcpConnection();
+        connection.Initialize(this, listener, nic, key, ipv6, peerMac);
+        _connections[key] = connection;
+        connection.TimerPrevious = null;
+        connection.TimerNext = _first;
+        if (_first is not null)
+            _first.TimerPrevious = connection;
+        _first = connection;
+        return connection;
+    }
+
+    public void Remove(TcpConnection connection)
+    {
+        if (!_connections.Remove(connection.Key))
+            return;
+        if (connection.TimerPrevious is not null)
+            connection.TimerPrevious.TimerNext = connection.TimerNext;
+        else
+            _first = connection.TimerNext;
+        if (connection.TimerNext is not null)
+            connection.TimerNext.TimerPrevious = connection.TimerPrevious;
+        connection.TimerPrevious = null;
+        connection.TimerNext = null;
+        _freeConnections.Push(connection);
+    }
+
+    public TcpByteRing RentReceiveRing()
+    {
+        if (_freeReceive.Count > 0)
+        {
+            TcpByteRing ring = _freeReceive.Pop();
+            ring.Reset();
+            return ring;
+        }
+        return new TcpByteRing(Settings.ReceiveBufferSize);
+    }
+
+    public TcpByteRing RentSendRing()
+    {
+        if (_freeSend.Count > 0)
+        {
+            TcpByteRing ring = _freeSend.Pop();
+            ring.Reset();
+            return ring;
+        }
+        return new TcpByteRing(Settings.SendBufferSize);
+    }
+
+    public void ReturnReceiveRing(TcpByteRing ring) => _freeReceive.Push(ring);
+
+    public void ReturnSendRing(TcpByteRing ring) => _freeSend.Push(ring);
+
+    public bool TryEnterTimeWait()
+    {
+        if (_timeWait >= Settings.MaxTimeWait)
+            return false;
+        _timeWait++;
+        return true;
+    }
+
+    public void LeaveTimeWait() => _timeWait--;
+
+    public void NoteDeadline(long at)
+    {
+        if (at < _earliest)
+            _earliest = at;
+    }
+
+    /// <summary>Runs the due timers; one comparison when none is.</summary>
+    public void PollTimers()
+    {
+        if (_first is null)
+            return;
+        long now = NowMicroseconds();
+        if (now < _earliest)
+            return;
+        // Deadlines armed during the walk lower _earliest again through NoteDeadline.
+        _earliest = long.MaxValue;
+        long earliest = long.MaxValue;
+        TcpConnection? connection = _first;
+        while (connection is not null)
+        {
+            TcpConnection? next = connection.TimerNext;
+            if (connection.NextDeadline <= now)
+                connection.OnTimers(now);
+            // Released connections left the list; the rest may have armed new deadlines.
+            if (connection.State != TcpState.Closed)
+            {
+                long deadline = connection.NextDeadline;
+                if (deadline < earliest)
+                    earliest = deadline;
+            }
+            connection = next;
+        }
+        _earliest = Math.Min(_earliest, earliest);
+    }
+
+    /// <summary>Builds a segment of <paramref name="connection"/> with <paramref name="header"/> and <paramref name="length"/> octets of <paramref name="data"/> from <paramref name="dataOffset"/>, and sends it.</summary>
+    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
+    {
+        Span<byte> frame = _frame;
+        int ipLength = connection.IsIpv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength;
+        int tcpStart = EthernetFrame.UntaggedHeaderLength + ipLength;
+        int tcpLength = header.HeaderLength + length;
+        if (length > 0)
+            data!.CopyTo(dataOffset, frame.Slice(tcpStart + header.HeaderLength, length));
+        Nic nic = connection.Nic;
+        new EthernetHeader(connection.PeerMac, nic.Link.LinkAddress, connection.IsIpv6 ? EtherType.Ipv6 : EtherType.Ipv4).Emit(frame);
+        Span<byte> segment = frame.Slice(tcpStart, tcpLength);
+        if (connection.IsIpv6)
+        {
+            Ipv6Address source = connection.LocalAddress.V6;
+            Ipv6Address destination = connection.RemoteAddress.V6;
+            new Ipv6Header(source, destination, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, tcpLength).Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
+            header.EmitWithChecksum(segment, source, destination);
+        }
+        else
+        {
+            Ipv4Address source = connection.LocalAddress.V4;
+            Ipv4Address destination = connection.RemoteAddress.V4;
+            // Linux sets DF (path MTU discovery) and numbers a connection's datagrams from a random start.
+            new Ipv4Header(source, destination, IpProtocol.Tcp, Network.Ipv4.Ipv4Endpoint.DefaultTtl, tcpLength)
+            {
+                DontFragment = true,
+                Identification = connection.NextIpId(),
+            }.Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
+            header.EmitWithChecksum(segment, source, destination);
+        }
+        Send(nic, connection.IsIpv6, frame[..(tcpStart + tcpLength)]);
+    }
+
+    /// <summary>Sends a bare RST (or RST-ACK) for a connection, with the given numbers.</summary>
+    public void SendReset(TcpConnection connection, uint sequence, uint acknowledgment, TcpFlags flags)
+    {
+        var header = new TcpHeader(connection.LocalPort, connection.RemotePort, sequence, acknowledgment, flags, 0);
+        SendSegment(connection, header, null, 0, 0);
+        connection.Nic.Stats.Add(Index, StatCounter.TcpResetsSent);
+    }
+
+    private void Send(Nic nic, bool ipv6, ReadOnlySpan<byte> frame)
+    {
+        if (!nic.WriteFrame(Index, frame))
+        {
+            nic.Stats.Add(Index, StatCounter.TcpSendErrors);
+            return;
+        }
+        nic.Stats.Add(Index, ipv6 ? StatCounter.Ipv6PacketsSent : StatCounter.Ipv4PacketsSent);
+        nic.Stats.Add(Index, StatCounter.TcpSegmentsSent);
+    }
+}

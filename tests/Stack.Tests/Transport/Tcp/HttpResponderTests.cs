@@ -1,0 +1,134 @@
+using System.Text;
+using XdpStack.Stack.Transport.Tcp;
+using XdpStack.Stack.Transport.Tcp.Services;
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Tests.Transport.Tcp.TcpFixture;
+
+namespace XdpStack.Stack.Tests.Transport.Tcp;
+
+public class HttpResponderTests
+{
+    private static TcpFixture Http(HttpResponse response)
+    {
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Http, 80, null, response)));
+        return f;
+    }
+
+    private static string Text(IEnumerable<Sent> sent) => Encoding.ASCII.GetString(sent.SelectMany(s => s.Payload).ToArray());
+
+    [Fact]
+    public void KeepAlive_FixedResponseAndConnectionStaysOpen()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 13, ["Content-Type: text/plain"]));
+        uint iss = f.Connect(80);
+        byte[] request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray();
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, request, window: 512));
+        Assert.Equal("HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nxxxxxxxxxxxxx", Text(sent));
+        Assert.DoesNotContain(sent, s => (s.Flags & TcpFlags.Fin) != 0);
+        Assert.Equal(TcpState.Established, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+        Assert.Equal(1, f[StatCounter.HttpRequests]);
+    }
+
+    [Fact]
+    public void Pipelined_AnsweredInOrder_BodiesSkipped()
+    {
+        TcpFixture f = Http(new HttpResponse(404, 0));
+        uint iss = f.Connect(80);
+        byte[] requests = "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\ncontent-length: 5\r\n\r\nhelloHEAD /c HTTP/1.1\r\n\r\n"u8.ToArray();
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, requests, window: 512));
+        string one = "HTTP/1.1 404 Not Found\r\nServer: xdpstack\r\nContent-Length: 0\r\n\r\n";
+        Assert.Equal(one + one + one, Text(sent));
+        Assert.Equal(3, f[StatCounter.HttpRequests]);
+    }
+
+    [Fact]
+    public void RequestSplitAcrossSegments_AnsweredOnceWhole()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 2));
+        uint iss = f.Connect(80);
+        Assert.DoesNotContain(f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHo"u8, window: 512)), s => s.Payload.Length > 0);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1019, iss + 1, "st: x\r\n\r\n"u8, window: 512));
+        Assert.EndsWith("\r\n\r\nxx", Text(sent));
+    }
+
+    [Fact]
+    public void ConnectionClose_ResponseThenFin_ThenTimeWait()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 5));
+        uint iss = f.Connect(80);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512));
+        Assert.Contains("Connection: close\r\n", Text(sent));
+        Sent last = sent[^1];
+        Assert.True((last.Flags & TcpFlags.Fin) != 0);
+        uint finEnd = last.Sequence + (uint)last.Payload.Length + 1;
+        uint clientNext = 1001 + 37;
+        // The client ACKs our FIN, then sends its own: we ACK it and hold TIME_WAIT.
+        List<Sent> extra = f.Send(Segment(80, TcpFlags.Ack, clientNext, finEnd, window: 512));
+        Assert.True(extra.Count == 0, string.Join(";", extra.Select(e => $"{e.Flags} {e.Sequence - iss} {e.Ack} {e.Payload.Length}")) + $" fin {finEnd - iss}");
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TcpState.FinWait2, c.State);
+        Sent ack = Assert.Single(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, clientNext, finEnd, window: 512)));
+        Assert.Equal(clientNext + 1, ack.Ack);
+        Assert.Equal(TcpState.TimeWait, c.State);
+        // RFC 1337: a RST does not end TIME_WAIT.
+        Assert.Empty(f.Send(Segment(80, TcpFlags.Rst, clientNext + 1, 0)));
+        Assert.Equal(TcpState.TimeWait, c.State);
+        Assert.Equal(1, f[StatCounter.TcpTimeWaitResetsIgnored]);
+        // A retransmitted FIN is ACKed again.
+        Assert.Equal(clientNext + 1, Assert.Single(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, clientNext, finEnd, window: 512))).Ack);
+        Assert.Empty(f.Advance(TimeSpan.FromSeconds(60)));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+    }
+
+    [Fact]
+    public void Http10WithoutKeepAlive_Closes_WithKeepAlive_Stays()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"u8, window: 512));
+        Assert.Contains("Connection: keep-alive\r\n", Text(sent));
+        Assert.DoesNotContain(sent, s => (s.Flags & TcpFlags.Fin) != 0);
+        List<Sent> closing = f.Send(Segment(80, TcpFlags.Ack, 1043, iss + 1 + (uint)sent.Sum(s => s.Payload.Length), "GET / HTTP/1.0\r\n\r\n"u8, window: 512));
+        Assert.Contains(closing, s => (s.Flags & TcpFlags.Fin) != 0);
+    }
+
+    [Fact]
+    public void BadRequest_400AndClose()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GARBAGE\r\n\r\n"u8, window: 512));
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", Text(sent));
+        Assert.Contains(sent, s => (s.Flags & TcpFlags.Fin) != 0);
+        Assert.Equal(1, f[StatCounter.HttpBadRequests]);
+    }
+
+    [Fact]
+    public void LargeBody_StreamedAsTheWindowOpens()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 200_000));
+        uint iss = f.Connect(80);
+        var received = new List<byte>();
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512));
+        for (int round = 0; round < 200 && sent.Count > 0; round++)
+        {
+            received.AddRange(sent.SelectMany(s => s.Payload));
+            sent = f.Send(Segment(80, TcpFlags.Ack, 1019, iss + 1 + (uint)received.Count, window: 512));
+        }
+        string text = Encoding.ASCII.GetString(received.ToArray());
+        int body = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        Assert.Equal(200_000, text.Length - body);
+        Assert.All(text[body..], c => Assert.Equal('x', c));
+    }
+
+    [Fact]
+    public void ResponseValidation_RejectsBodyOn204AndBadHeaders()
+    {
+        Assert.NotNull(new HttpResponse(204, 1).Validate());
+        Assert.NotNull(new HttpResponse(99).Validate());
+        Assert.NotNull(new HttpResponse(200, 0, ["Bad Header: x"]).Validate());
+        Assert.NotNull(new HttpResponse(200, 0, ["X: a\r\nY: b"]).Validate());
+        Assert.Null(new HttpResponse(200, 0, ["X-Test: yes"]).Validate());
+    }
+}

@@ -1,0 +1,289 @@
+using XdpStack.Stack.Transport.Tcp;
+using XdpStack.Stack.Transport.Tcp.Services;
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Tests.Transport.Tcp.TcpFixture;
+
+namespace XdpStack.Stack.Tests.Transport.Tcp;
+
+public class TcpDataTests
+{
+    private static TcpFixture Echo(TcpSettings? settings = null)
+    {
+        var f = new TcpFixture(settings);
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        return f;
+    }
+
+    [Fact]
+    public void Echo_DataComesBackAcked()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent reply = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "hello"u8, window: 512)));
+        Assert.Equal("hello"u8.ToArray(), reply.Payload);
+        Assert.Equal(iss + 1, reply.Sequence);
+        Assert.Equal(1006u, reply.Ack);
+        Assert.Equal(1, f[StatCounter.TcpEstablished]);
+        Assert.Equal(5, f[StatCounter.TcpBytesReceived]);
+        Assert.Equal(5, f[StatCounter.TcpBytesSent]);
+    }
+
+    [Fact]
+    public void Discard_DelayedAckAfter40Milliseconds()
+    {
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Discard, 9)));
+        uint iss = f.Connect(9);
+        Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, 1001, iss + 1, new byte[100], window: 512)));
+        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(39)));
+        Sent ack = Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1)));
+        Assert.Equal(1101u, ack.Ack);
+        Assert.Empty(ack.Payload);
+    }
+
+    [Fact]
+    public void Discard_SecondFullSegmentAckedAtOnce()
+    {
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Discard, 9)));
+        uint iss = f.Connect(9);
+        Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, 1001, iss + 1, new byte[1460], window: 512)));
+        Sent ack = Assert.Single(f.Send(Segment(9, TcpFlags.Ack, 2461, iss + 1, new byte[1460], window: 512)));
+        Assert.Equal(3921u, ack.Ack);
+    }
+
+    [Fact]
+    public void OutOfOrder_DuplicateAckThenMergedWhenTheHoleFills()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent dup = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1004, iss + 1, "def"u8, window: 512)));
+        Assert.Equal(1001u, dup.Ack);
+        Assert.Empty(dup.Payload);
+        Assert.Equal(1, f[StatCounter.TcpOutOfOrderQueued]);
+        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 512)));
+        Assert.Equal("abcdef"u8.ToArray(), echo.Payload);
+        Assert.Equal(1007u, echo.Ack);
+    }
+
+    [Fact]
+    public void OutOfOrder_OverlappingAndDuplicateSegmentsDeliveredOnce()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        f.Send(Segment(7, TcpFlags.Ack, 1007, iss + 1, "ghi"u8, window: 512));
+        f.Send(Segment(7, TcpFlags.Ack, 1005, iss + 1, "efgh"u8, window: 512));
+        f.Send(Segment(7, TcpFlags.Ack, 1013, iss + 1, "mn"u8, window: 512));
+        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abcdef"u8, window: 512)));
+        Assert.Equal("abcdefghi"u8.ToArray(), echo.Payload);
+        Assert.Equal(1010u, echo.Ack);
+        // An old duplicate is ACKed and not delivered again.
+        Sent ack = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 10, "abc"u8, window: 512)));
+        Assert.Empty(ack.Payload);
+        Assert.Equal(1010u, ack.Ack);
+    }
+
+    [Fact]
+    public void ReceiveWindow_FullBufferRefusesBeyondIt()
+    {
+        var f = new TcpFixture(new TcpSettings { ReceiveBufferSize = 4096, SendBufferSize = 1024 });
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        // The client's window is 0: the echo fills its send buffer and cannot send, so received data stays and the window closes.
+        Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460)));
+        Assert.Equal(4096, synAck.Header.WindowSize);
+        uint iss = synAck.Sequence;
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, window: 0)));
+        byte[] data = new byte[1000];
+        uint seq = 1001;
+        Sent last = default;
+        for (int i = 0; i < 4; i++, seq += 1000)
+            last = f.Send(Segment(7, TcpFlags.Ack, seq, iss + 1, data, window: 0)).Concat(f.Advance(TimeSpan.FromMilliseconds(40))).Last();
+        Assert.Equal(4096 - (4000 - 1024), last.Header.WindowSize);
+        // Past the window: not accepted, answered with an ACK that does not move.
+        Sent refused = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, seq + 1200, iss + 1, data, window: 0)));
+        Assert.Equal(seq, refused.Ack);
+        Assert.Equal(1, f[StatCounter.TcpOutOfWindow]);
+    }
+
+    [Fact]
+    public void Send_SegmentedToMssAndBoundedByPeerWindow()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        // Window 512 << 7 = 64 KiB, so the initial window (10 segments of 1460) is the bound: 4000 octets go at once in MSS pieces.
+        List<Sent> sent = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[4000], window: 512));
+        Assert.Equal([1460, 1460, 1080], sent.Select(s => s.Payload.Length));
+        Assert.Equal([iss + 1, iss + 1461, iss + 2921], sent.Select(s => s.Sequence));
+    }
+
+    [Fact]
+    public void Send_ZeroWindowPeerGetsProbes()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.DoesNotContain(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 0)), s => s.Payload.Length > 0);
+        Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
+        Assert.Single(probe.Payload);
+        Assert.Equal(iss + 1, probe.Sequence);
+    }
+
+    [Fact]
+    public void Rto_RetransmitsWithBackoffAndCollapsesCwnd()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent original = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8, window: 512)));
+        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(999)));
+        Sent again = Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1)));
+        Assert.Equal(original.Sequence, again.Sequence);
+        Assert.Equal(original.Payload, again.Payload);
+        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(1999)));
+        Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1)));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(c.SendMss, c.CongestionWindow);
+        Assert.Equal(TimeSpan.FromSeconds(4), c.RetransmissionTimeout);
+        Assert.Equal(2, f[StatCounter.TcpTimeouts]);
+        // The ACK ends it: no more retransmissions, and Karn's rule kept the retransmitted segment out of the RTT.
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512)));
+        Assert.Empty(f.Advance(TimeSpan.FromSeconds(10)));
+        Assert.Equal(TimeSpan.Zero, c.SmoothedRtt);
+    }
+
+    [Fact]
+    public void Rtt_SampledFromTimedSegment_RtoHasFloor()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8, window: 512)));
+        f.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(10), c.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), c.RetransmissionTimeout);
+    }
+
+    [Fact]
+    public void Rtt_FromTimestampEcho()
+    {
+        TcpFixture f = Echo();
+        Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460, windowScale: 7, timestamps: new TcpTimestamps(100, 0))));
+        uint iss = synAck.Sequence;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(30));
+        f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, window: 512, timestamps: new TcpTimestamps(130, synAck.Header.Timestamps!.Value.Value)));
+        Sent data = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8, window: 512, timestamps: new TcpTimestamps(200, 0))));
+        uint tsval = data.Header.Timestamps!.Value.Value;
+        Assert.Equal(200u, data.Header.Timestamps!.Value.EchoReply);
+        f.Clock.Advance(TimeSpan.FromMilliseconds(30));
+        f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512, timestamps: new TcpTimestamps(230, tsval)));
+        Assert.Equal(TimeSpan.FromMilliseconds(30), Assert.Single(f.Tcp.ConnectionsOf(0)).SmoothedRtt);
+    }
+
+    [Fact]
+    public void Paws_OldTimestampDroppedAndAcked()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7, timestamps: true);
+        Sent ack = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "old"u8, window: 512, timestamps: new TcpTimestamps(50, 0))));
+        Assert.Empty(ack.Payload);
+        Assert.Equal(1001u, ack.Ack);
+        Assert.Equal(1, f[StatCounter.TcpPawsDrops]);
+        Assert.Equal(0, f[StatCounter.TcpBytesReceived]);
+    }
+
+    [Fact]
+    public void ThreeDuplicateAcks_FastRetransmitAndRecovery()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        List<Sent> sent = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[5840], window: 512));
+        Assert.Equal(4, sent.Count);
+        uint ack = 1001 + 5840;
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Sent retransmit = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Assert.Equal(iss + 1, retransmit.Sequence);
+        Assert.Equal(1460, retransmit.Payload.Length);
+        Assert.Equal(1, f[StatCounter.TcpFastRetransmits]);
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(2920, c.SlowStartThreshold);
+        // A partial ACK retransmits the next hole at once (NewReno).
+        Sent next = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1461, window: 512)));
+        Assert.Equal(iss + 1461, next.Sequence);
+        // The full ACK ends recovery with cwnd at ssthresh.
+        f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
+        Assert.Equal(2920, c.CongestionWindow);
+    }
+
+    [Fact]
+    public void InWindowRst_ChallengeAck_ExactRst_Closes()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent challenge = Assert.Single(f.Send(Segment(7, TcpFlags.Rst, 1100, 0)));
+        Assert.Equal(TcpFlags.Ack, challenge.Flags);
+        Assert.Equal(1001u, challenge.Ack);
+        Assert.Equal(1, f[StatCounter.TcpChallengeAcks]);
+        Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Rst, 1001, 0)));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(1, f[StatCounter.TcpResetsReceived]);
+    }
+
+    [Fact]
+    public void OutOfWindowRst_Ignored()
+    {
+        TcpFixture f = Echo();
+        f.Connect(7);
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Rst, 1001 + 1_000_000, 0)));
+        Assert.Single(f.Tcp.ConnectionsOf(0));
+    }
+
+    [Fact]
+    public void SynInEstablished_ChallengeAck()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent challenge = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1001, 0)));
+        Assert.Equal(TcpFlags.Ack, challenge.Flags);
+        Assert.Equal(iss + 1, challenge.Sequence);
+        Assert.Equal(1001u, challenge.Ack);
+        Assert.Equal(TcpState.Established, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+    }
+
+    [Fact]
+    public void AckOfUnsentData_AckedAndDropped()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent ack = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 100, "x"u8, window: 512)));
+        Assert.Empty(ack.Payload);
+        Assert.Equal(0, f[StatCounter.TcpBytesReceived]);
+    }
+
+    [Fact]
+    public void PeerCloses_EchoClosesAfterItsData_LastAckThenGone()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        List<Sent> sent = f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Fin, 1001, iss + 1, "bye"u8, window: 512));
+        Sent last = Assert.Single(sent);
+        Assert.Equal("bye"u8.ToArray(), last.Payload);
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Fin | TcpFlags.Psh, last.Flags);
+        Assert.Equal(1005u, last.Ack);
+        Assert.Equal(TcpState.LastAck, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1005, iss + 5, window: 512)));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+    }
+
+    [Fact]
+    public void LostFin_RetransmittedByTimer()
+    {
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent fin = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Fin, 1001, iss + 1, window: 512)));
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Fin, fin.Flags);
+        Sent again = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)));
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Fin, again.Flags);
+        Assert.Equal(iss + 1, again.Sequence);
+    }
+}
