@@ -1,4 +1,6 @@
 using XdpStack.Stack;
+using XdpStack.Appliance.Config.Toml;
+using XdpStack.Stack.Transport.Tcp.Services;
 
 namespace XdpStack.Appliance.Config;
 
@@ -22,8 +24,46 @@ internal sealed partial class ConfigBinder
             else
                 draft.Address = new(ip, address.Position);
         }
+        ReadHttpResponse(reader, draft);
         reader.ReportUnknownKeys();
         _services.Add(draft);
+    }
+
+    // status, body_bytes and headers: the fixed response of an "http" service, and only of one.
+    private void ReadHttpResponse(TableReader reader, ServiceDraft draft)
+    {
+        Located<long>? status = reader.Integer("status", 200, 599);
+        Located<long>? body = reader.Integer("body_bytes", 0, 1L << 40);
+        var headers = new List<string>();
+        SourcePosition? headersAt = null;
+        if (reader.Array("headers", "an array of header lines such as [\"Content-Type: text/plain\"]") is { } array)
+        {
+            headersAt = array.Position;
+            foreach (TomlValue item in array.Items)
+            {
+                if (item is TomlString text)
+                    headers.Add(text.Value);
+                else
+                    _errors.Add(item.Position, $"'headers' in [[service]] must list strings such as \"Content-Type: text/plain\", not {item.TypeName}");
+            }
+        }
+        if (draft.Kind is not ServiceKind.Http)
+        {
+            if (draft.Kind is { } other)
+            {
+                foreach ((string key, SourcePosition? at) in (ReadOnlySpan<(string, SourcePosition?)>)[("status", status?.Position), ("body_bytes", body?.Position), ("headers", headersAt)])
+                {
+                    if (at is { } position)
+                        _errors.Add(position, $"'{key}' applies only to kind = \"http\", not \"{other.Name()}\"");
+                }
+            }
+            return;
+        }
+        var response = new HttpResponse((int)(status?.Value ?? 200), body?.Value ?? 0, headers);
+        if (response.Validate() is { } error)
+            _errors.Add(status?.Position ?? body?.Position ?? headersAt ?? reader.Position, $"[[service]] http response: {error}");
+        else
+            draft.Http = response;
     }
 
     private void CheckServices()

@@ -1,4 +1,5 @@
 using XdpStack.Stack;
+using XdpStack.Stack.Transport.Tcp.Services;
 
 namespace XdpStack.Appliance.Config;
 
@@ -6,7 +7,10 @@ namespace XdpStack.Appliance.Config;
 /// <param name="Kind">What it does.</param>
 /// <param name="Port">The local port, 1 to 65535.</param>
 /// <param name="Address">The local address it answers on, or null for every address of every interface.</param>
-internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Address)
+/// <param name="Http">The response of an <c>http</c> service (status, body size, extra headers); null for the other kinds.</param>
+internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Address, HttpResponse? Http = null)
 {
-    public override string ToString() => $"{Kind.Name()} on {(Address is { } a ? a.ToString() : "*")} port {Port}";
+    public override string ToString() =>
+        $"{Kind.Name()} on {(Address is { } a ? a.ToString() : "*")} port {Port}"
+        + (Http is { } h ? $" (status {h.Status}, {h.BodyBytes}-byte body{((h.Headers?.Count ?? 0) > 0 ? $", {h.Headers!.Count} header(s)" : "")})" : "");
 }

@@ -3,7 +3,7 @@ using XdpStack.Stack.Wire;
 namespace XdpStack.Appliance.Config;
 
 /// <summary>What a responder service does with what it receives.</summary>
-/// <remarks>New kinds (TCP ones among them) get a value here and a row in <see cref="ServiceKinds"/>.</remarks>
+/// <remarks>New kinds get a value here and a row in <see cref="ServiceKinds"/>.</remarks>
 internal enum ServiceKind
 {
     /// <summary>Sends every UDP datagram back to its sender (RFC 862).</summary>
@@ -11,6 +11,15 @@ internal enum ServiceKind
 
     /// <summary>Counts and drops every UDP datagram (RFC 863).</summary>
     UdpDiscard,
+
+    /// <summary>Answers every HTTP/1.1 request on a TCP port with one fixed response.</summary>
+    Http,
+
+    /// <summary>Sends every octet of a TCP connection back (RFC 862).</summary>
+    TcpEcho,
+
+    /// <summary>Consumes every octet of a TCP connection (RFC 863).</summary>
+    TcpDiscard,
 }
 
 /// <summary>The config names of the <see cref="ServiceKind"/>s and the transport each uses.</summary>
@@ -20,6 +29,9 @@ internal static class ServiceKinds
     [
         (ServiceKind.UdpEcho, "udp-echo", IpProtocol.Udp),
         (ServiceKind.UdpDiscard, "udp-discard", IpProtocol.Udp),
+        (ServiceKind.Http, "http", IpProtocol.Tcp),
+        (ServiceKind.TcpEcho, "tcp-echo", IpProtocol.Tcp),
+        (ServiceKind.TcpDiscard, "tcp-discard", IpProtocol.Tcp),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. s_kinds.Select(k => k.Name)];

@@ -1,6 +1,7 @@
 using XdpStack.Stack;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Network.Ipv6;
+using XdpStack.Stack.Transport.Tcp;
 using XdpStack.Stack.Transport.Udp;
 
 namespace XdpStack.Appliance.Run;
@@ -15,12 +16,13 @@ internal sealed class ApplianceHost : IDisposable
 {
     private readonly Lock _reloadGate = new();
 
-    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp)
+    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp)
     {
         Stack = stack;
         Plane = plane;
         Plan = plan;
         Udp = udp;
+        Tcp = tcp;
     }
 
     public NetworkStack Stack { get; }
@@ -28,6 +30,8 @@ internal sealed class ApplianceHost : IDisposable
     public DataPlane Plane { get; }
 
     public UdpProtocol Udp { get; }
+
+    public TcpProtocol Tcp { get; }
 
     /// <summary>The plan the stack runs now.</summary>
     public StackPlan Plan { get; private set; }
@@ -38,6 +42,7 @@ internal sealed class ApplianceHost : IDisposable
         int workers = DataPlane.CountWorkers(settings);
         var stack = new NetworkStack(new StackOptions { Workers = workers });
         UdpProtocol udp = UdpProtocol.Install(stack);
+        TcpProtocol tcp = TcpProtocol.Install(stack);
         stack.Ipv4Forwarder = new Ipv4Forwarder();
         stack.Ipv6Forwarder = new Ipv6Forwarder();
         DataPlane plane = DataPlane.Open(stack, settings, report);
@@ -51,7 +56,7 @@ internal sealed class ApplianceHost : IDisposable
             plane.Dispose();
             throw;
         }
-        return new ApplianceHost(stack, plane, plan, udp);
+        return new ApplianceHost(stack, plane, plan, udp, tcp);
     }
 
     /// <summary>Moves the stack to <paramref name="next"/>; returns one line per change. Serialised with other reloads.</summary>

@@ -6,6 +6,8 @@ using XdpStack.Appliance.Metrics;
 using XdpStack.Appliance.Control;
 using XdpStack.Stack;
 using XdpStack.Stack.Routing;
+using XdpStack.Stack.Transport.Tcp;
+using XdpStack.Stack.Transport.Tcp.Services;
 using XdpStack.Stack.Transport.Udp;
 
 namespace XdpStack.Appliance.Run;
@@ -64,7 +66,7 @@ internal static class ApplianceRunner
         using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
         // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
-        ApplyServices(host.Udp, [], config.Services, Say);
+        ApplyServices(host, [], config.Services, Say);
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
@@ -171,26 +173,31 @@ internal static class ApplianceRunner
             return running;
         }
         IReadOnlyList<string> changes = host.Reload(ToPlan(next));
-        int services = ApplyServices(host.Udp, running.Services, next.Services, say);
+        int services = ApplyServices(host, running.Services, next.Services, say);
         say($"xdpstack: reloaded {path}: {changes.Count + services} change(s)");
         foreach (string change in changes)
             say("  " + change);
         return next;
     }
 
-    /// <summary>Moves the UDP services from <paramref name="running"/> to <paramref name="next"/>; returns how many changed.</summary>
-    private static int ApplyServices(UdpProtocol udp, IReadOnlyList<ServiceConfig> running, IReadOnlyList<ServiceConfig> next, Action<string> say)
+    /// <summary>Moves the UDP and TCP services from <paramref name="running"/> to <paramref name="next"/>; returns how many changed.</summary>
+    private static int ApplyServices(ApplianceHost host, IReadOnlyList<ServiceConfig> running, IReadOnlyList<ServiceConfig> next, Action<string> say)
     {
         int changed = 0;
         foreach (ServiceConfig s in running.Except(next))
         {
-            udp.RemoveService(KindOf(s), (ushort)s.Port, s.Address);
+            if (s.Kind.Protocol() == Stack.Wire.IpProtocol.Tcp)
+                host.Tcp.RemoveService(TcpServiceOf(s));
+            else
+                host.Udp.RemoveService(KindOf(s), (ushort)s.Port, s.Address);
             say($"  removed service {s}");
             changed++;
         }
         foreach (ServiceConfig s in next.Except(running))
         {
-            StackError result = udp.AddService(KindOf(s), (ushort)s.Port, s.Address);
+            StackError result = s.Kind.Protocol() == Stack.Wire.IpProtocol.Tcp
+                ? host.Tcp.AddService(TcpServiceOf(s))
+                : host.Udp.AddService(KindOf(s), (ushort)s.Port, s.Address);
             if (result != StackError.None)
                 throw new ApplianceException($"service {s}: the stack refused it: {result}");
             say($"  service {s}");
@@ -198,6 +205,18 @@ internal static class ApplianceRunner
         }
         return changed;
     }
+
+    private static TcpService TcpServiceOf(ServiceConfig service) => new(
+        service.Kind switch
+        {
+            ServiceKind.Http => TcpServiceKind.Http,
+            ServiceKind.TcpEcho => TcpServiceKind.Echo,
+            ServiceKind.TcpDiscard => TcpServiceKind.Discard,
+            _ => throw new ApplianceException($"service kind {service.Kind.Name()} is not a TCP service"),
+        },
+        (ushort)service.Port,
+        service.Address,
+        service.Http);
 
     private static UdpServiceKind KindOf(ServiceConfig service) => service.Kind switch
     {

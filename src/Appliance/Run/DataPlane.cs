@@ -322,7 +322,7 @@ internal sealed class DataPlane : IDisposable
             }
             int? cpu = Settings.Cores is int[] c ? c[w] : null;
             workers[w] = new RunWorker(w, cpu, umem, [.. ports], nicSlots, workers.Length, _ipv4, _ipv6,
-                Settings.Batch, Settings.BusyPoll, Settings.HandoffCapacity, MaxFrame);
+                Settings.Batch, Settings.BusyPoll, Settings.HandoffCapacity, MaxFrame, Stack);
         }
 
         var linkOfNic = new XdpNicLink?[nicSlots];

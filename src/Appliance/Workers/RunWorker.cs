@@ -59,6 +59,7 @@ internal sealed unsafe class RunWorker
     private readonly ulong[] _addresses;
     private readonly ForwardVerdict[] _verdicts;
     private readonly int[] _egress;
+    private readonly NetworkStack? _stack;
     private RunWorker[] _workers = [];
     private Links.XdpNicLink?[] _linkOfNic = [];
     private ulong _wakeMask;
@@ -80,9 +81,12 @@ internal sealed unsafe class RunWorker
     /// <param name="busyPoll">Whether idle rounds kick the driver's NAPI (preferred busy polling).</param>
     /// <param name="handoffCapacity">Frames each inbox holds.</param>
     /// <param name="maxFrame">The largest frame, Ethernet header included, any interface carries (MTU + 14).</param>
+    /// <param name="stack">The stack whose per-worker timers (TCP) this worker runs between batches, or null.</param>
     public RunWorker(int index, int? cpu, Umem umem, RunPort[] ports, int nicSlots, int workerCount,
-        Ipv4FastForwarder? ipv4, Ipv6FastForwarder? ipv6, int batch, bool busyPoll, int handoffCapacity, int maxFrame)
+        Ipv4FastForwarder? ipv4, Ipv6FastForwarder? ipv6, int batch, bool busyPoll, int handoffCapacity, int maxFrame,
+        NetworkStack? stack = null)
     {
+        _stack = stack;
         Index = index;
         Cpu = cpu;
         _umem = umem;
@@ -288,6 +292,9 @@ internal sealed unsafe class RunWorker
             work += DrainInboxes();
             foreach (RunPort port in _ports)
                 work += Receive(port, memory);
+            // The stack's timers for this worker's connections (retransmission, delayed ACK, TIME_WAIT): one
+            // comparison when nothing is due; what they send is queued with the batch's replies.
+            _stack?.PollTimers(Index);
             foreach (RunPort port in _ports)
                 Flush(port);
             WakeOwners();

@@ -488,7 +488,7 @@ public sealed class ConfigErrorTests
             port = 7
             address = "198.18.0.1"
             [[service]]
-            kind = "tcp-echo"
+            kind = "tcp-ecko"
             port = 8
             address = "198.18.0.9"
             [[service]]
@@ -499,9 +499,44 @@ public sealed class ConfigErrorTests
         [
             "test.toml:6:8: 'port' in [[service]] must be from 1 to 65535, not 0",
             "test.toml:12:8: udp port 7 on 198.18.0.1 is already served by udp-echo on every address (at 9:8)",
-            "test.toml:15:8: 'kind' in [[service]] must be one of \"udp-echo\", \"udp-discard\", not \"tcp-echo\" (did you mean \"udp-echo\"?)",
+            "test.toml:15:8: 'kind' in [[service]] must be one of \"udp-echo\", \"udp-discard\", \"http\", \"tcp-echo\", \"tcp-discard\", not \"tcp-ecko\" (did you mean \"tcp-echo\"?)",
             "test.toml:17:11: service address 198.18.0.9 is not an address of any [[interface]]",
-            "test.toml:18:1: [[service]] needs 'kind' (one of udp-echo, udp-discard)",
+            "test.toml:18:1: [[service]] needs 'kind' (one of udp-echo, udp-discard, http, tcp-echo, tcp-discard)",
+        ], errors);
+    }
+
+    [Fact]
+    public void TryParse_TcpServiceMistakes_EachWithItsPosition()
+    {
+        string[] errors = ConfigText.Errors("""
+            [[interface]]
+            name = "eth1"
+            addresses = ["198.18.0.1/24"]
+            [[service]]
+            kind = "http"
+            port = 80
+            status = 204
+            body_bytes = 10
+            [[service]]
+            kind = "tcp-echo"
+            port = 80
+            [[service]]
+            kind = "udp-echo"
+            port = 80
+            status = 200
+            [[service]]
+            kind = "http"
+            port = 81
+            headers = ["Bad Name: x", 3]
+            """);
+
+        Assert.Equal(
+        [
+            "test.toml:7:10: [[service]] http response: status 204 has no body",
+            "test.toml:11:8: tcp port 80 on every address is already served by http on every address (at 6:8)",
+            "test.toml:15:10: 'status' applies only to kind = \"http\", not \"udp-echo\"",
+            "test.toml:19:11: [[service]] http response: header 'Bad Name: x' is not one 'Name: value' line of printable ASCII",
+            "test.toml:19:27: 'headers' in [[service]] must list strings such as \"Content-Type: text/plain\", not an integer",
         ], errors);
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config;
 using XdpStack.Stack;
+using XdpStack.Stack.Transport.Tcp.Services;
 using XdpStack.Stack.Wire;
 
 namespace XdpStack.Appliance.Tests.Config;
@@ -73,6 +74,22 @@ public sealed class ConfigLoaderTests
         kind = "udp-discard"
         port = 9
 
+        [[service]]
+        kind = "http"
+        port = 80
+        status = 404
+        body_bytes = 13
+        headers = ["Content-Type: text/plain", "Cache-Control: no-store"]
+
+        [[service]]
+        kind = "tcp-echo"
+        port = 7
+
+        [[service]]
+        kind = "tcp-discard"
+        port = 9
+        address = "198.18.0.1"
+
         [management]
         listen = "[::1]:9469"
         """;
@@ -114,6 +131,9 @@ public sealed class ConfigLoaderTests
         [
             new ServiceConfig(ServiceKind.UdpEcho, 7, Ipv6Address.Parse("2001:2:0:1::1")),
             new ServiceConfig(ServiceKind.UdpDiscard, 9, null),
+            new ServiceConfig(ServiceKind.Http, 80, null, new HttpResponse(404, 13, ["Content-Type: text/plain", "Cache-Control: no-store"])),
+            new ServiceConfig(ServiceKind.TcpEcho, 7, null),
+            new ServiceConfig(ServiceKind.TcpDiscard, 9, Ipv4Address.Parse("198.18.0.1")),
         ], config.Services);
         Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 9469), config.Management.Listen);
         Assert.Equal(["eth1", "eth2"], host.Asked);

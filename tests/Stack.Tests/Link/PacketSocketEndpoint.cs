@@ -73,6 +73,9 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
 
     public long Received;
 
+    /// <summary>Called by each receive thread, as its worker, between batches and at least every 10 ms: where a test runs the stack's per-worker timers (<see cref="NetworkStack.PollTimers"/>), as an appliance worker does between rounds.</summary>
+    public Action<int>? Idle { get; set; }
+
     public long Sent;
 
     public void Attach(INetworkDispatcher? dispatcher) => Volatile.Write(ref _dispatcher, dispatcher);
@@ -156,8 +159,8 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
         address.IfIndex = (int)index;
         if (bind(fd, &address, sizeof(SockaddrLl)) != 0)
             throw new InvalidOperationException($"bind(AF_PACKET, {_interface}) failed: errno {Marshal.GetLastPInvokeError()}");
-        // A receive timeout lets the loop notice Dispose.
-        long* timeout = stackalloc long[2] { 0, 100_000 };
+        // A receive timeout lets the loop notice Dispose and run the stack's timers (Idle) at least every 10 ms.
+        long* timeout = stackalloc long[2] { 0, 10_000 };
         if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16) != 0)
             throw new InvalidOperationException($"setsockopt(SO_RCVTIMEO) failed: errno {Marshal.GetLastPInvokeError()}");
         // The default buffer holds only a few hundred small frames; when the test's threads are
@@ -183,6 +186,7 @@ internal sealed partial class PacketSocketEndpoint : ILinkEndpoint, IDisposable
         var frames = new Frame[BatchSize];
         while (!_stopping)
         {
+            Idle?.Invoke(worker);
             int count = 0;
             while (count < BatchSize)
             {
