@@ -61,6 +61,7 @@ public sealed class WorkerPathScanTests(ITestOutputHelper output)
             "Ipv4FastForwarder.Forward", "Ipv6FastForwarder.Forward", "Nic.DeliverNetworkPackets", "Ipv4Forwarder.Forward",
             "ReflectWorker.Loop", "FrameReflector.Reflect",
             "CaptureLane.Received", "CaptureLane.Transmitted", "CaptureRing.TryWrite", "CaptureFilter.Matches",
+            "NetworkStack.PollTimers", "TcpWorker.PollTimers", "TcpConnection.OnTimers",
         ];
         Assert.All(expected, name => Assert.Contains(name, visited));
         Assert.True(walk.Visited.Count > 400, $"only {walk.Visited.Count} methods visited");

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using XdpStack.Appliance.Demo;
+using XdpStack.Appliance.Tests.Cli;
+using XdpStack.Lab;
+
+namespace XdpStack.Appliance.Tests.Run;
+
+/// <summary>The real <c>xdpstack run</c> answering Linux TCP clients with its TCP services: curl, ab and wrk against HTTP, 10 MB through TCP echo, RST for a closed port, and a service added by SIGHUP.</summary>
+[Trait("Category", "Root")]
+[Collection(XdpstackProcess.Collection)]
+public sealed partial class RunTcpServiceTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private const string Services = """
+        [[service]]
+        kind = "http"
+        port = 80
+        status = 200
+        body_bytes = 13
+        headers = ["Content-Type: text/plain"]
+
+        [[service]]
+        kind = "tcp-echo"
+        port = 7
+
+        [[service]]
+        kind = "tcp-discard"
+        port = 9
+        """;
+
+    [Fact]
+    public void Run_HttpService_CurlAbAndWrkWithoutErrors()
+    {
+        using var lab = new RunLab();
+        string config = RunProcessTests.WriteConfig(lab, extraRoutes: "", services: Services);
+        using XdpstackProcess run = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        run.WaitForOutput("xdpstack: ready", StartTimeout);
+        Assert.Contains("service http on * port 80 (status 200, 13-byte body, 1 header(s))", run.StandardOutput);
+
+        string url = $"http://{RunLab.RouterAIpv4}/";
+        CommandResult keepAlive = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "-v", "--max-time", "10", url, url);
+        Assert.True(keepAlive.ExitCode == 0, keepAlive.StandardError);
+        Assert.Equal(new string('x', 26), keepAlive.StandardOutput);
+        Assert.Contains("Re-using existing connection", keepAlive.StandardError);
+        CommandResult close = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "-i", "--max-time", "10", "-H", "Connection: close", url);
+        Assert.True(close.ExitCode == 0, close.StandardError);
+        Assert.Contains("Connection: close\r\n", close.StandardOutput);
+        Assert.EndsWith("\r\n\r\nxxxxxxxxxxxxx", close.StandardOutput);
+        CommandResult v6 = lab.HostB.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", $"http://[{RunLab.RouterBIpv6}]/");
+        Assert.True(v6.ExitCode == 0 && v6.StandardOutput == new string('x', 13), v6.StandardError);
+
+        // ab without -k: HTTP/1.0, a new connection per request, closed by us after the response.
+        CommandResult ab = lab.HostA.Run(TimeSpan.FromSeconds(120), "ab", "-n", "2000", "-c", "8", "-s", "10", url);
+        Assert.True(ab.ExitCode == 0, ab.StandardOutput + ab.StandardError);
+        Assert.Matches(@"Complete requests:\s+2000", ab.StandardOutput);
+        Assert.Matches(@"Failed requests:\s+0", ab.StandardOutput);
+        Assert.DoesNotMatch(@"Non-2xx responses", ab.StandardOutput);
+        CommandResult abKeepAlive = lab.HostA.Run(TimeSpan.FromSeconds(120), "ab", "-k", "-n", "2000", "-c", "8", "-s", "10", url);
+        Assert.True(abKeepAlive.ExitCode == 0, abKeepAlive.StandardOutput + abKeepAlive.StandardError);
+        Assert.Matches(@"Complete requests:\s+2000", abKeepAlive.StandardOutput);
+        Assert.Matches(@"Failed requests:\s+0", abKeepAlive.StandardOutput);
+        Assert.Matches(@"Keep-Alive requests:\s+2000", abKeepAlive.StandardOutput);
+
+        // wrk: keep-alive, pipelining off; every response must be a 2xx and no socket error may occur.
+        CommandResult wrk = lab.HostA.Run(TimeSpan.FromSeconds(60), "wrk", "-t", "1", "-c", "16", "-d", "3s", "--timeout", "5s", url);
+        Assert.True(wrk.ExitCode == 0, wrk.StandardOutput + wrk.StandardError);
+        Assert.DoesNotContain("Socket errors", wrk.StandardOutput);
+        Assert.DoesNotContain("Non-2xx", wrk.StandardOutput);
+        Match requests = RequestsLine().Match(wrk.StandardOutput);
+        Assert.True(requests.Success && long.Parse(requests.Groups[1].Value) > 100, wrk.StandardOutput);
+
+        run.Signal("TERM");
+        Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void Run_TcpEcho10Megabytes_ClosedPortRefused_SighupAddsService()
+    {
+        using var lab = new RunLab();
+        string config = RunProcessTests.WriteConfig(lab, extraRoutes: "", services: Services);
+        using XdpstackProcess run = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        run.WaitForOutput("xdpstack: ready", StartTimeout);
+
+        Assert.Equal(SocketError.Success, Echo(lab.HostA, RunLab.RouterAIpv4, 7, 10 * 1024 * 1024));
+        Assert.Equal(SocketError.Success, Echo(lab.HostB, RunLab.RouterBIpv6, 7, 1024 * 1024));
+        Assert.Equal(SocketError.ConnectionRefused, Echo(lab.HostA, RunLab.RouterAIpv4, 8, 1));
+
+        // SIGHUP adds an echo on port 8, and removes the discard service on 9.
+        RunProcessTests.WriteConfig(lab, extraRoutes: "", services: Services.Replace("port = 9", "port = 8", StringComparison.Ordinal).Replace("tcp-discard", "tcp-echo", StringComparison.Ordinal), path: config);
+        run.Signal("HUP");
+        run.WaitForOutput("reloaded", TimeSpan.FromSeconds(10));
+        Assert.Equal(SocketError.Success, Echo(lab.HostA, RunLab.RouterAIpv4, 8, 100_000));
+        Assert.Equal(SocketError.ConnectionRefused, Echo(lab.HostA, RunLab.RouterAIpv4, 9, 1));
+
+        run.Signal("TERM");
+        Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(5)));
+    }
+
+    // Sends random bytes through a Linux TCP connection and checks that they come back whole; the socket error of the connect otherwise.
+    private static SocketError Echo(NetNamespace ns, string to, int port, int total) => NamespaceThread.Run(ns, () =>
+    {
+        byte[] data = RandomNumberGenerator.GetBytes(total);
+        using var socket = new Socket(IPAddress.Parse(to).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.ReceiveTimeout = 10_000;
+        socket.SendTimeout = 10_000;
+        try
+        {
+            socket.Connect(new IPEndPoint(IPAddress.Parse(to), port));
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
+        }
+        var sender = new Thread(() =>
+        {
+            for (int offset = 0; offset < total; offset += 65536)
+                socket.Send(data, offset, Math.Min(65536, total - offset), SocketFlags.None);
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        sender.Start();
+        byte[] received = new byte[total + 1];
+        int got = 0;
+        int n;
+        while ((n = socket.Receive(received, got, Math.Min(65536, received.Length - got), SocketFlags.None)) > 0)
+            got += n;
+        sender.Join();
+        Assert.Equal(total, got);
+        Assert.True(data.AsSpan().SequenceEqual(received.AsSpan(0, total)), "the echoed bytes differ");
+        return SocketError.Success;
+    });
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex RequestsLine();
+}
