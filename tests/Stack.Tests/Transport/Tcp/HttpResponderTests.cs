@@ -131,4 +131,43 @@ public class HttpResponderTests
         Assert.NotNull(new HttpResponse(200, 0, ["X: a\r\nY: b"]).Validate());
         Assert.Null(new HttpResponse(200, 0, ["X-Test: yes"]).Validate());
     }
+
+    // Opens a connection, has it answer one request with Connection: close, and completes the close from the client; the connection if it is still in the table.
+    private static TcpConnection? CloseOne(TcpFixture f, ushort clientPort)
+    {
+        Sent synAck = Assert.Single(f.Send(Segment(80, TcpFlags.Syn, 1000, 0, mss: 1460, clientPort: clientPort)));
+        uint iss = synAck.Sequence;
+        f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, window: 512, clientPort: clientPort));
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: clientPort));
+        uint finEnd = sent[^1].Sequence + (uint)sent[^1].Payload.Length + 1;
+        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1038, finEnd, window: 512, clientPort: clientPort));
+        return f.Tcp.ConnectionsOf(0).SingleOrDefault(c => c.RemotePort == clientPort);
+    }
+
+    [Fact]
+    public void TimeWait_TableFull_ClosesWithoutTimeWaitAndCounts()
+    {
+        var f = new TcpFixture(new TcpSettings { MaxTimeWait = 2 });
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Http, 80)));
+        Assert.Equal(TcpState.TimeWait, CloseOne(f, 40001)?.State);
+        Assert.Equal(TcpState.TimeWait, CloseOne(f, 40002)?.State);
+        Assert.Null(CloseOne(f, 40003));
+        Assert.Equal(2, f.Tcp.ConnectionsOf(0).Count);
+        Assert.Equal(1, f[StatCounter.TcpTimeWaitOverflow]);
+    }
+
+    [Fact]
+    public void TimeWait_NewSynAboveOldSequence_OpensNewConnection()
+    {
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Http, 80)));
+        Assert.Equal(TcpState.TimeWait, CloseOne(f, 40001)?.State);
+        // An old SYN (below RCV.NXT) gets an ACK; a new one opens a new incarnation at once.
+        Sent ack = Assert.Single(f.Send(Segment(80, TcpFlags.Syn, 500, 0, clientPort: 40001)));
+        Assert.Equal(TcpFlags.Ack, ack.Flags);
+        Sent synAck = Assert.Single(f.Send(Segment(80, TcpFlags.Syn, 900_000, 0, mss: 1460, clientPort: 40001)));
+        Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        Assert.Equal(900_001u, synAck.Ack);
+        Assert.Equal(TcpState.SynReceived, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+    }
 }
