@@ -60,16 +60,25 @@ public sealed class MetricsAllocationTests
         { IsBackground = true };
         scraper.Start();
         XskStatsConsumed consumed = new(worker);
-        long completed = XdpGenerator.Send(lab.HostA, lab.HostAIf, templates, 200_000, TimeSpan.FromMinutes(2), consumed: consumed.Read);
+        // Traffic in rounds until the scraper has run at least five times during it: how many scrapes fit into one
+        // round depends on the machine (one CI run saw two in 200,000 frames).
+        long completed = 0, offered = 0;
+        for (int round = 0; round < 2 || (Volatile.Read(ref scrapes) < 5 && round < 20); round++)
+        {
+            completed += XdpGenerator.Send(lab.HostA, lab.HostAIf, templates, 100_000, TimeSpan.FromMinutes(2), consumed: consumed.Read);
+            offered += 100_000;
+        }
         stop.Set();
         scraper.Join();
         Assert.Null(scrapeError);
         WaitIdle(worker);
 
-        Assert.Equal(200_000, completed);
-        Assert.True(scrapes >= 5, $"only {scrapes} scrapes ran while traffic flowed");
+        Assert.Equal(offered, completed);
+        Assert.True(scrapes >= 5, $"only {scrapes} scrapes ran while {offered} frames flowed");
         ulong received = worker.Ports[0].RxPackets - rxBefore;
-        Assert.True(received >= 190_000, $"received {received}");
+        // Most frames reached the worker (the rest the kernel dropped on a full ring, which the closed loop counts as
+        // consumed; 5-8% of them on a 2-CPU runner): what matters here is that the worker moved them without allocating.
+        Assert.True(received >= (ulong)(offered * 80 / 100), $"received {received} of {offered}");
         Assert.Equal(allocatedBefore, worker.Counters.AllocatedBytes);
 
         // The scrape reports what the worker counted (read after it went idle, so nothing moves between the two).
