@@ -59,9 +59,11 @@ internal sealed class TcpByteRing
     /// <summary>The readable octets up to the end of the array (the first part when they wrap).</summary>
     public ReadOnlySpan<byte> First => _buffer.AsSpan(_head, Math.Min(Count, _buffer.Length - _head));
 
+    /// <summary>Drops <paramref name="count"/> readable octets from the head.</summary>
+    /// <remarks>The head never jumps back to 0 when the ring empties: octets written past <see cref="Count"/> (out-of-order data) are placed relative to it.</remarks>
     public void Consume(int count)
     {
         Count -= count;
-        _head = Count == 0 ? 0 : (_head + count) % _buffer.Length;
+        _head = (_head + count) % _buffer.Length;
     }
 }

@@ -252,7 +252,9 @@ public sealed partial class TcpConnection
     private bool ProcessAck(ref TcpSegment seg, long nowUs)
     {
         uint ack = seg.Acknowledgment;
-        if (GreaterThan(ack, _sndNxt) || LessThan(ack, _sndUna - _maxSndWnd))
+        // SND.MAX, not SND.NXT: a timeout rewinds SND.NXT to SND.UNA (go-back-N), and the peer may still ACK what
+        // went out before it (Linux never rewinds snd_nxt, so its after(ack, snd_nxt) is the same test).
+        if (GreaterThan(ack, _sndMax) || LessThan(ack, _sndUna - _maxSndWnd))
         {
             // RFC 5961 §5.2: an ACK of data never sent, or far too old, is answered and dropped.
             SendAck();
@@ -263,7 +265,7 @@ public sealed partial class TcpConnection
         {
             OnNewAck(ref seg, ack, nowUs);
         }
-        else if (ack == _sndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && window == _sndWnd && _sndNxt != _sndUna)
+        else if (ack == _sndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && window == _sndWnd && _sndMax != _sndUna)
         {
             OnDuplicateAck();
         }

@@ -84,6 +84,40 @@ public class TcpDataTests
     }
 
     [Fact]
+    public void OutOfOrder_KeptWhileTheApplicationDrainsEverythingBeforeTheHole()
+    {
+        // The echo's send buffer takes only part of the in-order data, so the receive ring's head moves off 0; then the
+        // application drains it while out-of-order octets wait past the hole. Those octets must stay where the hole's
+        // filler finds them (an emptied ring once jumped its head back to 0 and echoed stale bytes: CI, 10 MB over IPv6).
+        TcpFixture f = Echo(new TcpSettings { ReceiveBufferSize = 4096, SendBufferSize = 1024 });
+        uint iss = f.Connect(7);
+        byte[] stream = new byte[1700];
+        for (int i = 0; i < stream.Length; i++)
+            stream[i] = (byte)(i % 251);
+        var echoed = new byte[stream.Length];
+        int echoedEnd = 0;
+        void Collect(List<Sent> sent)
+        {
+            foreach (Sent s in sent)
+            {
+                int at = (int)(s.Sequence - (iss + 1));
+                s.Payload.CopyTo(echoed, at);
+                echoedEnd = Math.Max(echoedEnd, at + s.Payload.Length);
+            }
+        }
+        Collect(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, stream.AsSpan(0, 1500))));
+        Assert.Equal(1024, echoedEnd);
+        Collect(f.Send(Segment(7, TcpFlags.Ack, 1001 + 1600, iss + 1, stream.AsSpan(1600, 100))));
+        Assert.Equal(1, f[StatCounter.TcpOutOfOrderQueued]);
+        // The client ACKs the echo: the send buffer frees and the application drains the receive ring to the hole.
+        Collect(f.Send(Segment(7, TcpFlags.Ack, 1001 + 1700, iss + 1 + 1024)));
+        Assert.Equal(1500, echoedEnd);
+        Collect(f.Send(Segment(7, TcpFlags.Ack, 1001 + 1500, iss + 1 + 1500, stream.AsSpan(1500, 100))));
+        Assert.Equal(stream.Length, echoedEnd);
+        Assert.Equal(stream, echoed);
+    }
+
+    [Fact]
     public void ReceiveWindow_FullBufferRefusesBeyondIt()
     {
         var f = new TcpFixture(new TcpSettings { ReceiveBufferSize = 4096, SendBufferSize = 1024 });
@@ -125,6 +159,22 @@ public class TcpDataTests
         Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
         Assert.Single(probe.Payload);
         Assert.Equal(iss + 1, probe.Sequence);
+    }
+
+    [Fact]
+    public void Rto_AckOfWhatLeftBeforeTheTimeoutIsAccepted()
+    {
+        // The timeout rewinds SND.NXT to SND.UNA; the peer's ACK of all three original segments then lies above
+        // SND.NXT but not above what was sent, and must free the send buffer rather than be refused as "never sent".
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.Equal(3, f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[3000], window: 512)).Count(s => s.Payload.Length > 0));
+        Sent again = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
+        Assert.Equal(iss + 1, again.Sequence);
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 4001, iss + 3001, window: 512)));
+        Sent next = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 4001, iss + 3001, "more"u8, window: 512)));
+        Assert.Equal(iss + 3001, next.Sequence);
+        Assert.DoesNotContain(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 1000);
     }
 
     [Fact]
