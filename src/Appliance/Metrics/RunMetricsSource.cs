@@ -67,6 +67,7 @@ internal sealed class RunMetricsSource(DataPlane plane) : IMetricsSource
     private static void CollectNic(MetricsSample sample, Nic nic, string[] nameOfNic)
     {
         string device = nameOfNic[nic.Id.Value];
+        sample.Add(MetricCatalog.InterfaceUp, nic.Enabled ? 1 : 0, device);
         NicStats stats = nic.Stats;
         foreach (StatCounter counter in s_counters)
         {

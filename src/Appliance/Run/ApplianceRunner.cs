@@ -66,6 +66,7 @@ internal static class ApplianceRunner
         using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
         // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
+        using LinkMonitor links = LinkMonitor.Start(host.Plane, Say);
         ApplyServices(host, [], config.Services, Say);
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
