@@ -74,11 +74,20 @@ internal sealed partial class ConfigBinder
         if (reader.String("listen") is { } listen)
         {
             if (listen.Value.Length == 0)
-                _management = new ManagementConfig(null);
+                _management = _management with { Listen = null };
             else if (ConfigValueParser.TryParseEndpoint(listen.Value, out var endpoint, out string? error))
-                _management = new ManagementConfig(endpoint);
+                _management = _management with { Listen = endpoint };
             else
                 _errors.Add(listen.Position, $"'listen' in [management]: {error}");
+        }
+        if (reader.String("user") is { } user)
+        {
+            if (user.Value.Length == 0)
+                _management = _management with { User = null };
+            else if ((_host is null ? RunAsUser.FromPasswd(user.Value) : _host.FindUser(user.Value)) is { } found)
+                _management = _management with { User = found };
+            else
+                _errors.Add(user.Position, $"'user' in [management]: no user '{user.Value}' in /etc/passwd (create one, name an existing one such as \"nobody\", or \"\" to stay root)");
         }
         reader.ReportUnknownKeys();
     }

@@ -66,6 +66,7 @@ internal sealed record ConfigDiff(
         Field(restart, "[workers] batch", w0.Batch, w1.Batch);
         CompareXdp(restart, running.Xdp, next.Xdp);
         Field(restart, "[management] listen", running.Management.Listen?.ToString() ?? "(off)", next.Management.Listen?.ToString() ?? "(off)");
+        Field(restart, "[management] user", running.Management.User?.Name ?? "(root)", next.Management.User?.Name ?? "(root)");
 
         return new ConfigDiff(
             AddedAddresses: [.. added],

@@ -73,6 +73,16 @@ internal static class ApplianceRunner
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
         control.Serve(new ApplianceView(host));
         Say($"xdpstack: control socket {control.Path}");
+        // Every interface, socket, program and listener is set up: from here on nothing needs root.
+        if (config.Management.User is { } user)
+        {
+            control.HandTo(user);
+            Say(PrivilegeDrop.Apply(user));
+        }
+        else
+        {
+            Say("xdpstack: [management] user = \"\": staying root with every capability");
+        }
         Say($"xdpstack: ready: {host.Plane.Workers.Count} worker(s) forwarding and answering on {string.Join(", ", config.Interfaces.Select(i => i.Name))}");
         SystemdNotify.Send("READY=1");
 
