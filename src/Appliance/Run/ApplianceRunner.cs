@@ -76,6 +76,7 @@ internal static class ApplianceRunner
         // Every interface, socket, program and listener is set up: from here on nothing needs root.
         if (config.Management.User is { } user)
         {
+            SystemdNotify.Connect();
             control.HandTo(user);
             Say(PrivilegeDrop.Apply(user));
         }
