@@ -20,9 +20,12 @@ internal static class ResilientBuckets
         int members = Math.Min(weights.Length, MultipathGroup.MaxMembers);
         Span<int> share = stackalloc int[members];
         Shares(weights[..members], share);
+        // Cleared by hand: the assembly skips zeroing locals, stackalloc included.
         Span<int> held = stackalloc int[members];
+        held.Clear();
         var owners = new byte[buckets];
         Span<bool> dealt = stackalloc bool[buckets];
+        dealt.Clear();
         for (int b = 0; b < buckets; b++)
         {
             int owner = previous.IsEmpty ? -1 : previous[b];
