@@ -106,7 +106,7 @@ internal sealed partial class ConfigBinder
             i.Mac?.Value,
             i.Mtu?.Value,
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
-        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric))],
+        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
         Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http))],
         Management: _management);
@@ -196,6 +196,8 @@ internal sealed partial class ConfigBinder
         public string? ResolvedInterface { get; set; }
 
         public int Metric { get; set; }
+
+        public int Weight { get; set; } = 1;
     }
 
     private sealed class NeighborDraft

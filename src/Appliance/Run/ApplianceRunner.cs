@@ -135,9 +135,9 @@ internal static class ApplianceRunner
         {
             int nic = nicOf[r.Interface].Value;
             if (r.Destination.IsIpv4)
-                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric));
+                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric, r.Weight));
             else
-                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric));
+                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric, r.Weight));
         }
         return new StackPlan(
             addresses,
