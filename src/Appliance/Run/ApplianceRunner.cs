@@ -144,7 +144,8 @@ internal static class ApplianceRunner
             [.. ipv4.Distinct()],
             [.. ipv6.Distinct()],
             [.. config.Neighbors.Select(n => new PlannedNeighbor(nicOf[n.Interface], n.Address, n.Mac))],
-            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))]);
+            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))],
+            config.MultipathHash);
     }
 
     /// <summary>Reloads from <paramref name="running"/>'s file; returns the config now running: a new one when applied, <paramref name="running"/> itself when refused.</summary>

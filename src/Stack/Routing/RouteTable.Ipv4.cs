@@ -51,6 +51,9 @@ public sealed partial class RouteTable
         return _v4[i];
     }
 
+    /// <summary>True when some Ipv4 prefix has a multipath group, so lookups need a flow hash; without one the hash is never read.</summary>
+    public bool HasIpv4Groups => _v4Groups.Length != 0;
+
     /// <summary>The multipath group the IPv4 route at <paramref name="position"/> in <see cref="Ipv4Routes"/> belongs to, or null when it is alone with its prefix and metric.</summary>
     public MultipathGroup? Ipv4GroupAt(int position) =>
         (uint)position < (uint)_v4GroupOf.Length && _v4GroupOf[position] >= 0 ? _v4Groups[_v4GroupOf[position]] : null;

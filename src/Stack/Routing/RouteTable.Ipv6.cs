@@ -51,6 +51,9 @@ public sealed partial class RouteTable
         return _v6[i];
     }
 
+    /// <summary>True when some Ipv6 prefix has a multipath group, so lookups need a flow hash; without one the hash is never read.</summary>
+    public bool HasIpv6Groups => _v6Groups.Length != 0;
+
     /// <summary>The multipath group the IPv6 route at <paramref name="position"/> in <see cref="Ipv6Routes"/> belongs to, or null when it is alone with its prefix and metric.</summary>
     public MultipathGroup? Ipv6GroupAt(int position) =>
         (uint)position < (uint)_v6GroupOf.Length && _v6GroupOf[position] >= 0 ? _v6Groups[_v6GroupOf[position]] : null;

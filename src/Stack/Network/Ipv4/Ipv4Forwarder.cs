@@ -109,7 +109,7 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
 
         // Read once: the flow hash and the groups it indexes must come from the same publication.
         RouteTable routes = stack.Routes;
-        uint flowHash = routes.Multipath.OfIpv4(ip.Buffer[..ip.TotalLength]);
+        uint flowHash = routes.HasIpv4Groups ? routes.Multipath.OfIpv4(ip.Buffer[..ip.TotalLength]) : 0;
         Ipv4Route? route = routes.Lookup(target, flowHash, new EnabledNicFilter(stack));
         if (route is null || !stack.TryGetNic(new NicId(route.Nic), out Nic egress))
         {

@@ -85,7 +85,7 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
 
         // Read once: the flow hash and the groups it indexes must come from the same publication.
         RouteTable routes = stack.Routes;
-        uint flowHash = routes.Multipath.OfIpv6(ip.Packet);
+        uint flowHash = routes.HasIpv6Groups ? routes.Multipath.OfIpv6(ip.Packet) : 0;
         Ipv6Route? route = routes.Lookup(destination, flowHash, new EnabledNicFilter(stack));
         if (route is null || !stack.TryGetNic(new NicId(route.Nic), out Nic egress))
         {
