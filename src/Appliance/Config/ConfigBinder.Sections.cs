@@ -1,3 +1,4 @@
+using XdpStack.Stack.Routing;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config.Toml;
 
@@ -11,9 +12,14 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_copyModes = ["auto", "copy", "zero-copy"];
     private static readonly string[] s_attachModes = ["auto", "native", "generic"];
 
+    // Index 0 is the default, Layer 4 (VPP's default flow hash, Linux's fib_multipath_hash_policy=1).
+    private static readonly string[] s_multipathHashes = ["l4", "l3"];
+
     private void ReadForwarding(TableReader reader)
     {
         _forwarding = new ForwardingConfig(reader.Boolean("ipv4", true), reader.Boolean("ipv6", true));
+        if (reader.Choice("multipath_hash", s_multipathHashes) is { } hash)
+            _multipathHash = hash.Value == 1 ? MultipathHashPolicy.Layer3 : MultipathHashPolicy.Layer4;
         reader.ReportUnknownKeys();
     }
 

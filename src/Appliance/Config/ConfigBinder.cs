@@ -37,6 +37,7 @@ internal sealed partial class ConfigBinder
     private WorkersDraft _workers = new([], null, WorkersConfig.DefaultBatch);
     private XdpConfig _xdp = XdpConfig.Default;
     private ForwardingConfig _forwarding = ForwardingConfig.Default;
+    private Stack.Routing.MultipathHashPolicy _multipathHash = Stack.Routing.MultipathHashPolicy.Layer4;
     private ManagementConfig _management = ManagementConfig.Default;
 
     private ConfigBinder(ConfigErrorList errors, IHostFacts? host)
@@ -106,10 +107,11 @@ internal sealed partial class ConfigBinder
             i.Mac?.Value,
             i.Mtu?.Value,
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
-        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric))],
+        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
         Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http))],
-        Management: _management);
+        Management: _management,
+        MultipathHash: _multipathHash);
 
     /// <summary>The configured interface of that name, or null (a draft without a valid name is never found).</summary>
     private InterfaceDraft? FindInterface(string name) => _interfaces.FirstOrDefault(i => i.Name?.Value == name);
@@ -196,6 +198,8 @@ internal sealed partial class ConfigBinder
         public string? ResolvedInterface { get; set; }
 
         public int Metric { get; set; }
+
+        public int Weight { get; set; } = 1;
     }
 
     private sealed class NeighborDraft

@@ -147,16 +147,17 @@ internal static class ApplianceRunner
         {
             int nic = nicOf[r.Interface].Value;
             if (r.Destination.IsIpv4)
-                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric));
+                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric, r.Weight));
             else
-                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric));
+                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric, r.Weight));
         }
         return new StackPlan(
             addresses,
             [.. ipv4.Distinct()],
             [.. ipv6.Distinct()],
             [.. config.Neighbors.Select(n => new PlannedNeighbor(nicOf[n.Interface], n.Address, n.Mac))],
-            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))]);
+            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))],
+            config.MultipathHash);
     }
 
     /// <summary>Reloads from <paramref name="running"/>'s file; returns the config now running: a new one when applied, <paramref name="running"/> itself when refused.</summary>

@@ -396,7 +396,24 @@ public sealed class ConfigErrorTests
     }
 
     [Fact]
-    public void TryParse_DuplicateRoutes_SecondIsAnError()
+    public void TryParse_RouteWeightOutOfRange_IsAnError()
+    {
+        string[] errors = ConfigText.Errors("""
+            [[interface]]
+            name = "eth1"
+            addresses = ["198.18.0.1/24"]
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.0.2"
+            weight = 0
+            """);
+
+        Assert.Single(errors);
+        Assert.StartsWith("test.toml:7:10: 'weight' in [[route]] must be from 1 to 256", errors[0]);
+    }
+
+    [Fact]
+    public void TryParse_DuplicateRoutes_SameNextHopTwiceIsAnError()
     {
         string[] errors = ConfigText.Errors("""
             [[interface]]
@@ -412,10 +429,14 @@ public sealed class ConfigErrorTests
             [[route]]
             prefix = "198.19.0.0/16"
             via = "198.18.0.3"
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.0.2"
             """);
 
-        // The same prefix with another metric is a backup route, not a duplicate (as in ip route).
-        Assert.Equal(["test.toml:12:10: route 198.19.0.0/16 metric 0 is configured twice (first at 5:10)"], errors);
+        // The same prefix with another metric is a backup route, and with the same metric through another gateway a
+        // second path (ECMP); only the same next hop again is a duplicate.
+        Assert.Equal(["test.toml:15:10: route 198.19.0.0/16 metric 0 via 198.18.0.2 dev eth1 is configured twice (first at 5:10)"], errors);
     }
 
     [Fact]
