@@ -339,6 +339,15 @@ public enum StatCounter
     /// <summary>SYNs dropped because the listener's backlog of half-open connections was full, or no connection could be made (Linux <c>TcpExt.ListenDrops</c>).</summary>
     TcpListenDrops,
 
+    /// <summary>SYN-ACKs sent with a SYN cookie, no state kept (Linux <c>TcpExt.SyncookiesSent</c>).</summary>
+    TcpSynCookiesSent,
+
+    /// <summary>ACKs that carried a valid SYN cookie and opened a connection (Linux <c>TcpExt.SyncookiesRecv</c>).</summary>
+    TcpSynCookiesValidated,
+
+    /// <summary>ACKs to a listener that had sent cookies whose cookie was forged or expired; answered with RST (Linux <c>TcpExt.SyncookiesFailed</c>).</summary>
+    TcpSynCookiesFailed,
+
     /// <summary>Segments retransmitted, by timer or fast retransmit (Linux <c>Tcp.RetransSegs</c>).</summary>
     TcpRetransmits,
 

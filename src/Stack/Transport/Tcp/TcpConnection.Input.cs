@@ -80,34 +80,59 @@ public sealed partial class TcpConnection
     /// <summary>A SYN to a listener (RFC 9293 §3.10.7.2): negotiates the options and answers with SYN-ACK.</summary>
     internal void AcceptSyn(ref TcpSegment syn, long nowUs)
     {
+        int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : DefaultMss(IsIpv6);
+        Negotiate(syn.Sequence, _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10)), syn.Window, peerMss,
+            syn.HasTimestamps, syn.TsValue, syn.WindowScale, syn.SackPermitted);
+        State = TcpState.SynReceived;
+        SendSynAck();
+        ArmRto(nowUs);
+    }
+
+    /// <summary>
+    /// The ACK of a cookie handshake (<see cref="TcpSynCookie"/>): what <see cref="AcceptSyn"/> would have negotiated,
+    /// rebuilt from the cookie (the MSS) and the echoed timestamp (window scale, SACK), then ESTABLISHED at once.
+    /// The caller processes the segment itself next.
+    /// </summary>
+    internal void AcceptCookie(ref TcpSegment ack, int cookieMss, int peerWindowScale, bool sackPermitted, long nowUs)
+    {
+        bool timestamps = ack.HasTimestamps;
+        Negotiate(ack.Sequence - 1, ack.Acknowledgment - 1, ack.Window, cookieMss, timestamps, ack.TsValue,
+            timestamps ? peerWindowScale : -1, timestamps && sackPermitted);
+        // The SYN is acknowledged by this very segment; its data and window are processed next.
+        _sndUna = ack.Acknowledgment;
+        // What the cookie SYN-ACK advertised (unscaled, as in any SYN), or the first segment would look like a window update.
+        _lastAdvertised = (uint)Math.Min(_worker.Settings.ReceiveBufferSize, ushort.MaxValue);
+        Establish(ref ack);
+    }
+
+    private void Negotiate(uint peerIsn, uint iss, ushort window, int peerMss, bool timestamps, uint tsValue, int peerWindowScale, bool sackPermitted)
+    {
         TcpSettings settings = _worker.Settings;
-        _irs = syn.Sequence;
-        _rcvNxt = syn.Sequence + 1;
-        _iss = _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10));
+        _irs = peerIsn;
+        _rcvNxt = peerIsn + 1;
+        _iss = iss;
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         _sndMax = _sndNxt;
         _recover = _iss;
         // RFC 9293 §3.10.7.2: SND.WND from the SYN, never scaled (RFC 7323 §2.2).
-        _sndWnd = syn.Window;
+        _sndWnd = window;
         _maxSndWnd = _sndWnd;
-        _sndWl1 = syn.Sequence;
+        _sndWl1 = peerIsn;
         _sndWl2 = _iss;
-        int ourMss = Nic.Link.Mtu - (IsIpv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength) - TcpPacket.MinHeaderLength;
-        // RFC 9293 §3.7.1: 536 (IPv4) or 1220 (IPv6) when the peer sent no MSS.
-        int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : IsIpv6 ? 1220 : 536;
-        _timestamps = syn.HasTimestamps;
+        int ourMss = OurMss(Nic, IsIpv6);
+        _timestamps = timestamps;
         if (_timestamps)
         {
-            _tsRecent = syn.TsValue;
+            _tsRecent = tsValue;
             _tsOffset = _worker.Isn.TimestampOffset(Key);
         }
         _mss = Math.Max(64, Math.Min(ourMss, peerMss) - (_timestamps ? 12 : 0));
         _advertisedMss = (ushort)Math.Max(64, ourMss);
-        _windowScaleOffered = syn.WindowScale >= 0;
+        _windowScaleOffered = peerWindowScale >= 0;
         if (_windowScaleOffered)
         {
-            _sndShift = syn.WindowScale;
+            _sndShift = peerWindowScale;
             _rcvShift = ShiftFor(settings.ReceiveBufferSize);
         }
         else
@@ -115,17 +140,21 @@ public sealed partial class TcpConnection
             _sndShift = 0;
             _rcvShift = 0;
         }
-        _sackPermitted = syn.SackPermitted;
+        _sackPermitted = sackPermitted;
         _cwnd = InitialWindow();
         _ssthresh = int.MaxValue;
         _rtoUs = (long)settings.InitialRto.TotalMicroseconds;
-        State = TcpState.SynReceived;
-        SendSynAck();
-        ArmRto(nowUs);
     }
 
+    /// <summary>The MSS we announce on <paramref name="nic"/>: its MTU less the IP and TCP headers.</summary>
+    internal static int OurMss(Nic nic, bool ipv6) =>
+        nic.Link.Mtu - (ipv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength) - TcpPacket.MinHeaderLength;
+
+    /// <summary>RFC 9293 §3.7.1: the MSS assumed when the peer sent none.</summary>
+    internal static int DefaultMss(bool ipv6) => ipv6 ? 1220 : 536;
+
     // The smallest shift that lets the 16-bit field describe the whole buffer.
-    private static int ShiftFor(int buffer)
+    internal static int ShiftFor(int buffer)
     {
         int shift = 0;
         while (shift < 14 && (buffer >> shift) > ushort.MaxValue)
@@ -205,6 +234,8 @@ public sealed partial class TcpConnection
                 _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
                 return true;
             }
+            if (_listener is not null)
+                _listener.HalfOpen(_worker.Index)--;
             Establish(ref seg);
         }
 
@@ -235,8 +266,6 @@ public sealed partial class TcpConnection
 
     private void Establish(ref TcpSegment seg)
     {
-        if (_listener is not null)
-            _listener.HalfOpen(_worker.Index)--;
         State = TcpState.Established;
         _rx = _worker.RentReceiveRing();
         _tx = _worker.RentSendRing();

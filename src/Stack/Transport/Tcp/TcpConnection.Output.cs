@@ -124,7 +124,10 @@ public sealed partial class TcpConnection
         return _rx is null ? _lastAdvertised : (uint)_rx.Free;
     }
 
-    private uint TimestampNow(long nowUs) => (uint)(nowUs / 1000) + _tsOffset;
+    private uint TimestampNow(long nowUs) => TimestampClock(nowUs) + _tsOffset;
+
+    /// <summary>Our timestamp clock before the per-connection offset: milliseconds, as Linux's.</summary>
+    internal static uint TimestampClock(long nowUs) => (uint)(nowUs / 1000);
 
     // Builds one segment in the worker's frame buffer and sends it: every segment we send carries the ACK
     // and the current window, so it clears the pending ACK.
