@@ -348,6 +348,12 @@ public enum StatCounter
     /// <summary>ACKs to a listener that had sent cookies whose cookie was forged or expired; answered with RST (Linux <c>TcpExt.SyncookiesFailed</c>).</summary>
     TcpSynCookiesFailed,
 
+    /// <summary>Loss recoveries run by RFC 6675 from SACK information (Linux <c>TcpExt.TCPSackRecovery</c>); <see cref="TcpFastRetransmits"/> counts them too.</summary>
+    TcpSackRecoveries,
+
+    /// <summary>Segments retransmitted by SACK recovery, holes of the scoreboard (also in <see cref="TcpRetransmits"/>).</summary>
+    TcpSackRetransmits,
+
     /// <summary>Segments retransmitted, by timer or fast retransmit (Linux <c>Tcp.RetransSegs</c>).</summary>
     TcpRetransmits,
 

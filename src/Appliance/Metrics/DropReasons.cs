@@ -162,6 +162,8 @@ internal static class DropReasons
         StatCounter.TcpSynCookiesSent => CounterRole.Event(Tcp, "syn_cookie_sent"),
         StatCounter.TcpSynCookiesValidated => CounterRole.Event(Tcp, "syn_cookie_validated"),
         StatCounter.TcpSynCookiesFailed => CounterRole.Event(Tcp, "syn_cookie_failed"),
+        StatCounter.TcpSackRecoveries => CounterRole.Event(Tcp, "sack_recovery"),
+        StatCounter.TcpSackRetransmits => CounterRole.Event(Tcp, "sack_retransmitted"),
         StatCounter.TcpRetransmits => CounterRole.Event(Tcp, "retransmitted"),
         StatCounter.TcpTimeouts => CounterRole.Event(Tcp, "timeout"),
         StatCounter.TcpFastRetransmits => CounterRole.Event(Tcp, "fast_retransmit"),

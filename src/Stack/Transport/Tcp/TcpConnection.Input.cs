@@ -69,11 +69,13 @@ public sealed partial class TcpConnection
         _rtoDeadline = 0;
         _delayedAckDeadline = 0;
         _closeDeadline = 0;
+        ResetSack();
         _ipId = (ushort)worker.Random();
         if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
         {
             _oooStart = new uint[worker.Settings.OutOfOrderRanges];
             _oooEnd = new uint[worker.Settings.OutOfOrderRanges];
+            _oooStamp = new uint[worker.Settings.OutOfOrderRanges];
         }
     }
 
@@ -290,14 +292,19 @@ public sealed partial class TcpConnection
             return false;
         }
         uint window = (uint)seg.Window << _sndShift;
+        if (_sackPermitted && seg.Sack.Count > 0)
+            TakeSackBlocks(ref seg, ack);
         if (GreaterThan(ack, _sndUna))
         {
             OnNewAck(ref seg, ack, nowUs);
         }
         else if (ack == _sndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && window == _sndWnd && _sndMax != _sndUna)
         {
-            OnDuplicateAck();
+            OnDuplicateAck(nowUs);
         }
+        // RFC 6675 §5 (3): the scoreboard alone may show SND.UNA's segment lost before three duplicate ACKs came.
+        if (!_inRecovery && _sackedCount > 0 && _sndMax != _sndUna && GreaterThan(LostBoundary(), _sndUna) && GreaterThan(_sndUna, _recover))
+            EnterRecovery(nowUs);
         if (LessThan(_sndWl1, seg.Sequence) || (_sndWl1 == seg.Sequence && LessOrEqual(_sndWl2, ack)))
         {
             _sndWnd = window;
@@ -319,6 +326,7 @@ public sealed partial class TcpConnection
         _sndUna = ack;
         if (LessThan(_sndNxt, _sndUna))
             _sndNxt = _sndUna;
+        TrimScoreboard();
 
         // RTT (RFC 6298 §3, RFC 7323 §4.1): from the echoed timestamp, else from the one timed segment (Karn).
         if (_timestamps && seg.HasTimestamps && seg.TsEcho != 0)
@@ -329,13 +337,19 @@ public sealed partial class TcpConnection
             _rttTiming = false;
         _retries = 0;
 
-        // NewReno (RFC 6582 §3.2).
+        // NewReno (RFC 6582 §3.2), or RFC 6675's recovery when it began with SACK information.
         if (_inRecovery)
         {
             if (GreaterOrEqual(ack, _recover))
             {
                 _inRecovery = false;
+                _sackRecovery = false;
                 _cwnd = Math.Min(_ssthresh, Math.Max((int)(_sndMax - _sndUna), _mss) + _mss);
+            }
+            else if (_sackRecovery)
+            {
+                // RFC 6675 §5 (C): the partial ACK lowered pipe; the scoreboard picks what goes next.
+                SackTransmit(nowUs);
             }
             else
             {
@@ -377,24 +391,40 @@ public sealed partial class TcpConnection
         }
     }
 
-    private void OnDuplicateAck()
+    private void OnDuplicateAck(long nowUs)
     {
         _dupAcks++;
-        if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
+        if (_sackRecovery)
         {
-            // RFC 5681 §3.2 and RFC 6582 §3.2 step 2.
-            int flight = (int)(_sndMax - _sndUna);
-            _ssthresh = Math.Max(flight / 2, 2 * _mss);
-            _recover = _sndMax;
-            _inRecovery = true;
-            Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
-            Retransmit();
-            _cwnd = _ssthresh + (3 * _mss);
+            // RFC 6675 §5 (C): every ACK in recovery may have lowered pipe or shown a hole lost.
+            SackTransmit(nowUs);
+        }
+        else if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
+        {
+            EnterRecovery(nowUs);
         }
         else if (_dupAcks > 3 && _inRecovery)
         {
             _cwnd += _mss;
         }
+    }
+
+    // RFC 5681 §3.2 and RFC 6582 §3.2 step 2; with SACK information at hand, RFC 6675 §5 instead.
+    private void EnterRecovery(long nowUs)
+    {
+        int flight = (int)(_sndMax - _sndUna);
+        _ssthresh = Math.Max(flight / 2, 2 * _mss);
+        _recover = _sndMax;
+        _inRecovery = true;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
+        if (_sackPermitted && _sackedCount > 0)
+        {
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRecoveries);
+            EnterSackRecovery(nowUs);
+            return;
+        }
+        Retransmit();
+        _cwnd = _ssthresh + (3 * _mss);
     }
 
     // The segment's text and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks). True when new data became readable or the peer closed.
@@ -507,6 +537,7 @@ public sealed partial class TcpConnection
                 _oooStart[i] = start;
             if (GreaterThan(end, _oooEnd[i]))
                 _oooEnd[i] = end;
+            _oooStamp[i] = ++_oooClock;
             // The grown range may now reach the ones after it.
             while (i + 1 < _oooCount && LessOrEqual(_oooStart[i + 1], _oooEnd[i]))
             {
@@ -522,9 +553,11 @@ public sealed partial class TcpConnection
         {
             _oooStart[j] = _oooStart[j - 1];
             _oooEnd[j] = _oooEnd[j - 1];
+            _oooStamp[j] = _oooStamp[j - 1];
         }
         _oooStart[i] = start;
         _oooEnd[i] = end;
+        _oooStamp[i] = ++_oooClock;
         _oooCount++;
         return true;
     }
@@ -550,6 +583,7 @@ public sealed partial class TcpConnection
         {
             _oooStart[j] = _oooStart[j + 1];
             _oooEnd[j] = _oooEnd[j + 1];
+            _oooStamp[j] = _oooStamp[j + 1];
         }
         _oooCount--;
     }

@@ -142,6 +142,10 @@ public sealed partial class TcpConnection
         long nowUs = _worker.NowMicroseconds();
         if (_timestamps)
             header = header with { Timestamps = new TcpTimestamps(TimestampNow(nowUs), _tsRecent) };
+        // The SACK option must not push a full segment past the MSS: blocks go in the room the data leaves (Linux
+        // shrinks the data instead; a full segment without blocks is followed soon enough by an ACK with them).
+        if (!syn && _sackPermitted && _oooCount > 0 && (length == 0 || _mss - length >= 12))
+            header = header with { SackBlocks = ReceiveSackBlocks(length == 0 ? TcpSackBlocks.MaxBlocks : (_mss - length - 4) / 8) };
         if (syn)
         {
             header = header with

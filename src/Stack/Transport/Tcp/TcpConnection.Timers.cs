@@ -164,6 +164,9 @@ public sealed partial class TcpConnection
         _ssthresh = Math.Max(flight / 2, 2 * _mss);
         _cwnd = _mss;
         _inRecovery = false;
+        // Go-back-N from SND.UNA resends everything; the peer's SACKs will be taken afresh (RFC 6675 §5.1 allows both).
+        _sackRecovery = false;
+        _sackedCount = 0;
         _recover = _sndMax;
         _dupAcks = 0;
         _rttTiming = false;
