@@ -109,7 +109,7 @@ internal sealed partial class ConfigBinder
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
         Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
-        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http))],
+        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies))],
         Management: _management,
         MultipathHash: _multipathHash);
 
@@ -222,6 +222,10 @@ internal sealed partial class ConfigBinder
         public Located<IpAddress>? Address { get; set; }
 
         public Stack.Transport.Tcp.Services.HttpResponse? Http { get; set; }
+
+        public int? Backlog { get; set; }
+
+        public Stack.Transport.Tcp.TcpSynCookieMode? SynCookies { get; set; }
     }
 
     private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);

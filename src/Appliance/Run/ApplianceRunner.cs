@@ -229,7 +229,9 @@ internal static class ApplianceRunner
         },
         (ushort)service.Port,
         service.Address,
-        service.Http);
+        service.Http,
+        service.Backlog,
+        service.SynCookies);
 
     private static UdpServiceKind KindOf(ServiceConfig service) => service.Kind switch
     {

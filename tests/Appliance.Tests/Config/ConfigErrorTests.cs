@@ -549,6 +549,16 @@ public sealed class ConfigErrorTests
             kind = "http"
             port = 81
             headers = ["Bad Name: x", 3]
+            [[service]]
+            kind = "udp-discard"
+            port = 82
+            backlog = 10
+            syn_cookies = "always"
+            [[service]]
+            kind = "tcp-discard"
+            port = 83
+            backlog = 0
+            syn_cookies = "yes"
             """);
 
         Assert.Equal(
@@ -558,6 +568,10 @@ public sealed class ConfigErrorTests
             "test.toml:15:10: 'status' applies only to kind = \"http\", not \"udp-echo\"",
             "test.toml:19:11: [[service]] http response: header 'Bad Name: x' is not one 'Name: value' line of printable ASCII",
             "test.toml:19:27: 'headers' in [[service]] must list strings such as \"Content-Type: text/plain\", not an integer",
+            "test.toml:23:11: 'backlog' applies only to TCP services, not \"udp-discard\"",
+            "test.toml:24:15: 'syn_cookies' applies only to TCP services, not \"udp-discard\"",
+            "test.toml:28:11: 'backlog' in [[service]] must be from 1 to 1048576, not 0",
+            "test.toml:29:15: 'syn_cookies' in [[service]] must be one of \"off\", \"on-overflow\", \"always\", not \"yes\"",
         ], errors);
     }
 
