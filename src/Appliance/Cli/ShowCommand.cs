@@ -10,7 +10,7 @@ internal static class ShowCommand
     {
         var command = new Command("show", "Show a running appliance's interfaces, routes, neighbours or counters (through its control socket; root only).");
         command.Subcommands.Add(Sub("interfaces", "Interfaces: NIC id, MAC, MTU, addresses, queues, each socket's mode and what it moved", "show interfaces", (o, line, _) => ShowFormatter.Interfaces(o, ControlClient.Parse(line, ControlJson.Default.InterfacesReply))));
-        command.Subcommands.Add(Sub("routes", "Routes in lookup order: prefix, via, interface, metric, source (connected or static)", "show routes", (o, line, _) => ShowFormatter.Routes(o, ControlClient.Parse(line, ControlJson.Default.RoutesReply))));
+        command.Subcommands.Add(Sub("routes", "Routes in lookup order: prefix, via, interface, metric, source (connected, config, or kernel with the kernel protocol, such as kernel/bird)", "show routes", (o, line, _) => ShowFormatter.Routes(o, ControlClient.Parse(line, ControlJson.Default.RoutesReply))));
         Command neighbors = Sub("neighbors", "ARP and NDP caches: address, MAC, state, interface", "show neighbors", (o, line, _) => ShowFormatter.Neighbors(o, ControlClient.Parse(line, ControlJson.Default.NeighborsReply)));
         neighbors.Aliases.Add("neighbours");
         command.Subcommands.Add(neighbors);

@@ -17,6 +17,7 @@ namespace XdpStack.Appliance.Config;
 /// <param name="Neighbors">The <c>[[neighbor]]</c>s in the order written.</param>
 /// <param name="Services">The <c>[[service]]</c>s in the order written.</param>
 /// <param name="Management">The <c>[management]</c> section.</param>
+/// <param name="KernelRoutes">The <c>[kernel_routes]</c> section.</param>
 internal sealed record ApplianceConfig(
     string SourcePath,
     WorkersConfig Workers,
@@ -26,7 +27,8 @@ internal sealed record ApplianceConfig(
     ImmutableArray<RouteConfig> Routes,
     ImmutableArray<NeighborConfig> Neighbors,
     ImmutableArray<ServiceConfig> Services,
-    ManagementConfig Management)
+    ManagementConfig Management,
+    KernelRoutesConfig KernelRoutes)
 {
     public InterfaceConfig? FindInterface(string name) => Interfaces.FirstOrDefault(i => i.Name == name);
 

@@ -67,6 +67,8 @@ internal static class ApplianceRunner
         // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
         ApplyServices(host, [], config.Services, Say);
+        if (config.KernelRoutes.Sync)
+            host.StartKernelRouteSync(config.KernelRoutes, Say);
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
