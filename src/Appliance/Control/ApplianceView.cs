@@ -76,6 +76,14 @@ internal sealed class ApplianceView
         return new RoutesReply(routes, Host.KernelRoutes?.Current);
     }
 
+    public RouteSummaryReply RouteSummary()
+    {
+        RouteTable table = Stack.Routes;
+        (int kernel4, int kernel6) = Host.Routes.KernelRoutes;
+        return new RouteSummaryReply(table.Version, table.Ipv4Routes.Count, table.Ipv6Routes.Count, kernel4, kernel6,
+            Host.Routes.ShadowedPrefixes, Host.KernelRoutes?.Current);
+    }
+
     private static (string Source, string? Protocol) SourceName((RouteOrigin Origin, byte Protocol)? source) => source switch
     {
         { Origin: RouteOrigin.Connected } => ("connected", null),

@@ -30,6 +30,17 @@ internal sealed record RoutesReply(IReadOnlyList<RouteEntry> Routes, Routing.Ker
 /// </remarks>
 internal sealed record RouteEntry(string Family, string Prefix, string? Via, string Interface, int Nic, int Metric, string Source, string? Protocol = null);
 
+/// <summary>Reply to <c>show route-summary</c>: the table's size without its routes, cheap to ask for even with a million routes.</summary>
+/// <param name="TableVersion">Publications of the route table so far.</param>
+/// <param name="Ipv4Routes">IPv4 routes in the table, of every source.</param>
+/// <param name="Ipv6Routes">IPv6 routes in the table, of every source.</param>
+/// <param name="KernelIpv4Routes">IPv4 routes mirrored from the kernel, in the table or shadowed.</param>
+/// <param name="KernelIpv6Routes">IPv6 routes mirrored from the kernel, in the table or shadowed.</param>
+/// <param name="ShadowedPrefixes">Prefixes whose kernel routes a connected or config route shadows.</param>
+/// <param name="KernelSync">The kernel route sync's account, or null when it is off.</param>
+internal sealed record RouteSummaryReply(
+    long TableVersion, int Ipv4Routes, int Ipv6Routes, int KernelIpv4Routes, int KernelIpv6Routes, int ShadowedPrefixes, Routing.KernelRouteSyncStatus? KernelSync);
+
 /// <summary>Reply to <c>show neighbors</c>.</summary>
 internal sealed record NeighborsReply(IReadOnlyList<NeighborEntry> Neighbors);
 

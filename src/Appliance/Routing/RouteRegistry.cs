@@ -85,16 +85,19 @@ internal sealed class RouteRegistry(NetworkStack stack)
     {
         if (remove4.Count + add4.Count + remove6.Count + add6.Count == 0)
             return false;
+        // Whole sets at once: one pass to remove and one merge to add, whatever the count (a daemon's full table is
+        // hundreds of thousands of routes). The registry never puts a route in the table twice, so removing every
+        // route equal to one named is removing that route.
+        HashSet<Ipv4Route> gone4 = [.. remove4];
+        HashSet<Ipv6Route> gone6 = [.. remove6];
         stack.UpdateRoutes(batch =>
         {
-            foreach (Ipv4Route route in remove4)
-                batch.RemoveRoute(route);
-            foreach (Ipv6Route route in remove6)
-                batch.RemoveRoute(route);
-            foreach (Ipv4Route route in add4)
-                batch.AddRoute(route);
-            foreach (Ipv6Route route in add6)
-                batch.AddRoute(route);
+            if (gone4.Count > 0)
+                batch.RemoveRoutes(gone4.Contains);
+            if (gone6.Count > 0)
+                batch.RemoveRoutes(gone6.Contains);
+            batch.AddRoutes(add4);
+            batch.AddRoutes(add6);
         });
         return true;
     }
