@@ -3,7 +3,8 @@
 # ROUTES4 IPv4 and ROUTES6 IPv6 routes (proto bird, through the appliance's interface) into that namespace's main
 # table; the time from the start of `ip -batch` until the appliance's route table holds all of them (polled every
 # 20 ms with `show route-summary` on the control socket), and the appliance's memory before and after. Then the same
-# for deleting them again (`ip route flush proto bird`).
+# for deleting them again (`ip route flush proto bird`). Last, with the routes installed again, a second appliance
+# starts and reports how long its first dump of the table took to be published.
 #
 #   flock -x /tmp/xdpstack-cpu.lock perf/e2e/kernel-routes-load.sh
 #
@@ -123,3 +124,12 @@ k = summary()["kernel_sync"]
 print(f"flush: ip route flush done after {t_ip:.2f} s, all gone from the appliance's table after {t_flush:.2f} s; "
       f"{k['publications']} publications, {k['resyncs']} dumps ({k['overruns']} overruns) in all")
 PY
+
+# The dump at start: the routes are in the kernel before the appliance starts.
+kill -TERM "$pid"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+ip -n "$DUT" -batch "$work/routes.batch"
+ip netns exec "$DUT" taskset -c "$DUT_CPU" dotnet "$XDPSTACK_DLL" run -c "$work/run.toml" --socket "$work/ctl.sock" > "$work/run2.log" 2>&1 &
+track_pid $!
+wait_for "$work/run2.log" "xdpstack: ready" 300
+echo "start: $(grep -o 'kernel routes: following.*' "$work/run2.log")"

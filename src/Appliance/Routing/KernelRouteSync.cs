@@ -71,10 +71,11 @@ internal sealed class KernelRouteSync : IDisposable
         try
         {
             sync._nicVersion = nics.Version;
+            long started = Stopwatch.GetTimestamp();
             sync.Resync();
             (int v4, int v6) = sync._mirror.Count;
             report(string.Create(CultureInfo.InvariantCulture,
-                $"xdpstack: kernel routes: following table {config.TableName} ({Families(config)}): {v4} IPv4 and {v6} IPv6 routes at start"));
+                $"xdpstack: kernel routes: following table {config.TableName} ({Families(config)}): {v4} IPv4 and {v6} IPv6 routes at start (dumped and published in {Stopwatch.GetElapsedTime(started).TotalSeconds:F2} s)"));
             sync._thread = new Thread(sync.Run) { IsBackground = true, Name = "xdpstack kernel routes" };
             sync._thread.Start();
         }
