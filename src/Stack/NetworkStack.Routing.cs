@@ -54,6 +54,14 @@ public sealed partial class NetworkStack
         OnForwardingStateChanged();
     }
 
+    /// <summary>Applies every change <paramref name="changes"/> makes to the routes, then publishes one table.</summary>
+    /// <remarks>Unlike <see cref="AddRoute(Ipv4Route)"/> nothing checks the NICs: the caller adds only routes through NICs the stack has.</remarks>
+    public void UpdateRoutes(Action<RouteTableWriter.Batch> changes)
+    {
+        _routes.Update(changes);
+        OnForwardingStateChanged();
+    }
+
     /// <summary>Replaces every route at once.</summary>
     public void SetRoutes(IEnumerable<Ipv4Route> ipv4, IEnumerable<Ipv6Route> ipv6)
     {

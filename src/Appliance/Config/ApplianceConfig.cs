@@ -17,6 +17,7 @@ namespace XdpStack.Appliance.Config;
 /// <param name="Neighbors">The <c>[[neighbor]]</c>s in the order written.</param>
 /// <param name="Services">The <c>[[service]]</c>s in the order written.</param>
 /// <param name="Management">The <c>[management]</c> section.</param>
+/// <param name="KernelRoutes">The <c>[kernel_routes]</c> section.</param>
 /// <param name="MultipathHash">The <c>[forwarding]</c> <c>multipath_hash</c>: what picks a multipath route's next hop.</param>
 internal sealed record ApplianceConfig(
     string SourcePath,
@@ -28,6 +29,7 @@ internal sealed record ApplianceConfig(
     ImmutableArray<NeighborConfig> Neighbors,
     ImmutableArray<ServiceConfig> Services,
     ManagementConfig Management,
+    KernelRoutesConfig KernelRoutes,
     Stack.Routing.MultipathHashPolicy MultipathHash = Stack.Routing.MultipathHashPolicy.Layer4)
 {
     public InterfaceConfig? FindInterface(string name) => Interfaces.FirstOrDefault(i => i.Name == name);

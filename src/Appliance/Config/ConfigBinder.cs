@@ -26,6 +26,7 @@ internal sealed partial class ConfigBinder
         ["neighbor"] = "[[neighbor]]",
         ["service"] = "[[service]]",
         ["management"] = "[management]",
+        ["kernel_routes"] = "[kernel_routes]",
     };
 
     private readonly ConfigErrorList _errors;
@@ -39,6 +40,7 @@ internal sealed partial class ConfigBinder
     private ForwardingConfig _forwarding = ForwardingConfig.Default;
     private Stack.Routing.MultipathHashPolicy _multipathHash = Stack.Routing.MultipathHashPolicy.Layer4;
     private ManagementConfig _management = ManagementConfig.Default;
+    private KernelRoutesConfig _kernelRoutes = KernelRoutesConfig.Default;
 
     private ConfigBinder(ConfigErrorList errors, IHostFacts? host)
     {
@@ -75,6 +77,8 @@ internal sealed partial class ConfigBinder
             ReadXdp(new TableReader(xdp, "[xdp]", _errors));
         if (top.Table("management") is { } management)
             ReadManagement(new TableReader(management, "[management]", _errors));
+        if (top.Table("kernel_routes") is { } kernelRoutes)
+            ReadKernelRoutes(new TableReader(kernelRoutes, "[kernel_routes]", _errors));
         foreach (TomlTable table in top.Tables("interface"))
             ReadInterface(new TableReader(table, "[[interface]]", _errors));
         foreach (TomlTable table in top.Tables("route"))
@@ -111,6 +115,7 @@ internal sealed partial class ConfigBinder
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
         Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies))],
         Management: _management,
+        KernelRoutes: _kernelRoutes,
         MultipathHash: _multipathHash);
 
     /// <summary>The configured interface of that name, or null (a draft without a valid name is never found).</summary>

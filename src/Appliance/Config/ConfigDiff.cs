@@ -69,6 +69,11 @@ internal sealed record ConfigDiff(
         Field(restart, "[forwarding] multipath_hash", HashName(running.MultipathHash), HashName(next.MultipathHash));
         Field(restart, "[management] listen", running.Management.Listen?.ToString() ?? "(off)", next.Management.Listen?.ToString() ?? "(off)");
         Field(restart, "[management] user", running.Management.User?.Name ?? "(root)", next.Management.User?.Name ?? "(root)");
+        KernelRoutesConfig k0 = running.KernelRoutes, k1 = next.KernelRoutes;
+        Field(restart, "[kernel_routes] sync", k0.Sync, k1.Sync);
+        Field(restart, "[kernel_routes] table", k0.TableName, k1.TableName);
+        Field(restart, "[kernel_routes] ipv4", k0.Ipv4, k1.Ipv4);
+        Field(restart, "[kernel_routes] ipv6", k0.Ipv6, k1.Ipv6);
 
         return new ConfigDiff(
             AddedAddresses: [.. added],

@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Routing;
 using XdpStack.Stack;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Network.Ipv6;
@@ -16,9 +17,11 @@ internal sealed class ApplianceHost : IDisposable
 {
     private readonly Lock _reloadGate = new();
 
-    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp)
+    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp, RouteRegistry routes, NicIndexMap nicIndexes)
     {
         Stack = stack;
+        Routes = routes;
+        NicIndexes = nicIndexes;
         Plane = plane;
         Plan = plan;
         Udp = udp;
@@ -33,6 +36,15 @@ internal sealed class ApplianceHost : IDisposable
 
     public TcpProtocol Tcp { get; }
 
+    /// <summary>The one writer of the stack's routes: the plan's and the kernel's.</summary>
+    public RouteRegistry Routes { get; }
+
+    /// <summary>Kernel ifindex to NIC, filled with the owned interfaces at start; register more (a NIC's TAP) here.</summary>
+    public NicIndexMap NicIndexes { get; }
+
+    /// <summary>The kernel route sync, when one runs (<see cref="StartKernelRouteSync"/>).</summary>
+    public KernelRouteSync? KernelRoutes { get; private set; }
+
     /// <summary>The plan the stack runs now.</summary>
     public StackPlan Plan { get; private set; }
 
@@ -46,9 +58,13 @@ internal sealed class ApplianceHost : IDisposable
         stack.Ipv4Forwarder = new Ipv4Forwarder();
         stack.Ipv6Forwarder = new Ipv6Forwarder();
         DataPlane plane = DataPlane.Open(stack, settings, report);
+        var routes = new RouteRegistry(stack);
+        var nicIndexes = new NicIndexMap();
         try
         {
-            plan.Apply(stack);
+            for (int d = 0; d < plane.Devices.Count; d++)
+                nicIndexes.Register(plane.Devices[d].IfIndex, plane.Links[d].NicId);
+            plan.Apply(stack, routes);
             plane.Start(report);
         }
         catch
@@ -56,7 +72,17 @@ internal sealed class ApplianceHost : IDisposable
             plane.Dispose();
             throw;
         }
-        return new ApplianceHost(stack, plane, plan, udp, tcp);
+        return new ApplianceHost(stack, plane, plan, udp, tcp, routes, nicIndexes);
+    }
+
+    /// <summary>Starts mirroring the kernel routing table <paramref name="config"/> names; its routes are in the table when this returns.</summary>
+    /// <remarks>Call once, from a thread in the interfaces' network namespace. <see cref="Dispose"/> stops it before the data plane closes.</remarks>
+    public KernelRouteSync StartKernelRouteSync(Config.KernelRoutesConfig config, Action<string> report)
+    {
+        if (KernelRoutes is not null)
+            throw new InvalidOperationException("the kernel route sync is already running");
+        KernelRoutes = KernelRouteSync.Start(Routes, NicIndexes, config, report);
+        return KernelRoutes;
     }
 
     /// <summary>Moves the stack to <paramref name="next"/>; returns one line per change. Serialised with other reloads.</summary>
@@ -64,11 +90,15 @@ internal sealed class ApplianceHost : IDisposable
     {
         lock (_reloadGate)
         {
-            IReadOnlyList<string> changes = next.ApplyChanges(Stack, Plan);
+            IReadOnlyList<string> changes = next.ApplyChanges(Stack, Plan, Routes);
             Plan = next;
             return changes;
         }
     }
 
-    public void Dispose() => Plane.Dispose();
+    public void Dispose()
+    {
+        KernelRoutes?.Dispose();
+        Plane.Dispose();
+    }
 }

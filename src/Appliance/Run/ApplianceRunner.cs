@@ -68,6 +68,8 @@ internal static class ApplianceRunner
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
         using LinkMonitor links = LinkMonitor.Start(host.Plane, Say);
         ApplyServices(host, [], config.Services, Say);
+        if (config.KernelRoutes.Sync)
+            host.StartKernelRouteSync(config.KernelRoutes, Say);
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");

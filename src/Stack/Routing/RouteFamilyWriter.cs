@@ -61,6 +61,51 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
                 hi = mid;
         }
         _ordered.Insert(lo, route);
+        Track(destination);
+    }
+
+    /// <summary>Adds many routes as <see cref="Add"/> would one by one (same order), in one merge.</summary>
+    /// <remarks>
+    /// Inserting one at a time moves every later route each time, which for a routing daemon's table (most routes /24,
+    /// the rest shorter and so later) is quadratic; sorting the new routes and merging them with the list is linear.
+    /// </remarks>
+    public void AddRange(IReadOnlyList<TRoute> routes)
+    {
+        if (routes.Count < 32)
+        {
+            foreach (TRoute route in routes)
+                Add(route);
+            return;
+        }
+        // A stable sort (by position on ties) keeps equal routes in the order given, after the existing ones.
+        var added = new (TRoute Route, int Length, int Metric, int Order)[routes.Count];
+        for (int i = 0; i < added.Length; i++)
+            added[i] = (routes[i], LengthOf(DestinationOf(routes[i])), MetricOf(routes[i]), i);
+        Array.Sort(added, static (a, b) => a.Length != b.Length ? b.Length.CompareTo(a.Length)
+            : a.Metric != b.Metric ? a.Metric.CompareTo(b.Metric) : a.Order.CompareTo(b.Order));
+        var merged = new List<TRoute>(_ordered.Count + added.Length);
+        int e = 0;
+        foreach ((TRoute route, int length, int metric, _) in added)
+        {
+            while (e < _ordered.Count)
+            {
+                int existingLength = LengthOf(DestinationOf(_ordered[e]));
+                if (existingLength > length || (existingLength == length && MetricOf(_ordered[e]) <= metric))
+                    merged.Add(_ordered[e++]);
+                else
+                    break;
+            }
+            merged.Add(route);
+            Track(DestinationOf(route));
+        }
+        for (; e < _ordered.Count; e++)
+            merged.Add(_ordered[e]);
+        _ordered.Clear();
+        _ordered.AddRange(merged);
+    }
+
+    private void Track(TPrefix destination)
+    {
         if (_prefixes.TryGetValue(destination, out (int Id, int Routes) entry))
         {
             _prefixes[destination] = (entry.Id, entry.Routes + 1);
@@ -74,20 +119,15 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
             LpmAdd(destination, id);
     }
 
-    public int RemoveAll(Predicate<TRoute> match)
+    /// <summary>Removes every route <paramref name="match"/> accepts in one pass (removing one at a time would move the rest of the list each time).</summary>
+    public int RemoveAll(Predicate<TRoute> match) => _ordered.RemoveAll(route =>
     {
-        int removed = 0;
-        for (int i = _ordered.Count - 1; i >= 0; i--)
-        {
-            if (match(_ordered[i]))
-            {
-                Release(DestinationOf(_ordered[i]));
-                _ordered.RemoveAt(i);
-                removed++;
-            }
-        }
-        return removed;
-    }
+        // List.RemoveAll asks once per element, in order: the place to release a removed route's prefix.
+        if (!match(route))
+            return false;
+        Release(DestinationOf(route));
+        return true;
+    });
 
     public bool RemoveFirst(Predicate<TRoute> match)
     {

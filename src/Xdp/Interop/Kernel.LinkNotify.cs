@@ -5,7 +5,6 @@ namespace XdpStack.Xdp.Interop;
 internal static partial class Kernel
 {
     internal const ushort RTM_DELLINK = 17;
-    internal const ushort NLM_F_DUMP = 0x300;
 
     // The legacy group bitmask of sockaddr_nl.nl_groups: link changes.
     internal const uint RTMGRP_LINK = 1;

@@ -63,12 +63,12 @@ public sealed class ControlProcessTests
 
             string routes = Show(lab, socket, "routes");
             Assert.Contains($"198.18.1.0/24 dev {lab.DutAIf} proto connected metric 0", routes);
-            Assert.Contains($"198.19.0.0/16 via {RunLab.HostBIpv4} dev {lab.DutBIf} proto static metric 0", routes);
+            Assert.Contains($"198.19.0.0/16 via {RunLab.HostBIpv4} dev {lab.DutBIf} proto config metric 0", routes);
             Assert.Contains($"2001:2:0:2::/64 dev {lab.DutBIf} proto connected metric 0", routes);
             using (JsonDocument json = ShowJson(lab, socket, "routes"))
             {
                 JsonElement route = json.RootElement.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("prefix").GetString() == "198.19.0.0/16");
-                Assert.Equal((RunLab.HostBIpv4, lab.DutBIf, "static", "ipv4"),
+                Assert.Equal((RunLab.HostBIpv4, lab.DutBIf, "config", "ipv4"),
                     (route.GetProperty("via").GetString(), route.GetProperty("interface").GetString(), route.GetProperty("source").GetString(), route.GetProperty("family").GetString()));
                 Assert.Equal(4, json.RootElement.GetProperty("routes").EnumerateArray().Count(r => r.GetProperty("source").GetString() == "connected"));
             }

@@ -45,6 +45,8 @@ public sealed partial class KernelLayoutTests
         [typeof(Kernel.Nlmsghdr)] = ("struct nlmsghdr", "", true),
         [typeof(Kernel.Nlmsgerr)] = ("struct nlmsgerr", "", true),
         [typeof(Kernel.Ifinfomsg)] = ("struct ifinfomsg", "", true),
+        [typeof(Kernel.Rtmsg)] = ("struct rtmsg", "", true),
+        [typeof(Kernel.Rtnexthop)] = ("struct rtnexthop", "", true),
         [typeof(Kernel.Nlattr)] = ("struct nlattr", "", true),
         [typeof(Kernel.EthtoolChannels)] = ("struct ethtool_channels", "", true),
         [typeof(Kernel.EthtoolValue)] = ("struct ethtool_value", "", true),
