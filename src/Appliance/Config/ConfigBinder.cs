@@ -108,7 +108,7 @@ internal sealed partial class ConfigBinder
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
         Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
-        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies))],
+        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies, s.KeepAlive))],
         Management: _management);
 
     /// <summary>The configured interface of that name, or null (a draft without a valid name is never found).</summary>
@@ -222,6 +222,8 @@ internal sealed partial class ConfigBinder
         public int? Backlog { get; set; }
 
         public Stack.Transport.Tcp.TcpSynCookieMode? SynCookies { get; set; }
+
+        public Stack.Transport.Tcp.TcpKeepAlive? KeepAlive { get; set; }
     }
 
     private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);
