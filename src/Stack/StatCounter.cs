@@ -354,6 +354,9 @@ public enum StatCounter
     /// <summary>Segments retransmitted by SACK recovery, holes of the scoreboard (also in <see cref="TcpRetransmits"/>).</summary>
     TcpSackRetransmits,
 
+    /// <summary>Keep-alive probes sent (Linux <c>TcpExt.TCPKeepAlive</c>); a connection dropped after its last unanswered one counts in <see cref="TcpAbortOnTimeout"/>.</summary>
+    TcpKeepAliveProbes,
+
     /// <summary>Segments retransmitted, by timer or fast retransmit (Linux <c>Tcp.RetransSegs</c>).</summary>
     TcpRetransmits,
 

@@ -113,7 +113,7 @@ internal sealed partial class ConfigBinder
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
         Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
-        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies))],
+        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies, s.KeepAlive))],
         Management: _management,
         KernelRoutes: _kernelRoutes,
         MultipathHash: _multipathHash);
@@ -231,6 +231,8 @@ internal sealed partial class ConfigBinder
         public int? Backlog { get; set; }
 
         public Stack.Transport.Tcp.TcpSynCookieMode? SynCookies { get; set; }
+
+        public Stack.Transport.Tcp.TcpKeepAlive? KeepAlive { get; set; }
     }
 
     private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);

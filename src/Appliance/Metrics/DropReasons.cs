@@ -164,6 +164,7 @@ internal static class DropReasons
         StatCounter.TcpSynCookiesFailed => CounterRole.Event(Tcp, "syn_cookie_failed"),
         StatCounter.TcpSackRecoveries => CounterRole.Event(Tcp, "sack_recovery"),
         StatCounter.TcpSackRetransmits => CounterRole.Event(Tcp, "sack_retransmitted"),
+        StatCounter.TcpKeepAliveProbes => CounterRole.Event(Tcp, "keepalive_probe"),
         StatCounter.TcpRetransmits => CounterRole.Event(Tcp, "retransmitted"),
         StatCounter.TcpTimeouts => CounterRole.Event(Tcp, "timeout"),
         StatCounter.TcpFastRetransmits => CounterRole.Event(Tcp, "fast_retransmit"),

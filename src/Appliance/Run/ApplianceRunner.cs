@@ -233,7 +233,8 @@ internal static class ApplianceRunner
         service.Address,
         service.Http,
         service.Backlog,
-        service.SynCookies);
+        service.SynCookies,
+        service.KeepAlive);
 
     private static UdpServiceKind KindOf(ServiceConfig service) => service.Kind switch
     {

@@ -559,6 +559,8 @@ public sealed class ConfigErrorTests
             port = 83
             backlog = 0
             syn_cookies = "yes"
+            keepalive_count = 5
+            keepalive_interval = 0
             """);
 
         Assert.Equal(
@@ -572,6 +574,8 @@ public sealed class ConfigErrorTests
             "test.toml:24:15: 'syn_cookies' applies only to TCP services, not \"udp-discard\"",
             "test.toml:28:11: 'backlog' in [[service]] must be from 1 to 1048576, not 0",
             "test.toml:29:15: 'syn_cookies' in [[service]] must be one of \"off\", \"on-overflow\", \"always\", not \"yes\"",
+            "test.toml:30:19: 'keepalive_interval' and 'keepalive_count' need 'keepalive_idle', which turns keep-alive on",
+            "test.toml:31:22: 'keepalive_interval' in [[service]] must be from 1 to 32767, not 0",
         ], errors);
     }
 

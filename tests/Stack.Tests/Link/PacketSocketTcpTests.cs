@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 
 namespace XdpStack.Stack.Tests.Link;
 
-/// <summary>The stack's TCP over a veth (AF_PACKET) against Linux's own TCP as client: echo of 10 MB both ways, RST to a closed port, HTTP from curl.</summary>
+/// <summary>The stack's TCP over a veth (AF_PACKET) against Linux's own TCP as client: echo of 10 MB both ways, RST to a closed port, HTTP from curl, keep-alive probes Linux answers.</summary>
 [Trait("Category", "Root")]
 public sealed class PacketSocketTcpTests : IDisposable
 {
@@ -141,6 +141,37 @@ public sealed class PacketSocketTcpTests : IDisposable
         CommandResult v6 = _host.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", "http://[2001:2::2]/");
         Assert.True(v6.ExitCode == 0, v6.StandardError);
         Assert.Equal(3 + 1, Nic.Stats[StatCounter.HttpRequests]);
+    }
+
+    [Fact]
+    public async Task KeepAlive_LinuxAnswersProbes_AndASilencedPeerIsDropped()
+    {
+        Assert.Equal(StackError.None, _tcp.AddService(new TcpService(TcpServiceKind.Echo, 17, KeepAlive: new TcpKeepAlive(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 2))));
+        Socket client;
+        using (_host.Enter())
+            client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using (client)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await client.ConnectAsync(new IPEndPoint(IPAddress.Parse("198.18.0.2"), 17), cts.Token);
+            // Idle for longer than idle + count × interval: Linux's ACKs to the probes keep the connection.
+            await Task.Delay(TimeSpan.FromSeconds(4.5), cts.Token);
+            Assert.True(Nic.Stats[StatCounter.TcpKeepAliveProbes] >= 3, $"{Nic.Stats[StatCounter.TcpKeepAliveProbes]} probes");
+            Assert.Equal(0, Nic.Stats[StatCounter.TcpAbortOnTimeout]);
+            await client.SendAsync("ping"u8.ToArray(), SocketFlags.None, cts.Token);
+            byte[] back = new byte[4];
+            int got = 0;
+            while (got < 4)
+                got += await client.ReceiveAsync(back.AsMemory(got), SocketFlags.None, cts.Token);
+            Assert.Equal("ping"u8.ToArray(), back);
+
+            // Now the peer goes silent: its namespace drops everything from us, and after two unanswered probes we reset.
+            _host.Check("nft", "add", "table", "inet", "silence");
+            _host.Check("nft", "add", "chain", "inet", "silence", "input", "{ type filter hook input priority 0; }");
+            _host.Check("nft", "add", "rule", "inet", "silence", "input", "ip", "saddr", "198.18.0.2", "drop");
+            WaitFor(() => Nic.Stats[StatCounter.TcpAbortOnTimeout] == 1, "the silent peer's connection was not dropped");
+        }
+        _output.WriteLine($"keep-alive probes {Nic.Stats[StatCounter.TcpKeepAliveProbes]}, aborted {Nic.Stats[StatCounter.TcpAbortOnTimeout]}");
     }
 
     private static void WaitFor(Func<bool> condition, string what)

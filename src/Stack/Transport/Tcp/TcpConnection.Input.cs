@@ -69,6 +69,8 @@ public sealed partial class TcpConnection
         _rtoDeadline = 0;
         _delayedAckDeadline = 0;
         _closeDeadline = 0;
+        _keepAliveDeadline = 0;
+        _keepAliveProbes = 0;
         ResetSack();
         _ipId = (ushort)worker.Random();
         if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
@@ -241,6 +243,7 @@ public sealed partial class TcpConnection
             Establish(ref seg);
         }
 
+        NoteHeardFrom(nowUs);
         _sendSpaceFreed = false;
         if (!ProcessAck(ref seg, nowUs))
             return true;

@@ -25,6 +25,10 @@ public sealed partial class TcpConnection
     private long _rtoDeadline;
     private long _delayedAckDeadline;
     private long _closeDeadline;
+    private long _keepAliveDeadline;
+
+    // Keep-alive probes sent since the peer was last heard from.
+    private int _keepAliveProbes;
 
     // The worker's list of live connections, which its timer scan walks.
     internal TcpConnection? TimerPrevious;
@@ -66,6 +70,8 @@ public sealed partial class TcpConnection
                 next = _delayedAckDeadline;
             if (_closeDeadline != 0 && _closeDeadline < next)
                 next = _closeDeadline;
+            if (_keepAliveDeadline != 0 && _keepAliveDeadline < next)
+                next = _keepAliveDeadline;
             return next;
         }
     }
@@ -125,6 +131,45 @@ public sealed partial class TcpConnection
             _rtoDeadline = 0;
             OnRetransmissionTimeout(nowUs);
         }
+        if (_keepAliveDeadline != 0 && nowUs >= _keepAliveDeadline && State != TcpState.Closed)
+        {
+            _keepAliveDeadline = 0;
+            OnKeepAlive(nowUs);
+        }
+    }
+
+    /// <summary>The peer was heard from: keep-alive starts its idle time again (Linux counts from the last segment received).</summary>
+    private void NoteHeardFrom(long nowUs)
+    {
+        _keepAliveProbes = 0;
+        if (_listener?.KeepAlive is { } keepAlive && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
+            SetDeadline(ref _keepAliveDeadline, nowUs + (long)keepAlive.Idle.TotalMicroseconds);
+    }
+
+    // Linux's tcp_keepalive_timer: while data is outstanding the retransmission timer watches the peer instead; else a
+    // probe <SEQ=SND.UNA-1><ACK> (RFC 9293 §3.8.4), which a live peer must answer with an ACK, every interval; after
+    // Count unanswered probes the connection is reset.
+    private void OnKeepAlive(long nowUs)
+    {
+        if (_listener?.KeepAlive is not { } keepAlive || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2))
+            return;
+        if (_sndMax != _sndUna || (_tx is not null && _tx.Count > 0))
+        {
+            SetDeadline(ref _keepAliveDeadline, nowUs + (long)keepAlive.Idle.TotalMicroseconds);
+            return;
+        }
+        if (_keepAliveProbes >= keepAlive.Count)
+        {
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpAbortOnTimeout);
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpConnectionsReset);
+            _worker.SendReset(this, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack);
+            Release();
+            return;
+        }
+        _keepAliveProbes++;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpKeepAliveProbes);
+        Emit(_sndUna - 1, TcpFlags.Ack, 0, 0);
+        SetDeadline(ref _keepAliveDeadline, nowUs + (long)keepAlive.Interval.TotalMicroseconds);
     }
 
     private void OnRetransmissionTimeout(long nowUs)
@@ -190,6 +235,7 @@ public sealed partial class TcpConnection
         State = TcpState.TimeWait;
         _rtoDeadline = 0;
         _delayedAckDeadline = 0;
+        _keepAliveDeadline = 0;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaits);
         _lastAdvertised = ReceiveWindow();
         ReturnRings();
@@ -223,6 +269,7 @@ public sealed partial class TcpConnection
         _rtoDeadline = 0;
         _delayedAckDeadline = 0;
         _closeDeadline = 0;
+        _keepAliveDeadline = 0;
         ReturnRings();
         _worker.Remove(this);
     }

@@ -20,8 +20,9 @@ public sealed class TcpListener
     // When each worker last sent a cookie, in microseconds of the stack's clock; 8 longs (64 bytes) apart.
     private readonly long[] _lastCookieUs;
 
-    internal TcpListener(ushort port, IpAddress? localAddress, ITcpApplication application, int backlog, TcpSynCookieMode synCookies, int workers)
+    internal TcpListener(ushort port, IpAddress? localAddress, ITcpApplication application, int backlog, TcpSynCookieMode synCookies, TcpKeepAlive? keepAlive, int workers)
     {
+        KeepAlive = keepAlive;
         Port = port;
         LocalAddress = localAddress;
         Application = application;
@@ -42,6 +43,9 @@ public sealed class TcpListener
 
     /// <summary>The most SYN-RECEIVED connections per worker; further SYNs are dropped and counted (<see cref="StatCounter.TcpListenDrops"/>).</summary>
     public int Backlog { get; }
+
+    /// <summary>Keep-alive of its connections; null for none.</summary>
+    public TcpKeepAlive? KeepAlive { get; }
 
     /// <summary>When SYNs are answered with cookies instead of half-open connections.</summary>
     public TcpSynCookieMode SynCookies { get; }

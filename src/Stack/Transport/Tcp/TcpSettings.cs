@@ -15,6 +15,9 @@ public sealed record TcpSettings
     /// <summary>When listeners answer with SYN cookies (Linux <c>tcp_syncookies</c>, default 1: once the backlog is full).</summary>
     public TcpSynCookieMode SynCookies { get; init; } = TcpSynCookieMode.OnOverflow;
 
+    /// <summary>Keep-alive for connections of listeners that set none; null (the default, as in Linux without <c>SO_KEEPALIVE</c>) for none.</summary>
+    public TcpKeepAlive? KeepAlive { get; init; }
+
     /// <summary>Connections per worker in TIME_WAIT; beyond it a closing connection skips TIME_WAIT (Linux <c>tcp_max_tw_buckets</c>).</summary>
     public int MaxTimeWait { get; init; } = 32 * 1024;
 

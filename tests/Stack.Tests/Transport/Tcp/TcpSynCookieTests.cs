@@ -200,11 +200,19 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         }
         // The first Backlog SYNs take the half-open slots (and grow the table); the rest must cost nothing.
         f.Stack.AllocatedWhileInjecting(syns[..1000], rounds: 1);
-        long allocated = f.Stack.AllocatedWhileInjecting(syns[1000..], rounds: 1);
+        // Cookie SYNs leave no state, so a window that a collection from another test's thread voids can simply run again.
+        int runs = 0;
+        List<byte[]> rest = syns[1000..];
+        byte[] sink = new byte[2048];
+        long allocated = AllocationWindow.Measure(() =>
+        {
+            Inject(f, rest, sink);
+            runs++;
+        }, attempts: 3);
         output.WriteLine($"{Flood} SYNs: {f[StatCounter.TcpSynCookiesSent]} cookies, {f.Tcp.ConnectionsOf(0).Count} connections in the table, {allocated} B allocated after the first 1000");
         Assert.Equal(0, allocated);
         Assert.Equal(Backlog + 1, f.Tcp.ConnectionsOf(0).Count);
-        Assert.Equal(Flood - Backlog, f[StatCounter.TcpSynCookiesSent]);
+        Assert.Equal(1000 - Backlog + (runs * (Flood - 1000)), f[StatCounter.TcpSynCookiesSent]);
 
         // A real client during the flood: its SYN gets a cookie and its ACK a connection that echoes.
         Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 9000, 0, mss: 1460, windowScale: 7, sackPermitted: true, timestamps: new TcpTimestamps(10, 0))));
@@ -220,9 +228,14 @@ public class TcpSynCookieTests(ITestOutputHelper output)
             var source = new Ipv4Address(0xC613_0000u | (uint)random.Next(1, 65535));
             forged.Add(From(source, (ushort)random.Next(1024, 65536), TcpFlags.Ack, (uint)random.Next(), (uint)random.Next()));
         }
-        long forgedAllocated = f.Stack.AllocatedWhileInjecting(forged, rounds: 1);
+        runs = 0;
+        long forgedAllocated = AllocationWindow.Measure(() =>
+        {
+            Inject(f, forged, sink);
+            runs++;
+        }, attempts: 3);
         Assert.Equal(0, forgedAllocated);
-        Assert.Equal(Flood, f[StatCounter.TcpSynCookiesFailed]);
+        Assert.Equal(runs * Flood, f[StatCounter.TcpSynCookiesFailed]);
         Assert.Equal(1, f[StatCounter.TcpSynCookiesValidated]);
         Assert.Equal(Backlog + 2, f.Tcp.ConnectionsOf(0).Count);
 
@@ -239,6 +252,17 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         }
         Assert.Equal(2, f.Tcp.ConnectionsOf(0).Count(c => c.State == TcpState.Established));
         Assert.Equal(0, f.Tcp.Listeners[0].HalfOpen(0));
+    }
+
+    private static void Inject(TcpFixture f, List<byte[]> frames, byte[] sink)
+    {
+        foreach (byte[] frame in frames)
+        {
+            f.Stack.Link.InjectInbound(frame);
+            while (f.Stack.Link.Read(sink) >= 0)
+            {
+            }
+        }
     }
 
     private static byte[] From(Ipv4Address source, ushort sourcePort, TcpFlags flags, uint sequence, uint acknowledgment, ushort? mss = null)

@@ -7,8 +7,9 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 /// <param name="Http">The response of an <see cref="TcpServiceKind.Http"/> service; null for the other kinds.</param>
 /// <param name="Backlog">Half-open connections per worker; null for <see cref="TcpSettings.Backlog"/>.</param>
 /// <param name="SynCookies">When SYNs get cookies; null for <see cref="TcpSettings.SynCookies"/>.</param>
+/// <param name="KeepAlive">Keep-alive of its connections; null for <see cref="TcpSettings.KeepAlive"/>.</param>
 public sealed record TcpService(TcpServiceKind Kind, ushort Port, IpAddress? LocalAddress = null, HttpResponse? Http = null,
-    int? Backlog = null, TcpSynCookieMode? SynCookies = null)
+    int? Backlog = null, TcpSynCookieMode? SynCookies = null, TcpKeepAlive? KeepAlive = null)
 {
     internal ITcpApplication CreateApplication() => Kind switch
     {
