@@ -35,7 +35,8 @@ internal sealed record ApplianceConfig(
     /// <summary>One line for <c>run --check</c>: what the file configures.</summary>
     public string Summary() =>
         $"{Count(Interfaces.Length, "interface")} ({string.Join(", ", Interfaces.Select(i => i.Name))}), "
-        + $"{Count(Routes.Length, "route")}, {Count(Neighbors.Length, "static neighbor")}, {Count(Services.Length, "service")}";
+        + $"{Count(Routes.Length, "route")}, {Count(Neighbors.Length, "static neighbor")}, {Count(Services.Length, "service")}"
+        + (KernelRoutes.Sync ? $", routes from kernel table {KernelRoutes.TableName}" : "");
 
     private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 }
