@@ -38,6 +38,7 @@ internal sealed partial class ConfigBinder
     private WorkersDraft _workers = new([], null, WorkersConfig.DefaultBatch);
     private XdpConfig _xdp = XdpConfig.Default;
     private ForwardingConfig _forwarding = ForwardingConfig.Default;
+    private Stack.Routing.MultipathHashPolicy _multipathHash = Stack.Routing.MultipathHashPolicy.Layer4;
     private ManagementConfig _management = ManagementConfig.Default;
     private KernelRoutesConfig _kernelRoutes = KernelRoutesConfig.Default;
 
@@ -110,11 +111,12 @@ internal sealed partial class ConfigBinder
             i.Mac?.Value,
             i.Mtu?.Value,
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
-        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric))],
+        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
-        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http))],
+        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies))],
         Management: _management,
-        KernelRoutes: _kernelRoutes);
+        KernelRoutes: _kernelRoutes,
+        MultipathHash: _multipathHash);
 
     /// <summary>The configured interface of that name, or null (a draft without a valid name is never found).</summary>
     private InterfaceDraft? FindInterface(string name) => _interfaces.FirstOrDefault(i => i.Name?.Value == name);
@@ -201,6 +203,8 @@ internal sealed partial class ConfigBinder
         public string? ResolvedInterface { get; set; }
 
         public int Metric { get; set; }
+
+        public int Weight { get; set; } = 1;
     }
 
     private sealed class NeighborDraft
@@ -223,6 +227,10 @@ internal sealed partial class ConfigBinder
         public Located<IpAddress>? Address { get; set; }
 
         public Stack.Transport.Tcp.Services.HttpResponse? Http { get; set; }
+
+        public int? Backlog { get; set; }
+
+        public Stack.Transport.Tcp.TcpSynCookieMode? SynCookies { get; set; }
     }
 
     private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);

@@ -52,7 +52,7 @@ internal sealed class ApplianceHost : IDisposable
     public static ApplianceHost Start(DataPlaneSettings settings, StackPlan plan, Action<string> report)
     {
         int workers = DataPlane.CountWorkers(settings);
-        var stack = new NetworkStack(new StackOptions { Workers = workers });
+        var stack = new NetworkStack(new StackOptions { Workers = workers, MultipathHashPolicy = plan.MultipathHash });
         UdpProtocol udp = UdpProtocol.Install(stack);
         TcpProtocol tcp = TcpProtocol.Install(stack);
         stack.Ipv4Forwarder = new Ipv4Forwarder();

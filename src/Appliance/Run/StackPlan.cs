@@ -35,7 +35,8 @@ internal sealed record StackPlan(
     IReadOnlyList<Ipv4Route> Ipv4Routes,
     IReadOnlyList<Ipv6Route> Ipv6Routes,
     IReadOnlyList<PlannedNeighbor> Neighbors,
-    IReadOnlyList<PlannedForwarding> Forwarding)
+    IReadOnlyList<PlannedForwarding> Forwarding,
+    MultipathHashPolicy MultipathHash = MultipathHashPolicy.Layer4)
 {
     /// <summary>Applies every part of the plan to a stack that has its NICs and nothing else yet.</summary>
     public void Apply(NetworkStack stack, RouteRegistry routes) => ApplyChanges(stack, Empty, routes);
