@@ -37,7 +37,8 @@ internal sealed record ApplianceConfig(
     /// <summary>One line for <c>run --check</c>: what the file configures.</summary>
     public string Summary() =>
         $"{Count(Interfaces.Length, "interface")} ({string.Join(", ", Interfaces.Select(i => i.Name))}), "
-        + $"{Count(Routes.Length, "route")}{MultipathSummary()}, {Count(Neighbors.Length, "static neighbor")}, {Count(Services.Length, "service")}";
+        + $"{Count(Routes.Length, "route")}{MultipathSummary()}, {Count(Neighbors.Length, "static neighbor")}, {Count(Services.Length, "service")}"
+        + (KernelRoutes.Sync ? $", routes from kernel table {KernelRoutes.TableName}" : "");
 
     /// <summary>The multipath groups among the routes: routes of one prefix and metric share its traffic.</summary>
     public IEnumerable<IGrouping<(IpPrefix Destination, int Metric), RouteConfig>> MultipathGroups() =>

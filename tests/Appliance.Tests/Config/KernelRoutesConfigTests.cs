@@ -34,6 +34,14 @@ public sealed class KernelRoutesConfigTests
     }
 
     [Fact]
+    public void Summary_SyncOn_NamesTheTable()
+    {
+        ApplianceConfig config = ConfigText.Valid(Interface + "[kernel_routes]\nsync = true\n");
+
+        Assert.EndsWith(", 0 services, routes from kernel table main", config.Summary());
+    }
+
+    [Fact]
     public void Errors_EveryBadValue_LineColumnAndWhatIsWrong()
     {
         string[] errors = ConfigText.Errors(Interface + """
