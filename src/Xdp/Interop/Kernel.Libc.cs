@@ -14,6 +14,7 @@ internal static unsafe partial class Kernel
 
     internal const int AF_UNSPEC = 0;
     internal const int AF_INET = 2;
+    internal const int AF_INET6 = 10;
     internal const int AF_NETLINK = 16;
     internal const int SOCK_DGRAM = 2;
     internal const int SOCK_RAW = 3;
