@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Punt;
 using XdpStack.Stack;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Network.Ipv6;
@@ -16,8 +17,9 @@ internal sealed class ApplianceHost : IDisposable
 {
     private readonly Lock _reloadGate = new();
 
-    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp)
+    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp, ControlPlanePunt? punt)
     {
+        Punt = punt;
         Stack = stack;
         Plane = plane;
         Plan = plan;
@@ -33,6 +35,9 @@ internal sealed class ApplianceHost : IDisposable
 
     public TcpProtocol Tcp { get; }
 
+    /// <summary>The kernel TAP twins of the interfaces that punt their control plane, or null when none does.</summary>
+    public ControlPlanePunt? Punt { get; }
+
     /// <summary>The plan the stack runs now.</summary>
     public StackPlan Plan { get; private set; }
 
@@ -46,17 +51,21 @@ internal sealed class ApplianceHost : IDisposable
         stack.Ipv4Forwarder = new Ipv4Forwarder();
         stack.Ipv6Forwarder = new Ipv6Forwarder();
         DataPlane plane = DataPlane.Open(stack, settings, report);
+        ControlPlanePunt? punt = null;
         try
         {
             plan.Apply(stack);
+            // Before the workers start: they take their punt lanes with them.
+            punt = ControlPlanePunt.Start(plane, plan.Addresses, report);
             plane.Start(report);
         }
         catch
         {
+            punt?.Dispose();
             plane.Dispose();
             throw;
         }
-        return new ApplianceHost(stack, plane, plan, udp, tcp);
+        return new ApplianceHost(stack, plane, plan, udp, tcp, punt);
     }
 
     /// <summary>Moves the stack to <paramref name="next"/>; returns one line per change. Serialised with other reloads.</summary>
@@ -66,9 +75,17 @@ internal sealed class ApplianceHost : IDisposable
         {
             IReadOnlyList<string> changes = next.ApplyChanges(Stack, Plan);
             Plan = next;
+            // The kernel twins follow their interfaces' addresses.
+            if (Punt is not null)
+                changes = [.. changes, .. Punt.SyncAddresses(next.Addresses)];
             return changes;
         }
     }
 
-    public void Dispose() => Plane.Dispose();
+    public void Dispose()
+    {
+        // The punt thread first: it queues into the workers' control hand-offs, which go with the data plane.
+        Punt?.Dispose();
+        Plane.Dispose();
+    }
 }
