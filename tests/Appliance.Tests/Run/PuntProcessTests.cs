@@ -22,11 +22,12 @@ public sealed partial class PuntProcessTests
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public void Run_PuntOn_KernelTwinPingsAndTalksTcpBothWays_ApplianceStillAnswersAndForwards_TapGoneAtStop()
+    public void Run_PuntOn_KernelTwinPingsAndTalksTcpBothWays_ApplianceStillAnswersAndForwards_ReloadMovesTapAddresses_TapGoneAtStop()
     {
         using var lab = new RunLab();
         string config = WriteConfig(lab);
-        using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        string socket = Path.Combine(Path.GetTempPath(), $"xdpstack-punt-{lab.Tag}-{Guid.NewGuid():N}"[..40], "control.sock");
+        using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config, "--socket", socket);
         router.WaitForOutput("xdpstack: ready", StartTimeout);
         Assert.Contains($"control plane punted to TAP {Tap}", router.StandardOutput);
 
@@ -63,6 +64,17 @@ public sealed partial class PuntProcessTests
             Assert.True(Counter(metrics, lab.DutAIf, "from_kernel") > 10, metrics);
             Assert.Equal(0, Counter(metrics, lab.DutBIf, "to_kernel"));
         }
+        CommandResult stats = XdpstackProcess.Run(null, TimeSpan.FromSeconds(20), "stats", "--once", "--interval", "0.5", "--socket", socket);
+        Assert.True(stats.ExitCode == 0 && stats.StandardOutput.Contains("PUNT", StringComparison.Ordinal)
+            && Regex.IsMatch(stats.StandardOutput, $"(?m)^{Regex.Escape(lab.DutAIf)} +{Tap} "), stats.StandardOutput + stats.StandardError);
+
+        // SIGHUP: the twin's addresses follow the interface's.
+        WriteConfig(lab, path: config, addressesA: $"\"{RunLab.RouterAIpv4}/24\", \"198.18.3.1/24\"");
+        router.Signal("HUP");
+        router.WaitForOutput($"{Tap}: removed address {RunLab.RouterAIpv6}/64", TimeSpan.FromSeconds(10));
+        router.WaitForOutput($"{Tap}: added address 198.18.3.1/24", TimeSpan.FromSeconds(10));
+        string reloaded = lab.Dut.Ip("-br", "addr", "show", "dev", Tap);
+        Assert.True(reloaded.Contains("198.18.3.1/24", StringComparison.Ordinal) && !reloaded.Contains(RunLab.RouterAIpv6, StringComparison.Ordinal), reloaded);
 
         router.Signal("TERM");
         Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
@@ -189,9 +201,10 @@ public sealed partial class PuntProcessTests
         return double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static string WriteConfig(RunLab lab)
+    private static string WriteConfig(RunLab lab, string? path = null, string? addressesA = null)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"xdpstack-{lab.Tag}-{Guid.NewGuid():N}.toml");
+        path ??= Path.Combine(Path.GetTempPath(), $"xdpstack-{lab.Tag}-{Guid.NewGuid():N}.toml");
+        addressesA ??= $"\"{RunLab.RouterAIpv4}/24\", \"{RunLab.RouterAIpv6}/64\"";
         File.WriteAllText(path, $"""
             # Written by PuntProcessTests: host A — xdpstack (punting A's side to {Tap}) — host B.
             [workers]
@@ -204,7 +217,7 @@ public sealed partial class PuntProcessTests
 
             [[interface]]
             name = "{lab.DutAIf}"
-            addresses = ["{RunLab.RouterAIpv4}/24", "{RunLab.RouterAIpv6}/64"]
+            addresses = [{addressesA}]
             punt = true
             punt_tap = "{Tap}"
 
