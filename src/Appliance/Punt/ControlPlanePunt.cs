@@ -102,7 +102,9 @@ internal sealed class ControlPlanePunt : IPuntHandler, IDisposable
             if (taps.Count == 0)
                 return null;
             var punt = new ControlPlanePunt([.. taps], [.. plane.Workers], plane.MaxFrame);
-            punt.SyncAddresses(addresses);
+            // At start a TAP without its addresses is refused, not run half-configured.
+            if (punt.SyncAddresses(addresses).FirstOrDefault(c => c.Contains(": cannot ", StringComparison.Ordinal)) is string failed)
+                throw new ApplianceException(failed);
             for (int w = 0; w < punt._workers.Length; w++)
                 punt._workers[w].AttachPunt(punt._lanes[w]);
             foreach (PuntTap tap in taps)
@@ -140,7 +142,8 @@ internal sealed class ControlPlanePunt : IPuntHandler, IDisposable
 
     /// <summary>
     /// Makes each TAP's addresses those <paramref name="addresses"/> plans for its NIC: adds the new, removes the gone;
-    /// one line per change. Start and reloads call it, one at a time.
+    /// one line per change, or per change the kernel refused ("TAP: cannot add address …: why", for instance IPv6
+    /// disabled on the TAP), which a later call tries again. Start and reloads call it, one at a time.
     /// </summary>
     public IReadOnlyList<string> SyncAddresses(IReadOnlyList<PlannedAddress> addresses)
     {
@@ -150,15 +153,29 @@ internal sealed class ControlPlanePunt : IPuntHandler, IDisposable
             var wanted = addresses.Where(a => a.Nic == tap.Nic.Id).Select(a => (a.Address, a.PrefixLength)).ToHashSet();
             foreach ((IpAddress address, int length) in tap.Addresses.Except(wanted).ToList())
             {
-                tap.Device.RemoveAddress(IPAddress.Parse(address.ToString()), length);
-                tap.Addresses.Remove((address, length));
-                changes.Add($"{tap.Device.Name}: removed address {address}/{length}");
+                try
+                {
+                    tap.Device.RemoveAddress(IPAddress.Parse(address.ToString()), length);
+                    tap.Addresses.Remove((address, length));
+                    changes.Add($"{tap.Device.Name}: removed address {address}/{length}");
+                }
+                catch (XdpException e)
+                {
+                    changes.Add($"{tap.Device.Name}: cannot remove address {address}/{length}: {e.Message}");
+                }
             }
             foreach ((IpAddress address, int length) in wanted.Except(tap.Addresses).ToList())
             {
-                tap.Device.AddAddress(IPAddress.Parse(address.ToString()), length);
-                tap.Addresses.Add((address, length));
-                changes.Add($"{tap.Device.Name}: added address {address}/{length}");
+                try
+                {
+                    tap.Device.AddAddress(IPAddress.Parse(address.ToString()), length);
+                    tap.Addresses.Add((address, length));
+                    changes.Add($"{tap.Device.Name}: added address {address}/{length}");
+                }
+                catch (XdpException e)
+                {
+                    changes.Add($"{tap.Device.Name}: cannot add address {address}/{length}: {e.Message}");
+                }
             }
         }
         return changes;
