@@ -56,6 +56,10 @@ public sealed partial class PuntProcessTests
         Assert.Equal(50, RunProcessTests.Echo(lab.HostA, RunLab.HostAIpv4, RunLab.RouterAIpv4, 7, 50));
         RunProcessTests.Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
 
+        // Host A forgets the appliance and asks again: the appliance answers, the twin's answer to its copy is held back.
+        lab.HostA.Ip("neigh", "flush", "dev", lab.HostAIf);
+        RunProcessTests.Ping(lab.HostA, RunLab.RouterAIpv4, "ttl=64");
+
         // The counters moved: frames to the kernel and from it, and the kernel's ARP replies for 198.18.1.1 held back.
         using (HttpClient client = NamespaceHttp.Client(lab.Dut, "http://127.0.0.1:9469/"))
         {
@@ -63,6 +67,7 @@ public sealed partial class PuntProcessTests
             Assert.True(Counter(metrics, lab.DutAIf, "to_kernel") > 10, metrics);
             Assert.True(Counter(metrics, lab.DutAIf, "from_kernel") > 10, metrics);
             Assert.Equal(0, Counter(metrics, lab.DutBIf, "to_kernel"));
+            Assert.True(Counter(metrics, lab.DutAIf, "suppressed") >= 1, metrics);
         }
         CommandResult stats = XdpstackProcess.Run(null, TimeSpan.FromSeconds(20), "stats", "--once", "--interval", "0.5", "--socket", socket);
         Assert.True(stats.ExitCode == 0 && stats.StandardOutput.Contains("PUNT", StringComparison.Ordinal)
