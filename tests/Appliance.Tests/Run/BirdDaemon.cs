@@ -9,11 +9,22 @@ internal sealed class BirdDaemon : IDisposable
 {
     private readonly Process _process;
     private readonly string _directory;
+    private readonly System.Text.StringBuilder _output = new();
 
     private BirdDaemon(Process process, string directory)
     {
         _process = process;
         _directory = directory;
+    }
+
+    /// <summary>What bird printed (a config error, a crash), for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
     }
 
     /// <summary>The control socket, for <c>birdc -s</c>.</summary>
@@ -31,11 +42,12 @@ internal sealed class BirdDaemon : IDisposable
             RedirectStandardError = true,
         };
         Process process = Process.Start(start) ?? throw new InvalidOperationException("bird did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var bird = new BirdDaemon(process, directory);
+        process.OutputDataReceived += (_, e) => bird.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => bird.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new BirdDaemon(process, directory);
+        return bird;
     }
 
     /// <summary><c>birdc -s SOCKET COMMAND…</c>; its output, or what went wrong.</summary>
@@ -58,6 +70,14 @@ internal sealed class BirdDaemon : IDisposable
         }
         while (clock.Elapsed < timeout);
         return false;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
     }
 
     public void Dispose()

@@ -145,7 +145,7 @@ public sealed partial class PuntProcessTests
             """);
 
         Assert.True(dut.WaitEstablished("hosta", TimeSpan.FromSeconds(60), out string state),
-            $"{state}\nhost A: {hostA.Ask("show", "protocols", "all", "dut")}\nxdpstack: {router.StandardOutput}{router.StandardError}");
+            $"{state}{dut.Output}\nhost A: {hostA.Ask("show", "protocols", "all", "dut")}{hostA.Output}\nxdpstack: {router.StandardOutput}{router.StandardError}");
         string routes = "";
         for (int i = 0; i < 40 && !(routes.Contains("198.19.1.0/24") && routes.Contains("198.19.2.0/24") && routes.Contains("198.19.128.0/17")); i++)
         {
@@ -157,6 +157,50 @@ public sealed partial class PuntProcessTests
 
         // The appliance's own work goes on beside the session.
         RunProcessTests.Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+        router.Signal("TERM");
+        Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void Run_BirdOspfThroughTheTap_NeighbourFullOverMulticastHellos_ExternalRouteInTheKernelTable()
+    {
+        Assert.True(Shell.Exists("bird") && Shell.Exists("birdc"), "bird2 is not installed (.ci/setup installs it)");
+        using var lab = new RunLab();
+        string config = WriteConfig(lab);
+        using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        router.WaitForOutput("xdpstack: ready", StartTimeout);
+
+        // Hellos go to 224.0.0.5 (copied to the TAP on arrival), database exchange to the peer's unicast address
+        // (IP protocol 89, which the stack does not speak: punted).
+        using BirdDaemon dut = BirdDaemon.Start(lab.Dut, $$"""
+            router id {{RunLab.RouterAIpv4}};
+            protocol device { scan time 1; }
+            protocol kernel { ipv4 { import none; export all; }; }
+            protocol ospf v2 backbone {
+                ipv4 { import all; export none; };
+                area 0 { interface "{{Tap}}" { type broadcast; hello 1; dead 4; wait 2; }; };
+            }
+            """);
+        using BirdDaemon hostA = BirdDaemon.Start(lab.HostA, $$"""
+            router id {{RunLab.HostAIpv4}};
+            protocol device { scan time 1; }
+            protocol static announced { ipv4; route 198.19.200.0/24 blackhole; }
+            protocol ospf v2 backbone {
+                ipv4 { import none; export where source = RTS_STATIC; };
+                area 0 { interface "{{lab.HostAIf}}" { type broadcast; hello 1; dead 4; wait 2; }; };
+            }
+            """);
+
+        string routes = "", neighbours = "";
+        for (int i = 0; i < 120 && !routes.Contains("198.19.200.0/24", StringComparison.Ordinal); i++)
+        {
+            Thread.Sleep(250);
+            routes = lab.Dut.Ip("route", "show", "proto", "bird");
+        }
+        neighbours = dut.Ask("show", "ospf", "neighbors", "backbone");
+        Assert.True(neighbours.Contains("Full", StringComparison.Ordinal), $"{neighbours}{dut.Output}\nhost A: {hostA.Ask("show", "ospf", "neighbors", "backbone")}{hostA.Output}");
+        Assert.Contains($"198.19.200.0/24 via {RunLab.HostAIpv4} dev {Tap}", routes);
+
         router.Signal("TERM");
         Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
     }
