@@ -7,7 +7,7 @@ namespace XdpStack.Stack;
 // follows gVisor's stack.FindRoute.
 public sealed partial class NetworkStack
 {
-    private readonly RouteTableWriter _routes = new();
+    private readonly RouteTableWriter _routes;
 
     /// <summary>The route table now; the data path reads it once per batch.</summary>
     public RouteTable Routes => _routes.Current;
@@ -45,6 +45,21 @@ public sealed partial class NetworkStack
         if (removed)
             OnForwardingStateChanged();
         return removed;
+    }
+
+    /// <summary>Changes which header fields pick a multipath route's next hop; flows may change paths, as after a Linux fib_multipath_hash_policy change.</summary>
+    public void SetMultipathHashPolicy(MultipathHashPolicy policy)
+    {
+        _routes.SetMultipathHash(_routes.Multipath with { Policy = policy });
+        OnForwardingStateChanged();
+    }
+
+    /// <summary>Applies every change <paramref name="changes"/> makes to the routes, then publishes one table.</summary>
+    /// <remarks>Unlike <see cref="AddRoute(Ipv4Route)"/> nothing checks the NICs: the caller adds only routes through NICs the stack has.</remarks>
+    public void UpdateRoutes(Action<RouteTableWriter.Batch> changes)
+    {
+        _routes.Update(changes);
+        OnForwardingStateChanged();
     }
 
     /// <summary>Replaces every route at once.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Network.Ipv6;
+using XdpStack.Stack.Routing;
 using XdpStack.Stack.Transport;
 using XdpStack.Stack.Wire;
 
@@ -29,6 +30,8 @@ public sealed partial class NetworkStack
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.Workers, 1);
         Workers = Options.Workers;
         Clock = Options.Clock;
+        _routes = new RouteTableWriter(multipath: new MultipathHash(
+            Options.MultipathHashPolicy, Options.MultipathHashSeed ?? (ulong)Random.Shared.NextInt64()));
         Transports = new TransportDispatcherTable();
         Raw = new Transport.Raw.RawTable(Workers);
         Ipv6FragmentIds = new Network.Ipv6.Ipv6FragmentIdentification(Workers);

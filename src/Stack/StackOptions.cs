@@ -44,4 +44,10 @@ public sealed class StackOptions
 
     /// <summary>Wall-clock time for the IPv4 Timestamp option, which wants milliseconds since UTC midnight; <see cref="Clock"/> is monotonic from an arbitrary origin, so it cannot say.</summary>
     public TimeProvider WallClock { get; init; } = TimeProvider.System;
+
+    /// <summary>The fields that pick one next hop of a multipath route: ports too for TCP and UDP by default (VPP's default, Linux's policy 1); <see cref="NetworkStack.SetMultipathHashPolicy"/> changes it later.</summary>
+    public Routing.MultipathHashPolicy MultipathHashPolicy { get; init; } = Routing.MultipathHashPolicy.Layer4;
+
+    /// <summary>Keys the multipath flow hash; null (the default) draws a random one, so that routers in a chain do not all choose alike. Tests fix it to be repeatable.</summary>
+    public ulong? MultipathHashSeed { get; init; }
 }

@@ -339,6 +339,21 @@ public enum StatCounter
     /// <summary>SYNs dropped because the listener's backlog of half-open connections was full, or no connection could be made (Linux <c>TcpExt.ListenDrops</c>).</summary>
     TcpListenDrops,
 
+    /// <summary>SYN-ACKs sent with a SYN cookie, no state kept (Linux <c>TcpExt.SyncookiesSent</c>).</summary>
+    TcpSynCookiesSent,
+
+    /// <summary>ACKs that carried a valid SYN cookie and opened a connection (Linux <c>TcpExt.SyncookiesRecv</c>).</summary>
+    TcpSynCookiesValidated,
+
+    /// <summary>ACKs to a listener that had sent cookies whose cookie was forged or expired; answered with RST (Linux <c>TcpExt.SyncookiesFailed</c>).</summary>
+    TcpSynCookiesFailed,
+
+    /// <summary>Loss recoveries run by RFC 6675 from SACK information (Linux <c>TcpExt.TCPSackRecovery</c>); <see cref="TcpFastRetransmits"/> counts them too.</summary>
+    TcpSackRecoveries,
+
+    /// <summary>Segments retransmitted by SACK recovery, holes of the scoreboard (also in <see cref="TcpRetransmits"/>).</summary>
+    TcpSackRetransmits,
+
     /// <summary>Segments retransmitted, by timer or fast retransmit (Linux <c>Tcp.RetransSegs</c>).</summary>
     TcpRetransmits,
 

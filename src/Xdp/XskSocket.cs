@@ -116,7 +116,8 @@ public sealed unsafe class XskSocket : IDisposable
     /// <summary>Kicks the kernel to process the TX ring (sendto with MSG_DONTWAIT).</summary>
     /// <remarks>
     /// Call when <see cref="TxRing.NeedsWakeup"/> is set. EAGAIN, EBUSY, ENOBUFS and ENETDOWN mean
-    /// "try again later" (copy mode sends at most 32 frames per call) and are not errors.
+    /// "try again later" (copy mode sends at most 32 frames per call) and are not errors; nor is ENXIO, a device
+    /// that was deleted under the socket.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WakeTx()
@@ -353,6 +354,10 @@ public sealed unsafe class XskSocket : IDisposable
     {
         int errno = Kernel.Errno;
         if (errno is EAGAIN or EBUSY or ENOBUFS or ENETDOWN or EINTR)
+            return;
+        // The device was deleted and the kernel unbound the socket: nothing will move on it again, and the owner
+        // learns of the deletion from netlink; a worker serving other devices must not die of it.
+        if (errno == ENXIO)
             return;
         throw new XdpException(call, errno);
     }

@@ -25,6 +25,7 @@ internal static class FuzzTargets
         new FastPath6Target(),
         new ConfigTarget(),
         new NetlinkTarget(),
+        new NetlinkRouteTarget(),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

@@ -3,14 +3,15 @@ using XdpStack.Appliance.Control;
 
 namespace XdpStack.Appliance.Cli;
 
-/// <summary><c>xdpstack show interfaces|routes|neighbors|counters</c>: the running appliance's state through its control socket, as <c>ip</c> prints it or as JSON.</summary>
+/// <summary><c>xdpstack show interfaces|routes|route-summary|neighbors|counters</c>: the running appliance's state through its control socket, as <c>ip</c> prints it or as JSON.</summary>
 internal static class ShowCommand
 {
     public static Command Create()
     {
         var command = new Command("show", "Show a running appliance's interfaces, routes, neighbours or counters (through its control socket; root only).");
         command.Subcommands.Add(Sub("interfaces", "Interfaces: NIC id, MAC, MTU, addresses, queues, each socket's mode and what it moved", "show interfaces", (o, line, _) => ShowFormatter.Interfaces(o, ControlClient.Parse(line, ControlJson.Default.InterfacesReply))));
-        command.Subcommands.Add(Sub("routes", "Routes in lookup order: prefix, via, interface, metric, source (connected or static)", "show routes", (o, line, _) => ShowFormatter.Routes(o, ControlClient.Parse(line, ControlJson.Default.RoutesReply))));
+        command.Subcommands.Add(Sub("routes", "Routes in lookup order: prefix, via, interface, metric, source (connected, config, or kernel with the kernel protocol, such as kernel/bird)", "show routes", (o, line, _) => ShowFormatter.Routes(o, ControlClient.Parse(line, ControlJson.Default.RoutesReply))));
+        command.Subcommands.Add(Sub("route-summary", "Route counts without the routes: the table's, the kernel mirror's, and what the kernel route sync skipped", "show route-summary", (o, line, _) => ShowFormatter.RouteSummary(o, ControlClient.Parse(line, ControlJson.Default.RouteSummaryReply))));
         Command neighbors = Sub("neighbors", "ARP and NDP caches: address, MAC, state, interface", "show neighbors", (o, line, _) => ShowFormatter.Neighbors(o, ControlClient.Parse(line, ControlJson.Default.NeighborsReply)));
         neighbors.Aliases.Add("neighbours");
         command.Subcommands.Add(neighbors);

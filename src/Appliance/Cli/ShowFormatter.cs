@@ -26,7 +26,21 @@ internal static class ShowFormatter
     public static void Routes(TextWriter o, RoutesReply reply)
     {
         foreach (RouteEntry r in reply.Routes)
-            o.WriteLine(Invariant($"{r.Prefix}{(r.Via is null ? "" : " via " + r.Via)} dev {r.Interface} proto {r.Source} metric {r.Metric}"));
+            o.WriteLine(Invariant($"{r.Prefix}{(r.Via is null ? "" : " via " + r.Via)} dev {r.Interface} proto {r.Source}{(r.Protocol is null ? "" : "/" + r.Protocol)} metric {r.Metric}"));
+    }
+
+    public static void RouteSummary(TextWriter o, RouteSummaryReply reply)
+    {
+        o.WriteLine(Invariant($"table version {reply.TableVersion}: {reply.Ipv4Routes} IPv4 routes, {reply.Ipv6Routes} IPv6 routes"));
+        if (reply.KernelSync is not { } k)
+        {
+            o.WriteLine("kernel routes: not followed ([kernel_routes] sync = false)");
+            return;
+        }
+        o.WriteLine(Invariant($"kernel table {k.Table}: {reply.KernelIpv4Routes} IPv4 and {reply.KernelIpv6Routes} IPv6 routes mirrored, {reply.ShadowedPrefixes} prefixes shadowed by connected or config routes"));
+        o.WriteLine(Invariant($"  {k.Messages} messages, {k.Publications} publications, {k.Resyncs} dumps, {k.Overruns} overruns, {k.Malformed} malformed"));
+        string notUnicast = string.Concat(k.NotUnicast.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => Invariant($", {p.Value} {p.Key}")));
+        o.WriteLine(Invariant($"  skipped: {k.OtherTable} other table, {k.Cloned} cloned, {k.NoOwnedInterface} on no owned interface, {k.OtherFamilyGateway} next hops via the other family{notUnicast}"));
     }
 
     public static void Neighbors(TextWriter o, NeighborsReply reply)

@@ -30,6 +30,7 @@ internal sealed partial class ConfigBinder
 
         draft.Interface = reader.String("interface");
         draft.Metric = (int)(reader.Integer("metric", 0, int.MaxValue)?.Value ?? 0);
+        draft.Weight = (int)(reader.Integer("weight", 1, Stack.Routing.Ipv4Route.MaxWeight)?.Value ?? 1);
         reader.ReportUnknownKeys();
         _routes.Add(draft);
     }
@@ -42,9 +43,14 @@ internal sealed partial class ConfigBinder
             ResolveRouteInterface(route);
             if (route.Destination is not { } destination)
                 continue;
-            RouteDraft? first = _routes.Take(i).FirstOrDefault(r => r.Destination?.Value == destination.Value && r.Metric == route.Metric);
+            // Routes of one prefix and metric through different next hops share the traffic (ECMP, as a kernel
+            // multipath route); only the same next hop twice is a mistake.
+            if (route.ResolvedInterface is null)
+                continue;
+            RouteDraft? first = _routes.Take(i).FirstOrDefault(r => r.Destination?.Value == destination.Value && r.Metric == route.Metric
+                && r.Gateway?.Value == route.Gateway?.Value && r.ResolvedInterface == route.ResolvedInterface);
             if (first is not null)
-                _errors.Add(destination.Position, $"route {destination.Value} metric {route.Metric} is configured twice (first at {first.Destination!.Value.Position})");
+                _errors.Add(destination.Position, $"route {destination.Value} metric {route.Metric} {NextHop(route)} is configured twice (first at {first.Destination!.Value.Position})");
         }
     }
 
@@ -146,6 +152,9 @@ internal sealed partial class ConfigBinder
                 _errors.Add(address.Position, $"neighbor {ip} on '{name.Value}' is configured twice (first at {first.Address!.Value.Position})");
         }
     }
+
+    private static string NextHop(RouteDraft route) =>
+        route.Gateway is { } gateway ? $"via {gateway.Value} dev {route.ResolvedInterface}" : $"dev {route.ResolvedInterface}";
 
     private static string Family(bool ipv4) => ipv4 ? "IPv4" : "IPv6";
 }

@@ -1,3 +1,4 @@
+using XdpStack.Stack.Routing;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config.Toml;
 
@@ -11,9 +12,14 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_copyModes = ["auto", "copy", "zero-copy"];
     private static readonly string[] s_attachModes = ["auto", "native", "generic"];
 
+    // Index 0 is the default, Layer 4 (VPP's default flow hash, Linux's fib_multipath_hash_policy=1).
+    private static readonly string[] s_multipathHashes = ["l4", "l3"];
+
     private void ReadForwarding(TableReader reader)
     {
         _forwarding = new ForwardingConfig(reader.Boolean("ipv4", true), reader.Boolean("ipv6", true));
+        if (reader.Choice("multipath_hash", s_multipathHashes) is { } hash)
+            _multipathHash = hash.Value == 1 ? MultipathHashPolicy.Layer3 : MultipathHashPolicy.Layer4;
         reader.ReportUnknownKeys();
     }
 
@@ -74,11 +80,20 @@ internal sealed partial class ConfigBinder
         if (reader.String("listen") is { } listen)
         {
             if (listen.Value.Length == 0)
-                _management = new ManagementConfig(null);
+                _management = _management with { Listen = null };
             else if (ConfigValueParser.TryParseEndpoint(listen.Value, out var endpoint, out string? error))
-                _management = new ManagementConfig(endpoint);
+                _management = _management with { Listen = endpoint };
             else
                 _errors.Add(listen.Position, $"'listen' in [management]: {error}");
+        }
+        if (reader.String("user") is { } user)
+        {
+            if (user.Value.Length == 0)
+                _management = _management with { User = null };
+            else if ((_host is null ? RunAsUser.FromPasswd(user.Value) : _host.FindUser(user.Value)) is { } found)
+                _management = _management with { User = found };
+            else
+                _errors.Add(user.Position, $"'user' in [management]: no user '{user.Value}' in /etc/passwd (create one, name an existing one such as \"nobody\", or \"\" to stay root)");
         }
         reader.ReportUnknownKeys();
     }

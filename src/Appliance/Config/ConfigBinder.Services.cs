@@ -1,6 +1,8 @@
 using XdpStack.Stack;
 using XdpStack.Appliance.Config.Toml;
+using XdpStack.Stack.Transport.Tcp;
 using XdpStack.Stack.Transport.Tcp.Services;
+using XdpStack.Stack.Wire;
 
 namespace XdpStack.Appliance.Config;
 
@@ -25,6 +27,7 @@ internal sealed partial class ConfigBinder
                 draft.Address = new(ip, address.Position);
         }
         ReadHttpResponse(reader, draft);
+        ReadTcpListen(reader, draft);
         reader.ReportUnknownKeys();
         _services.Add(draft);
     }
@@ -64,6 +67,27 @@ internal sealed partial class ConfigBinder
             _errors.Add(status?.Position ?? body?.Position ?? headersAt ?? reader.Position, $"[[service]] http response: {error}");
         else
             draft.Http = response;
+    }
+
+    /// <summary>The values of <c>syn_cookies</c>, in the order of <see cref="TcpSynCookieMode"/> (Linux's <c>tcp_syncookies</c> 0, 1, 2).</summary>
+    internal static readonly string[] SynCookieNames = ["off", "on-overflow", "always"];
+
+    // backlog and syn_cookies: how a TCP service's listener meets SYNs, and only a TCP one's.
+    private void ReadTcpListen(TableReader reader, ServiceDraft draft)
+    {
+        Located<long>? backlog = reader.Integer("backlog", 1, 1 << 20);
+        Located<int>? cookies = reader.Choice("syn_cookies", SynCookieNames);
+        if (draft.Kind is { } kind && kind.Protocol() != IpProtocol.Tcp)
+        {
+            foreach ((string key, SourcePosition? at) in (ReadOnlySpan<(string, SourcePosition?)>)[("backlog", backlog?.Position), ("syn_cookies", cookies?.Position)])
+            {
+                if (at is { } position)
+                    _errors.Add(position, $"'{key}' applies only to TCP services, not \"{kind.Name()}\"");
+            }
+            return;
+        }
+        draft.Backlog = (int?)backlog?.Value;
+        draft.SynCookies = cookies is { } c ? (TcpSynCookieMode)c.Value : null;
     }
 
     private void CheckServices()

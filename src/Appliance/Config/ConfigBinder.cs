@@ -26,6 +26,7 @@ internal sealed partial class ConfigBinder
         ["neighbor"] = "[[neighbor]]",
         ["service"] = "[[service]]",
         ["management"] = "[management]",
+        ["kernel_routes"] = "[kernel_routes]",
     };
 
     private readonly ConfigErrorList _errors;
@@ -37,7 +38,9 @@ internal sealed partial class ConfigBinder
     private WorkersDraft _workers = new([], null, WorkersConfig.DefaultBatch);
     private XdpConfig _xdp = XdpConfig.Default;
     private ForwardingConfig _forwarding = ForwardingConfig.Default;
+    private Stack.Routing.MultipathHashPolicy _multipathHash = Stack.Routing.MultipathHashPolicy.Layer4;
     private ManagementConfig _management = ManagementConfig.Default;
+    private KernelRoutesConfig _kernelRoutes = KernelRoutesConfig.Default;
 
     private ConfigBinder(ConfigErrorList errors, IHostFacts? host)
     {
@@ -74,6 +77,8 @@ internal sealed partial class ConfigBinder
             ReadXdp(new TableReader(xdp, "[xdp]", _errors));
         if (top.Table("management") is { } management)
             ReadManagement(new TableReader(management, "[management]", _errors));
+        if (top.Table("kernel_routes") is { } kernelRoutes)
+            ReadKernelRoutes(new TableReader(kernelRoutes, "[kernel_routes]", _errors));
         foreach (TomlTable table in top.Tables("interface"))
             ReadInterface(new TableReader(table, "[[interface]]", _errors));
         foreach (TomlTable table in top.Tables("route"))
@@ -107,10 +112,12 @@ internal sealed partial class ConfigBinder
             i.Mtu?.Value,
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6),
             i.PuntTap?.Value))],
-        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric))],
+        Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
-        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http))],
-        Management: _management);
+        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies))],
+        Management: _management,
+        KernelRoutes: _kernelRoutes,
+        MultipathHash: _multipathHash);
 
     /// <summary>The configured interface of that name, or null (a draft without a valid name is never found).</summary>
     private InterfaceDraft? FindInterface(string name) => _interfaces.FirstOrDefault(i => i.Name?.Value == name);
@@ -200,6 +207,8 @@ internal sealed partial class ConfigBinder
         public string? ResolvedInterface { get; set; }
 
         public int Metric { get; set; }
+
+        public int Weight { get; set; } = 1;
     }
 
     private sealed class NeighborDraft
@@ -222,6 +231,10 @@ internal sealed partial class ConfigBinder
         public Located<IpAddress>? Address { get; set; }
 
         public Stack.Transport.Tcp.Services.HttpResponse? Http { get; set; }
+
+        public int? Backlog { get; set; }
+
+        public Stack.Transport.Tcp.TcpSynCookieMode? SynCookies { get; set; }
     }
 
     private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);

@@ -66,7 +66,15 @@ internal sealed record ConfigDiff(
         Field(restart, "[workers] cores", w0.IsPinned ? string.Join(',', w0.Cores) : "(none)", w1.IsPinned ? string.Join(',', w1.Cores) : "(none)");
         Field(restart, "[workers] batch", w0.Batch, w1.Batch);
         CompareXdp(restart, running.Xdp, next.Xdp);
+        // Fixed when the stack is made (StackOptions.MultipathHashPolicy); a new policy would move flows anyway.
+        Field(restart, "[forwarding] multipath_hash", HashName(running.MultipathHash), HashName(next.MultipathHash));
         Field(restart, "[management] listen", running.Management.Listen?.ToString() ?? "(off)", next.Management.Listen?.ToString() ?? "(off)");
+        Field(restart, "[management] user", running.Management.User?.Name ?? "(root)", next.Management.User?.Name ?? "(root)");
+        KernelRoutesConfig k0 = running.KernelRoutes, k1 = next.KernelRoutes;
+        Field(restart, "[kernel_routes] sync", k0.Sync, k1.Sync);
+        Field(restart, "[kernel_routes] table", k0.TableName, k1.TableName);
+        Field(restart, "[kernel_routes] ipv4", k0.Ipv4, k1.Ipv4);
+        Field(restart, "[kernel_routes] ipv6", k0.Ipv6, k1.Ipv6);
 
         return new ConfigDiff(
             AddedAddresses: [.. added],
@@ -110,6 +118,8 @@ internal sealed record ConfigDiff(
         Field(restart, "[xdp] umem_huge_pages", a.UmemHugePages, b.UmemHugePages);
         Field(restart, "[xdp] lpm_huge_pages", a.LpmHugePages, b.LpmHugePages);
     }
+
+    private static string HashName(Stack.Routing.MultipathHashPolicy policy) => policy == Stack.Routing.MultipathHashPolicy.Layer3 ? "l3" : "l4";
 
     // TOML spells booleans in lower case; so do the messages.
     private static string? Text<T>(T value) => value is bool b ? (b ? "true" : "false") : Convert.ToString(value, CultureInfo.InvariantCulture);

@@ -12,4 +12,7 @@ internal interface IHostFacts
 
     /// <summary>The CPUs that are online, or null when they cannot be read (then cores are not checked).</summary>
     IReadOnlySet<int>? OnlineCpus { get; }
+
+    /// <summary>Looks a user up by name or uid in /etc/passwd (<c>[management] user</c>); null when there is none.</summary>
+    RunAsUser? FindUser(string name) => RunAsUser.FromPasswd(name);
 }

@@ -1,4 +1,5 @@
 using XdpStack.Stack;
+using XdpStack.Stack.Transport.Tcp;
 using XdpStack.Stack.Transport.Tcp.Services;
 
 namespace XdpStack.Appliance.Config;
@@ -8,9 +9,14 @@ namespace XdpStack.Appliance.Config;
 /// <param name="Port">The local port, 1 to 65535.</param>
 /// <param name="Address">The local address it answers on, or null for every address of every interface.</param>
 /// <param name="Http">The response of an <c>http</c> service (status, body size, extra headers); null for the other kinds.</param>
-internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Address, HttpResponse? Http = null)
+/// <param name="Backlog">A TCP service's half-open connections per worker; null for the stack's default.</param>
+/// <param name="SynCookies">When a TCP service answers SYNs with cookies; null for the stack's default.</param>
+internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Address, HttpResponse? Http = null,
+    int? Backlog = null, TcpSynCookieMode? SynCookies = null)
 {
     public override string ToString() =>
         $"{Kind.Name()} on {(Address is { } a ? a.ToString() : "*")} port {Port}"
-        + (Http is { } h ? $" (status {h.Status}, {h.BodyBytes}-byte body{((h.Headers?.Count ?? 0) > 0 ? $", {h.Headers!.Count} header(s)" : "")})" : "");
+        + (Http is { } h ? $" (status {h.Status}, {h.BodyBytes}-byte body{((h.Headers?.Count ?? 0) > 0 ? $", {h.Headers!.Count} header(s)" : "")})" : "")
+        + (Backlog is { } b ? $" backlog {b}" : "")
+        + (SynCookies is { } c ? $" syn_cookies {ConfigBinder.SynCookieNames[(int)c]}" : "");
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using XdpStack.Appliance.Links;
 using XdpStack.Appliance.Metrics;
+using XdpStack.Appliance.Routing;
 using XdpStack.Appliance.Run;
 using XdpStack.Appliance.Workers;
 using XdpStack.Stack;
@@ -59,23 +60,38 @@ internal sealed class ApplianceView
 
     public RoutesReply Routes()
     {
-        StackPlan plan = Host.Plan;
-        var connected4 = StackPlan.ConnectedIpv4(plan.Addresses).ToHashSet();
-        var connected6 = StackPlan.ConnectedIpv6(plan.Addresses).ToHashSet();
+        RouteRegistry registry = Host.Routes;
         RouteTable table = Stack.Routes;
-        var routes = new List<RouteEntry>();
+        var routes = new List<RouteEntry>(table.Ipv4Routes.Count + table.Ipv6Routes.Count);
         foreach (Ipv4Route r in table.Ipv4Routes)
         {
-            routes.Add(new RouteEntry("ipv4", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric,
-                connected4.Contains(r) ? "connected" : "static"));
+            (string source, string? protocol) = SourceName(registry.SourceOf(r));
+            routes.Add(new RouteEntry("ipv4", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric, source, protocol));
         }
         foreach (Ipv6Route r in table.Ipv6Routes)
         {
-            routes.Add(new RouteEntry("ipv6", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric,
-                connected6.Contains(r) ? "connected" : "static"));
+            (string source, string? protocol) = SourceName(registry.SourceOf(r));
+            routes.Add(new RouteEntry("ipv6", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric, source, protocol));
         }
-        return new RoutesReply(routes);
+        return new RoutesReply(routes, Host.KernelRoutes?.Current);
     }
+
+    public RouteSummaryReply RouteSummary()
+    {
+        RouteTable table = Stack.Routes;
+        (int kernel4, int kernel6) = Host.Routes.KernelRoutes;
+        return new RouteSummaryReply(table.Version, table.Ipv4Routes.Count, table.Ipv6Routes.Count, kernel4, kernel6,
+            Host.Routes.ShadowedPrefixes, Host.KernelRoutes?.Current);
+    }
+
+    private static (string Source, string? Protocol) SourceName((RouteOrigin Origin, byte Protocol)? source) => source switch
+    {
+        { Origin: RouteOrigin.Connected } => ("connected", null),
+        { Origin: RouteOrigin.Config } => ("config", null),
+        { Origin: RouteOrigin.Kernel, Protocol: byte p } => ("kernel", KernelProtocolNames.Name(p)),
+        // Only the registry writes routes; a route it does not know was added behind its back (a test, a bug).
+        _ => ("unknown", null),
+    };
 
     public NeighborsReply Neighbors()
     {

@@ -6,7 +6,7 @@ namespace XdpStack.Appliance.Control;
 
 /// <summary>Answers control requests from one connection: <c>show …</c> and <c>stats</c> with one JSON line each, <c>capture {…}</c> with a stream.</summary>
 /// <remarks>
-/// Requests are lines: <c>show interfaces</c>, <c>show routes</c>, <c>show neighbors</c>, <c>show counters</c>,
+/// Requests are lines: <c>show interfaces</c>, <c>show routes</c>, <c>show route-summary</c>, <c>show neighbors</c>, <c>show counters</c>,
 /// <c>stats</c>, and <c>capture</c> followed by a <see cref="CaptureRequest"/> as JSON. Every reply is one JSON line;
 /// a failed request gets <c>{"error": "…"}</c> and the connection stays usable. A capture takes the connection over
 /// (see <see cref="CaptureMessage"/>); one capture runs at a time.
@@ -52,10 +52,11 @@ internal sealed class ControlHandler(ApplianceView view, CancellationToken stopp
             {
                 "show interfaces" => JsonSerializer.Serialize(view.Interfaces(), ControlJson.Default.InterfacesReply),
                 "show routes" => JsonSerializer.Serialize(view.Routes(), ControlJson.Default.RoutesReply),
+                "show route-summary" => JsonSerializer.Serialize(view.RouteSummary(), ControlJson.Default.RouteSummaryReply),
                 "show neighbors" or "show neighbours" => JsonSerializer.Serialize(view.Neighbors(), ControlJson.Default.NeighborsReply),
                 "show counters" => JsonSerializer.Serialize(view.Counters(), ControlJson.Default.CountersReply),
                 "stats" => JsonSerializer.Serialize(view.Sample(), ControlJson.Default.StatsSample),
-                _ => Error($"unknown request '{Truncate(request)}' (known: show interfaces|routes|neighbors|counters, stats, capture)"),
+                _ => Error($"unknown request '{Truncate(request)}' (known: show interfaces|routes|route-summary|neighbors|counters, stats, capture)"),
             };
         }
         catch (Exception e) when (e is ApplianceException or Xdp.XdpException)

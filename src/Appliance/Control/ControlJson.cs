@@ -7,6 +7,7 @@ namespace XdpStack.Appliance.Control;
 [JsonSerializable(typeof(ControlError))]
 [JsonSerializable(typeof(InterfacesReply))]
 [JsonSerializable(typeof(RoutesReply))]
+[JsonSerializable(typeof(RouteSummaryReply))]
 [JsonSerializable(typeof(NeighborsReply))]
 [JsonSerializable(typeof(CountersReply))]
 [JsonSerializable(typeof(StatsSample))]

@@ -19,11 +19,27 @@ internal sealed record SocketEntry(
     int Queue, int Worker, string Mode, string Attach, bool NeedWakeup, bool BusyPoll,
     ulong RxPackets, ulong RxBytes, ulong TxPackets, ulong TxBytes);
 
-/// <summary>Reply to <c>show routes</c>.</summary>
-internal sealed record RoutesReply(IReadOnlyList<RouteEntry> Routes);
+/// <summary>Reply to <c>show routes</c>: the routes, and the kernel route sync's account when it runs (null when <c>[kernel_routes] sync</c> is off).</summary>
+internal sealed record RoutesReply(IReadOnlyList<RouteEntry> Routes, Routing.KernelRouteSyncStatus? KernelSync = null);
 
-/// <summary>One route, in lookup order within its family; <c>Source</c> is <c>connected</c> (from an address) or <c>static</c>.</summary>
-internal sealed record RouteEntry(string Family, string Prefix, string? Via, string Interface, int Nic, int Metric, string Source);
+/// <summary>One route, in lookup order within its family.</summary>
+/// <remarks>
+/// <c>Source</c> is <c>connected</c> (from an address), <c>config</c> (a <c>[[route]]</c>) or <c>kernel</c> (mirrored from
+/// the kernel's FIB); for a kernel route <c>Protocol</c> is who installed it there, as <c>ip route</c> names rtm_protocol
+/// (<c>bird</c>, <c>zebra</c>, <c>static</c>, <c>boot</c>, ...), and null otherwise.
+/// </remarks>
+internal sealed record RouteEntry(string Family, string Prefix, string? Via, string Interface, int Nic, int Metric, string Source, string? Protocol = null);
+
+/// <summary>Reply to <c>show route-summary</c>: the table's size without its routes, cheap to ask for even with a million routes.</summary>
+/// <param name="TableVersion">Publications of the route table so far.</param>
+/// <param name="Ipv4Routes">IPv4 routes in the table, of every source.</param>
+/// <param name="Ipv6Routes">IPv6 routes in the table, of every source.</param>
+/// <param name="KernelIpv4Routes">IPv4 routes mirrored from the kernel, in the table or shadowed.</param>
+/// <param name="KernelIpv6Routes">IPv6 routes mirrored from the kernel, in the table or shadowed.</param>
+/// <param name="ShadowedPrefixes">Prefixes whose kernel routes a connected or config route shadows.</param>
+/// <param name="KernelSync">The kernel route sync's account, or null when it is off.</param>
+internal sealed record RouteSummaryReply(
+    long TableVersion, int Ipv4Routes, int Ipv6Routes, int KernelIpv4Routes, int KernelIpv6Routes, int ShadowedPrefixes, Routing.KernelRouteSyncStatus? KernelSync);
 
 /// <summary>Reply to <c>show neighbors</c>.</summary>
 internal sealed record NeighborsReply(IReadOnlyList<NeighborEntry> Neighbors);

@@ -7,7 +7,8 @@ namespace XdpStack.Appliance.Control;
 /// <para>
 /// <see cref="Bind"/> runs before any interface is touched, so a second appliance with the same socket fails early.
 /// The socket file is created with mode 0600 (umask 0177 around bind(2), then chmod) and owned by the user that runs
-/// the appliance (root); a missing parent directory is created with mode 0700, and the default directory
+/// the appliance (root) until the privilege drop hands it to the appliance's user (<see cref="HandTo"/>), and every
+/// connection from a process that is not root is closed at once (SO_PEERCRED); a missing parent directory is created with mode 0700, and the default directory
 /// (<c>/run/xdpstack</c>) is held at 0700 even when it exists. A socket file left by a killed appliance (nobody
 /// accepts on it) is replaced; a live one, or a file that is not a socket, is refused.
 /// </para>
@@ -17,10 +18,12 @@ namespace XdpStack.Appliance.Control;
 /// removes the socket file; the appliance calls it on SIGTERM and SIGINT before it stops the workers.
 /// </para>
 /// </remarks>
-internal sealed class ControlServer : IDisposable
+internal sealed partial class ControlServer : IDisposable
 {
     /// <summary>Where <c>xdpstack run</c> listens and the commands connect unless told otherwise.</summary>
     public const string DefaultPath = "/run/xdpstack/control.sock";
+
+    private bool _ownsDirectory;
 
     private const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -48,7 +51,7 @@ internal sealed class ControlServer : IDisposable
         if (OperatingSystem.IsWindows())
             throw new PlatformNotSupportedException();
         string full = System.IO.Path.GetFullPath(path);
-        PrepareDirectory(full);
+        bool madeDirectory = PrepareDirectory(full);
         RemoveStale(full);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -76,7 +79,7 @@ internal sealed class ControlServer : IDisposable
             listener.Dispose();
             throw;
         }
-        return new ControlServer(full, listener);
+        return new ControlServer(full, listener) { _ownsDirectory = madeDirectory };
     }
 
     /// <summary>Starts answering requests about the running appliance.</summary>
@@ -118,9 +121,9 @@ internal sealed class ControlServer : IDisposable
         {
             File.Delete(Path);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Removed by hand meanwhile: nothing to clean up.
+            // Removed by hand meanwhile, or not ours to remove any more: the next start replaces a stale file.
         }
         _stopping.Dispose();
     }
@@ -139,6 +142,12 @@ internal sealed class ControlServer : IDisposable
                 // Dispose closed the listener; anything else ends the control thread quietly and the appliance runs on.
                 return;
             }
+            if (!IsRoot(client))
+            {
+                // After the privilege drop the socket file belongs to the appliance's own user; the socket stays root's.
+                client.Dispose();
+                continue;
+            }
             var thread = new Thread(() => ServeConnection(handler, client)) { IsBackground = true, Name = "xdpstack control client" };
             lock (_gate)
             {
@@ -152,6 +161,36 @@ internal sealed class ControlServer : IDisposable
             thread.Start();
         }
     }
+
+    // SO_PEERCRED: the connecting process's pid, uid and gid at connect(2).
+    private static bool IsRoot(Socket client)
+    {
+        Span<byte> credentials = stackalloc byte[12];
+        try
+        {
+            return client.GetRawSocketOption(1, 17, credentials) == 12 && BitConverter.ToUInt32(credentials[4..]) == 0;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Gives the socket file (and the default directory) to <paramref name="user"/>, so that the process can still remove them at the stop once it runs as that user; connections stay root-only (SO_PEERCRED).</summary>
+    public void HandTo(Config.RunAsUser user)
+    {
+        if (chown(Path, user.Uid, user.Gid) != 0)
+            throw new ApplianceException($"control socket {Path}: chown to {user.Name} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        // A directory the appliance manages (it made it, or it is the default one, held at 0700) goes along, so the
+        // file can be removed from it; a directory of someone else's keeps its owner, and a file left there is
+        // replaced by the next start.
+        string directory = System.IO.Path.GetDirectoryName(Path) ?? "/";
+        if (_ownsDirectory || directory == System.IO.Path.GetDirectoryName(DefaultPath))
+            chown(directory, user.Uid, user.Gid);
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int chown(string path, uint owner, uint group);
 
     private void ServeConnection(ControlHandler handler, Socket client)
     {
@@ -171,15 +210,20 @@ internal sealed class ControlServer : IDisposable
         }
     }
 
-    private static void PrepareDirectory(string path)
+    // True when it created the directory.
+    private static bool PrepareDirectory(string path)
     {
         if (OperatingSystem.IsWindows())
             throw new PlatformNotSupportedException();
         string directory = System.IO.Path.GetDirectoryName(path) ?? "/";
         if (!Directory.Exists(directory))
+        {
             Directory.CreateDirectory(directory, DirectoryMode);
-        else if (directory == System.IO.Path.GetDirectoryName(DefaultPath))
+            return true;
+        }
+        if (directory == System.IO.Path.GetDirectoryName(DefaultPath))
             File.SetUnixFileMode(directory, DirectoryMode);
+        return false;
     }
 
     private static void RemoveStale(string path)

@@ -43,6 +43,7 @@ internal static class MetricCatalog
     public static readonly MetricFamily PuntFrames = new("xdpstack_punt_frames_total", Counter, "Frames between an interface and its kernel TAP twin (docs/punt.md).", "device", "direction");
     public static readonly MetricFamily PuntBytes = new("xdpstack_punt_bytes_total", Counter, "Bytes of the frames that reached the kernel TAP twin or left it.", "device", "direction");
     public static readonly MetricFamily Routes = new("xdpstack_routes", Gauge, "Routes in the routing table.", "family");
+    public static readonly MetricFamily InterfaceUp = new("xdpstack_interface_up", Gauge, "1 while the interface's NIC is enabled (link up and running); 0 after a link down or a deletion.", "device");
     public static readonly MetricFamily ConfigReloads = new("xdpstack_config_reloads_total", Counter, "SIGHUP reloads by result.", "result");
     public static readonly MetricFamily ConfigLastReloadSuccessful = new("xdpstack_config_last_reload_successful", Gauge, "1 if the last reload applied (or none was tried), 0 if it was refused.");
     public static readonly MetricFamily AllocatedBytes = new("xdpstack_dotnet_allocated_bytes_total", Counter, "GC.GetTotalAllocatedBytes(): bytes the process allocated.");
@@ -54,7 +55,7 @@ internal static class MetricCatalog
         XskRxDropped, XskRxInvalid, XskTxInvalid, XskRxRingFull, XskFillRingEmpty, XskTxRingEmpty,
         RingEntries, RingSize, UmemFrames, UmemFreeFrames, Wakeups, WorkerBusySeconds, WorkerSeconds, WorkerPolls,
         RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, PuntFrames, PuntBytes, Routes,
-        ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
+        InterfaceUp, ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
     ];
 
     /// <summary>What <c>xdpstack reflect</c> serves: it has sockets and workers but no stack, routes or config file.</summary>

@@ -85,6 +85,7 @@ internal sealed class RunMetricsSource(DataPlane plane, Punt.ControlPlanePunt? p
     private static void CollectNic(MetricsSample sample, Nic nic, string[] nameOfNic)
     {
         string device = nameOfNic[nic.Id.Value];
+        sample.Add(MetricCatalog.InterfaceUp, nic.Enabled ? 1 : 0, device);
         NicStats stats = nic.Stats;
         foreach (StatCounter counter in s_counters)
         {
@@ -101,6 +102,8 @@ internal sealed class RunMetricsSource(DataPlane plane, Punt.ControlPlanePunt? p
             sample.Add(MetricCatalog.Forwarded, stats.ForwardedTo(egress), device, nameOfNic[egress]);
         Neighbors(sample, device, "ipv4", nic.Neighbors.Snapshot().Select(n => n.State));
         Neighbors(sample, device, "ipv6", nic.Ipv6Neighbors.Snapshot().Select(n => n.State));
+        sample.Add(MetricCatalog.Arp, nic.Neighbors.Evictions, device, "cache_evicted");
+        sample.Add(MetricCatalog.Ndp, nic.Ipv6Neighbors.Evictions, device, "cache_evicted");
     }
 
     private static void Neighbors(MetricsSample sample, string device, string family, IEnumerable<NeighborState> states)

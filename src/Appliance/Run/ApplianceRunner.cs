@@ -66,12 +66,26 @@ internal static class ApplianceRunner
         using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
         // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane, host.Punt));
+        using LinkMonitor links = LinkMonitor.Start(host.Plane, Say);
         ApplyServices(host, [], config.Services, Say);
+        if (config.KernelRoutes.Sync)
+            host.StartKernelRouteSync(config.KernelRoutes, Say);
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");
         control.Serve(new ApplianceView(host));
         Say($"xdpstack: control socket {control.Path}");
+        // Every interface, socket, program and listener is set up: from here on nothing needs root.
+        if (config.Management.User is { } user)
+        {
+            SystemdNotify.Connect();
+            control.HandTo(user);
+            Say(PrivilegeDrop.Apply(user));
+        }
+        else
+        {
+            Say("xdpstack: [management] user = \"\": staying root with every capability");
+        }
         Say($"xdpstack: ready: {host.Plane.Workers.Count} worker(s) forwarding and answering on {string.Join(", ", config.Interfaces.Select(i => i.Name))}");
         SystemdNotify.Send("READY=1");
 
@@ -135,16 +149,17 @@ internal static class ApplianceRunner
         {
             int nic = nicOf[r.Interface].Value;
             if (r.Destination.IsIpv4)
-                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric));
+                ipv4.Add(new Ipv4Route(r.Destination.V4, r.Gateway?.V4 ?? Stack.Wire.Ipv4Address.Any, nic, r.Metric, r.Weight));
             else
-                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric));
+                ipv6.Add(new Ipv6Route(r.Destination.V6, r.Gateway?.V6 ?? Stack.Wire.Ipv6Address.Any, nic, r.Metric, r.Weight));
         }
         return new StackPlan(
             addresses,
             [.. ipv4.Distinct()],
             [.. ipv6.Distinct()],
             [.. config.Neighbors.Select(n => new PlannedNeighbor(nicOf[n.Interface], n.Address, n.Mac))],
-            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))]);
+            [.. config.Interfaces.Select(i => new PlannedForwarding(nicOf[i.Name], i.Forwarding.Ipv4, i.Forwarding.Ipv6))],
+            config.MultipathHash);
     }
 
     /// <summary>Reloads from <paramref name="running"/>'s file; returns the config now running: a new one when applied, <paramref name="running"/> itself when refused.</summary>
@@ -216,7 +231,9 @@ internal static class ApplianceRunner
         },
         (ushort)service.Port,
         service.Address,
-        service.Http);
+        service.Http,
+        service.Backlog,
+        service.SynCookies);
 
     private static UdpServiceKind KindOf(ServiceConfig service) => service.Kind switch
     {

@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Routing;
 using XdpStack.Stack;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
@@ -26,20 +27,25 @@ internal readonly record struct PlannedForwarding(NicId Nic, bool Ipv4, bool Ipv
 /// <remarks>
 /// <see cref="Apply"/> sets up a fresh stack; <see cref="ApplyChanges"/> moves a running stack from one plan to the next
 /// by removing what went away and adding what is new, so routes, addresses and neighbours that both plans share
-/// are never touched and their traffic never stops. Route changes are published as one snapshot per family.
+/// are never touched and their traffic never stops. Routes go through the <see cref="RouteRegistry"/>, which publishes
+/// them as one snapshot and leaves the routes mirrored from the kernel alone.
 /// </remarks>
 internal sealed record StackPlan(
     IReadOnlyList<PlannedAddress> Addresses,
     IReadOnlyList<Ipv4Route> Ipv4Routes,
     IReadOnlyList<Ipv6Route> Ipv6Routes,
     IReadOnlyList<PlannedNeighbor> Neighbors,
-    IReadOnlyList<PlannedForwarding> Forwarding)
+    IReadOnlyList<PlannedForwarding> Forwarding,
+    MultipathHashPolicy MultipathHash = MultipathHashPolicy.Layer4)
 {
     /// <summary>Applies every part of the plan to a stack that has its NICs and nothing else yet.</summary>
-    public void Apply(NetworkStack stack) => ApplyChanges(stack, Empty);
+    public void Apply(NetworkStack stack, RouteRegistry routes) => ApplyChanges(stack, Empty, routes);
 
     /// <summary>Moves <paramref name="stack"/>, which runs <paramref name="running"/>, to this plan; returns one line per change.</summary>
-    public IReadOnlyList<string> ApplyChanges(NetworkStack stack, StackPlan running)
+    /// <param name="stack">The stack.</param>
+    /// <param name="running">The plan the stack runs now.</param>
+    /// <param name="routes">The stack's route writer; only its connected and config routes change.</param>
+    public IReadOnlyList<string> ApplyChanges(NetworkStack stack, StackPlan running, RouteRegistry routes)
     {
         var changes = new List<string>();
         foreach (PlannedNeighbor n in running.Neighbors.Except(Neighbors))
@@ -64,9 +70,13 @@ internal sealed record StackPlan(
             changes.AddRange(running.Ipv6Routes.Except(Ipv6Routes).Select(r => $"removed route {r}"));
             changes.AddRange(Ipv4Routes.Except(running.Ipv4Routes).Select(r => $"added route {r}"));
             changes.AddRange(Ipv6Routes.Except(running.Ipv6Routes).Select(r => $"added route {r}"));
-            // One publication per family: a lookup sees the old table or the new one, never a half-built one, and
-            // routes both tables share keep forwarding throughout.
-            stack.SetRoutes(Ipv4Routes, Ipv6Routes);
+            // One publication: a lookup sees the old table or the new one, never a half-built one, and routes both
+            // tables share keep forwarding throughout.
+            HashSet<Ipv4Route> connected4 = [.. ConnectedIpv4(Addresses)];
+            HashSet<Ipv6Route> connected6 = [.. ConnectedIpv6(Addresses)];
+            routes.SetStatic(
+                Ipv4Routes.Select(r => (r, connected4.Contains(r) ? RouteOrigin.Connected : RouteOrigin.Config)),
+                Ipv6Routes.Select(r => (r, connected6.Contains(r) ? RouteOrigin.Connected : RouteOrigin.Config)));
         }
         foreach (PlannedNeighbor n in Neighbors.Except(running.Neighbors))
         {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.FastPath;
@@ -25,7 +26,9 @@ namespace XdpStack.Stack.FastPath;
 /// full stack whole, so those changes hold from the moment the control call returns. Neighbour changes
 /// do not bump that version (they come from workers, and would stall the fast path on every ARP
 /// refresh): a new or changed MAC is used from the rebuild on. A batch reads the snapshot once. Per frame there is no
-/// allocation, lock, <c>Interlocked</c> or virtual call: the LPM lookup is the batched DIR-24-8 one.
+/// allocation, lock, <c>Interlocked</c> or virtual call: the LPM lookup is the batched DIR-24-8 one. A destination
+/// under a multipath route looks up to a group, and the frame's flow hash (<see cref="MultipathHash"/>, the function
+/// the full stack uses) picks the next hop from the group's 256 buckets.
 /// </para>
 /// </remarks>
 public sealed class Ipv4FastForwarder : IDisposable
@@ -157,6 +160,8 @@ public sealed class Ipv4FastForwarder : IDisposable
             return 0;
 
         LookupX4(snapshot.Lpm, ref destination0, ref MemoryMarshal.GetReference(hopIds), n);
+        if (snapshot.GroupHops.Length != 0)
+            PickMultipathHops(snapshot, ref memory0, ref frame0, ref candidate0, ref length0, hopIds[..n]);
 
         // Pass 2: rewrite what has a resolved next hop that fits.
         FastNextHop[] hops = snapshot.Hops;
@@ -189,6 +194,24 @@ public sealed class Ipv4FastForwarder : IDisposable
             forwarded++;
         }
         return forwarded;
+    }
+
+    // Multipath prefixes looked up to a group: the flow hash (the same function on the same bytes as the full stack's
+    // Ipv4Forwarder) picks the bucket, and the bucket names the hop. Only frames to such prefixes pay for the hash.
+    private static void PickMultipathHops(Ipv4ForwardingSnapshot snapshot, ref byte memory0, ref Frame frame0, ref int candidate0,
+        ref int length0, Span<int> hopIds)
+    {
+        int[] groupHops = snapshot.GroupHops;
+        MultipathHash multipath = snapshot.Multipath;
+        for (int k = 0; k < hopIds.Length; k++)
+        {
+            int id = hopIds[k];
+            if (id < FastMultipathTable.GroupFlag)
+                continue;
+            ref byte ip = ref Unsafe.Add(ref memory0, (nint)(uint)Unsafe.Add(ref frame0, Unsafe.Add(ref candidate0, k)).Offset + EthernetLength);
+            uint hash = multipath.OfIpv4(MemoryMarshal.CreateReadOnlySpan(ref ip, Unsafe.Add(ref length0, k)));
+            hopIds[k] = groupHops[((id ^ FastMultipathTable.GroupFlag) << 8) | (int)(hash & (MultipathGroup.BucketCount - 1))];
+        }
     }
 
     // The header's third word (memory order: TTL, protocol, checksum) after the TTL drops by one, with the checksum

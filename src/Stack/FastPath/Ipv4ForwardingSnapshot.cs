@@ -12,14 +12,17 @@ namespace XdpStack.Stack.FastPath;
 /// Anything the fast path cannot decide exactly as <see cref="Ipv4Forwarder"/> would (a local
 /// address, a subnet broadcast, an on-link destination with no resolved neighbour, a gateway not
 /// yet resolved, a best route through a disabled NIC) points at next hop 0, the slow-path marker,
-/// so those packets go to the full stack, which resolves, queues or answers with ICMP.
+/// so those packets go to the full stack, which resolves, queues or answers with ICMP. A multipath prefix maps to a
+/// group whose 256 buckets each name the next hop the full stack's <see cref="MultipathGroup"/> picks for that bucket.
 /// </remarks>
 public sealed class Ipv4ForwardingSnapshot
 {
     internal const int SlowPath = 0;
 
-    private Ipv4ForwardingSnapshot(Ipv4Lpm lpm, FastNextHop[] hops, FastIngress[] ingress, uint[] refusedSources, long routeVersion, long stateVersion)
+    private Ipv4ForwardingSnapshot(Ipv4Lpm lpm, FastNextHop[] hops, int[] groupHops, MultipathHash multipath, FastIngress[] ingress, uint[] refusedSources, long routeVersion, long stateVersion)
     {
+        GroupHops = groupHops;
+        Multipath = multipath;
         StateVersion = stateVersion;
         Lpm = lpm;
         Hops = hops;
@@ -29,13 +32,19 @@ public sealed class Ipv4ForwardingSnapshot
     }
 
     /// <summary>An empty snapshot: every frame goes to the full stack.</summary>
-    public static Ipv4ForwardingSnapshot Empty { get; } = new(new Ipv4LpmBuilder(useHugePages: false).Build(), [default], [], [], 0, -1);
+    public static Ipv4ForwardingSnapshot Empty { get; } = new(new Ipv4LpmBuilder(useHugePages: false).Build(), [default], [], default, [], [], 0, -1);
 
     /// <summary>Destination (host order) to index into <see cref="Hops"/>.</summary>
     public Ipv4Lpm Lpm { get; }
 
     /// <summary>Next hops; index 0 is the slow-path marker.</summary>
     public FastNextHop[] Hops { get; }
+
+    /// <summary>Per multipath group, the index into <see cref="Hops"/> of each of its 256 buckets (<see cref="FastMultipathTable"/>).</summary>
+    internal int[] GroupHops { get; }
+
+    /// <summary>The flow hash of the route table this snapshot was built from.</summary>
+    public MultipathHash Multipath { get; }
 
     /// <summary>Receiving NICs by id.</summary>
     public FastIngress[] Ingress { get; }
@@ -66,12 +75,27 @@ public sealed class Ipv4ForwardingSnapshot
         // when its NIC is down the full stack scans further, so the fast path does not try.
         var seen = new HashSet<Ipv4Prefix>();
         var onLink = new List<(Ipv4Route Route, Nic Nic)>();
-        foreach (Ipv4Route route in table.Ipv4Routes)
+        IReadOnlyList<Ipv4Route> routes = table.Ipv4Routes;
+        var groups = new FastMultipathTable();
+        Span<int> bucketHops = stackalloc int[MultipathGroup.BucketCount];
+        for (int position = 0; position < routes.Count; position++)
         {
+            Ipv4Route route = routes[position];
             if (!seen.Add(route.Destination))
                 continue;
             int id = SlowPath;
-            if (filter.IsUsable(route.Nic) && stack.TryGetNic(new NicId(route.Nic), out Nic egress))
+            if (table.Ipv4GroupAt(position) is { } group)
+            {
+                // Each bucket gets the hop of the member the full stack picks for it with the NICs as they are now;
+                // a group with no usable member is left to the full stack, which goes on to the next route.
+                if (group.MemberFor(0, filter) >= 0)
+                {
+                    for (int b = 0; b < bucketHops.Length; b++)
+                        bucketHops[b] = MemberHop(stack, routes[group.PositionOf(group.MemberFor(b, filter))], hops);
+                    id = groups.Add(bucketHops);
+                }
+            }
+            else if (filter.IsUsable(route.Nic) && stack.TryGetNic(new NicId(route.Nic), out Nic egress))
             {
                 if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
                     id = hops.Intern(egress, MacAddress.Zero);
@@ -126,6 +150,19 @@ public sealed class Ipv4ForwardingSnapshot
         bool forwarderInstalled = stack.Ipv4Forwarder is Ipv4Forwarder;
         foreach (Nic nic in stack.NicArray)
             ingress[nic.Id.Value] = FastIngress.For(nic, EtherType.Ipv4, forwarderInstalled, hairpinAllowed: !stack.Options.SendRedirects);
-        return new Ipv4ForwardingSnapshot(builder.Build(), hops.ToArray(), ingress, [.. refused], table.Version, stateVersion);
+        return new Ipv4ForwardingSnapshot(builder.Build(), hops.ToArray(), groups.ToArray(), table.Multipath, ingress, [.. refused], table.Version, stateVersion);
+    }
+
+    // A multipath member's hop: its gateway's MAC when resolved. An on-link member would need one entry per
+    // neighbour and per bucket, so its flows go to the full stack, which picks the same member and resolves.
+    private static int MemberHop(NetworkStack stack, Ipv4Route member, FastNextHopTable hops)
+    {
+        if (!stack.TryGetNic(new NicId(member.Nic), out Nic egress))
+            return SlowPath;
+        if ((egress.Link.Capabilities & LinkCapabilities.ResolutionRequired) == 0)
+            return hops.Intern(egress, MacAddress.Zero);
+        if (!member.IsOnLink && egress.Neighbors.TryGetResolved(member.Gateway, out MacAddress mac))
+            return hops.Intern(egress, mac);
+        return SlowPath;
     }
 }

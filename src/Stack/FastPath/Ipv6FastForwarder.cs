@@ -23,7 +23,9 @@ namespace XdpStack.Stack.FastPath;
 /// forwarding change and every NDP neighbour-cache change schedules one rebuild on the stack's clock, and
 /// until the rebuild is published a batch whose snapshot is older than <see cref="NetworkStack.ForwardingVersion"/>
 /// goes to the full stack whole. Per frame there is no allocation, lock, <c>Interlocked</c> or virtual call:
-/// the LPM lookups of a chunk walk the trie eight at a time in lockstep, so their cache misses overlap.
+/// the LPM lookups of a chunk walk the trie eight at a time in lockstep, so their cache misses overlap. A destination
+/// under a multipath route looks up to a group, and the frame's flow hash (<see cref="MultipathHash"/>, the function
+/// the full stack uses) picks the next hop from the group's 256 buckets.
 /// </para>
 /// </remarks>
 public sealed class Ipv6FastForwarder : IDisposable
@@ -148,6 +150,8 @@ public sealed class Ipv6FastForwarder : IDisposable
 
         ref int hopId0 = ref MemoryMarshal.GetReference(hopIds);
         TLookup.Lookup(snapshot.Lpm, ref high0, ref low0, ref hopId0, n);
+        if (snapshot.GroupHops.Length != 0)
+            PickMultipathHops(snapshot, ref memory0, ref frame0, ref candidate0, hopIds[..n]);
 
         // Pass 2: rewrite what has a resolved next hop that fits.
         FastNextHop[] hops = snapshot.Hops;
@@ -181,6 +185,24 @@ public sealed class Ipv6FastForwarder : IDisposable
             forwarded++;
         }
         return forwarded;
+    }
+
+    // Multipath prefixes looked up to a group: the flow hash (the same function on the same bytes as the full stack's
+    // Ipv6Forwarder) picks the bucket, and the bucket names the hop. Only frames to such prefixes pay for the hash.
+    private static void PickMultipathHops(Ipv6ForwardingSnapshot snapshot, ref byte memory0, ref Frame frame0, ref int candidate0, Span<int> hopIds)
+    {
+        int[] groupHops = snapshot.GroupHops;
+        MultipathHash multipath = snapshot.Multipath;
+        for (int k = 0; k < hopIds.Length; k++)
+        {
+            int id = hopIds[k];
+            if (id < FastMultipathTable.GroupFlag)
+                continue;
+            ref byte ip = ref Unsafe.Add(ref memory0, (nint)(uint)Unsafe.Add(ref frame0, Unsafe.Add(ref candidate0, k)).Offset + EthernetLength);
+            int packetLength = HeaderLength + ((Unsafe.Add(ref ip, 4) << 8) | Unsafe.Add(ref ip, 5));
+            uint hash = multipath.OfIpv6(MemoryMarshal.CreateReadOnlySpan(ref ip, packetLength));
+            hopIds[k] = groupHops[((id ^ FastMultipathTable.GroupFlag) << 8) | (int)(hash & (MultipathGroup.BucketCount - 1))];
+        }
     }
 
     // The trie lookup of a chunk's gathered destinations, chosen by type so the JIT specialises ForwardChunk for it.

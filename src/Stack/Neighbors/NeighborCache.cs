@@ -33,6 +33,7 @@ public sealed partial class NeighborCache<TAddress>
     // Entries with queued packets that are still resolving, oldest first (at most MaxPendingResolutions). Under _gate.
     private readonly List<Entry> _pending = [];
     private int _dynamicCount;     // under _gate
+    private long _evictions;       // under _gate
     private long _epoch;           // written under _gate, read racily by workers
     // Bumped under _gate when what TryGetInfo reports about resolution changes; Effects.Run raises Changed once per operation.
     private long _version;
@@ -68,6 +69,16 @@ public sealed partial class NeighborCache<TAddress>
 
     /// <summary>All entries, static included.</summary>
     public int Count => _entries.Count;
+
+    /// <summary>Dynamic entries removed to make room for a new one (the cache was full): a flood of new neighbours shows here.</summary>
+    public long Evictions
+    {
+        get
+        {
+            lock (_gate)
+                return _evictions;
+        }
+    }
 
     /// <summary>The fast path: the link address of a usable neighbor, or false when the packet must go through <see cref="Resolve"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -359,6 +370,7 @@ public sealed partial class NeighborCache<TAddress>
 
     private void EvictLeastRecentlyUsed(ref Effects fx)
     {
+        _evictions++;
         Entry? victim = null;
         foreach (Entry e in _entries.Values)
         {

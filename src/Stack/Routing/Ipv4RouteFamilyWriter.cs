@@ -15,6 +15,12 @@ internal sealed class Ipv4RouteFamilyWriter(int lpmThreshold, bool useHugePages)
 
     protected override int MetricOf(Ipv4Route route) => route.Metric;
 
+    protected override int NicOf(Ipv4Route route) => route.Nic;
+
+    protected override int WeightOf(Ipv4Route route) => route.Weight;
+
+    protected override Ipv4Route IdentityOf(Ipv4Route route) => route.Weight == 1 ? route : route with { Weight = 1 };
+
     protected override void LpmAdd(Ipv4Prefix prefix, int id) => _lpm.Add(prefix, id);
 
     protected override void LpmRemove(Ipv4Prefix prefix) => _lpm.Remove(prefix);

@@ -15,6 +15,12 @@ internal sealed class Ipv6RouteFamilyWriter(int lpmThreshold) : RouteFamilyWrite
 
     protected override int MetricOf(Ipv6Route route) => route.Metric;
 
+    protected override int NicOf(Ipv6Route route) => route.Nic;
+
+    protected override int WeightOf(Ipv6Route route) => route.Weight;
+
+    protected override Ipv6Route IdentityOf(Ipv6Route route) => route.Weight == 1 ? route : route with { Weight = 1 };
+
     protected override void LpmAdd(Ipv6Prefix prefix, int id) => _lpm.Add(prefix, id);
 
     protected override void LpmRemove(Ipv6Prefix prefix) => _lpm.Remove(prefix);

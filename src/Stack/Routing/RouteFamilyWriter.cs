@@ -5,7 +5,9 @@ namespace XdpStack.Stack.Routing;
 /// Prefix ids are the LPM's next hops and stay fixed while a prefix has routes, so adding a route only touches the
 /// LPM when its prefix is new; the id-to-position map is rebuilt per snapshot because positions shift. Small tables
 /// skip the LPM altogether (an ordered scan of a few routes beats a 64 MiB table) until they pass
-/// <c>lpmThreshold</c> routes. Control thread only.
+/// <c>lpmThreshold</c> routes. Routes of one prefix and metric form a <see cref="MultipathGroup"/>; the writer keeps
+/// each group's last bucket deal, keyed by prefix and metric, so the next snapshot's deal is derived from it
+/// (<see cref="ResilientBuckets"/>) and a change to other routes moves no flow. Control thread only.
 /// </remarks>
 internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
     where TRoute : class
@@ -14,7 +16,9 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
     private readonly List<TRoute> _ordered = [];
     private readonly Dictionary<TPrefix, (int Id, int Routes)> _prefixes = [];
     private readonly Stack<int> _freeIds = new();
+    private Dictionary<(TPrefix Prefix, int Metric), (TRoute[] Members, byte[] Owners)> _deals = [];
     private int _nextId;
+    private int _sharedPrefixes; // prefixes with more than one route: only they can hold a multipath group
     private bool _lpmActive;
 
     public int Count => _ordered.Count;
@@ -26,6 +30,13 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
     protected abstract int LengthOf(TPrefix prefix);
 
     protected abstract int MetricOf(TRoute route);
+
+    protected abstract int NicOf(TRoute route);
+
+    protected abstract int WeightOf(TRoute route);
+
+    /// <summary>The route as a group member is known across publications: its weight set aside, so a new weight moves only the buckets the new share needs.</summary>
+    protected abstract TRoute IdentityOf(TRoute route);
 
     protected abstract void LpmAdd(TPrefix prefix, int id);
 
@@ -50,9 +61,56 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
                 hi = mid;
         }
         _ordered.Insert(lo, route);
+        Track(destination);
+    }
+
+    /// <summary>Adds many routes as <see cref="Add"/> would one by one (same order), in one merge.</summary>
+    /// <remarks>
+    /// Inserting one at a time moves every later route each time, which for a routing daemon's table (most routes /24,
+    /// the rest shorter and so later) is quadratic; sorting the new routes and merging them with the list is linear.
+    /// </remarks>
+    public void AddRange(IReadOnlyList<TRoute> routes)
+    {
+        if (routes.Count < 32)
+        {
+            foreach (TRoute route in routes)
+                Add(route);
+            return;
+        }
+        // A stable sort (by position on ties) keeps equal routes in the order given, after the existing ones.
+        var added = new (TRoute Route, int Length, int Metric, int Order)[routes.Count];
+        for (int i = 0; i < added.Length; i++)
+            added[i] = (routes[i], LengthOf(DestinationOf(routes[i])), MetricOf(routes[i]), i);
+        Array.Sort(added, static (a, b) => a.Length != b.Length ? b.Length.CompareTo(a.Length)
+            : a.Metric != b.Metric ? a.Metric.CompareTo(b.Metric) : a.Order.CompareTo(b.Order));
+        var merged = new List<TRoute>(_ordered.Count + added.Length);
+        int e = 0;
+        foreach ((TRoute route, int length, int metric, _) in added)
+        {
+            while (e < _ordered.Count)
+            {
+                int existingLength = LengthOf(DestinationOf(_ordered[e]));
+                if (existingLength > length || (existingLength == length && MetricOf(_ordered[e]) <= metric))
+                    merged.Add(_ordered[e++]);
+                else
+                    break;
+            }
+            merged.Add(route);
+            Track(DestinationOf(route));
+        }
+        for (; e < _ordered.Count; e++)
+            merged.Add(_ordered[e]);
+        _ordered.Clear();
+        _ordered.AddRange(merged);
+    }
+
+    private void Track(TPrefix destination)
+    {
         if (_prefixes.TryGetValue(destination, out (int Id, int Routes) entry))
         {
             _prefixes[destination] = (entry.Id, entry.Routes + 1);
+            if (entry.Routes == 1)
+                _sharedPrefixes++;
             return;
         }
         int id = _freeIds.Count > 0 ? _freeIds.Pop() : _nextId++;
@@ -61,20 +119,15 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
             LpmAdd(destination, id);
     }
 
-    public int RemoveAll(Predicate<TRoute> match)
+    /// <summary>Removes every route <paramref name="match"/> accepts in one pass (removing one at a time would move the rest of the list each time).</summary>
+    public int RemoveAll(Predicate<TRoute> match) => _ordered.RemoveAll(route =>
     {
-        int removed = 0;
-        for (int i = _ordered.Count - 1; i >= 0; i--)
-        {
-            if (match(_ordered[i]))
-            {
-                Release(DestinationOf(_ordered[i]));
-                _ordered.RemoveAt(i);
-                removed++;
-            }
-        }
-        return removed;
-    }
+        // List.RemoveAll asks once per element, in order: the place to release a removed route's prefix.
+        if (!match(route))
+            return false;
+        Release(DestinationOf(route));
+        return true;
+    });
 
     public bool RemoveFirst(Predicate<TRoute> match)
     {
@@ -92,13 +145,15 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
         _prefixes.Clear();
         _freeIds.Clear();
         _nextId = 0;
+        _sharedPrefixes = 0;
         if (_lpmActive)
             LpmClear();
         _lpmActive = false;
     }
 
     /// <summary>Produces the snapshot arrays; <paramref name="useLpm"/> says whether the caller should build the LPM.</summary>
-    public (TRoute[] Routes, int[] FirstByPrefixId) Snapshot(out bool useLpm)
+    /// <remarks>GroupByPosition is empty when no prefix has a group; otherwise it holds each route's index into Groups, or -1.</remarks>
+    public (TRoute[] Routes, int[] FirstByPrefixId, int[] GroupByPosition, MultipathGroup[] Groups) Snapshot(out bool useLpm)
     {
         useLpm = _ordered.Count > lpmThreshold;
         if (useLpm && !_lpmActive)
@@ -124,7 +179,70 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
                     first[id] = i;
             }
         }
-        return (routes, first);
+        (int[] groupOf, MultipathGroup[] groups) = BuildGroups(routes);
+        return (routes, first, groupOf, groups);
+    }
+
+    // Groups every prefix-and-metric with two or more distinct routes, dealing its buckets from the previous deal.
+    private (int[] GroupOf, MultipathGroup[] Groups) BuildGroups(TRoute[] routes)
+    {
+        if (_sharedPrefixes == 0)
+        {
+            _deals = [];
+            return ([], []);
+        }
+        var byKey = new Dictionary<(TPrefix, int), List<int>>();
+        for (int i = 0; i < routes.Length; i++)
+        {
+            TPrefix prefix = DestinationOf(routes[i]);
+            if (_prefixes[prefix].Routes < 2)
+                continue;
+            (TPrefix, int) key = (prefix, MetricOf(routes[i]));
+            if (!byKey.TryGetValue(key, out List<int>? positions))
+                byKey[key] = positions = [];
+            positions.Add(i);
+        }
+
+        var deals = new Dictionary<(TPrefix, int), (TRoute[], byte[])>();
+        var groups = new List<MultipathGroup>();
+        int[] groupOf = new int[routes.Length];
+        groupOf.AsSpan().Fill(-1);
+        Span<int> previous = stackalloc int[MultipathGroup.BucketCount];
+        foreach (((TPrefix, int) key, List<int> positions) in byKey)
+        {
+            // An identical route added twice is one next hop; past MaxMembers, routes get no buckets.
+            var index = new Dictionary<TRoute, int>();
+            var members = new List<int>();
+            foreach (int position in positions)
+            {
+                if (members.Count < MultipathGroup.MaxMembers && index.TryAdd(IdentityOf(routes[position]), members.Count))
+                    members.Add(position);
+            }
+            if (members.Count < 2)
+                continue;
+            TRoute[] identities = new TRoute[members.Count];
+            int[] weights = new int[members.Count];
+            int[] nics = new int[members.Count];
+            for (int m = 0; m < members.Count; m++)
+            {
+                identities[m] = IdentityOf(routes[members[m]]);
+                weights[m] = WeightOf(routes[members[m]]);
+                nics[m] = NicOf(routes[members[m]]);
+            }
+            previous.Fill(-1);
+            if (_deals.TryGetValue(key, out (TRoute[] Members, byte[] Owners) old))
+            {
+                for (int b = 0; b < previous.Length; b++)
+                    previous[b] = index.TryGetValue(old.Members[old.Owners[b]], out int now) ? now : -1;
+            }
+            byte[] owners = ResilientBuckets.Deal(previous, weights);
+            deals[key] = (identities, owners);
+            foreach (int position in positions)
+                groupOf[position] = groups.Count;
+            groups.Add(new MultipathGroup([.. members], nics, owners));
+        }
+        _deals = deals;
+        return groups.Count == 0 ? ([], []) : (groupOf, [.. groups]);
     }
 
     private void Release(TPrefix destination)
@@ -133,6 +251,8 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
         if (routes > 1)
         {
             _prefixes[destination] = (id, routes - 1);
+            if (routes == 2)
+                _sharedPrefixes--;
             return;
         }
         _prefixes.Remove(destination);

@@ -7,7 +7,9 @@ public sealed partial class RouteTable
 {
     private readonly Ipv4Route[] _v4;
     private readonly int[] _v4First;    // prefix id -> position of its first route in _v4
-    private readonly Ipv4Lpm? _v4Lpm;   // null: scan _v4
+    private readonly Ipv4Lpm? _v4Lpm;
+    private readonly int[] _v4GroupOf;          // position -> index into _v4Groups, or -1; empty when there are no groups
+    private readonly MultipathGroup[] _v4Groups;   // null: scan _v4
 
     /// <summary>The IPv4 routes in lookup order.</summary>
     public IReadOnlyList<Ipv4Route> Ipv4Routes => _v4;
@@ -22,30 +24,62 @@ public sealed partial class RouteTable
     public Ipv4Route? Lookup(Ipv4Address destination, Func<int, bool> isNicUsable) =>
         Lookup(destination, new NicFilters.Predicate(isNicUsable));
 
-    /// <summary>The best IPv4 route to <paramref name="destination"/> through a NIC that <paramref name="filter"/> accepts, or null.</summary>
+    /// <summary>The best IPv4 route to <paramref name="destination"/> through a NIC that <paramref name="filter"/> accepts, or null; of a multipath group, its first usable member.</summary>
     public Ipv4Route? Lookup<TFilter>(Ipv4Address destination, TFilter filter)
+        where TFilter : INicFilter, allows ref struct
+    {
+        int i = FirstUsable(destination, filter);
+        return i < 0 ? null : _v4[i];
+    }
+
+    /// <summary>The route a flow with hash <paramref name="flowHash"/> (from <see cref="Multipath"/>) to <paramref name="destination"/> takes through a NIC that <paramref name="filter"/> accepts, or null.</summary>
+    /// <remarks>The full stack's per-packet lookup: of a multipath group the hash picks the member, as the fast paths' snapshots do.</remarks>
+    public Ipv4Route? Lookup<TFilter>(Ipv4Address destination, uint flowHash, TFilter filter)
+        where TFilter : INicFilter, allows ref struct
+    {
+        int i = FirstUsable(destination, filter);
+        if (i < 0)
+            return null;
+        int[] groupOf = _v4GroupOf;
+        if ((uint)i < (uint)groupOf.Length && groupOf[i] >= 0)
+        {
+            // A route past the group's member limit may be the first usable one; it then carries the flow itself.
+            int chosen = _v4Groups[groupOf[i]].PositionFor(flowHash, filter);
+            if (chosen >= 0)
+                i = chosen;
+        }
+        return _v4[i];
+    }
+
+    /// <summary>True when some Ipv4 prefix has a multipath group, so lookups need a flow hash; without one the hash is never read.</summary>
+    public bool HasIpv4Groups => _v4Groups.Length != 0;
+
+    /// <summary>The multipath group the IPv4 route at <paramref name="position"/> in <see cref="Ipv4Routes"/> belongs to, or null when it is alone with its prefix and metric.</summary>
+    public MultipathGroup? Ipv4GroupAt(int position) =>
+        (uint)position < (uint)_v4GroupOf.Length && _v4GroupOf[position] >= 0 ? _v4Groups[_v4GroupOf[position]] : null;
+
+    private int FirstUsable<TFilter>(Ipv4Address destination, TFilter filter)
         where TFilter : INicFilter, allows ref struct
     {
         int i = 0;
         Ipv4Route[] routes = _v4;
         if (_v4Lpm is not null)
         {
-            int id = _v4Lpm.Lookup(destination.Value);
+            int id = _v4Lpm.Lookup(destination);
             if (id < 0)
-                return null;
+                return -1;
             i = _v4First[id];
-            Ipv4Route best = routes[i];
-            if (filter.IsUsable(best.Nic))
-                return best;
+            if (filter.IsUsable(routes[i].Nic))
+                return i;
             i++;
         }
         for (; i < routes.Length; i++)
         {
             Ipv4Route route = routes[i];
             if (route.Destination.Contains(destination) && filter.IsUsable(route.Nic))
-                return route;
+                return i;
         }
-        return null;
+        return -1;
     }
 
     /// <summary>The position in <see cref="Ipv4Routes"/> of the best route whatever the NIC's state, or -1: the allocation-free form for the data path.</summary>

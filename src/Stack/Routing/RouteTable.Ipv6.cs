@@ -7,7 +7,9 @@ public sealed partial class RouteTable
 {
     private readonly Ipv6Route[] _v6;
     private readonly int[] _v6First;    // prefix id -> position of its first route in _v6
-    private readonly Ipv6Lpm? _v6Lpm;   // null: scan _v6
+    private readonly Ipv6Lpm? _v6Lpm;
+    private readonly int[] _v6GroupOf;          // position -> index into _v6Groups, or -1; empty when there are no groups
+    private readonly MultipathGroup[] _v6Groups;   // null: scan _v6
 
     /// <summary>The IPv6 routes in lookup order.</summary>
     public IReadOnlyList<Ipv6Route> Ipv6Routes => _v6;
@@ -22,8 +24,41 @@ public sealed partial class RouteTable
     public Ipv6Route? Lookup(Ipv6Address destination, Func<int, bool> isNicUsable) =>
         Lookup(destination, new NicFilters.Predicate(isNicUsable));
 
-    /// <summary>The best IPv6 route to <paramref name="destination"/> through a NIC that <paramref name="filter"/> accepts, or null.</summary>
+    /// <summary>The best IPv6 route to <paramref name="destination"/> through a NIC that <paramref name="filter"/> accepts, or null; of a multipath group, its first usable member.</summary>
     public Ipv6Route? Lookup<TFilter>(Ipv6Address destination, TFilter filter)
+        where TFilter : INicFilter, allows ref struct
+    {
+        int i = FirstUsable(destination, filter);
+        return i < 0 ? null : _v6[i];
+    }
+
+    /// <summary>The route a flow with hash <paramref name="flowHash"/> (from <see cref="Multipath"/>) to <paramref name="destination"/> takes through a NIC that <paramref name="filter"/> accepts, or null.</summary>
+    /// <remarks>The full stack's per-packet lookup: of a multipath group the hash picks the member, as the fast paths' snapshots do.</remarks>
+    public Ipv6Route? Lookup<TFilter>(Ipv6Address destination, uint flowHash, TFilter filter)
+        where TFilter : INicFilter, allows ref struct
+    {
+        int i = FirstUsable(destination, filter);
+        if (i < 0)
+            return null;
+        int[] groupOf = _v6GroupOf;
+        if ((uint)i < (uint)groupOf.Length && groupOf[i] >= 0)
+        {
+            // A route past the group's member limit may be the first usable one; it then carries the flow itself.
+            int chosen = _v6Groups[groupOf[i]].PositionFor(flowHash, filter);
+            if (chosen >= 0)
+                i = chosen;
+        }
+        return _v6[i];
+    }
+
+    /// <summary>True when some Ipv6 prefix has a multipath group, so lookups need a flow hash; without one the hash is never read.</summary>
+    public bool HasIpv6Groups => _v6Groups.Length != 0;
+
+    /// <summary>The multipath group the IPv6 route at <paramref name="position"/> in <see cref="Ipv6Routes"/> belongs to, or null when it is alone with its prefix and metric.</summary>
+    public MultipathGroup? Ipv6GroupAt(int position) =>
+        (uint)position < (uint)_v6GroupOf.Length && _v6GroupOf[position] >= 0 ? _v6Groups[_v6GroupOf[position]] : null;
+
+    private int FirstUsable<TFilter>(Ipv6Address destination, TFilter filter)
         where TFilter : INicFilter, allows ref struct
     {
         int i = 0;
@@ -32,20 +67,19 @@ public sealed partial class RouteTable
         {
             int id = _v6Lpm.Lookup(destination);
             if (id < 0)
-                return null;
+                return -1;
             i = _v6First[id];
-            Ipv6Route best = routes[i];
-            if (filter.IsUsable(best.Nic))
-                return best;
+            if (filter.IsUsable(routes[i].Nic))
+                return i;
             i++;
         }
         for (; i < routes.Length; i++)
         {
             Ipv6Route route = routes[i];
             if (route.Destination.Contains(destination) && filter.IsUsable(route.Nic))
-                return route;
+                return i;
         }
-        return null;
+        return -1;
     }
 
     /// <summary>The position in <see cref="Ipv6Routes"/> of the best route whatever the NIC's state, or -1: the allocation-free form for the data path.</summary>

@@ -13,6 +13,12 @@ namespace XdpStack.Stack.Routing;
 /// <see cref="RouteTableWriter.DefaultLpmThreshold"/> routes per family skip the LPM and just scan.
 /// </para>
 /// <para>
+/// Routes of one prefix and metric form a <see cref="MultipathGroup"/> (ECMP). Lookups that pass a flow hash
+/// (<see cref="Multipath"/> computes it from the packet) spread flows over the group's members with usable NICs;
+/// lookups without one keep the first usable route, as before groups existed. When no member is usable the scan goes
+/// on to the next metric or a shorter prefix, as Linux skips a dead multipath route.
+/// </para>
+/// <para>
 /// Threading: published by <see cref="RouteTableWriter"/> with one <c>Volatile.Write</c>; readers load
 /// <see cref="RouteTableWriter.Current"/> once per batch and never lock. Nothing in a snapshot changes after publication.
 /// </para>
@@ -20,21 +26,27 @@ namespace XdpStack.Stack.Routing;
 public sealed partial class RouteTable
 {
     /// <summary>A table with no routes.</summary>
-    public static RouteTable Empty { get; } = new([], [], null, [], [], null, 0);
+    public static RouteTable Empty { get; } = new(
+        new([], [], null, [], []), new([], [], null, [], []), new MultipathHash(MultipathHashPolicy.Layer4, 0), 0);
 
-    internal RouteTable(
-        Ipv4Route[] v4, int[] v4First, Ipv4Lpm? v4Lpm,
-        Ipv6Route[] v6, int[] v6First, Ipv6Lpm? v6Lpm,
-        long version)
+    internal RouteTable(FamilyArrays<Ipv4Route, Ipv4Lpm> v4, FamilyArrays<Ipv6Route, Ipv6Lpm> v6, MultipathHash multipath, long version)
     {
-        _v4 = v4;
-        _v4First = v4First;
-        _v4Lpm = v4Lpm;
-        _v6 = v6;
-        _v6First = v6First;
-        _v6Lpm = v6Lpm;
+        _v4 = v4.Routes;
+        _v4First = v4.FirstByPrefixId;
+        _v4Lpm = v4.Lpm;
+        _v4GroupOf = v4.GroupByPosition;
+        _v4Groups = v4.Groups;
+        _v6 = v6.Routes;
+        _v6First = v6.FirstByPrefixId;
+        _v6Lpm = v6.Lpm;
+        _v6GroupOf = v6.GroupByPosition;
+        _v6Groups = v6.Groups;
+        Multipath = multipath;
         Version = version;
     }
+
+    /// <summary>The flow hash multipath lookups take; the same for every worker and both fast paths, so they all choose alike.</summary>
+    public MultipathHash Multipath { get; }
 
     /// <summary>Counts publications by the writer, starting at 1; <see cref="Empty"/> is 0.</summary>
     public long Version { get; }

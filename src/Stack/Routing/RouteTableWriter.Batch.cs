@@ -13,6 +13,12 @@ public sealed partial class RouteTableWriter
 
         public void AddRoute(Ipv6Route route) => _writer._v6.Add(route);
 
+        /// <summary>Adds every route as <see cref="AddRoute(Ipv4Route)"/> would one by one, in one linear merge (for bulk loads).</summary>
+        public void AddRoutes(IReadOnlyList<Ipv4Route> routes) => _writer._v4.AddRange(routes);
+
+        /// <summary>Adds every route as <see cref="AddRoute(Ipv6Route)"/> would one by one, in one linear merge (for bulk loads).</summary>
+        public void AddRoutes(IReadOnlyList<Ipv6Route> routes) => _writer._v6.AddRange(routes);
+
         public int RemoveRoutes(Predicate<Ipv4Route> match) => _writer._v4.RemoveAll(match);
 
         public int RemoveRoutes(Predicate<Ipv6Route> match) => _writer._v6.RemoveAll(match);

@@ -22,15 +22,28 @@ public sealed partial class RouteTableWriter
     private readonly Ipv4RouteFamilyWriter _v4;
     private readonly Ipv6RouteFamilyWriter _v6;
     private RouteTable _current = RouteTable.Empty;
+    private MultipathHash _multipath;
 
     /// <summary>Creates a writer whose first table is <see cref="RouteTable.Empty"/>.</summary>
     /// <param name="lpmThreshold">Route count per family above which lookups use an LPM (0 always uses it).</param>
     /// <param name="useHugePages">Advise Linux to back the IPv4 LPM's 64 MiB table with transparent huge pages.</param>
-    public RouteTableWriter(int lpmThreshold = DefaultLpmThreshold, bool useHugePages = true)
+    /// <param name="multipath">The flow hash of multipath lookups; null: <see cref="MultipathHashPolicy.Layer4"/> with a random seed.</param>
+    public RouteTableWriter(int lpmThreshold = DefaultLpmThreshold, bool useHugePages = true, MultipathHash? multipath = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lpmThreshold);
+        _multipath = multipath ?? new MultipathHash(MultipathHashPolicy.Layer4, (ulong)Random.Shared.NextInt64());
         _v4 = new Ipv4RouteFamilyWriter(lpmThreshold, useHugePages);
         _v6 = new Ipv6RouteFamilyWriter(lpmThreshold);
+    }
+
+    /// <summary>The flow hash the next publication carries.</summary>
+    public MultipathHash Multipath
+    {
+        get
+        {
+            lock (_gate)
+                return _multipath;
+        }
     }
 
     /// <summary>The latest published table; read it once per batch.</summary>
@@ -84,17 +97,26 @@ public sealed partial class RouteTableWriter
             b.AddRoute(route);
     });
 
+    /// <summary>Sets the flow hash of multipath lookups and publishes: flows may change paths, as after Linux's fib_multipath_hash_policy changes.</summary>
+    public RouteTable SetMultipathHash(MultipathHash multipath)
+    {
+        lock (_gate)
+            _multipath = multipath;
+        return Update(_ => { });
+    }
+
     /// <summary>Applies every change <paramref name="changes"/> makes, then publishes one table.</summary>
     public RouteTable Update(Action<Batch> changes)
     {
         lock (_gate)
         {
             changes(new Batch(this));
-            (Ipv4Route[] v4, int[] v4First) = _v4.Snapshot(out bool v4Lpm);
-            (Ipv6Route[] v6, int[] v6First) = _v6.Snapshot(out bool v6Lpm);
+            (Ipv4Route[] v4, int[] v4First, int[] v4GroupOf, MultipathGroup[] v4Groups) = _v4.Snapshot(out bool v4Lpm);
+            (Ipv6Route[] v6, int[] v6First, int[] v6GroupOf, MultipathGroup[] v6Groups) = _v6.Snapshot(out bool v6Lpm);
             var table = new RouteTable(
-                v4, v4First, v4Lpm ? _v4.BuildLpm() : null,
-                v6, v6First, v6Lpm ? _v6.BuildLpm() : null,
+                new(v4, v4First, v4Lpm ? _v4.BuildLpm() : null, v4GroupOf, v4Groups),
+                new(v6, v6First, v6Lpm ? _v6.BuildLpm() : null, v6GroupOf, v6Groups),
+                _multipath,
                 _current.Version + 1);
             Volatile.Write(ref _current, table);
             return table;

@@ -4,12 +4,12 @@ namespace XdpStack.Stack.Wire;
 
 /// <summary>The parsed form of a TCP header with the options the stack understands (RFC 9293 §3.1, RFC 7323, RFC 2018).</summary>
 /// <remarks>
-/// <para>Parsed options: MSS, window scale, SACK permitted and timestamps. SACK blocks and unknown
+/// <para>Parsed options: MSS, window scale, SACK permitted, timestamps and SACK blocks. Unknown
 /// options are skipped (read them with <see cref="TcpOptionReader"/>), so a round trip reproduces only
 /// headers without them.</para>
 /// <para><see cref="Emit"/> lays options out as Linux's <c>tcp_options_write</c> does: MSS; then SACK
 /// permitted packed before timestamps (or NOP, NOP, timestamps); SACK permitted alone after NOP, NOP;
-/// window scale after one NOP. Every option group is a multiple of 4 octets, so no padding is needed,
+/// window scale after one NOP; SACK blocks last, after NOP, NOP. Every option group is a multiple of 4 octets, so no padding is needed,
 /// and Linux segments round-trip octet for octet.</para>
 /// </remarks>
 public readonly record struct TcpHeader(
@@ -35,6 +35,9 @@ public readonly record struct TcpHeader(
     /// <summary>The timestamps option (RFC 7323 §3), or null.</summary>
     public TcpTimestamps? Timestamps { get; init; }
 
+    /// <summary>SACK blocks (RFC 2018 §3); none when empty.</summary>
+    public TcpSackBlocks SackBlocks { get; init; }
+
     /// <summary>20 plus the options <see cref="Emit"/> writes.</summary>
     public int HeaderLength => TcpPacket.MinHeaderLength + OptionsLength;
 
@@ -45,7 +48,8 @@ public readonly record struct TcpHeader(
         (MaxSegmentSize.HasValue ? 4 : 0)
         + (Timestamps.HasValue ? 12 : 0)
         + (SackPermitted && !Timestamps.HasValue ? 4 : 0)
-        + (WindowScale.HasValue ? 4 : 0);
+        + (WindowScale.HasValue ? 4 : 0)
+        + (SackBlocks.Count > 0 ? 4 + (8 * SackBlocks.Count) : 0);
 
     /// <summary>Reads a checked segment without verifying the checksum; fails on malformed options.</summary>
     public static bool TryParse(TcpPacket packet, out TcpHeader header)
@@ -55,6 +59,7 @@ public readonly record struct TcpHeader(
         byte? windowScale = null;
         bool sackPermitted = false;
         TcpTimestamps? timestamps = null;
+        var sack = default(TcpSackBlocks);
         var options = new TcpOptionReader(packet.Options);
         while (options.MoveNext())
         {
@@ -72,6 +77,13 @@ public readonly record struct TcpHeader(
                 case TcpOptionKind.Timestamps:
                     timestamps = options.Timestamps;
                     break;
+                case TcpOptionKind.Sack:
+                    for (int i = 0; i < options.SackBlockCount; i++)
+                    {
+                        (uint left, uint right) = options.GetSackBlock(i);
+                        sack.Add(left, right);
+                    }
+                    break;
             }
         }
         if (options.Error != WireError.None)
@@ -84,6 +96,7 @@ public readonly record struct TcpHeader(
             WindowScale = windowScale,
             SackPermitted = sackPermitted,
             Timestamps = timestamps,
+            SackBlocks = sack,
         };
         return true;
     }
@@ -155,6 +168,20 @@ public readonly record struct TcpHeader(
             options[at + 1] = (byte)TcpOptionKind.WindowScale;
             options[at + 2] = 3;
             options[at + 3] = shift;
+            at += 4;
+        }
+        TcpSackBlocks sack = SackBlocks;
+        if (sack.Count > 0)
+        {
+            options[at] = options[at + 1] = (byte)TcpOptionKind.NoOperation;
+            options[at + 2] = (byte)TcpOptionKind.Sack;
+            options[at + 3] = (byte)(2 + (8 * sack.Count));
+            at += 4;
+            for (int i = 0; i < sack.Count; i++, at += 8)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(options[at..], sack.Left(i));
+                BinaryPrimitives.WriteUInt32BigEndian(options[(at + 4)..], sack.Right(i));
+            }
         }
     }
 

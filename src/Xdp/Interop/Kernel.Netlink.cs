@@ -9,18 +9,33 @@ internal static partial class Kernel
     internal const int SOL_NETLINK = 270;
     internal const int NETLINK_EXT_ACK = 11;
 
+    internal const int NETLINK_ADD_MEMBERSHIP = 1;
+    internal const int SO_RCVBUFFORCE = 33;
+
+    internal const ushort NLMSG_NOOP = 1;
     internal const ushort NLMSG_ERROR = 2;
     internal const ushort NLMSG_DONE = 3;
+    internal const ushort NLMSG_OVERRUN = 4;
     internal const ushort RTM_NEWLINK = 16;
     internal const ushort RTM_GETLINK = 18;
     internal const ushort RTM_SETLINK = 19;
-    internal const ushort RTM_DELLINK = 17;
     internal const ushort RTM_NEWADDR = 20;
     internal const ushort RTM_DELADDR = 21;
+    internal const ushort RTM_NEWROUTE = 24;
+    internal const ushort RTM_DELROUTE = 25;
+    internal const ushort RTM_GETROUTE = 26;
 
     internal const ushort NLM_F_REQUEST = 0x01;
+    internal const ushort NLM_F_MULTI = 0x02;
     internal const ushort NLM_F_ACK = 0x04;
-    internal const ushort NLM_F_REPLACE = 0x100;    // new-request flags share values with the ack flags below
+    internal const ushort NLM_F_DUMP_INTR = 0x10;
+    // Modifiers of GET requests
+    internal const ushort NLM_F_ROOT = 0x100;
+    internal const ushort NLM_F_MATCH = 0x200;
+    internal const ushort NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+    // Modifiers of NEW requests, echoed in route notifications
+    internal const ushort NLM_F_REPLACE = 0x100;
+    internal const ushort NLM_F_APPEND = 0x800;
     internal const ushort NLM_F_CREATE = 0x400;
     internal const ushort NLM_F_CAPPED = 0x100;
     internal const ushort NLM_F_ACK_TLVS = 0x200;
@@ -30,8 +45,6 @@ internal static partial class Kernel
     internal const ushort NLMSGERR_ATTR_MSG = 1;
 
     // IFLA_* attributes of struct ifinfomsg
-    internal const uint IFF_UP = 0x1;
-
     // linux/if_addr.h
     internal const ushort IFA_ADDRESS = 1;
     internal const ushort IFA_LOCAL = 2;
@@ -55,6 +68,31 @@ internal static partial class Kernel
     internal const ushort IFLA_XDP_SKB_PROG_ID = 6;
     internal const ushort IFLA_XDP_HW_PROG_ID = 7;
     internal const ushort IFLA_XDP_EXPECTED_FD = 8;
+
+    // enum rtnetlink_groups
+    internal const int RTNLGRP_IPV4_ROUTE = 7;
+    internal const int RTNLGRP_IPV6_ROUTE = 11;
+
+    // enum rtattr_type_t: attributes of struct rtmsg
+    internal const ushort RTA_DST = 1;
+    internal const ushort RTA_OIF = 4;
+    internal const ushort RTA_GATEWAY = 5;
+    internal const ushort RTA_PRIORITY = 6;
+    internal const ushort RTA_MULTIPATH = 9;
+    internal const ushort RTA_TABLE = 15;
+    internal const ushort RTA_VIA = 18;
+
+    // rtm_type values
+    internal const byte RTN_UNICAST = 1;
+
+    // rtm_flags
+    internal const uint RTM_F_CLONED = 0x200;
+
+    // enum rt_class_t: reserved table ids
+    internal const uint RT_TABLE_COMPAT = 252;
+    internal const uint RT_TABLE_DEFAULT = 253;
+    internal const uint RT_TABLE_MAIN = 254;
+    internal const uint RT_TABLE_LOCAL = 255;
 
     // IFLA_XDP_ATTACHED values
     internal const byte XDP_ATTACHED_NONE = 0;
@@ -120,6 +158,31 @@ internal static partial class Kernel
         public byte IfaFlags;           // __u8 ifa_flags
         public byte IfaScope;           // __u8 ifa_scope
         public uint IfaIndex;           // __u32 ifa_index
+    }
+
+    /// <summary>struct rtmsg: the fixed part of RTM_NEWROUTE, RTM_DELROUTE and RTM_GETROUTE.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Rtmsg
+    {
+        public byte RtmFamily;          // unsigned char rtm_family
+        public byte RtmDstLen;          // unsigned char rtm_dst_len
+        public byte RtmSrcLen;          // unsigned char rtm_src_len
+        public byte RtmTos;             // unsigned char rtm_tos
+        public byte RtmTable;           // unsigned char rtm_table
+        public byte RtmProtocol;        // unsigned char rtm_protocol
+        public byte RtmScope;           // unsigned char rtm_scope
+        public byte RtmType;            // unsigned char rtm_type
+        public uint RtmFlags;           // unsigned rtm_flags
+    }
+
+    /// <summary>struct rtnexthop: one entry of RTA_MULTIPATH, followed by its own attributes.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Rtnexthop
+    {
+        public ushort RtnhLen;          // unsigned short rtnh_len
+        public byte RtnhFlags;          // unsigned char rtnh_flags
+        public byte RtnhHops;           // unsigned char rtnh_hops
+        public int RtnhIfindex;         // int rtnh_ifindex
     }
 
     /// <summary>struct nlattr.</summary>

@@ -45,6 +45,9 @@ internal sealed class XdpstackProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>True once the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
     public string StandardOutput { get { lock (_stdout) return _stdout.ToString(); } }
 
     public string StandardError { get { lock (_stderr) return _stderr.ToString(); } }

@@ -160,6 +160,19 @@ public sealed class ConfigDiffTests
     }
 
     [Fact]
+    public void Compare_MultipathHashPolicy_ParsedAndNeedsRestart()
+    {
+        ApplianceConfig next = ConfigText.Valid(Base + "\n[forwarding]\nmultipath_hash = \"l3\"\n");
+
+        ConfigDiff diff = ConfigDiff.Compare(ConfigText.Valid(Base), next);
+
+        Assert.Equal(XdpStack.Stack.Routing.MultipathHashPolicy.Layer4, ConfigText.Valid(Base).MultipathHash);
+        Assert.Equal(XdpStack.Stack.Routing.MultipathHashPolicy.Layer3, next.MultipathHash);
+        Assert.Equal<string>(["[forwarding] multipath_hash changed from l4 to l3"], diff.RestartReasons);
+        Assert.Single(ConfigText.Errors(Base + "\n[forwarding]\nmultipath_hash = \"l5\"\n"));
+    }
+
+    [Fact]
     public void Compare_GlobalForwardingSwitch_ChangesEveryInterfaceThatFollowsIt()
     {
         ApplianceConfig next = ConfigText.Valid(Base + "\n[forwarding]\nipv4 = false\n");

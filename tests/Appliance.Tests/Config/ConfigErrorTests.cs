@@ -396,7 +396,24 @@ public sealed class ConfigErrorTests
     }
 
     [Fact]
-    public void TryParse_DuplicateRoutes_SecondIsAnError()
+    public void TryParse_RouteWeightOutOfRange_IsAnError()
+    {
+        string[] errors = ConfigText.Errors("""
+            [[interface]]
+            name = "eth1"
+            addresses = ["198.18.0.1/24"]
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.0.2"
+            weight = 0
+            """);
+
+        Assert.Single(errors);
+        Assert.StartsWith("test.toml:7:10: 'weight' in [[route]] must be from 1 to 256", errors[0]);
+    }
+
+    [Fact]
+    public void TryParse_DuplicateRoutes_SameNextHopTwiceIsAnError()
     {
         string[] errors = ConfigText.Errors("""
             [[interface]]
@@ -412,10 +429,14 @@ public sealed class ConfigErrorTests
             [[route]]
             prefix = "198.19.0.0/16"
             via = "198.18.0.3"
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.0.2"
             """);
 
-        // The same prefix with another metric is a backup route, not a duplicate (as in ip route).
-        Assert.Equal(["test.toml:12:10: route 198.19.0.0/16 metric 0 is configured twice (first at 5:10)"], errors);
+        // The same prefix with another metric is a backup route, and with the same metric through another gateway a
+        // second path (ECMP); only the same next hop again is a duplicate.
+        Assert.Equal(["test.toml:15:10: route 198.19.0.0/16 metric 0 via 198.18.0.2 dev eth1 is configured twice (first at 5:10)"], errors);
     }
 
     [Fact]
@@ -528,6 +549,16 @@ public sealed class ConfigErrorTests
             kind = "http"
             port = 81
             headers = ["Bad Name: x", 3]
+            [[service]]
+            kind = "udp-discard"
+            port = 82
+            backlog = 10
+            syn_cookies = "always"
+            [[service]]
+            kind = "tcp-discard"
+            port = 83
+            backlog = 0
+            syn_cookies = "yes"
             """);
 
         Assert.Equal(
@@ -537,6 +568,10 @@ public sealed class ConfigErrorTests
             "test.toml:15:10: 'status' applies only to kind = \"http\", not \"udp-echo\"",
             "test.toml:19:11: [[service]] http response: header 'Bad Name: x' is not one 'Name: value' line of printable ASCII",
             "test.toml:19:27: 'headers' in [[service]] must list strings such as \"Content-Type: text/plain\", not an integer",
+            "test.toml:23:11: 'backlog' applies only to TCP services, not \"udp-discard\"",
+            "test.toml:24:15: 'syn_cookies' applies only to TCP services, not \"udp-discard\"",
+            "test.toml:28:11: 'backlog' in [[service]] must be from 1 to 1048576, not 0",
+            "test.toml:29:15: 'syn_cookies' in [[service]] must be one of \"off\", \"on-overflow\", \"always\", not \"yes\"",
         ], errors);
     }
 

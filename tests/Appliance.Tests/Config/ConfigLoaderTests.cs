@@ -84,6 +84,8 @@ public sealed class ConfigLoaderTests
         [[service]]
         kind = "tcp-echo"
         port = 7
+        backlog = 128
+        syn_cookies = "always"
 
         [[service]]
         kind = "tcp-discard"
@@ -132,7 +134,7 @@ public sealed class ConfigLoaderTests
             new ServiceConfig(ServiceKind.UdpEcho, 7, Ipv6Address.Parse("2001:2:0:1::1")),
             new ServiceConfig(ServiceKind.UdpDiscard, 9, null),
             new ServiceConfig(ServiceKind.Http, 80, null, new HttpResponse(404, 13, ["Content-Type: text/plain", "Cache-Control: no-store"])),
-            new ServiceConfig(ServiceKind.TcpEcho, 7, null),
+            new ServiceConfig(ServiceKind.TcpEcho, 7, null, Backlog: 128, SynCookies: Stack.Transport.Tcp.TcpSynCookieMode.Always),
             new ServiceConfig(ServiceKind.TcpDiscard, 9, Ipv4Address.Parse("198.18.0.1")),
         ], config.Services);
         Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 9469), config.Management.Listen);

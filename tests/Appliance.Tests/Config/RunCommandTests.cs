@@ -62,6 +62,42 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_CheckOfEqualPrefixAndMetricRoutes_ReportsOneMultipathGroup()
+    {
+        // Two gateways on two links for one prefix and metric: one ECMP group, not a duplicate; a third route with
+        // another metric is a backup and stays out of the group.
+        string path = Write("ecmp.toml", """
+            [[interface]]
+            name = "eth1"
+            addresses = ["198.18.0.1/24"]
+            [[interface]]
+            name = "eth2"
+            addresses = ["198.18.1.1/24"]
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.0.2"
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.1.2"
+            weight = 3
+            [[route]]
+            prefix = "198.19.0.0/16"
+            via = "198.18.1.3"
+            metric = 10
+            """);
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int code = RunCommand.Run(path, checkOnly: true, FakeHostFacts.TwoPorts(), output, error);
+
+        Assert.Equal("", error.ToString());
+        Assert.Equal(0, code);
+        Assert.Equal(
+            [$"{path}: ok: 2 interfaces (eth1, eth2), 3 routes (1 multipath group: 198.19.0.0/16 metric 0 over 2 next hops), 0 static neighbors, 0 services"],
+            Lines(output.ToString()));
+    }
+
+    [Fact]
     public void Process_CheckOfBadFile_ExitsTwoWithErrorsOnStderrOnly()
     {
         // Against the real machine: 'xdpcfg-none0' exists nowhere, so the device check adds its line.

@@ -27,12 +27,17 @@ public sealed class ControlProcessTests
             // Traffic both ways, so host A is learned (a dynamic neighbour) and the counters move.
             Ping(lab.HostA, RunLab.HostBIpv4);
 
-            // The socket: a socket file, root's, 0600, in a directory the appliance made 0700; other users are refused.
-            Assert.Equal("0 socket 600", Shell.Check("stat", "-c", "%u %F %a", socket).Trim());
-            Assert.Equal("0 700", Shell.Check("stat", "-c", "%u %a", directory).Trim());
-            CommandResult nobody = Shell.Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+            // The socket: a socket file, 0600, in a directory the appliance made 0700, both handed to the user the
+            // appliance became after set-up (nobody), so that it can remove them at the stop. A process of another
+            // user cannot reach the file; one of the appliance's user can, and the server hangs up on it (SO_PEERCRED).
+            Assert.Equal("65534 socket 600", Shell.Check("stat", "-c", "%u %F %a", socket).Trim());
+            Assert.Equal("65534 700", Shell.Check("stat", "-c", "%u %a", directory).Trim());
+            CommandResult other = Shell.Run("setpriv", "--reuid=65533", "--regid=65533", "--clear-groups", "/usr/bin/python3", "-c",
                 "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", socket);
-            Assert.True(nobody.ExitCode != 0 && nobody.StandardError.Contains("PermissionError", StringComparison.Ordinal), "another user could connect: " + nobody.StandardError);
+            Assert.True(other.ExitCode != 0 && other.StandardError.Contains("PermissionError", StringComparison.Ordinal), "another user could connect: " + other.StandardError);
+            CommandResult nobody = Shell.Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                "import socket,sys\ns=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\ntry:\n s.sendall(b'stats\\n'); print(len(s.recv(4096)))\nexcept (BrokenPipeError, ConnectionResetError):\n print(0)", socket);
+            Assert.True(nobody.ExitCode == 0 && nobody.StandardOutput.Trim() == "0", $"a process of the appliance's user got an answer: {nobody.StandardOutput}{nobody.StandardError}");
 
             string interfaces = Show(lab, socket, "interfaces");
             string macA = RunLab.MacOf(lab.Dut, lab.DutAIf);
@@ -58,12 +63,12 @@ public sealed class ControlProcessTests
 
             string routes = Show(lab, socket, "routes");
             Assert.Contains($"198.18.1.0/24 dev {lab.DutAIf} proto connected metric 0", routes);
-            Assert.Contains($"198.19.0.0/16 via {RunLab.HostBIpv4} dev {lab.DutBIf} proto static metric 0", routes);
+            Assert.Contains($"198.19.0.0/16 via {RunLab.HostBIpv4} dev {lab.DutBIf} proto config metric 0", routes);
             Assert.Contains($"2001:2:0:2::/64 dev {lab.DutBIf} proto connected metric 0", routes);
             using (JsonDocument json = ShowJson(lab, socket, "routes"))
             {
                 JsonElement route = json.RootElement.GetProperty("routes").EnumerateArray().Single(r => r.GetProperty("prefix").GetString() == "198.19.0.0/16");
-                Assert.Equal((RunLab.HostBIpv4, lab.DutBIf, "static", "ipv4"),
+                Assert.Equal((RunLab.HostBIpv4, lab.DutBIf, "config", "ipv4"),
                     (route.GetProperty("via").GetString(), route.GetProperty("interface").GetString(), route.GetProperty("source").GetString(), route.GetProperty("family").GetString()));
                 Assert.Equal(4, json.RootElement.GetProperty("routes").EnumerateArray().Count(r => r.GetProperty("source").GetString() == "connected"));
             }
@@ -195,7 +200,11 @@ public sealed class ControlProcessTests
 
             router.Signal("TERM");
             Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
-            Assert.False(File.Exists(socket), "the control socket outlived the appliance");
+            // The directory is root's, not the appliance's, so the unprivileged process cannot remove the file from it:
+            // what stays is a stale socket that nobody accepts on, which the next start replaces (as at the top).
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            var refused = Assert.Throws<System.Net.Sockets.SocketException>(() => probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socket)));
+            Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, refused.SocketErrorCode);
         }
         finally
         {

@@ -27,13 +27,13 @@ public sealed class PrometheusConfigTests
     }
 
     [Fact]
-    public void CheckRules_AlertsYml_HasTheSevenAlerts()
+    public void CheckRules_AlertsYml_HasTheEightAlerts()
     {
         CommandResult r = DeployFiles.Tool("promtool", "prometheus", "check", "rules", DeployFiles.AlertRules);
         Assert.True(r.ExitCode == 0, DeployFiles.Output(r));
         string[] alerts = AlertRules.All().Select(a => a.Name).ToArray();
         Assert.Equal(["XdpstackDown", "XdpstackDropRatioHigh", "XdpstackRxRingFull", "XdpstackFillRingEmpty",
-            "XdpstackWorkerSaturated", "XdpstackUmemNearlyExhausted", "XdpstackConfigReloadFailed"], alerts);
+            "XdpstackWorkerSaturated", "XdpstackUmemNearlyExhausted", "XdpstackConfigReloadFailed", "XdpstackInterfaceDown"], alerts);
     }
 
     [Fact]

@@ -4,11 +4,12 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using XdpStack.Appliance.Demo;
 using XdpStack.Appliance.Tests.Cli;
+using XdpStack.Appliance.Tests.Metrics;
 using XdpStack.Lab;
 
 namespace XdpStack.Appliance.Tests.Run;
 
-/// <summary>The real <c>xdpstack run</c> answering Linux TCP clients with its TCP services: curl, ab and wrk against HTTP, 10 MB through TCP echo, RST for a closed port, and a service added by SIGHUP.</summary>
+/// <summary>The real <c>xdpstack run</c> answering Linux TCP clients with its TCP services: curl, ab and wrk against HTTP, 10 MB through TCP echo, RST for a closed port, a service added by SIGHUP, and curl served through an hping3 SYN flood.</summary>
 [Trait("Category", "Root")]
 [Collection(XdpstackProcess.Collection)]
 public sealed partial class RunTcpServiceTests
@@ -100,13 +101,131 @@ public sealed partial class RunTcpServiceTests
         Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public void Run_SynFlood_CookiesKeepCurlServedAndOpenNothingForTheFlood()
+    {
+        using var lab = new RunLab();
+        // A small backlog, so the flood overflows it at once and everything after it is answered with cookies.
+        string config = RunProcessTests.WriteConfig(lab, extraRoutes: "", services: Services.Replace("headers = [\"Content-Type: text/plain\"]", "headers = [\"Content-Type: text/plain\"]\nbacklog = 64", StringComparison.Ordinal));
+        using XdpstackProcess run = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        run.WaitForOutput("xdpstack: ready", StartTimeout);
+        Assert.Contains("backlog 64", run.StandardOutput);
+        using HttpClient client = NamespaceHttp.Client(lab.Dut, "http://127.0.0.1:9469/");
+        string url = $"http://{RunLab.RouterAIpv4}/";
+        CommandResult first = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", url);
+        Assert.True(first.ExitCode == 0, first.StandardError);
+
+        // SYNs from an unused address of host A's subnet (the SYN-ACKs reach host A's link and die there, unanswered,
+        // so the half-open connections stay), a new source port each, as fast as hping3 goes, for 5 seconds, on the CPU
+        // the appliance's worker does not use.
+        CommandResult flood = default;
+        var flooder = new Thread(() => flood = lab.HostA.Run(TimeSpan.FromSeconds(30), "taskset", "-c", "0", "timeout", "-s", "INT", "5",
+            "hping3", "--flood", "-S", "-p", "80", "-a", FloodSource, RunLab.RouterAIpv4));
+        flooder.Start();
+        Thread.Sleep(500);
+        int served = 0, tries = 0;
+        var failures = new List<string>();
+        while (flooder.IsAlive)
+        {
+            tries++;
+            CommandResult curl = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", url);
+            if (curl.ExitCode == 0 && curl.StandardOutput == new string('x', 13))
+                served++;
+            else
+                failures.Add(curl.StandardError);
+            Thread.Sleep(100);
+        }
+        flooder.Join();
+        Assert.True(flood.StandardOutput.Contains("packets transmitted", StringComparison.Ordinal) || flood.StandardError.Contains("packets transmitted", StringComparison.Ordinal),
+            flood.StandardOutput + flood.StandardError);
+
+        Exposition metrics = Exposition.Parse(NamespaceHttp.Get(client, "metrics"));
+        double sent = metrics.Sum("xdpstack_tcp_segments_total", "type=syn_cookie_sent");
+        double validated = metrics.Sum("xdpstack_tcp_segments_total", "type=syn_cookie_validated");
+        double failed = metrics.Sum("xdpstack_tcp_segments_total", "type=syn_cookie_failed");
+        double established = metrics.Sum("xdpstack_tcp_segments_total", "type=established");
+        string summary = $"{flood.StandardOutput}{flood.StandardError} curl {served}/{tries}; cookies sent {sent}, validated {validated}, failed {failed}; established {established}";
+        Console.WriteLine(summary);
+        Assert.True(failures.Count == 0, string.Join("\n", failures) + summary);
+        Assert.True(served >= 3, summary);
+        Assert.True(sent > 1000, summary);
+        // Every connection that was opened is one of curl's: the flood's SYNs opened nothing, with or without a cookie.
+        Assert.True(validated >= 1 && validated <= tries, summary);
+        Assert.True(established <= tries + 1, summary);
+        Assert.Equal(0, failed);
+
+        CommandResult after = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", url);
+        Assert.True(after.ExitCode == 0, after.StandardError);
+        run.Signal("TERM");
+        Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void Run_TcpEchoUnderOnePercentLossBothWays_100MegabytesIntactInBoundedTime()
+    {
+        using var lab = new RunLab();
+        // The client sits one hop behind host A, which forwards and drops 1% of TCP packets each way at random (this
+        // kernel has no netem). Dropping in the client's own namespace would not do: a drop at its output is reported
+        // back to its TCP, which sends the segment again at once, so nothing is lost on the wire that way.
+        using var behind = new NetworkLab();
+        NetNamespace client = behind.AddNamespace("client");
+        (string clientIf, string hostAIf) = behind.AddVeth(client, lab.HostA);
+        client.Check("ethtool", "-K", clientIf, "tso", "off", "gso", "off");
+        client.Ip("addr", "add", $"{ClientIpv4}/24", "dev", clientIf);
+        client.Ip("route", "add", "default", "via", ClientGatewayIpv4);
+        lab.HostA.Ip("addr", "add", $"{ClientGatewayIpv4}/24", "dev", hostAIf);
+        lab.HostA.Check("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        lab.HostA.Check("nft", "add", "table", "inet", "loss");
+        lab.HostA.Check("nft", "add", "chain", "inet", "loss", "forward", "{ type filter hook forward priority 0; }");
+        foreach (string from in new[] { clientIf, lab.HostAIf })
+        {
+            string device = from == clientIf ? hostAIf : lab.HostAIf;
+            lab.HostA.Check("nft", "add", "rule", "inet", "loss", "forward", "iifname", device, "meta", "l4proto", "tcp", "numgen", "random", "mod", "100", "lt", "1", "counter", "drop");
+        }
+        string config = RunProcessTests.WriteConfig(lab, extraRoutes: $"""
+            [[route]]
+            prefix = "{ClientPrefixIpv4}"
+            via = "{RunLab.HostAIpv4}"
+            """, services: Services);
+        using XdpstackProcess run = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        run.WaitForOutput("xdpstack: ready", StartTimeout);
+        using HttpClient metricsClient = NamespaceHttp.Client(lab.Dut, "http://127.0.0.1:9469/");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(SocketError.Success, Echo(client, RunLab.RouterAIpv4, 7, 100 * 1024 * 1024));
+        TimeSpan took = clock.Elapsed;
+        string dropped = lab.HostA.Check("nft", "list", "table", "inet", "loss");
+        long[] drops = [.. DroppedCounts().Matches(dropped).Select(m => long.Parse(m.Groups[1].Value))];
+        Exposition metrics = Exposition.Parse(NamespaceHttp.Get(metricsClient, "metrics"));
+        double Tcp(string type) => metrics.Sum("xdpstack_tcp_segments_total", $"type={type}");
+        string summary = $"100 MiB each way in {took.TotalSeconds:F1} s; dropped toward us {drops.ElementAtOrDefault(0)}, toward the client {drops.ElementAtOrDefault(1)}; "
+            + $"stack: segments in {Tcp("received")}, out {Tcp("sent")}, retransmitted {Tcp("retransmitted")}, SACK recoveries {Tcp("sack_recovery")}, "
+            + $"SACK retransmissions {Tcp("sack_retransmitted")}, timeouts {Tcp("timeout")}, out-of-order queued {Tcp("out_of_order_queued")}";
+        Console.WriteLine(summary);
+        Assert.True(took < TimeSpan.FromSeconds(60), summary);
+        // The loss was real both ways, and SACK repaired what we lost.
+        Assert.True(drops.Length == 2 && drops.All(d => d > 100), summary);
+        Assert.True(Tcp("out_of_order_queued") > 0 && Tcp("sack_retransmitted") > 0, summary);
+        run.Signal("TERM");
+        Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(5)));
+    }
+
+    private const string ClientIpv4 = "198.18.3.2", ClientGatewayIpv4 = "198.18.3.1", ClientPrefixIpv4 = "198.18.3.0/24";
+
+    [GeneratedRegex(@"counter packets (\d+) bytes \d+ drop")]
+    private static partial Regex DroppedCounts();
+
+    // An address of host A's subnet that no namespace has.
+    private const string FloodSource = "198.18.1.77";
+
     // Sends random bytes through a Linux TCP connection and checks that they come back whole; the socket error of the connect otherwise.
     private static SocketError Echo(NetNamespace ns, string to, int port, int total) => NamespaceThread.Run(ns, () =>
     {
         byte[] data = RandomNumberGenerator.GetBytes(total);
         using var socket = new Socket(IPAddress.Parse(to).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        socket.ReceiveTimeout = 10_000;
-        socket.SendTimeout = 10_000;
+        // Long enough for a run of backed-off retransmission timeouts under loss.
+        socket.ReceiveTimeout = 20_000;
+        socket.SendTimeout = 20_000;
         try
         {
             socket.Connect(new IPEndPoint(IPAddress.Parse(to), port));

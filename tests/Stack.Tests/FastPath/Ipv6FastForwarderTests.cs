@@ -409,6 +409,10 @@ public class Ipv6FastForwarderTests
         (Ipv6FastPathFixture f, Ipv6FastForwarder fast) = Make(mtu2: 1280);
         // Everything else in 2001:2::/48 goes to the gateway, so random destinations inside it are routed.
         Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2::/48"), Gateway, 2)));
+        // A quarter of those random destinations sit behind a multipath route over the gateway, host B and an
+        // unresolved neighbour (whose buckets the fast path leaves to the full stack), so the flow hash picks the MAC.
+        foreach (Ipv6Address nextHop in new[] { Gateway, HostB, Unresolved })
+            Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2:0:c000::/50"), nextHop, 2)));
         f.Clock.Advance(TimeSpan.Zero);
         int taken = 0;
         Gen<Ipv6Address> genRandom = Gen.Select(Gen.UShort, Gen.ULong).Select((group, low) => new Ipv6Address(0x2001_0002_0000_0000UL | group, low));

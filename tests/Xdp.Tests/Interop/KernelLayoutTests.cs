@@ -47,6 +47,8 @@ public sealed partial class KernelLayoutTests
         [typeof(Kernel.Ifinfomsg)] = ("struct ifinfomsg", "", true),
         [typeof(Kernel.Ifaddrmsg)] = ("struct ifaddrmsg", "", true),
         [typeof(Kernel.IfreqFlags)] = ("struct ifreq", "", true),
+        [typeof(Kernel.Rtmsg)] = ("struct rtmsg", "", true),
+        [typeof(Kernel.Rtnexthop)] = ("struct rtnexthop", "", true),
         [typeof(Kernel.Nlattr)] = ("struct nlattr", "", true),
         [typeof(Kernel.EthtoolChannels)] = ("struct ethtool_channels", "", true),
         [typeof(Kernel.EthtoolValue)] = ("struct ethtool_value", "", true),

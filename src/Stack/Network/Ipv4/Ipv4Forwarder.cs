@@ -107,7 +107,10 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
             return;
         }
 
-        Ipv4Route? route = stack.Routes.Lookup(target, new EnabledNicFilter(stack));
+        // Read once: the flow hash and the groups it indexes must come from the same publication.
+        RouteTable routes = stack.Routes;
+        uint flowHash = routes.HasIpv4Groups ? routes.Multipath.OfIpv4(ip.Buffer[..ip.TotalLength]) : 0;
+        Ipv4Route? route = routes.Lookup(target, flowHash, new EnabledNicFilter(stack));
         if (route is null || !stack.TryGetNic(new NicId(route.Nic), out Nic egress))
         {
             stats.Add(worker, StatCounter.Ipv4ForwardNoRoute);

@@ -83,7 +83,10 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
             }
         }
 
-        Ipv6Route? route = stack.Routes.Lookup(destination, new EnabledNicFilter(stack));
+        // Read once: the flow hash and the groups it indexes must come from the same publication.
+        RouteTable routes = stack.Routes;
+        uint flowHash = routes.HasIpv6Groups ? routes.Multipath.OfIpv6(ip.Packet) : 0;
+        Ipv6Route? route = routes.Lookup(destination, flowHash, new EnabledNicFilter(stack));
         if (route is null || !stack.TryGetNic(new NicId(route.Nic), out Nic egress))
         {
             stats.Add(worker, StatCounter.Ipv6ForwardingNoRoute);

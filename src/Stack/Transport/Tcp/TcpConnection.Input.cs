@@ -69,45 +69,72 @@ public sealed partial class TcpConnection
         _rtoDeadline = 0;
         _delayedAckDeadline = 0;
         _closeDeadline = 0;
+        ResetSack();
         _ipId = (ushort)worker.Random();
         if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
         {
             _oooStart = new uint[worker.Settings.OutOfOrderRanges];
             _oooEnd = new uint[worker.Settings.OutOfOrderRanges];
+            _oooStamp = new uint[worker.Settings.OutOfOrderRanges];
         }
     }
 
     /// <summary>A SYN to a listener (RFC 9293 §3.10.7.2): negotiates the options and answers with SYN-ACK.</summary>
     internal void AcceptSyn(ref TcpSegment syn, long nowUs)
     {
+        int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : DefaultMss(IsIpv6);
+        Negotiate(syn.Sequence, _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10)), syn.Window, peerMss,
+            syn.HasTimestamps, syn.TsValue, syn.WindowScale, syn.SackPermitted);
+        State = TcpState.SynReceived;
+        SendSynAck();
+        ArmRto(nowUs);
+    }
+
+    /// <summary>
+    /// The ACK of a cookie handshake (<see cref="TcpSynCookie"/>): what <see cref="AcceptSyn"/> would have negotiated,
+    /// rebuilt from the cookie (the MSS) and the echoed timestamp (window scale, SACK), then ESTABLISHED at once.
+    /// The caller processes the segment itself next.
+    /// </summary>
+    internal void AcceptCookie(ref TcpSegment ack, int cookieMss, int peerWindowScale, bool sackPermitted, long nowUs)
+    {
+        bool timestamps = ack.HasTimestamps;
+        Negotiate(ack.Sequence - 1, ack.Acknowledgment - 1, ack.Window, cookieMss, timestamps, ack.TsValue,
+            timestamps ? peerWindowScale : -1, timestamps && sackPermitted);
+        // The SYN is acknowledged by this very segment; its data and window are processed next.
+        _sndUna = ack.Acknowledgment;
+        // What the cookie SYN-ACK advertised (unscaled, as in any SYN), or the first segment would look like a window update.
+        _lastAdvertised = (uint)Math.Min(_worker.Settings.ReceiveBufferSize, ushort.MaxValue);
+        Establish(ref ack);
+    }
+
+    private void Negotiate(uint peerIsn, uint iss, ushort window, int peerMss, bool timestamps, uint tsValue, int peerWindowScale, bool sackPermitted)
+    {
         TcpSettings settings = _worker.Settings;
-        _irs = syn.Sequence;
-        _rcvNxt = syn.Sequence + 1;
-        _iss = _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10));
+        _irs = peerIsn;
+        _rcvNxt = peerIsn + 1;
+        _iss = iss;
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         _sndMax = _sndNxt;
         _recover = _iss;
         // RFC 9293 §3.10.7.2: SND.WND from the SYN, never scaled (RFC 7323 §2.2).
-        _sndWnd = syn.Window;
+        _sndWnd = window;
         _maxSndWnd = _sndWnd;
-        _sndWl1 = syn.Sequence;
+        _sndWl1 = peerIsn;
         _sndWl2 = _iss;
-        int ourMss = Nic.Link.Mtu - (IsIpv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength) - TcpPacket.MinHeaderLength;
-        // RFC 9293 §3.7.1: 536 (IPv4) or 1220 (IPv6) when the peer sent no MSS.
-        int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : IsIpv6 ? 1220 : 536;
-        _timestamps = syn.HasTimestamps;
+        int ourMss = OurMss(Nic, IsIpv6);
+        _timestamps = timestamps;
         if (_timestamps)
         {
-            _tsRecent = syn.TsValue;
+            _tsRecent = tsValue;
             _tsOffset = _worker.Isn.TimestampOffset(Key);
         }
         _mss = Math.Max(64, Math.Min(ourMss, peerMss) - (_timestamps ? 12 : 0));
         _advertisedMss = (ushort)Math.Max(64, ourMss);
-        _windowScaleOffered = syn.WindowScale >= 0;
+        _windowScaleOffered = peerWindowScale >= 0;
         if (_windowScaleOffered)
         {
-            _sndShift = syn.WindowScale;
+            _sndShift = peerWindowScale;
             _rcvShift = ShiftFor(settings.ReceiveBufferSize);
         }
         else
@@ -115,17 +142,21 @@ public sealed partial class TcpConnection
             _sndShift = 0;
             _rcvShift = 0;
         }
-        _sackPermitted = syn.SackPermitted;
+        _sackPermitted = sackPermitted;
         _cwnd = InitialWindow();
         _ssthresh = int.MaxValue;
         _rtoUs = (long)settings.InitialRto.TotalMicroseconds;
-        State = TcpState.SynReceived;
-        SendSynAck();
-        ArmRto(nowUs);
     }
 
+    /// <summary>The MSS we announce on <paramref name="nic"/>: its MTU less the IP and TCP headers.</summary>
+    internal static int OurMss(Nic nic, bool ipv6) =>
+        nic.Link.Mtu - (ipv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength) - TcpPacket.MinHeaderLength;
+
+    /// <summary>RFC 9293 §3.7.1: the MSS assumed when the peer sent none.</summary>
+    internal static int DefaultMss(bool ipv6) => ipv6 ? 1220 : 536;
+
     // The smallest shift that lets the 16-bit field describe the whole buffer.
-    private static int ShiftFor(int buffer)
+    internal static int ShiftFor(int buffer)
     {
         int shift = 0;
         while (shift < 14 && (buffer >> shift) > ushort.MaxValue)
@@ -205,6 +236,8 @@ public sealed partial class TcpConnection
                 _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
                 return true;
             }
+            if (_listener is not null)
+                _listener.HalfOpen(_worker.Index)--;
             Establish(ref seg);
         }
 
@@ -235,8 +268,6 @@ public sealed partial class TcpConnection
 
     private void Establish(ref TcpSegment seg)
     {
-        if (_listener is not null)
-            _listener.HalfOpen(_worker.Index)--;
         State = TcpState.Established;
         _rx = _worker.RentReceiveRing();
         _tx = _worker.RentSendRing();
@@ -261,14 +292,19 @@ public sealed partial class TcpConnection
             return false;
         }
         uint window = (uint)seg.Window << _sndShift;
+        if (_sackPermitted && seg.Sack.Count > 0)
+            TakeSackBlocks(ref seg, ack);
         if (GreaterThan(ack, _sndUna))
         {
             OnNewAck(ref seg, ack, nowUs);
         }
         else if (ack == _sndUna && seg.Payload.Length == 0 && !seg.Has(TcpFlags.Fin) && window == _sndWnd && _sndMax != _sndUna)
         {
-            OnDuplicateAck();
+            OnDuplicateAck(nowUs);
         }
+        // RFC 6675 §5 (3): the scoreboard alone may show SND.UNA's segment lost before three duplicate ACKs came.
+        if (!_inRecovery && _sackedCount > 0 && _sndMax != _sndUna && GreaterThan(LostBoundary(), _sndUna) && GreaterThan(_sndUna, _recover))
+            EnterRecovery(nowUs);
         if (LessThan(_sndWl1, seg.Sequence) || (_sndWl1 == seg.Sequence && LessOrEqual(_sndWl2, ack)))
         {
             _sndWnd = window;
@@ -290,6 +326,7 @@ public sealed partial class TcpConnection
         _sndUna = ack;
         if (LessThan(_sndNxt, _sndUna))
             _sndNxt = _sndUna;
+        TrimScoreboard();
 
         // RTT (RFC 6298 §3, RFC 7323 §4.1): from the echoed timestamp, else from the one timed segment (Karn).
         if (_timestamps && seg.HasTimestamps && seg.TsEcho != 0)
@@ -300,13 +337,19 @@ public sealed partial class TcpConnection
             _rttTiming = false;
         _retries = 0;
 
-        // NewReno (RFC 6582 §3.2).
+        // NewReno (RFC 6582 §3.2), or RFC 6675's recovery when it began with SACK information.
         if (_inRecovery)
         {
             if (GreaterOrEqual(ack, _recover))
             {
                 _inRecovery = false;
+                _sackRecovery = false;
                 _cwnd = Math.Min(_ssthresh, Math.Max((int)(_sndMax - _sndUna), _mss) + _mss);
+            }
+            else if (_sackRecovery)
+            {
+                // RFC 6675 §5 (C): the partial ACK lowered pipe; the scoreboard picks what goes next.
+                SackTransmit(nowUs);
             }
             else
             {
@@ -348,24 +391,40 @@ public sealed partial class TcpConnection
         }
     }
 
-    private void OnDuplicateAck()
+    private void OnDuplicateAck(long nowUs)
     {
         _dupAcks++;
-        if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
+        if (_sackRecovery)
         {
-            // RFC 5681 §3.2 and RFC 6582 §3.2 step 2.
-            int flight = (int)(_sndMax - _sndUna);
-            _ssthresh = Math.Max(flight / 2, 2 * _mss);
-            _recover = _sndMax;
-            _inRecovery = true;
-            Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
-            Retransmit();
-            _cwnd = _ssthresh + (3 * _mss);
+            // RFC 6675 §5 (C): every ACK in recovery may have lowered pipe or shown a hole lost.
+            SackTransmit(nowUs);
+        }
+        else if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
+        {
+            EnterRecovery(nowUs);
         }
         else if (_dupAcks > 3 && _inRecovery)
         {
             _cwnd += _mss;
         }
+    }
+
+    // RFC 5681 §3.2 and RFC 6582 §3.2 step 2; with SACK information at hand, RFC 6675 §5 instead.
+    private void EnterRecovery(long nowUs)
+    {
+        int flight = (int)(_sndMax - _sndUna);
+        _ssthresh = Math.Max(flight / 2, 2 * _mss);
+        _recover = _sndMax;
+        _inRecovery = true;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
+        if (_sackPermitted && _sackedCount > 0)
+        {
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRecoveries);
+            EnterSackRecovery(nowUs);
+            return;
+        }
+        Retransmit();
+        _cwnd = _ssthresh + (3 * _mss);
     }
 
     // The segment's text and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks). True when new data became readable or the peer closed.
@@ -478,6 +537,7 @@ public sealed partial class TcpConnection
                 _oooStart[i] = start;
             if (GreaterThan(end, _oooEnd[i]))
                 _oooEnd[i] = end;
+            _oooStamp[i] = ++_oooClock;
             // The grown range may now reach the ones after it.
             while (i + 1 < _oooCount && LessOrEqual(_oooStart[i + 1], _oooEnd[i]))
             {
@@ -493,9 +553,11 @@ public sealed partial class TcpConnection
         {
             _oooStart[j] = _oooStart[j - 1];
             _oooEnd[j] = _oooEnd[j - 1];
+            _oooStamp[j] = _oooStamp[j - 1];
         }
         _oooStart[i] = start;
         _oooEnd[i] = end;
+        _oooStamp[i] = ++_oooClock;
         _oooCount++;
         return true;
     }
@@ -521,6 +583,7 @@ public sealed partial class TcpConnection
         {
             _oooStart[j] = _oooStart[j + 1];
             _oooEnd[j] = _oooEnd[j + 1];
+            _oooStamp[j] = _oooStamp[j + 1];
         }
         _oooCount--;
     }

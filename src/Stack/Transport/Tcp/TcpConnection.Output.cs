@@ -124,7 +124,10 @@ public sealed partial class TcpConnection
         return _rx is null ? _lastAdvertised : (uint)_rx.Free;
     }
 
-    private uint TimestampNow(long nowUs) => (uint)(nowUs / 1000) + _tsOffset;
+    private uint TimestampNow(long nowUs) => TimestampClock(nowUs) + _tsOffset;
+
+    /// <summary>Our timestamp clock before the per-connection offset: milliseconds, as Linux's.</summary>
+    internal static uint TimestampClock(long nowUs) => (uint)(nowUs / 1000);
 
     // Builds one segment in the worker's frame buffer and sends it: every segment we send carries the ACK
     // and the current window, so it clears the pending ACK.
@@ -139,6 +142,10 @@ public sealed partial class TcpConnection
         long nowUs = _worker.NowMicroseconds();
         if (_timestamps)
             header = header with { Timestamps = new TcpTimestamps(TimestampNow(nowUs), _tsRecent) };
+        // The SACK option must not push a full segment past the MSS: blocks go in the room the data leaves (Linux
+        // shrinks the data instead; a full segment without blocks is followed soon enough by an ACK with them).
+        if (!syn && _sackPermitted && _oooCount > 0 && (length == 0 || _mss - length >= 12))
+            header = header with { SackBlocks = ReceiveSackBlocks(length == 0 ? TcpSackBlocks.MaxBlocks : (_mss - length - 4) / 8) };
         if (syn)
         {
             header = header with

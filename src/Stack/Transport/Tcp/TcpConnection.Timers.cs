@@ -45,6 +45,15 @@ public sealed partial class TcpConnection
     /// <summary>The MSS segments we send carry at most (options excluded).</summary>
     public int SendMss => _mss;
 
+    /// <summary>The shift applied to the peer's window field (RFC 7323), 0 without window scaling.</summary>
+    public int SendWindowShift => _sndShift;
+
+    /// <summary>True when both ends agreed on SACK (RFC 2018).</summary>
+    public bool SackPermitted => _sackPermitted;
+
+    /// <summary>True when both ends send timestamps (RFC 7323).</summary>
+    public bool TimestampsOn => _timestamps;
+
     /// <summary>The earliest armed deadline, or long.MaxValue.</summary>
     internal long NextDeadline
     {
@@ -155,6 +164,9 @@ public sealed partial class TcpConnection
         _ssthresh = Math.Max(flight / 2, 2 * _mss);
         _cwnd = _mss;
         _inRecovery = false;
+        // Go-back-N from SND.UNA resends everything; the peer's SACKs will be taken afresh (RFC 6675 §5.1 allows both).
+        _sackRecovery = false;
+        _sackedCount = 0;
         _recover = _sndMax;
         _dupAcks = 0;
         _rttTiming = false;

@@ -24,9 +24,12 @@ internal sealed class TcpIsnGenerator
     /// <summary>A per-connection offset added to our timestamp clock, so that TSval reveals no uptime.</summary>
     public uint TimestampOffset(in TcpFlowKey key) => (uint)Hash(key, 1);
 
-    private ulong Hash(in TcpFlowKey key, ulong domain)
+    /// <summary>A 32-bit keyed hash of the 4-tuple and <paramref name="count"/> for SYN cookies, separate from the ISN's by its domain.</summary>
+    public uint CookieHash(in TcpFlowKey key, uint count, uint domain) => (uint)Hash(key, 2 + domain, count);
+
+    private ulong Hash(in TcpFlowKey key, ulong domain, uint extra = 0)
     {
-        Span<byte> input = stackalloc byte[40];
+        Span<byte> input = stackalloc byte[48];
         BinaryPrimitives.WriteUInt64LittleEndian(input, key.LocalAddress.V6.High);
         BinaryPrimitives.WriteUInt64LittleEndian(input[8..], key.LocalAddress.V6.Low);
         BinaryPrimitives.WriteUInt64LittleEndian(input[16..], key.RemoteAddress.V6.High);
@@ -34,6 +37,7 @@ internal sealed class TcpIsnGenerator
         BinaryPrimitives.WriteUInt16LittleEndian(input[32..], key.LocalPort);
         BinaryPrimitives.WriteUInt16LittleEndian(input[34..], key.RemotePort);
         BinaryPrimitives.WriteUInt32LittleEndian(input[36..], (uint)domain);
+        BinaryPrimitives.WriteUInt64LittleEndian(input[40..], extra);
         return SipHash24(_k0, _k1, input);
     }
 

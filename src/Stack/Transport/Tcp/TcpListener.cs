@@ -5,22 +5,32 @@ namespace XdpStack.Stack.Transport.Tcp;
 /// Immutable once registered, apart from the per-worker half-open counts, each written only by its worker.
 /// A connection is handed to <see cref="Application"/> when its handshake completes on the worker that
 /// received its SYN; SYN-RECEIVED connections count against <see cref="Backlog"/> per worker, as Linux
-/// counts its request sockets per listener.
+/// counts its request sockets per listener; beyond it SYNs get cookies (<see cref="SynCookies"/>) or are dropped.
 /// </remarks>
 public sealed class TcpListener
 {
     // One counter per worker, 64 bytes apart, written only by that worker.
     private const int Stride = 16;
 
+    // Linux's TCP_SYNCOOKIE_VALID: ACKs are checked for cookies until 2 minutes after the last one was sent.
+    private const long CookieValidUs = 120_000_000;
+
     private readonly int[] _halfOpen;
 
-    internal TcpListener(ushort port, IpAddress? localAddress, ITcpApplication application, int backlog, int workers)
+    // When each worker last sent a cookie, in microseconds of the stack's clock; 8 longs (64 bytes) apart.
+    private readonly long[] _lastCookieUs;
+
+    internal TcpListener(ushort port, IpAddress? localAddress, ITcpApplication application, int backlog, TcpSynCookieMode synCookies, int workers)
     {
         Port = port;
         LocalAddress = localAddress;
         Application = application;
         Backlog = backlog;
+        SynCookies = synCookies;
         _halfOpen = new int[workers * Stride];
+        _lastCookieUs = new long[workers * Stride / 2];
+        for (int w = 0; w < workers; w++)
+            _lastCookieUs[w * Stride / 2] = long.MinValue / 2;
     }
 
     public ushort Port { get; }
@@ -33,7 +43,17 @@ public sealed class TcpListener
     /// <summary>The most SYN-RECEIVED connections per worker; further SYNs are dropped and counted (<see cref="StatCounter.TcpListenDrops"/>).</summary>
     public int Backlog { get; }
 
+    /// <summary>When SYNs are answered with cookies instead of half-open connections.</summary>
+    public TcpSynCookieMode SynCookies { get; }
+
     internal ref int HalfOpen(int worker) => ref _halfOpen[worker * Stride];
+
+    internal void NoteCookieSent(int worker, long nowUs) => _lastCookieUs[worker * Stride / 2] = nowUs;
+
+    /// <summary>True when an ACK no connection takes may carry one of our cookies (Linux's <c>tcp_synq_no_recent_overflow</c>, negated).</summary>
+    internal bool MayHoldCookie(int worker, long nowUs) =>
+        SynCookies == TcpSynCookieMode.Always
+        || (SynCookies == TcpSynCookieMode.OnOverflow && nowUs - _lastCookieUs[worker * Stride / 2] <= CookieValidUs);
 
     /// <summary>True when a segment to <paramref name="destination"/> of family <paramref name="ipv6"/> may reach this listener.</summary>
     internal bool Accepts(bool ipv6, IpAddress destination) =>

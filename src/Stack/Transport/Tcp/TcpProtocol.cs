@@ -63,12 +63,14 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
     /// answer SYNs with it once this returns. <see cref="StackError.PortInUse"/> when another listener would take some
     /// of the same SYNs, <see cref="StackError.BadAddress"/> for port 0 or a multicast address.
     /// </summary>
-    public StackError Listen(ushort port, IpAddress? localAddress, ITcpApplication application, out TcpListener? listener)
+    /// <remarks><paramref name="backlog"/> and <paramref name="synCookies"/> default to <see cref="Settings"/>.</remarks>
+    public StackError Listen(ushort port, IpAddress? localAddress, ITcpApplication application, out TcpListener? listener,
+        int? backlog = null, TcpSynCookieMode? synCookies = null)
     {
         listener = null;
         if (port == 0 || localAddress is { IsMulticast: true })
             return StackError.BadAddress;
-        var candidate = new TcpListener(port, localAddress, application, Settings.Backlog, Stack.Workers);
+        var candidate = new TcpListener(port, localAddress, application, Math.Max(1, backlog ?? Settings.Backlog), synCookies ?? Settings.SynCookies, Stack.Workers);
         lock (_lock)
         {
             TcpListenerTable current = _listeners;
@@ -100,7 +102,7 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         {
             if (_services.ContainsKey(service))
                 return StackError.PortInUse;
-            StackError result = Listen(service.Port, service.LocalAddress, service.CreateApplication(), out TcpListener? listener);
+            StackError result = Listen(service.Port, service.LocalAddress, service.CreateApplication(), out TcpListener? listener, service.Backlog, service.SynCookies);
             if (result == StackError.None)
                 _services[service] = listener!;
             return result;
@@ -256,15 +258,23 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
             nic.Stats.Add(worker, StatCounter.TcpNoPort);
             return !segment.Has(TcpFlags.Rst);
         }
-        // RFC 9293 §3.10.7.2, LISTEN: a RST is ignored, an ACK gets a RST, a SYN opens.
+        // RFC 9293 §3.10.7.2, LISTEN: a RST is ignored, an ACK gets a RST (unless it completes a cookie handshake), a SYN opens.
         if (segment.Has(TcpFlags.Rst))
             return false;
         if (segment.Has(TcpFlags.Ack))
-            return true;
+            return !(listener.MayHoldCookie(worker, now) && !segment.Has(TcpFlags.Syn) && TryOpenFromCookie(nic, worker, ipv6, key, ref segment, linkSource, listener, now));
         if (!segment.Has(TcpFlags.Syn))
             return false;
         ref int halfOpen = ref listener.HalfOpen(worker);
-        if (halfOpen >= listener.Backlog)
+        bool full = halfOpen >= listener.Backlog;
+        if (listener.SynCookies == TcpSynCookieMode.Always || (full && listener.SynCookies == TcpSynCookieMode.OnOverflow))
+        {
+            tables.SendCookieSynAck(nic, ipv6, key, linkSource, ref segment, now);
+            listener.NoteCookieSent(worker, now);
+            nic.Stats.Add(worker, StatCounter.TcpSynCookiesSent);
+            return false;
+        }
+        if (full)
         {
             nic.Stats.Add(worker, StatCounter.TcpListenDrops);
             return false;
@@ -274,6 +284,31 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         opened.AcceptSyn(ref segment, now);
         nic.Stats.Add(worker, StatCounter.TcpPassiveOpens);
         return false;
+    }
+
+    // The ACK of a handshake answered with a cookie (Linux cookie_v4_check): a valid cookie opens the connection
+    // straight into ESTABLISHED, and the segment is then processed as any other (it may carry data). False when the
+    // cookie is forged or expired: the caller answers with RST, as Linux does.
+    private bool TryOpenFromCookie(Nic nic, int worker, bool ipv6, in TcpFlowKey key, ref TcpSegment segment, MacAddress linkSource, TcpListener listener, long now)
+    {
+        TcpWorker tables = _workers[worker];
+        int index = TcpSynCookie.Decode(tables.Isn, key, ipv6, segment.Sequence - 1, segment.Acknowledgment - 1, TcpSynCookie.Counter(now));
+        if (index < 0)
+        {
+            nic.Stats.Add(worker, StatCounter.TcpSynCookiesFailed);
+            return false;
+        }
+        int peerWindowScale = -1;
+        bool sackPermitted = false;
+        if (segment.HasTimestamps)
+            TcpSynCookie.DecodeTimestamp(segment.TsEcho, out peerWindowScale, out sackPermitted);
+        nic.Stats.Add(worker, StatCounter.TcpSynCookiesValidated);
+        nic.Stats.Add(worker, StatCounter.TcpPassiveOpens);
+        TcpConnection opened = tables.Add(key, listener, nic, ipv6, linkSource);
+        opened.AcceptCookie(ref segment, TcpSynCookie.MssOf(ipv6, index), peerWindowScale, sackPermitted, now);
+        if (opened.State != TcpState.Closed)
+            opened.Receive(ref segment, now);
+        return true;
     }
 
     // SYN with RST or FIN is something no TCP sends (Linux drops SYN+RST, SYN+FIN in tcp_rcv_state_process).

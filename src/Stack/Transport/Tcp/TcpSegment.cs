@@ -23,6 +23,9 @@ internal ref struct TcpSegment
     public uint TsValue;
     public uint TsEcho;
 
+    /// <summary>The SACK option's blocks (RFC 2018), as received: not yet checked against the send sequence space.</summary>
+    public TcpSackBlocks Sack;
+
     /// <summary>Sequence space the segment occupies: its payload, plus one each for SYN and FIN.</summary>
     public readonly uint Length =>
         (uint)Payload.Length + ((Flags & TcpFlags.Syn) != 0 ? 1u : 0u) + ((Flags & TcpFlags.Fin) != 0 ? 1u : 0u);
@@ -53,6 +56,13 @@ internal ref struct TcpSegment
                     TcpTimestamps ts = reader.Timestamps;
                     TsValue = ts.Value;
                     TsEcho = ts.EchoReply;
+                    break;
+                case TcpOptionKind.Sack:
+                    for (int i = 0; i < reader.SackBlockCount; i++)
+                    {
+                        (uint left, uint right) = reader.GetSackBlock(i);
+                        Sack.Add(left, right);
+                    }
                     break;
             }
         }

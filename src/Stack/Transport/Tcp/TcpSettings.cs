@@ -12,6 +12,9 @@ public sealed record TcpSettings
     /// <summary>SYN-RECEIVED connections per listener and worker (Linux <c>somaxconn</c> 4096).</summary>
     public int Backlog { get; init; } = 4096;
 
+    /// <summary>When listeners answer with SYN cookies (Linux <c>tcp_syncookies</c>, default 1: once the backlog is full).</summary>
+    public TcpSynCookieMode SynCookies { get; init; } = TcpSynCookieMode.OnOverflow;
+
     /// <summary>Connections per worker in TIME_WAIT; beyond it a closing connection skips TIME_WAIT (Linux <c>tcp_max_tw_buckets</c>).</summary>
     public int MaxTimeWait { get; init; } = 32 * 1024;
 

@@ -167,37 +167,68 @@ internal sealed class TcpWorker
     }
 
     /// <summary>Builds a segment of <paramref name="connection"/> with <paramref name="header"/> and <paramref name="length"/> octets of <paramref name="data"/> from <paramref name="dataOffset"/>, and sends it.</summary>
-    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
+    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length) =>
+        SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, connection.NextIpId(), header, data, dataOffset, length);
+
+    /// <summary>
+    /// Answers a SYN with a SYN cookie (<see cref="TcpSynCookie"/>) and keeps nothing: the SYN-ACK a half-open
+    /// connection would send, with the cookie as ISN, the MSS rounded down to the cookie's table, and, with timestamps,
+    /// the peer's window scale and SACK-permitted in our TSval (without timestamps neither is offered, as in Linux).
+    /// </summary>
+    public void SendCookieSynAck(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ref TcpSegment syn, long nowUs)
+    {
+        int ourMss = TcpConnection.OurMss(nic, ipv6);
+        int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : TcpConnection.DefaultMss(ipv6);
+        int index = TcpSynCookie.MssIndex(ipv6, Math.Min(peerMss, ourMss));
+        uint cookie = TcpSynCookie.Encode(Isn, key, syn.Sequence, TcpSynCookie.Counter(nowUs), index);
+        int receiveBuffer = Settings.ReceiveBufferSize;
+        var header = new TcpHeader(key.LocalPort, key.RemotePort, cookie, syn.Sequence + 1, TcpFlags.Syn | TcpFlags.Ack, (ushort)Math.Min(receiveBuffer, ushort.MaxValue))
+        {
+            MaxSegmentSize = (ushort)Math.Max(64, ourMss),
+        };
+        if (syn.HasTimestamps)
+        {
+            uint now = TcpConnection.TimestampClock(nowUs) + Isn.TimestampOffset(key);
+            header = header with
+            {
+                Timestamps = new TcpTimestamps(TcpSynCookie.EncodeTimestamp(now, syn.WindowScale, syn.SackPermitted), syn.TsValue),
+                WindowScale = syn.WindowScale >= 0 ? (byte)TcpConnection.ShiftFor(receiveBuffer) : null,
+                SackPermitted = syn.SackPermitted,
+            };
+        }
+        SendSegment(nic, ipv6, key, peerMac, (ushort)Random(), header, null, 0, 0);
+    }
+
+    private void SendSegment(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
     {
         Span<byte> frame = _frame;
-        int ipLength = connection.IsIpv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength;
+        int ipLength = ipv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength;
         int tcpStart = EthernetFrame.UntaggedHeaderLength + ipLength;
         int tcpLength = header.HeaderLength + length;
         if (length > 0)
             data!.CopyTo(dataOffset, frame.Slice(tcpStart + header.HeaderLength, length));
-        Nic nic = connection.Nic;
-        new EthernetHeader(connection.PeerMac, nic.Link.LinkAddress, connection.IsIpv6 ? EtherType.Ipv6 : EtherType.Ipv4).Emit(frame);
+        new EthernetHeader(peerMac, nic.Link.LinkAddress, ipv6 ? EtherType.Ipv6 : EtherType.Ipv4).Emit(frame);
         Span<byte> segment = frame.Slice(tcpStart, tcpLength);
-        if (connection.IsIpv6)
+        if (ipv6)
         {
-            Ipv6Address source = connection.LocalAddress.V6;
-            Ipv6Address destination = connection.RemoteAddress.V6;
+            Ipv6Address source = key.LocalAddress.V6;
+            Ipv6Address destination = key.RemoteAddress.V6;
             new Ipv6Header(source, destination, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, tcpLength).Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
             header.EmitWithChecksum(segment, source, destination);
         }
         else
         {
-            Ipv4Address source = connection.LocalAddress.V4;
-            Ipv4Address destination = connection.RemoteAddress.V4;
+            Ipv4Address source = key.LocalAddress.V4;
+            Ipv4Address destination = key.RemoteAddress.V4;
             // Linux sets DF (path MTU discovery) and numbers a connection's datagrams from a random start.
             new Ipv4Header(source, destination, IpProtocol.Tcp, Network.Ipv4.Ipv4Endpoint.DefaultTtl, tcpLength)
             {
                 DontFragment = true,
-                Identification = connection.NextIpId(),
+                Identification = ipId,
             }.Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
             header.EmitWithChecksum(segment, source, destination);
         }
-        Send(nic, connection.IsIpv6, frame[..(tcpStart + tcpLength)]);
+        Send(nic, ipv6, frame[..(tcpStart + tcpLength)]);
     }
 
     /// <summary>Sends a bare RST (or RST-ACK) for a connection, with the given numbers.</summary>

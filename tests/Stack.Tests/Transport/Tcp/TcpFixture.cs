@@ -25,7 +25,7 @@ internal sealed class TcpFixture
 
     /// <summary>The client's frame carrying one segment to <paramref name="port"/>.</summary>
     public static byte[] Segment(ushort port, TcpFlags flags, uint sequence, uint acknowledgment, ReadOnlySpan<byte> payload = default,
-        ushort window = 65535, ushort? mss = null, byte? windowScale = null, bool sackPermitted = false, TcpTimestamps? timestamps = null, ushort clientPort = ClientPort)
+        ushort window = 65535, ushort? mss = null, byte? windowScale = null, bool sackPermitted = false, TcpTimestamps? timestamps = null, ushort clientPort = ClientPort, TcpSackBlocks sack = default)
     {
         var header = new TcpHeader(clientPort, port, sequence, acknowledgment, flags, window)
         {
@@ -33,6 +33,7 @@ internal sealed class TcpFixture
             WindowScale = windowScale,
             SackPermitted = sackPermitted,
             Timestamps = timestamps,
+            SackBlocks = sack,
         };
         byte[] segment = new byte[header.HeaderLength + payload.Length];
         payload.CopyTo(segment.AsSpan(header.HeaderLength));
@@ -86,6 +87,15 @@ internal sealed class TcpFixture
         Assert.Empty(Send(Segment(port, TcpFlags.Ack, clientIsn + 1, s.Header.SequenceNumber + 1, window: 512,
             timestamps: timestamps ? new TcpTimestamps(101, s.Header.Timestamps!.Value.Value) : null, clientPort: clientPort)));
         return s.Header.SequenceNumber;
+    }
+
+    /// <summary>SACK blocks from (left, right) pairs.</summary>
+    public static TcpSackBlocks Sack(params (uint Left, uint Right)[] blocks)
+    {
+        var sack = default(TcpSackBlocks);
+        foreach ((uint left, uint right) in blocks)
+            Assert.True(sack.Add(left, right));
+        return sack;
     }
 
     public readonly record struct Sent(TcpHeader Header, byte[] Payload, bool DontFragment)

@@ -30,6 +30,39 @@ public class TcpMemoryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SackPaths_BlocksOutAndRecoveryIn_AllocateNothing()
+    {
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        // Two connections run the same script: the first warms the paths up (JIT, the send ring's first use), the second is measured.
+        List<byte[]> Script(ushort port)
+        {
+            uint iss = f.Connect(7, clientPort: port);
+            uint S(int i) => iss + 1 + (uint)(i * 1460);
+            const uint Ack = 1001 + 14600;
+            return
+            [
+                // The second half first: our ACK carries a SACK block; then the first half, and ten segments of echo go out.
+                Segment(7, TcpFlags.Ack, 1001 + 7300, iss + 1, new byte[7300], window: 512, clientPort: port),
+                Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[7300], window: 512, clientPort: port),
+                // S1 and S3 lost: SACK recovery retransmits both, then everything is ACKed.
+                Segment(7, TcpFlags.Ack, Ack, S(1), window: 512, clientPort: port),
+                Segment(7, TcpFlags.Ack, Ack, S(1), window: 512, clientPort: port, sack: Sack((S(4), S(6)), (S(2), S(3)))),
+                Segment(7, TcpFlags.Ack, Ack, S(1), window: 512, clientPort: port, sack: Sack((S(4), S(8)), (S(2), S(3)))),
+                Segment(7, TcpFlags.Ack, Ack, S(3), window: 512, clientPort: port, sack: Sack((S(4), S(8)))),
+                Segment(7, TcpFlags.Ack, Ack, S(10), window: 512, clientPort: port),
+            ];
+        }
+        List<byte[]> warm = Script(41000);
+        List<byte[]> measured = Script(41001);
+        f.Stack.AllocatedWhileInjecting(warm, rounds: 1);
+        long allocated = f.Stack.AllocatedWhileInjecting(measured, rounds: 1);
+        Assert.Equal(4, f[StatCounter.TcpSackRetransmits]);
+        Assert.Equal(2, f[StatCounter.TcpSackRecoveries]);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void IdleEstablishedConnection_BytesBesideItsBuffers()
     {
         const int Connections = 2000;

@@ -5,7 +5,10 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 /// <param name="Port">The local port it listens on.</param>
 /// <param name="LocalAddress">The one local address it answers on; null for every address of both families.</param>
 /// <param name="Http">The response of an <see cref="TcpServiceKind.Http"/> service; null for the other kinds.</param>
-public sealed record TcpService(TcpServiceKind Kind, ushort Port, IpAddress? LocalAddress = null, HttpResponse? Http = null)
+/// <param name="Backlog">Half-open connections per worker; null for <see cref="TcpSettings.Backlog"/>.</param>
+/// <param name="SynCookies">When SYNs get cookies; null for <see cref="TcpSettings.SynCookies"/>.</param>
+public sealed record TcpService(TcpServiceKind Kind, ushort Port, IpAddress? LocalAddress = null, HttpResponse? Http = null,
+    int? Backlog = null, TcpSynCookieMode? SynCookies = null)
 {
     internal ITcpApplication CreateApplication() => Kind switch
     {

@@ -1,0 +1,261 @@
+using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Transport.Tcp.TcpSequence;
+
+namespace XdpStack.Stack.Transport.Tcp;
+
+// SACK (RFC 2018) both ways. As receiver: the out-of-order ranges go out as SACK blocks, most recently
+// changed first. As sender: a scoreboard of the ranges the peer SACKed, and loss recovery by RFC 6675
+// (pipe, NextSeg) that retransmits the holes the scoreboard shows instead of one segment per partial ACK.
+// Fixed arrays per connection, allocated with the object and reused with it: nothing per segment.
+public sealed partial class TcpConnection
+{
+    // Ranges the peer SACKed above SND.UNA: sorted, disjoint. When full, the highest range gives way to a lower one
+    // (the holes near SND.UNA are the ones recovery needs first).
+    private const int ScoreboardRanges = 8;
+    private readonly uint[] _sackedStart = new uint[ScoreboardRanges];
+    private readonly uint[] _sackedEnd = new uint[ScoreboardRanges];
+    private int _sackedCount;
+
+    // RFC 6675 HighRxt: the end of the highest octet retransmitted in this recovery.
+    private uint _highRxt;
+
+    // True while the recovery is RFC 6675's; false for NewReno's (no SACK, or no block seen when it began).
+    private bool _sackRecovery;
+
+    // When each out-of-order range last grew, so that ACKs list the newest first (RFC 2018 §4).
+    private uint[] _oooStamp = [];
+    private uint _oooClock;
+
+    private void ResetSack()
+    {
+        _sackedCount = 0;
+        _highRxt = 0;
+        _sackRecovery = false;
+        _oooClock = 0;
+    }
+
+    // The out-of-order ranges as SACK blocks for an ACK, newest first: 3 fit beside timestamps, 4 without (RFC 2018 §3),
+    // and no more than <paramref name="room"/>.
+    private TcpSackBlocks ReceiveSackBlocks(int room)
+    {
+        var blocks = default(TcpSackBlocks);
+        int max = Math.Min(Math.Min(_oooCount, room), _timestamps ? 3 : TcpSackBlocks.MaxBlocks);
+        uint taken = 0;
+        for (int n = 0; n < max; n++)
+        {
+            int newest = -1;
+            for (int i = 0; i < _oooCount; i++)
+            {
+                if ((taken & (1u << i)) == 0 && (newest < 0 || GreaterThan(_oooStamp[i], _oooStamp[newest])))
+                    newest = i;
+            }
+            taken |= 1u << newest;
+            blocks.Add(_oooStart[newest], _oooEnd[newest]);
+        }
+        return blocks;
+    }
+
+    // The blocks of an acceptable ACK into the scoreboard; blocks below the ACK (D-SACK, RFC 2883) or beyond what
+    // was sent are ignored, as Linux's tcp_is_sackblock_valid does.
+    private void TakeSackBlocks(ref TcpSegment seg, uint ack)
+    {
+        uint una = GreaterThan(ack, _sndUna) ? ack : _sndUna;
+        for (int i = 0; i < seg.Sack.Count; i++)
+        {
+            uint left = seg.Sack.Left(i);
+            uint right = seg.Sack.Right(i);
+            if (!LessThan(left, right) || LessOrEqual(right, una) || GreaterThan(right, _sndMax) || LessThan(left, _sndUna - _maxSndWnd))
+                continue;
+            if (LessThan(left, una))
+                left = una;
+            AddSacked(left, right);
+        }
+    }
+
+    private void AddSacked(uint start, uint end)
+    {
+        int i = 0;
+        while (i < _sackedCount && LessThan(_sackedEnd[i], start))
+            i++;
+        if (i < _sackedCount && LessOrEqual(_sackedStart[i], end))
+        {
+            if (LessThan(start, _sackedStart[i]))
+                _sackedStart[i] = start;
+            if (GreaterThan(end, _sackedEnd[i]))
+                _sackedEnd[i] = end;
+            while (i + 1 < _sackedCount && LessOrEqual(_sackedStart[i + 1], _sackedEnd[i]))
+            {
+                if (GreaterThan(_sackedEnd[i + 1], _sackedEnd[i]))
+                    _sackedEnd[i] = _sackedEnd[i + 1];
+                RemoveSacked(i + 1);
+            }
+            return;
+        }
+        if (_sackedCount == ScoreboardRanges)
+        {
+            if (i == _sackedCount)
+                return;
+            _sackedCount--;
+        }
+        for (int j = _sackedCount; j > i; j--)
+        {
+            _sackedStart[j] = _sackedStart[j - 1];
+            _sackedEnd[j] = _sackedEnd[j - 1];
+        }
+        _sackedStart[i] = start;
+        _sackedEnd[i] = end;
+        _sackedCount++;
+    }
+
+    private void RemoveSacked(int index)
+    {
+        for (int j = index; j < _sackedCount - 1; j++)
+        {
+            _sackedStart[j] = _sackedStart[j + 1];
+            _sackedEnd[j] = _sackedEnd[j + 1];
+        }
+        _sackedCount--;
+    }
+
+    // After SND.UNA advanced: what it covers leaves the scoreboard.
+    private void TrimScoreboard()
+    {
+        while (_sackedCount > 0 && LessOrEqual(_sackedEnd[0], _sndUna))
+            RemoveSacked(0);
+        if (_sackedCount > 0 && LessThan(_sackedStart[0], _sndUna))
+            _sackedStart[0] = _sndUna;
+    }
+
+    // RFC 6675 IsLost as a boundary: an unSACKed octet below it has DupThresh (3) SACKed ranges, or more than
+    // (DupThresh - 1) × SMSS SACKed octets, above it. SND.UNA when nothing is lost.
+    private uint LostBoundary()
+    {
+        int sacked = 0;
+        for (int i = _sackedCount - 1; i >= 0; i--)
+        {
+            sacked += (int)(_sackedEnd[i] - _sackedStart[i]);
+            if (sacked > 2 * _mss || _sackedCount - i >= 3)
+                return _sackedStart[i];
+        }
+        return _sndUna;
+    }
+
+    // RFC 6675 SetPipe: each unSACKed octet in [SND.UNA, SND.MAX) counts once unless lost, and once more if retransmitted.
+    private int Pipe()
+    {
+        uint lost = LostBoundary();
+        uint highRxt = GreaterThan(_highRxt, _sndUna) ? _highRxt : _sndUna;
+        long pipe = 0;
+        uint at = _sndUna;
+        for (int i = 0; i <= _sackedCount; i++)
+        {
+            uint holeEnd = i < _sackedCount ? _sackedStart[i] : _sndMax;
+            if (GreaterThan(holeEnd, at))
+            {
+                uint notLostFrom = GreaterThan(lost, at) ? lost : at;
+                if (GreaterThan(holeEnd, notLostFrom))
+                    pipe += holeEnd - notLostFrom;
+                uint retransmittedTo = LessThan(highRxt, holeEnd) ? highRxt : holeEnd;
+                if (GreaterThan(retransmittedTo, at))
+                    pipe += retransmittedTo - at;
+            }
+            if (i < _sackedCount && GreaterThan(_sackedEnd[i], at))
+                at = _sackedEnd[i];
+        }
+        return (int)Math.Min(pipe, int.MaxValue);
+    }
+
+    // RFC 6675 §5 steps (4.1)-(4.3): ssthresh and cwnd from the flight, the first hole again at once, then what pipe allows.
+    private void EnterSackRecovery(long nowUs)
+    {
+        _sackRecovery = true;
+        _cwnd = _ssthresh;
+        _highRxt = _sndUna;
+        uint end = _sackedCount > 0 && LessThan(_sackedStart[0], _sndUna + (uint)_mss) ? _sackedStart[0] : _sndUna + (uint)_mss;
+        if (RetransmitAt(_sndUna, (int)(end - _sndUna)))
+            _highRxt = end;
+        SackTransmit(nowUs);
+    }
+
+    // RFC 6675 §5 step (C): while cwnd - pipe ≥ 1 SMSS, send what NextSeg picks.
+    private void SackTransmit(long nowUs)
+    {
+        // Each pass sends a segment or stops; the bound only guards against a scoreboard that would never let it stop.
+        for (int guard = 0; guard < 256 && _cwnd - Pipe() >= _mss; guard++)
+        {
+            if (!SendNextSegment(nowUs))
+                break;
+        }
+    }
+
+    // RFC 6675 NextSeg, rules 1 to 3 (no rescue retransmission: the timer covers a lost tail).
+    private bool SendNextSegment(long nowUs)
+    {
+        uint highestSacked = _sackedCount > 0 ? _sackedEnd[_sackedCount - 1] : _sndUna;
+        uint s = GreaterThan(_highRxt, _sndUna) ? _highRxt : _sndUna;
+        uint nextSacked = highestSacked;
+        for (int i = 0; i < _sackedCount; i++)
+        {
+            if (LessOrEqual(_sackedStart[i], s) && LessThan(s, _sackedEnd[i]))
+            {
+                s = _sackedEnd[i];
+            }
+            else if (GreaterThan(_sackedStart[i], s))
+            {
+                nextSacked = _sackedStart[i];
+                break;
+            }
+        }
+        bool hole = LessThan(s, highestSacked);
+        uint end = LessThan(s + (uint)_mss, nextSacked) ? s + (uint)_mss : nextSacked;
+        // Rule 1: the first lost hole above HighRxt.
+        if (hole && LessThan(s, LostBoundary()))
+            return RetransmitHole(s, end);
+        // Rule 2: new data, as the peer's window allows.
+        if (SendNewSegment(nowUs))
+            return true;
+        // Rule 3: a hole not yet taken for lost.
+        return hole && RetransmitHole(s, end);
+    }
+
+    private bool RetransmitHole(uint start, uint end)
+    {
+        if (!RetransmitAt(start, (int)(end - start)))
+            return false;
+        _highRxt = end;
+        return true;
+    }
+
+    private bool SendNewSegment(long nowUs)
+    {
+        if (_tx is null || _sndNxt != _sndMax)
+            return false;
+        int inFlight = (int)(_sndNxt - _sndUna);
+        int unsent = _tx.Count - Math.Min(inFlight, _tx.Count);
+        int room = (int)Math.Min(_sndWnd, int.MaxValue) - inFlight;
+        int length = Math.Min(Math.Min(_mss, unsent), room);
+        if (length <= 0)
+            return false;
+        SendData(_sndNxt, length, _finQueued && !_finAcked && length == unsent, nowUs);
+        return true;
+    }
+
+    /// <summary>Sends <paramref name="length"/> octets from <paramref name="sequence"/> again (a hole, or SND.UNA's segment), with the FIN if they end the data and it was sent.</summary>
+    private bool RetransmitAt(uint sequence, int length)
+    {
+        if (_tx is null)
+            return false;
+        int offset = (int)(sequence - _sndUna);
+        int queued = _tx.Count;
+        length = Math.Max(0, Math.Min(length, queued - offset));
+        bool fin = _finQueued && !_finAcked && offset + length == queued && GreaterThan(_sndMax, FinSequence);
+        if (length == 0 && !fin)
+            return false;
+        _rttTiming = false; // Karn: no sample from a retransmitted segment.
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
+        Emit(sequence, flags, offset, length);
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRetransmits);
+        return true;
+    }
+}
