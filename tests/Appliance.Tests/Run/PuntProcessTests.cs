@@ -108,11 +108,13 @@ public sealed partial class PuntProcessTests
     }
 
     [Fact]
-    public void Run_BirdInTheAppliancesNamespace_BgpWithHostAEstablishedThroughTheTap_RoutesInTheKernelTable()
+    public void Run_BirdInTheAppliancesNamespace_BgpWithHostAEstablishedThroughTheTap_RoutesInTheKernelTable_DriveTheFastPath()
     {
         Assert.True(Shell.Exists("bird") && Shell.Exists("birdc"), "bird2 is not installed (.ci/setup installs it)");
         using var lab = new RunLab();
-        string config = WriteConfig(lab);
+        // Host A answers for an address inside what it announces; only the BGP route leads the appliance there.
+        lab.HostA.Ip("addr", "add", "198.19.1.1/32", "dev", "lo");
+        string config = WriteConfig(lab, kernelRoutes: true);
         using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
         router.WaitForOutput("xdpstack: ready", StartTimeout);
 
@@ -155,8 +157,19 @@ public sealed partial class PuntProcessTests
         foreach (string prefix in (string[])["198.19.1.0/24", "198.19.2.0/24", "198.19.128.0/17"])
             Assert.Contains($"{prefix} via {RunLab.HostAIpv4} dev {Tap}", routes);
 
-        // The appliance's own work goes on beside the session.
+        // The appliance's own work goes on beside the session, and the kernel FIB sync takes BIRD's routes through the
+        // TAP as routes out of its NIC: host B reaches 198.19.1.1 behind host A through the appliance.
         RunProcessTests.Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+        CommandResult viaBgp = default!;
+        for (int i = 0; i < 20; i++)
+        {
+            viaBgp = lab.HostB.Run(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "1", "198.19.1.1");
+            if (viaBgp.ExitCode == 0)
+                break;
+            Thread.Sleep(250);
+        }
+        Assert.True(viaBgp.ExitCode == 0 && viaBgp.StandardOutput.Contains("ttl=63", StringComparison.Ordinal),
+            $"{viaBgp.StandardOutput}{viaBgp.StandardError}\n{router.StandardOutput}{router.StandardError}");
         router.Signal("TERM");
         Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
     }
@@ -250,7 +263,7 @@ public sealed partial class PuntProcessTests
         return double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static string WriteConfig(RunLab lab, string? path = null, string? addressesA = null)
+    private static string WriteConfig(RunLab lab, string? path = null, string? addressesA = null, bool kernelRoutes = false)
     {
         path ??= Path.Combine(Path.GetTempPath(), $"xdpstack-{lab.Tag}-{Guid.NewGuid():N}.toml");
         addressesA ??= $"\"{RunLab.RouterAIpv4}/24\", \"{RunLab.RouterAIpv6}/64\"";
@@ -277,6 +290,9 @@ public sealed partial class PuntProcessTests
             [[service]]
             kind = "udp-echo"
             port = 7
+
+            [kernel_routes]
+            sync = {(kernelRoutes ? "true" : "false")}
             """);
         return path;
     }
