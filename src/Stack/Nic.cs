@@ -24,6 +24,7 @@ public sealed partial class Nic : INetworkDispatcher
     private volatile bool _spoofing;
     private volatile bool _ipv4Forwarding;
     private volatile bool _ipv6Forwarding;
+    private IPuntHandler? _punt;
 
     internal Nic(NetworkStack stack, NicId id, string name, ILinkEndpoint link)
     {
@@ -86,6 +87,13 @@ public sealed partial class Nic : INetworkDispatcher
             return previous;
         }
     }
+
+    /// <summary>Where frames for a control plane outside the stack go, or null (the stack answers or drops everything itself).</summary>
+    /// <remarks>Read by the receive path per packet that would go there; written by control threads.</remarks>
+    public IPuntHandler? PuntHandler => Volatile.Read(ref _punt);
+
+    /// <summary>Starts (a handler) or stops (null) punting this NIC's control-plane frames (see <see cref="IPuntHandler"/>).</summary>
+    public void SetPuntHandler(IPuntHandler? handler) => Volatile.Write(ref _punt, handler);
 
     internal void SetPromiscuous(bool enable) => _promiscuous = enable;
 

@@ -61,6 +61,61 @@ internal sealed unsafe class RouteNetlink : IDisposable
         Transact(request[..length], progFd < 0 ? "netlink RTM_SETLINK(IFLA_XDP detach)" : "netlink RTM_SETLINK(IFLA_XDP)", out _);
     }
 
+    /// <summary>Sets a link's MAC and MTU and brings it up, in one RTM_NEWLINK.</summary>
+    public void SetUp(int ifIndex, ReadOnlySpan<byte> mac, int mtu)
+    {
+        Span<byte> request = stackalloc byte[96];
+        int length = BeginLinkMessage(request, RTM_NEWLINK, (ushort)(NLM_F_REQUEST | NLM_F_ACK), ifIndex);
+        fixed (byte* p = request)
+        {
+            var info = (Ifinfomsg*)(p + sizeof(Nlmsghdr));
+            info->IfiFlags = IFF_UP;
+            info->IfiChange = IFF_UP;
+        }
+        length = PutAttribute(request, length, IFLA_ADDRESS, mac);
+        length = PutAttribute(request, length, IFLA_MTU, mtu);
+        BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)length);
+        Transact(request[..length], "netlink RTM_NEWLINK(IFLA_ADDRESS, IFLA_MTU, IFF_UP)", out _);
+    }
+
+    /// <summary>Deletes a link (RTM_DELLINK by index).</summary>
+    public void DeleteLink(int ifIndex)
+    {
+        Span<byte> request = stackalloc byte[64];
+        int length = BeginLinkMessage(request, RTM_DELLINK, (ushort)(NLM_F_REQUEST | NLM_F_ACK), ifIndex);
+        Transact(request[..length], "netlink RTM_DELLINK", out _);
+    }
+
+    /// <summary>Adds (<paramref name="add"/>) or removes an IPv4 (4 bytes) or IPv6 (16 bytes) address with its prefix length on a link; IPv6 ones skip duplicate address detection.</summary>
+    public void ChangeAddress(int ifIndex, ReadOnlySpan<byte> address, int prefixLength, bool add)
+    {
+        if (address.Length is not (4 or 16))
+            throw new ArgumentException("an IPv4 or IPv6 address", nameof(address));
+        Span<byte> request = stackalloc byte[96];
+        request.Clear();
+        ushort flags = add ? (ushort)(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE) : (ushort)(NLM_F_REQUEST | NLM_F_ACK);
+        fixed (byte* p = request)
+        {
+            var header = (Nlmsghdr*)p;
+            header->NlmsgType = add ? RTM_NEWADDR : RTM_DELADDR;
+            header->NlmsgFlags = flags;
+            header->NlmsgSeq = ++_seq;
+            var info = (Ifaddrmsg*)(p + sizeof(Nlmsghdr));
+            info->IfaFamily = (byte)(address.Length == 4 ? AF_INET : AF_INET6);
+            info->IfaPrefixlen = (byte)prefixLength;
+            info->IfaScope = RT_SCOPE_UNIVERSE;
+            info->IfaIndex = (uint)ifIndex;
+        }
+        int length = sizeof(Nlmsghdr) + sizeof(Ifaddrmsg);
+        length = PutAttribute(request, length, IFA_LOCAL, address);
+        length = PutAttribute(request, length, IFA_ADDRESS, address);
+        // Without it a new IPv6 address stays tentative for a second or more, and the twin's daemons cannot bind it.
+        if (add && address.Length == 16)
+            length = PutAttribute(request, length, IFA_FLAGS, (int)IFA_F_NODAD);
+        BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)length);
+        Transact(request[..length], add ? "netlink RTM_NEWADDR" : "netlink RTM_DELADDR", out _);
+    }
+
     public void Dispose()
     {
         if (_fd >= 0)
@@ -94,6 +149,16 @@ internal sealed unsafe class RouteNetlink : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(buffer[(offset + 2)..], type);
         BinaryPrimitives.WriteInt32LittleEndian(buffer[(offset + 4)..], value);
         return offset + 8;
+    }
+
+    private static int PutAttribute(Span<byte> buffer, int offset, ushort type, ReadOnlySpan<byte> value)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer[offset..], (ushort)(4 + value.Length));
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer[(offset + 2)..], type);
+        value.CopyTo(buffer[(offset + 4)..]);
+        int end = offset + Align(4 + value.Length);
+        buffer[(offset + 4 + value.Length)..end].Clear();
+        return end;
     }
 
     private byte[] Transact(ReadOnlySpan<byte> request, string call, out int replyLength)

@@ -3,7 +3,7 @@ using static XdpStack.Xdp.Interop.Kernel;
 
 namespace XdpStack.Xdp;
 
-/// <summary>Lets one thread sleep until any of several AF_XDP sockets has received frames, or another thread wakes it.</summary>
+/// <summary>Lets one thread sleep until any of several AF_XDP sockets (or TAP devices) has received frames, or another thread wakes it.</summary>
 /// <remarks>
 /// A worker that serves one queue on several devices has one socket per device; when all are idle it
 /// sleeps in one poll(2) over every socket and an eventfd. Other threads that hand it work call
@@ -30,6 +30,21 @@ public sealed unsafe class XskWaitSet : IDisposable
         _fds[0] = new PollFd { Fd = _eventFd, Events = POLLIN };
         for (int i = 0; i < sockets.Count; i++)
             _fds[i + 1] = new PollFd { Fd = sockets[i].Fd, Events = POLLIN };
+    }
+
+    private XskWaitSet(IEnumerable<int> fds)
+    {
+        _eventFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (_eventFd < 0)
+            throw XdpException.FromErrno("eventfd");
+        _fds = [new PollFd { Fd = _eventFd, Events = POLLIN }, .. fds.Select(fd => new PollFd { Fd = fd, Events = POLLIN })];
+    }
+
+    /// <summary>Watches TAP devices for frames the kernel sent (POLLIN) instead of sockets; the rest works the same.</summary>
+    public static XskWaitSet ForTaps(IReadOnlyList<TapDevice> taps)
+    {
+        ArgumentNullException.ThrowIfNull(taps);
+        return new XskWaitSet(taps.Select(t => t.Fd));
     }
 
     /// <summary>Announces that the owner is about to sleep; it must check for work once more before <see cref="Sleep"/>.</summary>

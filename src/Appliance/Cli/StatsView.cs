@@ -49,6 +49,17 @@ internal static class StatsView
             lines.Add(Invariant($"{w.Worker,6} {w.Queue,5} {(w.Cpu is int cpu ? cpu.ToString(CultureInfo.InvariantCulture) : "-"),4} {busy,6} {Rate(dRx, seconds),8} {Rate(dBatches, seconds),9} {perBatch,12} {Rate(dIdle, seconds),12}"));
         }
 
+        if (current.Punt is { Count: > 0 } punted)
+        {
+            lines.Add("");
+            lines.Add(Invariant($"{"PUNT",-15} {"TAP",-15} {"to kernel pps",13} {"bit/s",9} {"from kernel pps",15} {"bit/s",9} {"suppressed/s",12}"));
+            foreach (PuntSample p in punted)
+            {
+                PuntSample? before = previous.Punt?.FirstOrDefault(b => b.Interface == p.Interface);
+                lines.Add(Invariant($"{p.Interface,-15} {p.Tap,-15} {Rate(Delta(p.ToKernelFrames, before?.ToKernelFrames), seconds),13} {BitRate(Delta(p.ToKernelBytes, before?.ToKernelBytes), seconds),9} {Rate(Delta(p.FromKernelFrames, before?.FromKernelFrames), seconds),15} {BitRate(Delta(p.FromKernelBytes, before?.FromKernelBytes), seconds),9} {Rate(Delta(p.Suppressed, before?.Suppressed), seconds),12}"));
+            }
+        }
+
         lines.Add("");
         lines.Add(Invariant($"{"DROPS (reason)",-22} {"DEVICE",-15} {"/s",8} {"total",12}"));
         int shown = 0;

@@ -63,8 +63,48 @@ internal sealed partial class ConfigBinder
             sub.ReportUnknownKeys();
         }
 
+        ReadPunt(reader, draft);
+
         reader.ReportUnknownKeys();
         _interfaces.Add(draft);
+    }
+
+    private void ReadPunt(TableReader reader, InterfaceDraft draft)
+    {
+        Located<bool>? punt = reader.Boolean("punt");
+        Located<string>? tap = reader.String("punt_tap");
+        if (tap is { } given && punt?.Value != true)
+        {
+            _errors.Add(given.Position, "'punt_tap' in [[interface]] names the TAP of the control-plane punt, which needs punt = true");
+            return;
+        }
+        if (punt?.Value != true || draft.Name is not { } name)
+            return;
+        if (tap is { } named)
+        {
+            if (!IsValidDeviceName(named.Value))
+                _errors.Add(named.Position, $"'punt_tap' in [[interface]]: '{named.Value}' is not a valid interface name (1 to 15 bytes, no '/', ':' or white space)");
+            else
+                draft.PuntTap = named;
+        }
+        else
+        {
+            string fallback = InterfaceConfig.DefaultPuntTap(name.Value);
+            if (!IsValidDeviceName(fallback))
+                _errors.Add(punt.Value.Position, $"the punt TAP of '{name.Value}' would be named '{fallback}', longer than 15 bytes: give it a name with punt_tap = \"...\"");
+            else
+                draft.PuntTap = new(fallback, punt.Value.Position);
+        }
+        if (draft.PuntTap is not { } chosen)
+            return;
+        // The TAP is a device of its own in the same namespace: it can be neither a configured interface nor another TAP.
+        if (FindInterface(chosen.Value) is { } owned)
+            _errors.Add(chosen.Position, $"the punt TAP '{chosen.Value}' has the name of a configured interface (at {owned.Name!.Value.Position})");
+        else if (_interfaces.FirstOrDefault(i => i.PuntTap?.Value == chosen.Value) is { } twin)
+            _errors.Add(chosen.Position, $"the punt TAP '{chosen.Value}' is already the TAP of '{twin.Name!.Value.Value}' (at {twin.PuntTap!.Value.Position})");
+        else
+            return;
+        draft.PuntTap = null;
     }
 
     private void ReadAddresses(TableReader reader, InterfaceDraft draft)

@@ -110,7 +110,8 @@ internal sealed partial class ConfigBinder
             [.. i.Addresses.Select(a => a.Value)],
             i.Mac?.Value,
             i.Mtu?.Value,
-            new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6)))],
+            new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6),
+            i.PuntTap?.Value))],
         Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
         Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies, s.KeepAlive))],
@@ -184,6 +185,9 @@ internal sealed partial class ConfigBinder
         public bool? Ipv4Forwarding { get; set; }
 
         public bool? Ipv6Forwarding { get; set; }
+
+        /// <summary>The TAP's name when the interface punts, checked; null otherwise.</summary>
+        public Located<string>? PuntTap { get; set; }
     }
 
     private sealed class RouteDraft

@@ -182,7 +182,13 @@ internal sealed class ApplianceView
                 .Select(g => new DropSample(g.Key.Reason, g.Key.Interface, g.Sum(d => d.Count)))
                 .OrderBy(d => d.Reason, StringComparer.Ordinal).ThenBy(d => d.Interface, StringComparer.Ordinal),
         ];
-        return new StatsSample(time, queues, workers, merged);
+        PuntSample[] punt =
+        [
+            .. (Host.Punt?.Taps ?? []).Select(t => new PuntSample(t.Link.Name, t.Device.Name,
+                Volatile.Read(ref t.Counters.PuntedFrames), Volatile.Read(ref t.Counters.PuntedBytes),
+                Volatile.Read(ref t.Counters.InjectedFrames), Volatile.Read(ref t.Counters.InjectedBytes), Volatile.Read(ref t.Counters.Suppressed))),
+        ];
+        return new StatsSample(time, queues, workers, merged, punt);
     }
 
     /// <summary>The (worker, socket) pairs serving <paramref name="link"/>, in worker order.</summary>

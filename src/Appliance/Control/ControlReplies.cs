@@ -61,13 +61,17 @@ internal sealed record SocketCounterSet(string Interface, int Queue, IReadOnlyDi
 
 /// <summary>Reply to <c>stats</c>: totals at one moment, from which <c>xdpstack stats</c> computes rates.</summary>
 /// <remarks><c>Time</c> is seconds on the appliance's monotonic clock: rates divide by differences of it, not of the client's clock.</remarks>
-internal sealed record StatsSample(double Time, IReadOnlyList<QueueSample> Queues, IReadOnlyList<WorkerSample> Workers, IReadOnlyList<DropSample> Drops);
+internal sealed record StatsSample(double Time, IReadOnlyList<QueueSample> Queues, IReadOnlyList<WorkerSample> Workers, IReadOnlyList<DropSample> Drops,
+    IReadOnlyList<PuntSample>? Punt = null);
 
 /// <summary>One socket's totals in a <see cref="StatsSample"/>.</summary>
 internal sealed record QueueSample(string Interface, int Queue, int Worker, string Mode, string Attach, ulong RxPackets, ulong RxBytes, ulong TxPackets, ulong TxBytes);
 
 /// <summary>One worker's totals in a <see cref="StatsSample"/>; busy seconds over seconds since its start is its busy ratio.</summary>
 internal sealed record WorkerSample(int Worker, int Queue, int? Cpu, ulong Batches, ulong RxPackets, ulong IdlePolls, double BusySeconds, double Seconds);
+
+/// <summary>One interface's control-plane punt in a <see cref="StatsSample"/> (docs/punt.md): frames and bytes to and from its TAP, the kernel's replies held back.</summary>
+internal sealed record PuntSample(string Interface, string Tap, ulong ToKernelFrames, ulong ToKernelBytes, ulong FromKernelFrames, ulong FromKernelBytes, ulong Suppressed);
 
 /// <summary>A drop counter in a <see cref="StatsSample"/>: total frames dropped for <c>Reason</c> on <c>Interface</c> (empty: not tied to one).</summary>
 internal sealed record DropSample(string Reason, string Interface, long Count);

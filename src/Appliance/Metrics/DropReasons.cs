@@ -40,6 +40,7 @@ internal static class DropReasons
         WorkerDrop.NoEgressLink => "no_egress_link",
         WorkerDrop.Detached => "nic_detached",
         WorkerDrop.Oversize => "oversize",
+        WorkerDrop.PuntFull => "punt_full",
         _ => throw new ArgumentOutOfRangeException(nameof(drop), drop, "a worker drop with no reason"),
     };
 

@@ -40,6 +40,8 @@ internal static class MetricCatalog
     public static readonly MetricFamily StackFrames = new("xdpstack_stack_frames_total", Counter, "Frames the stack's NICs received from the workers (what the fast paths left) and sent.", "device", "type");
     public static readonly MetricFamily StackBytes = new("xdpstack_stack_bytes_total", Counter, "Bytes of the frames in xdpstack_stack_frames_total.", "device", "type");
     public static readonly MetricFamily Neighbors = new("xdpstack_neighbor_entries", Gauge, "Neighbour cache entries.", "device", "family", "state");
+    public static readonly MetricFamily PuntFrames = new("xdpstack_punt_frames_total", Counter, "Frames between an interface and its kernel TAP twin (docs/punt.md).", "device", "direction");
+    public static readonly MetricFamily PuntBytes = new("xdpstack_punt_bytes_total", Counter, "Bytes of the frames that reached the kernel TAP twin or left it.", "device", "direction");
     public static readonly MetricFamily Routes = new("xdpstack_routes", Gauge, "Routes in the routing table.", "family");
     public static readonly MetricFamily InterfaceUp = new("xdpstack_interface_up", Gauge, "1 while the interface's NIC is enabled (link up and running); 0 after a link down or a deletion.", "device");
     public static readonly MetricFamily ConfigReloads = new("xdpstack_config_reloads_total", Counter, "SIGHUP reloads by result.", "result");
@@ -52,7 +54,7 @@ internal static class MetricCatalog
         BuildInfo, SocketInfo, ReceivePackets, ReceiveBytes, TransmitPackets, TransmitBytes, Forwarded, Drops,
         XskRxDropped, XskRxInvalid, XskTxInvalid, XskRxRingFull, XskFillRingEmpty, XskTxRingEmpty,
         RingEntries, RingSize, UmemFrames, UmemFreeFrames, Wakeups, WorkerBusySeconds, WorkerSeconds, WorkerPolls,
-        RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, Routes,
+        RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, PuntFrames, PuntBytes, Routes,
         InterfaceUp, ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
     ];
 

@@ -9,7 +9,7 @@ namespace XdpStack.Appliance.Metrics;
 
 /// <summary>The counters of <c>xdpstack run</c>: every worker's ports and activity, and the stack's NICs, neighbours and routes.</summary>
 /// <remarks>Reads plain counters only their workers write (a moment's view, never torn); it takes no worker's lock except the neighbour caches' own, which control threads take anyway.</remarks>
-internal sealed class RunMetricsSource(DataPlane plane) : IMetricsSource
+internal sealed class RunMetricsSource(DataPlane plane, Punt.ControlPlanePunt? punt = null) : IMetricsSource
 {
     private static readonly StatCounter[] s_counters = Enum.GetValues<StatCounter>();
     private static readonly WorkerDrop[] s_workerDrops = Enum.GetValues<WorkerDrop>();
@@ -43,6 +43,7 @@ internal sealed class RunMetricsSource(DataPlane plane) : IMetricsSource
             if (plane.Stack.TryGetNic(link.NicId, out Nic nic))
                 CollectNic(sample, nic, nameOfNic);
         }
+        CollectPunt(sample);
         Stack.Routing.RouteTable routes = plane.Stack.Routes;
         sample.Add(MetricCatalog.Routes, routes.Ipv4Routes.Count, "ipv4");
         sample.Add(MetricCatalog.Routes, routes.Ipv6Routes.Count, "ipv6");
@@ -62,6 +63,23 @@ internal sealed class RunMetricsSource(DataPlane plane) : IMetricsSource
         for (int egress = 1; egress < port.ForwardedTo.Length && egress < nameOfNic.Length; egress++)
             sample.Add(MetricCatalog.Forwarded, Volatile.Read(ref port.ForwardedTo[egress]), device, nameOfNic[egress]);
         XskSocketMetrics.Collect(sample, port.Socket, worker.Index, plane.AttachedMode(port.Socket.Device.IfIndex));
+    }
+
+    // Every device, punting or not, so that a rate never starts from a missing series.
+    private void CollectPunt(MetricsSample sample)
+    {
+        foreach (XdpNicLink link in plane.Links)
+        {
+            Punt.PuntCounters? c = punt?.Taps.FirstOrDefault(t => t.Link == link)?.Counters;
+            string device = link.Name;
+            sample.Add(MetricCatalog.PuntFrames, c is null ? 0 : Volatile.Read(ref c.PuntedFrames), device, "to_kernel");
+            sample.Add(MetricCatalog.PuntFrames, c is null ? 0 : Volatile.Read(ref c.InjectedFrames), device, "from_kernel");
+            sample.Add(MetricCatalog.PuntFrames, c is null ? 0 : Volatile.Read(ref c.Suppressed), device, "suppressed");
+            sample.Add(MetricCatalog.PuntFrames, c is null ? 0 : Volatile.Read(ref c.TapWriteFailed), device, "to_kernel_failed");
+            sample.Add(MetricCatalog.PuntFrames, c is null ? 0 : Volatile.Read(ref c.InjectFailed), device, "from_kernel_failed");
+            sample.Add(MetricCatalog.PuntBytes, c is null ? 0 : Volatile.Read(ref c.PuntedBytes), device, "to_kernel");
+            sample.Add(MetricCatalog.PuntBytes, c is null ? 0 : Volatile.Read(ref c.InjectedBytes), device, "from_kernel");
+        }
     }
 
     private static void CollectNic(MetricsSample sample, Nic nic, string[] nameOfNic)

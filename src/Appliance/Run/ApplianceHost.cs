@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Punt;
 using XdpStack.Appliance.Routing;
 using XdpStack.Stack;
 using XdpStack.Stack.Network.Ipv4;
@@ -17,8 +18,10 @@ internal sealed class ApplianceHost : IDisposable
 {
     private readonly Lock _reloadGate = new();
 
-    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp, RouteRegistry routes, NicIndexMap nicIndexes)
+    private ApplianceHost(NetworkStack stack, DataPlane plane, StackPlan plan, UdpProtocol udp, TcpProtocol tcp, RouteRegistry routes, NicIndexMap nicIndexes,
+        ControlPlanePunt? punt)
     {
+        Punt = punt;
         Stack = stack;
         Routes = routes;
         NicIndexes = nicIndexes;
@@ -45,6 +48,9 @@ internal sealed class ApplianceHost : IDisposable
     /// <summary>The kernel route sync, when one runs (<see cref="StartKernelRouteSync"/>).</summary>
     public KernelRouteSync? KernelRoutes { get; private set; }
 
+    /// <summary>The kernel TAP twins of the interfaces that punt their control plane, or null when none does.</summary>
+    public ControlPlanePunt? Punt { get; }
+
     /// <summary>The plan the stack runs now.</summary>
     public StackPlan Plan { get; private set; }
 
@@ -60,19 +66,29 @@ internal sealed class ApplianceHost : IDisposable
         DataPlane plane = DataPlane.Open(stack, settings, report);
         var routes = new RouteRegistry(stack);
         var nicIndexes = new NicIndexMap();
+        ControlPlanePunt? punt = null;
         try
         {
             for (int d = 0; d < plane.Devices.Count; d++)
                 nicIndexes.Register(plane.Devices[d].IfIndex, plane.Links[d].NicId);
             plan.Apply(stack, routes);
+            // Before the workers start: they take their punt lanes with them.
+            punt = ControlPlanePunt.Start(plane, plan.Addresses, report);
+            // Routes daemons install through a TAP lead out of its NIC.
+            if (punt is not null)
+            {
+                foreach ((int ifIndex, NicId nic) in punt.TapIfIndexes)
+                    nicIndexes.Register(ifIndex, nic);
+            }
             plane.Start(report);
         }
         catch
         {
+            punt?.Dispose();
             plane.Dispose();
             throw;
         }
-        return new ApplianceHost(stack, plane, plan, udp, tcp, routes, nicIndexes);
+        return new ApplianceHost(stack, plane, plan, udp, tcp, routes, nicIndexes, punt);
     }
 
     /// <summary>Starts mirroring the kernel routing table <paramref name="config"/> names; its routes are in the table when this returns.</summary>
@@ -92,6 +108,9 @@ internal sealed class ApplianceHost : IDisposable
         {
             IReadOnlyList<string> changes = next.ApplyChanges(Stack, Plan, Routes);
             Plan = next;
+            // The kernel twins follow their interfaces' addresses.
+            if (Punt is not null)
+                changes = [.. changes, .. Punt.SyncAddresses(next.Addresses)];
             return changes;
         }
     }
@@ -99,6 +118,8 @@ internal sealed class ApplianceHost : IDisposable
     public void Dispose()
     {
         KernelRoutes?.Dispose();
+        // The punt thread before the data plane: it queues into the workers' control hand-offs.
+        Punt?.Dispose();
         Plane.Dispose();
     }
 }

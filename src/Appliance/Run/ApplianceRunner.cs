@@ -65,7 +65,7 @@ internal static class ApplianceRunner
         using ControlServer control = ControlServer.Bind(controlSocket);
         using ApplianceHost host = ApplianceHost.Start(settings, ToPlan(config), Say);
         // Declared after the host, so it is detached (waiting out a scrape in progress) before the host unmaps its rings.
-        using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane));
+        using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane, host.Punt));
         using LinkMonitor links = LinkMonitor.Start(host.Plane, Say);
         ApplyServices(host, [], config.Services, Say);
         if (config.KernelRoutes.Sync)
@@ -111,7 +111,7 @@ internal static class ApplianceRunner
     public static DataPlaneSettings ToSettings(ApplianceConfig config)
     {
         XdpConfig x = config.Xdp;
-        var settings = new DataPlaneSettings([.. config.Interfaces.Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]))])
+        var settings = new DataPlaneSettings([.. config.Interfaces.Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]) { PuntTap = i.PuntTap })])
         {
             Batch = config.Workers.Batch,
             CopyMode = x.Mode,

@@ -5,7 +5,11 @@ namespace XdpStack.Appliance.Run;
 /// <summary>What the data plane needs to know about one interface.</summary>
 /// <param name="Name">The device name in the appliance's network namespace.</param>
 /// <param name="Queues">The queue indexes to serve, or null for every queue of the device.</param>
-internal sealed record DataPlaneInterface(string Name, int[]? Queues);
+internal sealed record DataPlaneInterface(string Name, int[]? Queues)
+{
+    /// <summary>The name of the kernel TAP twin the control plane is punted to (docs/punt.md), or null for none.</summary>
+    public string? PuntTap { get; init; }
+}
 
 /// <summary>The AF_XDP side of <c>xdpstack run</c>: interfaces, workers, sockets, rings and UMEM.</summary>
 internal sealed record DataPlaneSettings(IReadOnlyList<DataPlaneInterface> Interfaces)

@@ -66,6 +66,9 @@ internal sealed unsafe class RunWorker
     private Thread? _thread;
     private volatile bool _stopRequested;
 
+    // Set before the thread starts (AttachPunt); the worker wakes the punt thread through it once per round.
+    private Punt.PuntLane? _punt;
+
     // Control thread publishes (PublishCapture); the worker reads it once per RX batch and per TX flush.
     private CaptureLane? _capture;
 
@@ -166,6 +169,9 @@ internal sealed unsafe class RunWorker
         _workers = workers;
         _linkOfNic = linkOfNic;
     }
+
+    /// <summary>Before <see cref="Start"/>: the lane this worker's punted frames take to the punt thread, which it wakes once per round.</summary>
+    public void AttachPunt(Punt.PuntLane lane) => _punt = lane;
 
     /// <summary>Starts the thread; call it from a thread in the sockets' network namespace, which the worker inherits.</summary>
     public void Start()
@@ -298,6 +304,7 @@ internal sealed unsafe class RunWorker
             foreach (RunPort port in _ports)
                 Flush(port);
             WakeOwners();
+            _punt?.WakeIfPending();
             if (work > 0)
             {
                 activity.MarkBusy();

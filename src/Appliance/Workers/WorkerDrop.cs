@@ -21,4 +21,7 @@ internal enum WorkerDrop
 
     /// <summary>A packet larger than the worker can hold: a received chain longer than the interfaces' MTU allows, or a frame to send larger than one UMEM frame without multi-buffer.</summary>
     Oversize,
+
+    /// <summary>The worker's lane to the punt thread was full (or the frame, a reassembled datagram, longer than its slots): the kernel twin did not get it.</summary>
+    PuntFull,
 }

@@ -41,6 +41,9 @@ public readonly struct Ipv4Address : IEquatable<Ipv4Address>, IComparable<Ipv4Ad
     /// <summary>224.0.0.0/4 (RFC 5771).</summary>
     public bool IsMulticast => (Value & 0xF000_0000) == 0xE000_0000;
 
+    /// <summary>224.0.0.0/24, the Local Network Control Block, never forwarded (RFC 5771 §4): OSPF, VRRP, RIP, all-routers.</summary>
+    public bool IsLocalNetworkControl => (Value & 0xFFFF_FF00) == 0xE000_0000;
+
     /// <summary>127.0.0.0/8 (RFC 1122 §3.2.1.3).</summary>
     public bool IsLoopback => (Value & 0xFF00_0000) == 0x7F00_0000;
 

@@ -19,6 +19,8 @@ internal static partial class Kernel
     internal const ushort RTM_NEWLINK = 16;
     internal const ushort RTM_GETLINK = 18;
     internal const ushort RTM_SETLINK = 19;
+    internal const ushort RTM_NEWADDR = 20;
+    internal const ushort RTM_DELADDR = 21;
     internal const ushort RTM_NEWROUTE = 24;
     internal const ushort RTM_DELROUTE = 25;
     internal const ushort RTM_GETROUTE = 26;
@@ -34,6 +36,7 @@ internal static partial class Kernel
     // Modifiers of NEW requests, echoed in route notifications
     internal const ushort NLM_F_REPLACE = 0x100;
     internal const ushort NLM_F_APPEND = 0x800;
+    internal const ushort NLM_F_CREATE = 0x400;
     internal const ushort NLM_F_CAPPED = 0x100;
     internal const ushort NLM_F_ACK_TLVS = 0x200;
     internal const ushort NLA_F_NESTED = 1 << 15;
@@ -42,6 +45,13 @@ internal static partial class Kernel
     internal const ushort NLMSGERR_ATTR_MSG = 1;
 
     // IFLA_* attributes of struct ifinfomsg
+    // linux/if_addr.h
+    internal const ushort IFA_ADDRESS = 1;
+    internal const ushort IFA_LOCAL = 2;
+    internal const ushort IFA_FLAGS = 8;
+    internal const uint IFA_F_NODAD = 0x02;
+    internal const byte RT_SCOPE_UNIVERSE = 0;
+
     internal const ushort IFLA_ADDRESS = 1;
     internal const ushort IFLA_IFNAME = 3;
     internal const ushort IFLA_MTU = 4;
@@ -137,6 +147,17 @@ internal static partial class Kernel
         public int IfiIndex;            // int ifi_index
         public uint IfiFlags;           // unsigned ifi_flags
         public uint IfiChange;          // unsigned ifi_change
+    }
+
+    /// <summary>struct ifaddrmsg.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Ifaddrmsg
+    {
+        public byte IfaFamily;          // __u8 ifa_family
+        public byte IfaPrefixlen;       // __u8 ifa_prefixlen
+        public byte IfaFlags;           // __u8 ifa_flags
+        public byte IfaScope;           // __u8 ifa_scope
+        public uint IfaIndex;           // __u32 ifa_index
     }
 
     /// <summary>struct rtmsg: the fixed part of RTM_NEWROUTE, RTM_DELROUTE and RTM_GETROUTE.</summary>

@@ -37,6 +37,22 @@ public class StatsViewTests
         Assert.DoesNotContain(lines, l => l.StartsWith("tx_ring_full", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Render_PuntingInterface_RatesToAndFromItsTap_NoSectionWithoutPunt()
+    {
+        StatsSample before = Sample(time: 10, rx0: 0, rx1: 0, bytes0: 0, batches: 0, poolEmpty: 0, busy: 0, seconds: 8) with
+        {
+            Punt = [new PuntSample("eth1", "xs-eth1", 100, 10_000, 50, 5_000, 4)],
+        };
+        StatsSample after = before with { Time = 12, Punt = [new PuntSample("eth1", "xs-eth1", 300, 30_000, 90, 9_000, 6)] };
+
+        IReadOnlyList<string> lines = StatsView.Render(before, after, "title");
+
+        // 200 frames and 20,000 bytes in 2 s to the kernel: 100 pps, 80.0k bit/s; 40 frames back: 20 pps, 16.0k bit/s.
+        Assert.Equal(["eth1", "xs-eth1", "100", "80.0k", "20", "16.0k", "1"], Words(lines.Single(l => l.StartsWith("eth1 ", StringComparison.Ordinal) && l.Contains("xs-eth1", StringComparison.Ordinal))));
+        Assert.DoesNotContain(StatsView.Render(before with { Punt = null }, after with { Punt = [] }, "title"), l => l.StartsWith("PUNT", StringComparison.Ordinal));
+    }
+
     private static StatsSample Sample(double time, ulong rx0, ulong rx1, ulong bytes0, ulong batches, long poolEmpty, double busy, double seconds) => new(
         time,
         [new QueueSample("eth1", 0, 0, "copy", "native", rx0, bytes0, 0, 0), new QueueSample("eth1", 1, 0, "copy", "native", rx1, rx1 * 64, 0, 0)],

@@ -45,6 +45,8 @@ public sealed partial class KernelLayoutTests
         [typeof(Kernel.Nlmsghdr)] = ("struct nlmsghdr", "", true),
         [typeof(Kernel.Nlmsgerr)] = ("struct nlmsgerr", "", true),
         [typeof(Kernel.Ifinfomsg)] = ("struct ifinfomsg", "", true),
+        [typeof(Kernel.Ifaddrmsg)] = ("struct ifaddrmsg", "", true),
+        [typeof(Kernel.IfreqFlags)] = ("struct ifreq", "", true),
         [typeof(Kernel.Rtmsg)] = ("struct rtmsg", "", true),
         [typeof(Kernel.Rtnexthop)] = ("struct rtnexthop", "", true),
         [typeof(Kernel.Nlattr)] = ("struct nlattr", "", true),
@@ -87,6 +89,8 @@ public sealed partial class KernelLayoutTests
         #include <linux/rtnetlink.h>
         #include <linux/ethtool.h>
         #include <linux/sockios.h>
+        #include <sys/ioctl.h>
+        #include <linux/if_tun.h>
         #ifndef SO_PREFER_BUSY_POLL
         #define SO_PREFER_BUSY_POLL 69
         #define SO_BUSY_POLL_BUDGET 70
@@ -169,10 +173,12 @@ public sealed partial class KernelLayoutTests
                 var body = new StringBuilder();
                 foreach (string name in constants.Where(n => !missing.Contains(n)))
                     body.AppendLine($"    printf(\"C {name} %llu\\n\", (unsigned long long)({name}));");
+                // Two C# views of one C struct (Ifreq, IfreqFlags) share members: each is printed once.
+                var printed = new HashSet<string>();
                 foreach ((_, string cType, string cField, _) in fields)
                 {
                     string key = cType.Split(' ')[1] + "." + cField;
-                    if (!missing.Contains(key))
+                    if (!missing.Contains(key) && printed.Add(key))
                         body.AppendLine($"    printf(\"O {key} %zu\\n\", offsetof({cType}, {cField}));");
                 }
                 foreach (string cType in fields.Select(f => f.CType).Distinct())

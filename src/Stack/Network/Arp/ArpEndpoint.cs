@@ -22,6 +22,9 @@ internal sealed partial class ArpEndpoint
             stats.Add(worker, StatCounter.ArpMalformedPacketsReceived);
             return;
         }
+        // The kernel's twin learns its neighbours from the same packets; copied before a request becomes our reply.
+        if (_nic.PuntHandler is { } punt && IsOwned(addresses, arp.TargetProtocolAddress))
+            punt.Punt(_nic, worker, frame[..FrameLength]);
         ArpOperation operation = arp.Operation;
         MacAddress senderMac = arp.SenderHardwareAddress;
         Ipv4Address senderIp = arp.SenderProtocolAddress;

@@ -74,6 +74,10 @@ internal sealed partial class Ipv4Endpoint
             }
         }
 
+        // Routing protocols' multicast (OSPF 224.0.0.5/6, VRRP, RIP) for the kernel's twin; the stack goes on as before.
+        if (destination.IsLocalNetworkControl && _nic.PuntHandler is { } punt)
+            punt.Punt(_nic, worker, frame);
+
         if (!IsForUs(addresses, destination))
         {
             // Behaviour 36; the forwarder counts what it forwards and every reason it does not.
@@ -178,14 +182,26 @@ internal sealed partial class Ipv4Endpoint
         stats.Add(worker, StatCounter.Ipv4PacketsDelivered);
         byte protocol = (byte)delivery.Protocol;
         _nic.Stack.Raw.Deliver(_nic, worker, protocol, delivery.Ip.Buffer[..delivery.Ip.TotalLength], delivery.Source, delivery.Destination);
+        // Local network control multicast was copied on arrival; nothing below copies it twice.
+        IPuntHandler? punt = delivery.Destination.IsLocalNetworkControl ? null : _nic.PuntHandler;
         if (protocol == (byte)IpProtocol.Icmp)
         {
+            // The stack answers echo requests itself; echo replies and errors are the kernel twin's too (its ping,
+            // its TCP's path MTU). Copied before a request could become our reply.
+            if (punt is not null && delivery.Payload.Length > 0 && delivery.Payload[0] != (byte)Icmpv4Type.EchoRequest && !delivery.Destination.IsMulticast)
+                punt.Punt(_nic, worker, delivery.Frame);
             HandleIcmp(worker, addresses, ref delivery);
             return;
         }
         ITransportProtocol? transport = _nic.Stack.Transports.Find(protocol);
         if (transport is null)
         {
+            // OSPF (89), VRRP (112) and whatever else the stack does not speak belong to the control plane.
+            if (punt is not null)
+            {
+                punt.Punt(_nic, worker, delivery.Frame);
+                return;
+            }
             stats.AddUnknownTransport(worker, protocol);
             // RFC 1122 §3.2.2.1: Protocol Unreachable for a protocol nobody speaks.
             SendError(worker, addresses, ref delivery, Icmpv4Type.DestinationUnreachable, IcmpDestinationUnreachableCode.ProtocolUnreachable);
@@ -197,7 +213,11 @@ internal sealed partial class Ipv4Endpoint
                 stats.Add(worker, StatCounter.MalformedTransportPackets);
                 break;
             case TransportVerdict.PortUnreachable:
-                SendError(worker, addresses, ref delivery, Icmpv4Type.DestinationUnreachable, IcmpDestinationUnreachableCode.PortUnreachable);
+                // A port no service of ours has (BFD 3784, a daemon's ephemeral port) is the control plane's.
+                if (punt is not null)
+                    punt.Punt(_nic, worker, delivery.Frame);
+                else
+                    SendError(worker, addresses, ref delivery, Icmpv4Type.DestinationUnreachable, IcmpDestinationUnreachableCode.PortUnreachable);
                 break;
         }
     }

@@ -53,8 +53,19 @@ internal sealed partial class Ipv6Endpoint
             stats.Add(worker, StatCounter.Ipv6InvalidSourceAddressesReceived);
             return;
         }
+        // NDP, MLD, OSPFv3 (ff02::5/6), all-routers: link-scope multicast is the kernel twin's too; the stack goes on.
+        IPuntHandler? punt = _nic.PuntHandler;
+        if (destination.IsLinkLocalMulticast && punt is not null)
+            punt.Punt(_nic, worker, frame);
         if (!IsForUs(addresses, destination))
         {
+            // A link-local address the stack does not have is the twin's own (the kernel derives one from the MAC);
+            // RFC 4291 §2.5.6 forbids forwarding it anyway.
+            if (destination.IsLinkLocal && punt is not null)
+            {
+                punt.Punt(_nic, worker, frame);
+                return;
+            }
             // Not for us: the forwarder's, when this NIC forwards IPv6 and one is installed.
             if (_nic.IsForwarding(EtherType.Ipv6) && _nic.Stack.Ipv6Forwarder is { } forwarder)
             {
@@ -100,9 +111,16 @@ internal sealed partial class Ipv6Endpoint
         stats.Add(worker, StatCounter.Ipv6PacketsDelivered);
         Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet delivered, out _);
         _nic.Stack.Raw.Deliver(_nic, worker, (byte)chain.UpperLayerProtocol, delivered.Packet, delivered.Source, delivered.Destination);
+        // Link-scope multicast was copied on arrival; nothing below copies it twice.
+        IPuntHandler? punt = delivered.Destination.IsLinkLocalMulticast ? null : _nic.PuntHandler;
         switch (chain.UpperLayerProtocol)
         {
             case IpProtocol.Icmpv6:
+                // As for IPv4: echo requests are ours alone; NDP, echo replies and errors are copied before an NS
+                // could become our NA.
+                if (punt is not null && chain.UpperLayerLength > 0 && !delivered.Destination.IsMulticast
+                    && frame[LinkHeaderLength + chain.UpperLayerOffset] != (byte)Icmpv6Type.EchoRequest)
+                    punt.Punt(_nic, worker, frame);
                 HandleIcmp(worker, addresses, frame, chain, ref descriptor, reassembled);
                 return;
             case IpProtocol.Ipv6NoNextHeader:
@@ -117,9 +135,17 @@ internal sealed partial class Ipv6Endpoint
                     stats.Add(worker, StatCounter.MalformedTransportPackets);
                     break;
                 case TransportVerdict.PortUnreachable:
-                    SendError(worker, addresses, frame, Icmpv6Type.DestinationUnreachable, 4, 0);
+                    if (punt is not null)
+                        punt.Punt(_nic, worker, frame);
+                    else
+                        SendError(worker, addresses, frame, Icmpv6Type.DestinationUnreachable, 4, 0);
                     break;
             }
+            return;
+        }
+        if (punt is not null)
+        {
+            punt.Punt(_nic, worker, frame);
             return;
         }
         stats.AddUnknownTransport(worker, (byte)chain.UpperLayerProtocol);

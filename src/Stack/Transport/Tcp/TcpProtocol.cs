@@ -163,6 +163,12 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         var key = new TcpFlowKey(destination, source, packet.DestinationPort, packet.SourcePort);
         if (!Receive(nic, worker, false, key, ref segment, delivery.LinkSource))
             return TransportVerdict.Handled;
+        // No connection, no listener: the control plane's (BGP on 179, the kernel's own connections), if there is one.
+        if (nic.PuntHandler is { } punt)
+        {
+            punt.Punt(nic, worker, delivery.Frame);
+            return TransportVerdict.Handled;
+        }
         // No connection, no listener: RST in place of the segment.
         Span<byte> frame = delivery.Frame;
         int length = BuildReset(frame, nic.Link.LinkAddress, packet, new TcpFlowKey(destination, source, packet.DestinationPort, packet.SourcePort), false);
@@ -195,6 +201,11 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         var key = new TcpFlowKey(destination, source, packet.DestinationPort, packet.SourcePort);
         if (!Receive(nic, worker, true, key, ref segment, delivery.LinkSource))
             return TransportVerdict.Handled;
+        if (nic.PuntHandler is { } punt)
+        {
+            punt.Punt(nic, worker, delivery.Frame);
+            return TransportVerdict.Handled;
+        }
         // The in-place reply has a bare IPv6 header; build it in the worker's own frame instead when extension headers sat in front.
         Span<byte> frame = delivery.UpperLayerOffset == Ipv6Packet.HeaderLength ? delivery.Frame : _resetFrames[worker];
         if (frame != delivery.Frame)
