@@ -101,6 +101,10 @@ public sealed partial class TcpConnection
         uint end = _sndUna + (uint)length + (fin ? 1u : 0u);
         if (GreaterThan(end, _sndNxt))
             _sndNxt = end;
+        // A segment of up to an MSS may reach past what was ever sent (more was queued since): SND.MAX must cover it,
+        // or the peer's ACK of it would look like an ACK of data never sent and be refused for good.
+        if (GreaterThan(end, _sndMax))
+            _sndMax = end;
     }
 
     internal void SendAck()

@@ -178,6 +178,26 @@ public class TcpDataTests
     }
 
     [Fact]
+    public void Rto_RetransmissionReachingPastWhatWasSent_ItsAckIsAccepted()
+    {
+        // 100 octets go out; 1,000 more wait behind the peer's small window. The timeout's retransmission of SND.UNA's
+        // segment carries them too, past the old SND.MAX: the peer's ACK of all 1,100 must be taken, not refused as
+        // "data never sent" (the reorder property test found a connection stuck that way for good).
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent first = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[100], window: 1)), s => s.Payload.Length > 0);
+        Assert.Equal(100, first.Payload.Length);
+        Assert.DoesNotContain(f.Send(Segment(7, TcpFlags.Ack, 1101, iss + 1, new byte[1000], window: 1)), s => s.Payload.Length > 0);
+        Sent again = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
+        Assert.Equal(iss + 1, again.Sequence);
+        uint end = again.Sequence + (uint)again.Payload.Length;
+        Assert.True(again.Payload.Length > 100, $"{again.Payload.Length} octets");
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 2101, end, window: 512)));
+        Sent next = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 2101, end, "more"u8, window: 512)), s => s.Payload.Length > 0);
+        Assert.Equal(end, next.Sequence);
+    }
+
+    [Fact]
     public void Rto_RetransmitsWithBackoffAndCollapsesCwnd()
     {
         TcpFixture f = Echo();
