@@ -5,10 +5,11 @@ using Xunit.Abstractions;
 namespace XdpStack.Stack.Tests.Robustness;
 
 /// <summary>Floods from random sources, the way an attacker exhausts tables: the neighbour cache and the reassembly buffers stay bounded, and the cost is counted.</summary>
+/// <remarks>Bounded by count, not by a heap figure: the heap is the whole test process's, other tests run beside these, and a forced collection would end another test's no-GC allocation window.</remarks>
 public sealed class RandomSourceFloodTests(ITestOutputHelper output)
 {
     [Fact]
-    public void ArpRequestsFromRandomSenders_CacheStaysAt512_EvictionsCounted_HeapBounded()
+    public void ArpRequestsFromRandomSenders_CacheStaysAt512_EvictionsCounted_EveryRequestAnswered()
     {
         var f = new StackFixture(addAddress: false);
         Assert.Equal(StackError.None, f.Stack.AddAddress(StackFixture.Nic1, Packets.StackIp, 16));
@@ -21,7 +22,6 @@ public sealed class RandomSourceFloodTests(ITestOutputHelper output)
             var sender = new Ipv4Address(198, 18, (byte)random.Next(1, 255), (byte)random.Next(1, 255));
             frames[i] = Packets.ArpRequest(sender, MacAddress.Parse($"02:00:00:00:{random.Next(256):x2}:{random.Next(256):x2}"), Packets.StackIp);
         }
-        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         byte[] sink = new byte[2048];
         foreach (byte[] frame in frames)
@@ -32,15 +32,13 @@ public sealed class RandomSourceFloodTests(ITestOutputHelper output)
             }
         }
         clock.Stop();
-        long heapGrowth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
-        output.WriteLine($"{Senders} ARP requests from random senders: {clock.Elapsed.TotalMilliseconds:F0} ms, cache {f.Nic.Neighbors.DynamicCount} entries, {f.Nic.Neighbors.Evictions} evictions, heap +{heapGrowth / 1024} KiB");
+        output.WriteLine($"{Senders} ARP requests from random senders: {clock.Elapsed.TotalMilliseconds:F0} ms, cache {f.Nic.Neighbors.DynamicCount} entries, {f.Nic.Neighbors.Evictions} evictions");
 
         Assert.True(f.Nic.Neighbors.DynamicCount <= 512, $"{f.Nic.Neighbors.DynamicCount} entries");
         int distinct = frames.Select(fr => BitConverter.ToUInt32(fr, 28)).Distinct().Count();
         // Every new sender past the 512th costs one eviction; a sender that comes back after its entry went costs another.
         long evictions = f.Nic.Neighbors.Evictions;
         Assert.True(evictions >= distinct - 512 && evictions <= Senders - 512, $"{evictions} evictions for {distinct} distinct senders");
-        Assert.True(heapGrowth < 2 << 20, $"the heap grew by {heapGrowth} bytes");
         // Every request was still answered: the flood costs entries, not service.
         Assert.Equal(Senders, f[StatCounter.ArpOutgoingRepliesSent]);
     }
@@ -52,7 +50,6 @@ public sealed class RandomSourceFloodTests(ITestOutputHelper output)
         var random = new Random(2);
         byte[] payload = new byte[1200];
         const int Fragments = 20_000;
-        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         byte[] sink = new byte[2048];
         for (int i = 0; i < Fragments; i++)
         {
@@ -64,11 +61,9 @@ public sealed class RandomSourceFloodTests(ITestOutputHelper output)
             {
             }
         }
-        long heapGrowth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         long dropped = f[StatCounter.Ipv4ReassemblyMemoryDrops];
-        output.WriteLine($"{Fragments} unfinished first fragments from random sources: {dropped} dropped over the memory limit, heap +{heapGrowth / 1024} KiB");
+        output.WriteLine($"{Fragments} unfinished first fragments from random sources: {dropped} dropped over the memory limit");
         int limit = new StackOptions().ReassemblyMemoryLimit;
         Assert.True(dropped >= Fragments - (limit / payload.Length) - 1, $"only {dropped} counted drops");
-        Assert.True(heapGrowth < limit + (2 << 20), $"the heap grew by {heapGrowth} bytes, the limit is {limit}");
     }
 }
