@@ -4,6 +4,7 @@ using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config;
 using XdpStack.Appliance.Metrics;
 using XdpStack.Appliance.Control;
+using XdpStack.Appliance.Workers;
 using XdpStack.Stack;
 using XdpStack.Stack.Routing;
 using XdpStack.Stack.Transport.Tcp;
@@ -104,6 +105,15 @@ internal static class ApplianceRunner
         Say("xdpstack: stopping");
         // Before the host goes: no request may read a socket or a worker that is being closed.
         control.Dispose();
+        // The operator's (and the soak's) proof that no frame leaked: each worker's UMEM, counted once it stopped.
+        IReadOnlyList<FrameAccount> accounts = host.Plane.StopAndAccount();
+        for (int i = 0; i < accounts.Count; i++)
+        {
+            FrameAccount account = accounts[i];
+            Say(account.Balanced
+                ? $"xdpstack: worker {i} UMEM at stop: {account}: every frame accounted for"
+                : $"xdpstack: worker {i} UMEM at stop: {account}: {account.Missing} frame(s) unaccounted for");
+        }
         return 0;
     }
 

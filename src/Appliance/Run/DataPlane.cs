@@ -41,6 +41,7 @@ internal sealed class DataPlane : IDisposable
     private Ipv4FastForwarder? _ipv4;
     private Ipv6FastForwarder? _ipv6;
     private int _disposed;
+    private bool _stopped;
 
     private DataPlane(NetworkStack stack, DataPlaneSettings settings)
     {
@@ -172,32 +173,59 @@ internal sealed class DataPlane : IDisposable
             worker.Join();
     }
 
+    /// <summary>
+    /// Detaches the programs, restores GRO and stops the workers (the first half of <see cref="Dispose"/>), then
+    /// reaps the last completions and returns where each worker's UMEM frames are, in worker order.
+    /// </summary>
+    public IReadOnlyList<FrameAccount> StopAndAccount()
+    {
+        DetachAndStop();
+        var accounts = new FrameAccount[_workers.Length];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            _workers[i].ReapAfterStop();
+            accounts[i] = _workers[i].Account();
+        }
+        return accounts;
+    }
+
     public void Dispose()
     {
         // A signal handler and the main thread may both get here.
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        // Programs first, so the kernel stops steering frames into sockets that are about to stop being served.
-        foreach (XskRedirectProgram program in _programs)
-            program.Dispose();
-        foreach (NetDevice device in _groToRestore)
-        {
-            try
-            {
-                device.SetGro(true);
-            }
-            catch (XdpException)
-            {
-                // The device went away meanwhile: nothing to restore.
-            }
-        }
-        Stop();
+        DetachAndStop();
         _ipv4?.Dispose();
         _ipv6?.Dispose();
         foreach (RunWorker worker in _workers)
             worker.WaitSet.Dispose();
         foreach (Umem umem in _umems)
             umem.Dispose();
+    }
+
+    private void DetachAndStop()
+    {
+        lock (_programs)
+        {
+            if (_stopped)
+                return;
+            _stopped = true;
+            // Programs first, so the kernel stops steering frames into sockets that are about to stop being served.
+            foreach (XskRedirectProgram program in _programs)
+                program.Dispose();
+            foreach (NetDevice device in _groToRestore)
+            {
+                try
+                {
+                    device.SetGro(true);
+                }
+                catch (XdpException)
+                {
+                    // The device went away meanwhile: nothing to restore.
+                }
+            }
+            Stop();
+        }
     }
 
     private void OpenDevices(Action<string> report)

@@ -99,6 +99,10 @@ public sealed class RunProcessTests
         Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"took {clock.Elapsed.TotalSeconds:F2} s to stop under load");
         Assert.False(RunLab.HasXdp(lab.Dut, lab.DutAIf) || RunLab.HasXdp(lab.Dut, lab.DutBIf), "an XDP program stayed attached");
+        // Stopped mid-transfer, yet every UMEM frame is in its place.
+        Assert.Contains("xdpstack: worker 0 UMEM at stop: ", router.StandardOutput);
+        Assert.Contains(": every frame accounted for", router.StandardOutput);
+        Assert.DoesNotContain("unaccounted for", router.StandardOutput);
         load.Join();
         // The appliance stopped mid-transfer: losses are expected, a failure to send is not.
         Assert.Null(loadError);
