@@ -27,6 +27,7 @@ internal static class MetricCatalog
     public static readonly MetricFamily WorkerBusySeconds = new("xdpstack_worker_busy_seconds_total", Counter, "Time the worker spent on rounds that moved frames.", "worker");
     public static readonly MetricFamily WorkerSeconds = new("xdpstack_worker_seconds_total", Counter, "Time since the worker started.", "worker");
     public static readonly MetricFamily WorkerPolls = new("xdpstack_worker_polls_total", Counter, "Polling rounds.", "worker");
+    public static readonly MetricFamily WorkerAllocatedBytes = new("xdpstack_worker_allocated_bytes_total", Counter, "Bytes the worker thread allocated (GC.GetAllocatedBytesForCurrentThread), read when it goes idle and every 4096 busy rounds: flat once warm.", "worker");
     public static readonly MetricFamily RxBatchSize = new("xdpstack_rx_batch_size", Histogram, "Frames per non-empty RX batch.", "worker");
     public static readonly MetricFamily Arp = new("xdpstack_arp_packets_total", Counter, "ARP events.", "device", "type");
     public static readonly MetricFamily Ndp = new("xdpstack_ndp_packets_total", Counter, "NDP events.", "device", "type");
@@ -54,7 +55,7 @@ internal static class MetricCatalog
         BuildInfo, SocketInfo, ReceivePackets, ReceiveBytes, TransmitPackets, TransmitBytes, Forwarded, Drops,
         XskRxDropped, XskRxInvalid, XskTxInvalid, XskRxRingFull, XskFillRingEmpty, XskTxRingEmpty,
         RingEntries, RingSize, UmemFrames, UmemFreeFrames, Wakeups, WorkerBusySeconds, WorkerSeconds, WorkerPolls,
-        RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, PuntFrames, PuntBytes, Routes,
+        WorkerAllocatedBytes, RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, PuntFrames, PuntBytes, Routes,
         InterfaceUp, ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
     ];
 

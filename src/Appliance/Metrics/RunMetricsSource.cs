@@ -28,6 +28,7 @@ internal sealed class RunMetricsSource(DataPlane plane, Punt.ControlPlanePunt? p
             sample.Add(MetricCatalog.WorkerBusySeconds, activity.BusySeconds, w);
             sample.Add(MetricCatalog.WorkerSeconds, activity.SecondsSinceStart(now), w);
             sample.Add(MetricCatalog.WorkerPolls, Volatile.Read(ref activity.Polls), w);
+            sample.Add(MetricCatalog.WorkerAllocatedBytes, Volatile.Read(ref worker.Counters.AllocatedBytes), w);
             sample.AddBatchSizes(w, activity.BatchSizes);
             foreach (RunPort port in worker.Ports)
                 CollectPort(sample, worker, port, nameOfNic);

@@ -37,7 +37,7 @@ internal sealed class RunWorkerCounters
     /// <summary>Packets larger than one frame sent as a chain of TX descriptors.</summary>
     public ulong JumboSent;
 
-    /// <summary>The worker thread's allocated bytes (GC.GetAllocatedBytesForCurrentThread) when it last went idle.</summary>
+    /// <summary>The worker thread's allocated bytes (GC.GetAllocatedBytesForCurrentThread) when it last went idle, or at its last sample under load.</summary>
     public long AllocatedBytes;
 
     /// <summary>Drops by interface and reason: index <c>nic * kinds + (int)reason</c>, read with the Dropped overloads.</summary>
