@@ -291,8 +291,9 @@ internal sealed class DataPlane : IDisposable
         if (Settings.Cores is int[] cores && cores.Length < workerQueues.Length)
             throw new ApplianceException($"{workerQueues.Length} workers need {workerQueues.Length} cores; only {cores.Length} given");
 
-        var socketOptions = new XskSocketOptions
+        XskSocketOptions SocketOptions(int prefill) => new()
         {
+            PrefillFrames = prefill,
             Mode = Settings.CopyMode.ToBindMode(),
             NeedWakeup = true,
             BusyPoll = Settings.BusyPoll,
@@ -326,6 +327,12 @@ internal sealed class DataPlane : IDisposable
             if (umem.HugePagesFallbackReason is string reason)
                 report($"worker {w}: UMEM on 4 KiB pages ({reason})");
             var ports = new List<RunPort>();
+            // The fill rings get the pool less the worker's reserve, shared out: prefilled to the brim, four rings of
+            // 4096 would take every frame, and the stack's first frames (the ARP announcements of its addresses)
+            // would find the pool empty.
+            int portCount = _devices.Count(d => _queues[d.Name].Contains(queue));
+            int prefill = (umem.Frames.Available - RunWorker.PoolReserve(Settings.Batch, umem.FrameCount)) / Math.Max(portCount, 1);
+            XskSocketOptions socketOptions = SocketOptions(Math.Min(prefill, Settings.FillRingSize));
             for (int l = 0; l < _devices.Count; l++)
             {
                 NetDevice device = _devices[l];

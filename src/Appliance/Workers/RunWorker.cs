@@ -112,7 +112,7 @@ internal sealed unsafe class RunWorker
         _busyPoll = busyPoll;
         // Frames the stack builds mid-batch (ARP replies, ICMP errors) and hand-offs need frames while every fill
         // ring is topped up: refilling stops short of this many.
-        _poolReserve = Math.Min(4 * batch, umem.FrameCount / 8);
+        _poolReserve = PoolReserve(batch, umem.FrameCount);
         _portOfNic = new int[nicSlots];
         Array.Fill(_portOfNic, -1);
         for (int p = 0; p < ports.Length; p++)
@@ -129,6 +129,9 @@ internal sealed unsafe class RunWorker
         Activity = new WorkerActivity(batch);
         WaitSet = new XskWaitSet(ports.Select(p => p.Socket).ToArray());
     }
+
+    /// <summary>Frames the pool keeps back from the fill rings: room for what the stack builds and for hand-offs.</summary>
+    public static int PoolReserve(int batch, int frameCount) => Math.Min(4 * batch, frameCount / 8);
 
     public int Index { get; }
 

@@ -155,6 +155,32 @@ public sealed class DataPlaneTests
     }
 
     [Fact]
+    public void Start_FillRingsThatCouldHoldTheWholeUmem_PoolKeepsItsReserveAndTheAnnouncementsLeave()
+    {
+        // Two fill rings of 4096 over a 4096-frame UMEM: filled to the brim, the first would take every frame, the
+        // second none, and the ARP announcements of the router's addresses (the stack's first frames) would find the
+        // pool empty. Nothing may be dropped for want of a frame, and both interfaces must receive.
+        using var lab = new RunLab();
+        ApplianceHost host = lab.StartInProcess(RunLab.RouterPlan(), s => s with { FramesPerWorker = 4096, FillRingSize = 4096 });
+        try
+        {
+            AssertPing(lab.HostA, RunLab.HostBIpv4, ttl: 63);
+            AssertPing(lab.HostB, RunLab.HostAIpv4, ttl: 63);
+            RunWorker worker = host.Plane.Workers[0];
+            Assert.Equal(0UL, worker.Counters.Dropped(WorkerDrop.PoolEmpty));
+            Assert.True(worker.PoolAvailable > 0, "the pool kept no reserve");
+        }
+        finally
+        {
+            NamespaceThread.Run(lab.Dut, () =>
+            {
+                host.Dispose();
+                return 0;
+            });
+        }
+    }
+
+    [Fact]
     public void Start_GenericXdpWithGroOn_TurnsGroOffWhileRunningAndRestoresIt()
     {
         using var lab = new RunLab();
