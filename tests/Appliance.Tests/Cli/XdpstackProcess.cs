@@ -135,10 +135,10 @@ internal sealed class XdpstackProcess : IDisposable
         }
     }
 
-    /// <summary>Sends HUP, INT, TERM or KILL to the process (kill(2) directly: procps may not be installed).</summary>
+    /// <summary>Sends HUP, INT, TERM, KILL, STOP or CONT to the process (kill(2) directly: procps may not be installed).</summary>
     public void Signal(string signal)
     {
-        int number = signal switch { "HUP" => 1, "INT" => 2, "KILL" => 9, "TERM" => 15, _ => throw new ArgumentException(signal) };
+        int number = signal switch { "HUP" => 1, "INT" => 2, "KILL" => 9, "TERM" => 15, "CONT" => 18, "STOP" => 19, _ => throw new ArgumentException(signal) };
         Assert.Equal(0, Tmds.Linux.LibC.kill(Id, number));
     }
 

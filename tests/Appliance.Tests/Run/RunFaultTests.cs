@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using XdpStack.Appliance.Tests.Cli;
 using XdpStack.Lab;
+using XdpStack.Stack.Wire;
 using static XdpStack.Appliance.Tests.Run.RunProcessTests;
 
 namespace XdpStack.Appliance.Tests.Run;
@@ -132,6 +133,107 @@ public sealed class RunFaultTests
         Assert.Contains("CAP_IPC_LOCK", run.StandardError);
         Assert.False(RunLab.HasXdp(lab.Dut, lab.DutAIf) || RunLab.HasXdp(lab.Dut, lab.DutBIf), "a refused start attached a program");
     }
+
+    [Fact]
+    public void Run_StalledUnderAFlood_RxRingFullAndFillRingEmptyCounted_RecoversAndLosesNoFrame()
+    {
+        // The process stops for 3 s (SIGSTOP) while host A floods: for the whole stretch nobody empties the RX ring
+        // or refills the fill ring, so the kernel drops and counts. Then it must carry on as before, and still
+        // account for every UMEM frame at the stop.
+        using var lab = new RunLab();
+        string config = WriteConfig(lab, extraRoutes: "", services: "");
+        using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        router.WaitForOutput("xdpstack: ready", StartTimeout);
+        Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+
+        long sent = Flood(lab, TimeSpan.FromSeconds(6), during: () =>
+        {
+            Thread.Sleep(1000);
+            router.Signal("STOP");
+            Thread.Sleep(3000);
+            router.Signal("CONT");
+        });
+        Assert.True(sent > 0, "the flood sent nothing");
+        Assert.False(router.HasExited, "the appliance died after the stall: " + router.StandardError);
+        string metrics = Scrape(lab);
+        double kernelDrops = Value(metrics, "xdpstack_xsk_rx_ring_full_total", lab.DutAIf) + Value(metrics, "xdpstack_xsk_rx_dropped_total", lab.DutAIf);
+        Assert.True(kernelDrops > 0, "the stall left no count of the frames the kernel could not deliver:\n" + metrics);
+        Assert.True(Value(metrics, "xdpstack_xsk_rx_fill_ring_empty_total", lab.DutAIf) + Value(metrics, "xdpstack_xsk_rx_ring_full_total", lab.DutAIf) > 0,
+            "neither a full RX ring nor an empty fill ring was counted");
+        Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+        Ping(lab.HostB, RunLab.HostAIpv6, "ttl=63");
+        StopAndCheckFrames(router, lab);
+    }
+
+    [Fact]
+    public void Run_TxRingTooSmallForAFlood_TxRingFullCountedAsDrops_RecoversAndLosesNoFrame()
+    {
+        // A 64-entry TX ring toward host B, and batches of up to 256 frames from host A's flood: whenever the worker
+        // reads more than 64 at once, the rest find no room. Every such frame is a counted drop (tx_ring_full), and
+        // forwarding carries on after.
+        using var lab = new RunLab();
+        string config = WriteConfig(lab, extraRoutes: "", services: "");
+        File.WriteAllText(config, File.ReadAllText(config)
+            .Replace("fill_ring = 2048", "fill_ring = 2048\ntx_ring = 64", StringComparison.Ordinal)
+            .Replace("[workers]", "[workers]\nbatch = 256", StringComparison.Ordinal));
+        using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
+        router.WaitForOutput("xdpstack: ready", StartTimeout);
+        Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+
+        double before = Value(Scrape(lab), "xdpstack_drops_total", lab.DutBIf, "reason=\"tx_ring_full\"");
+        long sent = Flood(lab, TimeSpan.FromSeconds(4), during: () => { });
+        Assert.True(sent > 0, "the flood sent nothing");
+        // The last frames of the flood may still be between the RX ring and the TX ring for a moment.
+        Thread.Sleep(1000);
+        string metrics = Scrape(lab);
+        double full = Value(metrics, "xdpstack_drops_total", lab.DutBIf, "reason=\"tx_ring_full\"") - before;
+        double forwarded = Value(metrics, "xdpstack_forwarded_packets_total", lab.DutAIf);
+        double transmitted = Value(metrics, "xdpstack_transmit_packets_total", lab.DutBIf);
+        Assert.True(full > 0, "a 64-entry TX ring never ran full under the flood");
+        // Each frame the fast path forwarded toward B, and each the stack built for B (ARP, and what it forwarded
+        // itself while B's address was being resolved), either went onto B's TX ring or was dropped for want of room.
+        double stackForwarded = Value(metrics, "xdpstack_ip_packets_total", lab.DutAIf, "type=\"forwarded\"");
+        double built = Value(metrics, "xdpstack_stack_frames_total", lab.DutBIf, "type=\"sent\"");
+        double otherDrops = Value(metrics, "xdpstack_drops_total", lab.DutBIf, "reason=\"umem_pool_empty\"");
+        Assert.True(forwarded - stackForwarded + built == transmitted + full + before + otherDrops,
+            $"forwarded {forwarded} - by the stack {stackForwarded} + built {built} != transmitted {transmitted} + tx_ring_full {full + before} + umem_pool_empty {otherDrops}:\n"
+            + string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("xdpstack_", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal))));
+        Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
+        StopAndCheckFrames(router, lab);
+    }
+
+    // Floods host B through the router from host A's veth (AF_XDP, as fast as it goes) for the given time, running
+    // `during` meanwhile; returns the frames sent.
+    private static long Flood(RunLab lab, TimeSpan length, Action during)
+    {
+        MacAddress hostA = MacAddress.Parse(RunLab.MacOf(lab.HostA, lab.HostAIf)), router = MacAddress.Parse(RunLab.MacOf(lab.Dut, lab.DutAIf));
+        lab.HostA.Ip("neigh", "replace", RunLab.RouterAIpv4, "lladdr", router.ToString(), "dev", lab.HostAIf, "nud", "permanent");
+        Ipv4Address a4 = Ipv4Address.Parse(RunLab.HostAIpv4), b4 = Ipv4Address.Parse(RunLab.HostBIpv4);
+        byte[][] templates = [.. Enumerable.Range(0, 8).Select(i => XdpGenerator.Udp4(hostA, router, a4, b4, (ushort)(31000 + i), 9, 18))];
+        long sent = 0;
+        var flood = new Thread(() => sent = XdpGenerator.Send(lab.HostA, lab.HostAIf, templates, long.MaxValue, length)) { IsBackground = true };
+        flood.Start();
+        during();
+        flood.Join();
+        return sent;
+    }
+
+    private static void StopAndCheckFrames(XdpstackProcess router, RunLab lab)
+    {
+        router.Signal("TERM");
+        Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
+        Assert.Contains(": every frame accounted for", router.StandardOutput);
+        Assert.DoesNotContain("unaccounted for", router.StandardOutput);
+        Assert.False(RunLab.HasXdp(lab.Dut, lab.DutAIf) || RunLab.HasXdp(lab.Dut, lab.DutBIf), "an XDP program stayed attached");
+    }
+
+    // Sums a family's series for one device (and one more label, when given) in a scrape.
+    private static double Value(string metrics, string family, string device, string? label = null) =>
+        metrics.Split('\n')
+            .Where(line => line.StartsWith(family + "{", StringComparison.Ordinal)
+                && (line.Contains($"{{device=\"{device}\"", StringComparison.Ordinal) || line.Contains($",device=\"{device}\"", StringComparison.Ordinal))
+                && (label is null || line.Contains(label, StringComparison.Ordinal)))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     private static string Scrape(RunLab lab)
     {
