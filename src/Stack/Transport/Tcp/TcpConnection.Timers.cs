@@ -216,17 +216,8 @@ public sealed partial class TcpConnection
         _dupAcks = 0;
         _rttTiming = false;
         _sndNxt = _sndUna;
-        if (_sndWnd == 0 && _tx is not null && _tx.Count > 0)
-        {
-            // The peer's window is closed: probe it with one octet (RFC 9293 §3.8.6.1).
-            SendData(_sndUna, 1, false, nowUs);
-            stats.Add(worker, StatCounter.TcpRetransmits);
-        }
-        else
-        {
-            _sndWnd = Math.Max(_sndWnd, 1);
-            Retransmit();
-        }
+        // Only what the peer's window takes, as Linux's tcp_retransmit_skb; a closed window gets a one-octet probe.
+        Retransmit();
         ArmRto(nowUs);
     }
 
