@@ -14,7 +14,7 @@ public sealed partial class TcpConnection
     private long _rttStartUs;
     private int _retries;
 
-    // Congestion control (RFC 5681, RFC 6582), in octets.
+    // Congestion control (RFC 5681, RFC 6582; the algorithm's own part in TcpConnection.Congestion.cs), in octets.
     private int _cwnd;
     private int _ssthresh;
     private int _dupAcks;
@@ -204,9 +204,9 @@ public sealed partial class TcpConnection
             return;
         }
         stats.Add(worker, StatCounter.TcpTimeouts);
-        // RFC 5681 §3.1 (equation 4) and the loss window of one segment; go back to SND.UNA.
+        // RFC 5681 §3.1 (equation 4, or RFC 9438 §4.8's β_cubic) and the loss window of one segment; go back to SND.UNA.
         int flight = (int)(_sndMax - _sndUna);
-        _ssthresh = Math.Max(flight / 2, 2 * _mss);
+        _ssthresh = SlowStartThresholdAfterTimeout(flight);
         _cwnd = _mss;
         _inRecovery = false;
         // Go-back-N from SND.UNA resends everything; the peer's SACKs will be taken afresh (RFC 6675 §5.1 allows both).

@@ -305,7 +305,7 @@ public class TcpDataTests
     [Fact]
     public void ThreeDuplicateAcks_FastRetransmitAndRecovery()
     {
-        TcpFixture f = Echo();
+        TcpFixture f = Echo(new TcpSettings { CongestionControl = TcpCongestionControl.NewReno });
         uint iss = f.Connect(7);
         List<Sent> sent = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[5840], window: 512));
         Assert.Equal(4, sent.Count);
@@ -324,6 +324,30 @@ public class TcpDataTests
         // The full ACK ends recovery with cwnd at ssthresh.
         f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
         Assert.Equal(2920, c.CongestionWindow);
+    }
+
+    [Fact]
+    public void ThreeDuplicateAcks_Cubic_SsthreshIsBetaOfTheFlight()
+    {
+        // The default algorithm is CUBIC (Linux's): the same fast retransmit, but ssthresh = 0.7 × flight (RFC 9438 §4.6)
+        // and W_max = the window at the loss.
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.Equal(4, f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[5840], window: 512)).Count);
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TcpCongestionControl.Cubic, c.CongestionControl);
+        int before = c.CongestionWindow;
+        uint ack = 1001 + 5840;
+        for (int i = 0; i < 2; i++)
+            Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Sent retransmit = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Assert.Equal(iss + 1, retransmit.Sequence);
+        Assert.Equal(5840 * 7 / 10, c.SlowStartThreshold);
+        Assert.Equal(before, c.CubicWindowMax);
+        Assert.Equal(iss + 1461, Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1461, window: 512))).Sequence);
+        // Recovery ends as NewReno's does: cwnd = min(ssthresh, flight + MSS), the flight being empty.
+        f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
+        Assert.Equal(Math.Min(5840 * 7 / 10, 1460 + 1460), c.CongestionWindow);
     }
 
     [Fact]
