@@ -104,7 +104,11 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
         Emit(_sndUna, flags, 0, length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
-        uint end = _sndUna + (uint)length + (fin ? 1u : 0u);
+        // Octets past SND.MAX (a probe of a window closed before they went out) leave for the first time: they count as sent.
+        uint dataEnd = _sndUna + (uint)length;
+        if (GreaterThan(dataEnd, _sndMax))
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpBytesSent, dataEnd - _sndMax);
+        uint end = dataEnd + (fin ? 1u : 0u);
         if (GreaterThan(end, _sndNxt))
             _sndNxt = end;
         // A segment of up to an MSS may reach past what was ever sent (more was queued since): SND.MAX must cover it,

@@ -159,6 +159,11 @@ public class TcpDataTests
         Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
         Assert.Single(probe.Payload);
         Assert.Equal(iss + 1, probe.Sequence);
+        // The probe's octet left for the first time: it counts as sent, once, and the rest follows when the window opens.
+        Assert.Equal(1, f[StatCounter.TcpBytesSent]);
+        Sent rest = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1004, iss + 2, window: 512)), s => s.Payload.Length > 0);
+        Assert.Equal("bc"u8.ToArray(), rest.Payload);
+        Assert.Equal(3, f[StatCounter.TcpBytesSent]);
     }
 
     [Fact]
