@@ -72,7 +72,11 @@ internal sealed partial class ConfigBinder
     /// <summary>The values of <c>syn_cookies</c>, in the order of <see cref="TcpSynCookieMode"/> (Linux's <c>tcp_syncookies</c> 0, 1, 2).</summary>
     internal static readonly string[] SynCookieNames = ["off", "on-overflow", "always"];
 
-    // backlog, syn_cookies and keepalive_*: how a TCP service's listener meets SYNs and watches idle peers, and only a TCP one's.
+    /// <summary>The values of <c>congestion_control</c>, in the order of <see cref="TcpCongestionControl"/> (Linux's names).</summary>
+    internal static readonly string[] CongestionControlNames = ["cubic", "newreno"];
+
+    // backlog, syn_cookies, keepalive_* and congestion_control: how a TCP service's listener meets SYNs, watches idle
+    // peers and paces its connections, and only a TCP one's.
     // The keep-alive limits are Linux's for TCP_KEEPIDLE, TCP_KEEPINTVL (1 to 32767 s) and TCP_KEEPCNT (1 to 127).
     private void ReadTcpListen(TableReader reader, ServiceDraft draft)
     {
@@ -81,10 +85,12 @@ internal sealed partial class ConfigBinder
         Located<long>? idle = reader.Integer("keepalive_idle", 1, 32767);
         Located<long>? interval = reader.Integer("keepalive_interval", 1, 32767);
         Located<long>? count = reader.Integer("keepalive_count", 1, 127);
+        Located<int>? congestion = reader.Choice("congestion_control", CongestionControlNames);
         if (draft.Kind is { } kind && kind.Protocol() != IpProtocol.Tcp)
         {
             foreach ((string key, SourcePosition? at) in (ReadOnlySpan<(string, SourcePosition?)>)[("backlog", backlog?.Position), ("syn_cookies", cookies?.Position),
-                ("keepalive_idle", idle?.Position), ("keepalive_interval", interval?.Position), ("keepalive_count", count?.Position)])
+                ("keepalive_idle", idle?.Position), ("keepalive_interval", interval?.Position), ("keepalive_count", count?.Position),
+                ("congestion_control", congestion?.Position)])
             {
                 if (at is { } position)
                     _errors.Add(position, $"'{key}' applies only to TCP services, not \"{kind.Name()}\"");
@@ -93,6 +99,7 @@ internal sealed partial class ConfigBinder
         }
         draft.Backlog = (int?)backlog?.Value;
         draft.SynCookies = cookies is { } c ? (TcpSynCookieMode)c.Value : null;
+        draft.CongestionControl = congestion is { } cc ? (TcpCongestionControl)cc.Value : null;
         if (idle is { } i)
         {
             draft.KeepAlive = new TcpKeepAlive(TimeSpan.FromSeconds(i.Value), interval is { } n ? TimeSpan.FromSeconds(n.Value) : TcpKeepAlive.Linux.Interval, (int)(count?.Value ?? TcpKeepAlive.Linux.Count));

@@ -114,7 +114,7 @@ internal sealed partial class ConfigBinder
             i.PuntTap?.Value))],
         Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
-        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies, s.KeepAlive))],
+        Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies, s.KeepAlive, s.CongestionControl))],
         Management: _management,
         KernelRoutes: _kernelRoutes,
         MultipathHash: _multipathHash);
@@ -237,6 +237,8 @@ internal sealed partial class ConfigBinder
         public Stack.Transport.Tcp.TcpSynCookieMode? SynCookies { get; set; }
 
         public Stack.Transport.Tcp.TcpKeepAlive? KeepAlive { get; set; }
+
+        public Stack.Transport.Tcp.TcpCongestionControl? CongestionControl { get; set; }
     }
 
     private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);

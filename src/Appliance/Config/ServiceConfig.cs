@@ -12,13 +12,15 @@ namespace XdpStack.Appliance.Config;
 /// <param name="Backlog">A TCP service's half-open connections per worker; null for the stack's default.</param>
 /// <param name="SynCookies">When a TCP service answers SYNs with cookies; null for the stack's default.</param>
 /// <param name="KeepAlive">Keep-alive of a TCP service's connections; null for none.</param>
+/// <param name="CongestionControl">A TCP service's congestion control; null for the stack's default (CUBIC).</param>
 internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Address, HttpResponse? Http = null,
-    int? Backlog = null, TcpSynCookieMode? SynCookies = null, TcpKeepAlive? KeepAlive = null)
+    int? Backlog = null, TcpSynCookieMode? SynCookies = null, TcpKeepAlive? KeepAlive = null, TcpCongestionControl? CongestionControl = null)
 {
     public override string ToString() =>
         $"{Kind.Name()} on {(Address is { } a ? a.ToString() : "*")} port {Port}"
         + (Http is { } h ? $" (status {h.Status}, {h.BodyBytes}-byte body{((h.Headers?.Count ?? 0) > 0 ? $", {h.Headers!.Count} header(s)" : "")})" : "")
         + (Backlog is { } b ? $" backlog {b}" : "")
         + (SynCookies is { } c ? $" syn_cookies {ConfigBinder.SynCookieNames[(int)c]}" : "")
-        + (KeepAlive is { } k ? $" keepalive {k.Idle.TotalSeconds}/{k.Interval.TotalSeconds}/{k.Count}" : "");
+        + (KeepAlive is { } k ? $" keepalive {k.Idle.TotalSeconds}/{k.Interval.TotalSeconds}/{k.Count}" : "")
+        + (CongestionControl is { } cc ? $" congestion_control {ConfigBinder.CongestionControlNames[(int)cc]}" : "");
 }

@@ -244,7 +244,8 @@ internal static class ApplianceRunner
         service.Http,
         service.Backlog,
         service.SynCookies,
-        service.KeepAlive);
+        service.KeepAlive,
+        service.CongestionControl);
 
     private static UdpServiceKind KindOf(ServiceConfig service) => service.Kind switch
     {

@@ -72,6 +72,7 @@ public sealed partial class TcpConnection
         _keepAliveDeadline = 0;
         _keepAliveProbes = 0;
         ResetSack();
+        ResetCongestionControl(listener.CongestionControl);
         _ipId = (ushort)worker.Random();
         if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
         {
@@ -367,7 +368,7 @@ public sealed partial class TcpConnection
         }
         else
         {
-            _cwnd += Math.Max(1, _mss * _mss / _cwnd);
+            CongestionAvoidance(dataAcked, nowUs);
         }
         _dupAcks = 0;
 
@@ -416,7 +417,7 @@ public sealed partial class TcpConnection
     private void EnterRecovery(long nowUs)
     {
         int flight = (int)(_sndMax - _sndUna);
-        _ssthresh = Math.Max(flight / 2, 2 * _mss);
+        _ssthresh = SlowStartThresholdAfterLoss(flight);
         _recover = _sndMax;
         _inRecovery = true;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);

@@ -84,13 +84,19 @@ public sealed partial class TcpConnection
             ArmRto(nowUs);
     }
 
-    /// <summary>Sends the first unacknowledged segment again (fast retransmit, a partial ACK, a timeout).</summary>
+    /// <summary>Sends the first unacknowledged segment again (fast retransmit, a partial ACK, a timeout), no more of it than the peer's window takes.</summary>
+    /// <remarks>
+    /// The window may have shrunk below what is in flight, or more may have been queued behind a small one: an MSS
+    /// from SND.UNA would land beyond it, and the peer drops what lies there (Linux limits the segment to the window in
+    /// tcp_retransmit_skb). A closed window gets one octet, which is then the zero-window probe (RFC 9293 §3.8.6.1).
+    /// </remarks>
     private void Retransmit()
     {
         if (_tx is null)
             return;
         int queued = _tx.Count;
-        int length = Math.Min(_mss, queued);
+        int window = (int)Math.Min(_sndWnd, int.MaxValue);
+        int length = Math.Min(Math.Min(_mss, queued), Math.Max(window, 1));
         bool fin = _finQueued && !_finAcked && length == queued;
         if (length == 0 && !fin)
             return;
@@ -98,7 +104,11 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
         Emit(_sndUna, flags, 0, length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
-        uint end = _sndUna + (uint)length + (fin ? 1u : 0u);
+        // Octets past SND.MAX (a probe of a window closed before they went out) leave for the first time: they count as sent.
+        uint dataEnd = _sndUna + (uint)length;
+        if (GreaterThan(dataEnd, _sndMax))
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpBytesSent, dataEnd - _sndMax);
+        uint end = dataEnd + (fin ? 1u : 0u);
         if (GreaterThan(end, _sndNxt))
             _sndNxt = end;
         // A segment of up to an MSS may reach past what was ever sent (more was queued since): SND.MAX must cover it,

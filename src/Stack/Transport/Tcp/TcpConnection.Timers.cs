@@ -14,7 +14,7 @@ public sealed partial class TcpConnection
     private long _rttStartUs;
     private int _retries;
 
-    // Congestion control (RFC 5681, RFC 6582), in octets.
+    // Congestion control (RFC 5681, RFC 6582; the algorithm's own part in TcpConnection.Congestion.cs), in octets.
     private int _cwnd;
     private int _ssthresh;
     private int _dupAcks;
@@ -204,9 +204,9 @@ public sealed partial class TcpConnection
             return;
         }
         stats.Add(worker, StatCounter.TcpTimeouts);
-        // RFC 5681 §3.1 (equation 4) and the loss window of one segment; go back to SND.UNA.
+        // RFC 5681 §3.1 (equation 4, or RFC 9438 §4.8's β_cubic) and the loss window of one segment; go back to SND.UNA.
         int flight = (int)(_sndMax - _sndUna);
-        _ssthresh = Math.Max(flight / 2, 2 * _mss);
+        _ssthresh = SlowStartThresholdAfterTimeout(flight);
         _cwnd = _mss;
         _inRecovery = false;
         // Go-back-N from SND.UNA resends everything; the peer's SACKs will be taken afresh (RFC 6675 §5.1 allows both).
@@ -216,17 +216,8 @@ public sealed partial class TcpConnection
         _dupAcks = 0;
         _rttTiming = false;
         _sndNxt = _sndUna;
-        if (_sndWnd == 0 && _tx is not null && _tx.Count > 0)
-        {
-            // The peer's window is closed: probe it with one octet (RFC 9293 §3.8.6.1).
-            SendData(_sndUna, 1, false, nowUs);
-            stats.Add(worker, StatCounter.TcpRetransmits);
-        }
-        else
-        {
-            _sndWnd = Math.Max(_sndWnd, 1);
-            Retransmit();
-        }
+        // Only what the peer's window takes, as Linux's tcp_retransmit_skb; a closed window gets a one-octet probe.
+        Retransmit();
         ArmRto(nowUs);
     }
 

@@ -20,8 +20,10 @@ public sealed class TcpListener
     // When each worker last sent a cookie, in microseconds of the stack's clock; 8 longs (64 bytes) apart.
     private readonly long[] _lastCookieUs;
 
-    internal TcpListener(ushort port, IpAddress? localAddress, ITcpApplication application, int backlog, TcpSynCookieMode synCookies, TcpKeepAlive? keepAlive, int workers)
+    internal TcpListener(ushort port, IpAddress? localAddress, ITcpApplication application, int backlog, TcpSynCookieMode synCookies, TcpKeepAlive? keepAlive, int workers,
+        TcpCongestionControl congestionControl)
     {
+        CongestionControl = congestionControl;
         KeepAlive = keepAlive;
         Port = port;
         LocalAddress = localAddress;
@@ -46,6 +48,9 @@ public sealed class TcpListener
 
     /// <summary>Keep-alive of its connections; null for none.</summary>
     public TcpKeepAlive? KeepAlive { get; }
+
+    /// <summary>The congestion control of its connections.</summary>
+    public TcpCongestionControl CongestionControl { get; }
 
     /// <summary>When SYNs are answered with cookies instead of half-open connections.</summary>
     public TcpSynCookieMode SynCookies { get; }

@@ -63,14 +63,15 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
     /// answer SYNs with it once this returns. <see cref="StackError.PortInUse"/> when another listener would take some
     /// of the same SYNs, <see cref="StackError.BadAddress"/> for port 0 or a multicast address.
     /// </summary>
-    /// <remarks><paramref name="backlog"/>, <paramref name="synCookies"/> and <paramref name="keepAlive"/> default to <see cref="Settings"/>.</remarks>
+    /// <remarks><paramref name="backlog"/>, <paramref name="synCookies"/>, <paramref name="keepAlive"/> and <paramref name="congestionControl"/> default to <see cref="Settings"/>.</remarks>
     public StackError Listen(ushort port, IpAddress? localAddress, ITcpApplication application, out TcpListener? listener,
-        int? backlog = null, TcpSynCookieMode? synCookies = null, TcpKeepAlive? keepAlive = null)
+        int? backlog = null, TcpSynCookieMode? synCookies = null, TcpKeepAlive? keepAlive = null, TcpCongestionControl? congestionControl = null)
     {
         listener = null;
         if (port == 0 || localAddress is { IsMulticast: true })
             return StackError.BadAddress;
-        var candidate = new TcpListener(port, localAddress, application, Math.Max(1, backlog ?? Settings.Backlog), synCookies ?? Settings.SynCookies, keepAlive ?? Settings.KeepAlive, Stack.Workers);
+        var candidate = new TcpListener(port, localAddress, application, Math.Max(1, backlog ?? Settings.Backlog), synCookies ?? Settings.SynCookies, keepAlive ?? Settings.KeepAlive, Stack.Workers,
+            congestionControl ?? Settings.CongestionControl);
         lock (_lock)
         {
             TcpListenerTable current = _listeners;
@@ -102,7 +103,7 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         {
             if (_services.ContainsKey(service))
                 return StackError.PortInUse;
-            StackError result = Listen(service.Port, service.LocalAddress, service.CreateApplication(), out TcpListener? listener, service.Backlog, service.SynCookies, service.KeepAlive);
+            StackError result = Listen(service.Port, service.LocalAddress, service.CreateApplication(), out TcpListener? listener, service.Backlog, service.SynCookies, service.KeepAlive, service.CongestionControl);
             if (result == StackError.None)
                 _services[service] = listener!;
             return result;

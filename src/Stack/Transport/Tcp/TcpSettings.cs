@@ -9,6 +9,9 @@ public sealed record TcpSettings
     /// <summary>Send buffer per connection.</summary>
     public int SendBufferSize { get; init; } = 64 * 1024;
 
+    /// <summary>The congestion control of connections whose listener sets none (Linux <c>tcp_congestion_control</c>, default <c>cubic</c>).</summary>
+    public TcpCongestionControl CongestionControl { get; init; } = TcpCongestionControl.Cubic;
+
     /// <summary>SYN-RECEIVED connections per listener and worker (Linux <c>somaxconn</c> 4096).</summary>
     public int Backlog { get; init; } = 4096;
 

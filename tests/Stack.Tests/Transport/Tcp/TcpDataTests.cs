@@ -159,6 +159,11 @@ public class TcpDataTests
         Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
         Assert.Single(probe.Payload);
         Assert.Equal(iss + 1, probe.Sequence);
+        // The probe's octet left for the first time: it counts as sent, once, and the rest follows when the window opens.
+        Assert.Equal(1, f[StatCounter.TcpBytesSent]);
+        Sent rest = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1004, iss + 2, window: 512)), s => s.Payload.Length > 0);
+        Assert.Equal("bc"u8.ToArray(), rest.Payload);
+        Assert.Equal(3, f[StatCounter.TcpBytesSent]);
     }
 
     [Fact]
@@ -191,10 +196,52 @@ public class TcpDataTests
         Sent again = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
         Assert.Equal(iss + 1, again.Sequence);
         uint end = again.Sequence + (uint)again.Payload.Length;
-        Assert.True(again.Payload.Length > 100, $"{again.Payload.Length} octets");
-        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 2101, end, window: 512)));
-        Sent next = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 2101, end, "more"u8, window: 512)), s => s.Payload.Length > 0);
-        Assert.Equal(end, next.Sequence);
+        // The window (1 << 7 = 128 octets) bounds it, and still reaches past the 100 octets sent.
+        Assert.Equal(128, again.Payload.Length);
+        List<Sent> rest = f.Send(Segment(7, TcpFlags.Ack, 2101, end, window: 512));
+        Assert.Equal(end, rest[0].Sequence);
+        Assert.Equal(1100 - 128, rest.Sum(s => s.Payload.Length));
+        uint all = iss + 1 + 1100;
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 2101, all, window: 512)));
+        Sent next = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 2101, all, "more"u8, window: 512)), s => s.Payload.Length > 0);
+        Assert.Equal(all, next.Sequence);
+    }
+
+    [Fact]
+    public void Rto_PeerShrankTheWindow_RetransmissionFitsIt_ZeroWindowGetsAProbe()
+    {
+        // 2,920 octets in flight, then the peer shrinks its window to 256 octets without ACKing any: the timeout's
+        // retransmission carries only those 256 (Linux's tcp_retransmit_skb), not an MSS the peer would drop.
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        byte[] stream = new byte[2920];
+        new Random(13).NextBytes(stream);
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, stream.AsSpan(0, 1460), window: 512)), s => s.Payload.Length == 1460);
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 2461, iss + 1, stream.AsSpan(1460), window: 512)), s => s.Payload.Length == 1460);
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 3921, iss + 1, window: 2)));
+        Sent again = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)));
+        Assert.Equal(iss + 1, again.Sequence);
+        Assert.Equal(stream.AsSpan(0, 256).ToArray(), again.Payload);
+        Assert.Equal(0, f[StatCounter.TcpBytesSent] - 2920);
+
+        // Its ACK closes the window: the next timeout sends one octet, a probe, and no FIN or more data.
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 3921, iss + 1 + 256, window: 0)));
+        Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(2)));
+        Assert.Equal(iss + 1 + 256, probe.Sequence);
+        Assert.Equal(stream.AsSpan(256, 1).ToArray(), probe.Payload);
+        Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, probe.Flags);
+
+        // The window opens: the rest follows as the client ACKs it (cwnd is one MSS again), and the stream comes back whole.
+        var echoed = new List<byte>(stream.AsSpan(0, 257).ToArray());
+        for (int round = 0; round < 10 && echoed.Count < stream.Length; round++)
+        {
+            foreach (Sent s in f.Send(Segment(7, TcpFlags.Ack, 3921, iss + 1 + (uint)echoed.Count, window: 512)))
+            {
+                Assert.Equal(iss + 1 + (uint)echoed.Count, s.Sequence);
+                echoed.AddRange(s.Payload);
+            }
+        }
+        Assert.Equal(stream, echoed.ToArray());
     }
 
     [Fact]
@@ -263,7 +310,7 @@ public class TcpDataTests
     [Fact]
     public void ThreeDuplicateAcks_FastRetransmitAndRecovery()
     {
-        TcpFixture f = Echo();
+        TcpFixture f = Echo(new TcpSettings { CongestionControl = TcpCongestionControl.NewReno });
         uint iss = f.Connect(7);
         List<Sent> sent = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[5840], window: 512));
         Assert.Equal(4, sent.Count);
@@ -282,6 +329,30 @@ public class TcpDataTests
         // The full ACK ends recovery with cwnd at ssthresh.
         f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
         Assert.Equal(2920, c.CongestionWindow);
+    }
+
+    [Fact]
+    public void ThreeDuplicateAcks_Cubic_SsthreshIsBetaOfTheFlight()
+    {
+        // The default algorithm is CUBIC (Linux's): the same fast retransmit, but ssthresh = 0.7 × flight (RFC 9438 §4.6)
+        // and W_max = the window at the loss.
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.Equal(4, f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[5840], window: 512)).Count);
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TcpCongestionControl.Cubic, c.CongestionControl);
+        int before = c.CongestionWindow;
+        uint ack = 1001 + 5840;
+        for (int i = 0; i < 2; i++)
+            Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Sent retransmit = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
+        Assert.Equal(iss + 1, retransmit.Sequence);
+        Assert.Equal(5840 * 7 / 10, c.SlowStartThreshold);
+        Assert.Equal(before, c.CubicWindowMax);
+        Assert.Equal(iss + 1461, Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1461, window: 512))).Sequence);
+        // Recovery ends as NewReno's does: cwnd = min(ssthresh, flight + MSS), the flight being empty.
+        f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
+        Assert.Equal(Math.Min(5840 * 7 / 10, 1460 + 1460), c.CongestionWindow);
     }
 
     [Fact]

@@ -7,9 +7,9 @@ namespace XdpStack.Stack.Tests.Transport.Tcp;
 
 public class TcpSackTests
 {
-    private static TcpFixture Service(TcpServiceKind kind)
+    private static TcpFixture Service(TcpServiceKind kind, TcpCongestionControl congestionControl = TcpCongestionControl.Cubic)
     {
-        var f = new TcpFixture();
+        var f = new TcpFixture(new TcpSettings { CongestionControl = congestionControl });
         Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(kind, kind == TcpServiceKind.Echo ? (ushort)7 : (ushort)9)));
         return f;
     }
@@ -66,9 +66,9 @@ public class TcpSackTests
     }
 
     // Ten segments S0..S9 of 1460 echoed; S1 and S3 lost on the way to the client, which SACKs the rest.
-    private static (TcpFixture F, uint[] Starts) TenSegmentsInFlight()
+    private static (TcpFixture F, uint[] Starts) TenSegmentsInFlight(TcpCongestionControl congestionControl = TcpCongestionControl.Cubic)
     {
-        TcpFixture f = Service(TcpServiceKind.Echo);
+        TcpFixture f = Service(TcpServiceKind.Echo, congestionControl);
         uint iss = f.Connect(7);
         var sent = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[7300], window: 512));
         sent.AddRange(f.Send(Segment(7, TcpFlags.Ack, 8301, iss + 1, new byte[7300], window: 512)));
@@ -80,10 +80,12 @@ public class TcpSackTests
         return (f, starts);
     }
 
-    [Fact]
-    public void Sender_ScoreboardRetransmitsEachHoleOnceWithoutWaitingForPartialAcks()
+    [Theory]
+    [InlineData(TcpCongestionControl.NewReno, 9 * 1460 / 2)]
+    [InlineData(TcpCongestionControl.Cubic, 9 * 1460 * 7 / 10)]
+    public void Sender_ScoreboardRetransmitsEachHoleOnceWithoutWaitingForPartialAcks(TcpCongestionControl congestionControl, int ssthresh)
     {
-        (TcpFixture f, uint[] s) = TenSegmentsInFlight();
+        (TcpFixture f, uint[] s) = TenSegmentsInFlight(congestionControl);
         const uint Ack = 1001 + 14600;
         // S0 arrived: a new ACK.
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512)));
@@ -104,8 +106,9 @@ public class TcpSackTests
         Assert.Equal(2, f[StatCounter.TcpRetransmits]);
         Assert.Equal(0, f[StatCounter.TcpTimeouts]);
         // Recovery ends as NewReno's does (RFC 6582 §3.2 step 3's second option): cwnd at min(ssthresh, flight + MSS).
+        // ssthresh was half the flight of 9 segments under NewReno, β_cubic = 0.7 of it under CUBIC.
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
-        Assert.Equal(9 * 1460 / 2, c.SlowStartThreshold);
+        Assert.Equal(ssthresh, c.SlowStartThreshold);
         Assert.Equal(2 * 1460, c.CongestionWindow);
     }
 

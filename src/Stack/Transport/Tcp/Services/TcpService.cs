@@ -8,8 +8,9 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 /// <param name="Backlog">Half-open connections per worker; null for <see cref="TcpSettings.Backlog"/>.</param>
 /// <param name="SynCookies">When SYNs get cookies; null for <see cref="TcpSettings.SynCookies"/>.</param>
 /// <param name="KeepAlive">Keep-alive of its connections; null for <see cref="TcpSettings.KeepAlive"/>.</param>
+/// <param name="CongestionControl">Its connections' congestion control; null for <see cref="TcpSettings.CongestionControl"/>.</param>
 public sealed record TcpService(TcpServiceKind Kind, ushort Port, IpAddress? LocalAddress = null, HttpResponse? Http = null,
-    int? Backlog = null, TcpSynCookieMode? SynCookies = null, TcpKeepAlive? KeepAlive = null)
+    int? Backlog = null, TcpSynCookieMode? SynCookies = null, TcpKeepAlive? KeepAlive = null, TcpCongestionControl? CongestionControl = null)
 {
     internal ITcpApplication CreateApplication() => Kind switch
     {
