@@ -3,6 +3,7 @@ using System.Text.Json;
 using XdpStack.Appliance.Demo;
 using XdpStack.Appliance.Tests.Cli;
 using XdpStack.Lab;
+using Xunit.Abstractions;
 
 namespace XdpStack.Appliance.Tests.Routing;
 
@@ -15,7 +16,7 @@ namespace XdpStack.Appliance.Tests.Routing;
 /// </remarks>
 [Trait("Category", "Root")]
 [Collection(XdpstackProcess.Collection)]
-public sealed class KernelRouteWeightProcessTests
+public sealed class KernelRouteWeightProcessTests(ITestOutputHelper output)
 {
     private const int Flows = 4000;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
@@ -89,6 +90,7 @@ public sealed class KernelRouteWeightProcessTests
             // while an unweighted split (0.5) or a reversed one (0.75) is far outside the band.
             Assert.True(Math.Abs(share - 0.25) <= 0.05, $"weight 1 took {share:F3} of the flows ({to1} of {to1 + to2}), not 0.25");
 
+            output.WriteLine(System.FormattableString.Invariant($"weight 1: {to1}, weight 3: {to2} of {to1 + to2} forwarded ({share:F3} to weight 1)"));
             router.Signal("TERM");
             Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
         }
