@@ -69,6 +69,15 @@ public sealed class KernelRouteWeightProcessTests(ITestOutputHelper output)
                 "nexthop", "via", "198.18.2.2", "dev", dut1, "onlink", "weight", "1",
                 "nexthop", "via", "198.18.3.2", "dev", dut2, "onlink", "weight", "3");
             WaitFor(() => KernelIpv4Routes(socket) == 2, () => "the weighted route did not arrive: " + Show(socket, "routes"));
+            // show routes says what ip route says: weight 1 unsaid, weight 3 said.
+            string[] lines = Show(socket, "routes").Split('\n', StringSplitOptions.TrimEntries);
+            Assert.Contains($"198.19.9.0/24 via 198.18.2.2 dev {dut1} proto kernel/static metric 0", lines);
+            Assert.Contains($"198.19.9.0/24 via 198.18.3.2 dev {dut2} proto kernel/static metric 0 weight 3", lines);
+            using (JsonDocument json = JsonDocument.Parse(Show(socket, "routes", "--json")))
+            {
+                Assert.Equal([1, 3], json.RootElement.GetProperty("routes").EnumerateArray()
+                    .Where(r => r.GetProperty("prefix").GetString() == "198.19.9.0/24").Select(r => r.GetProperty("weight").GetInt32()).Order());
+            }
 
             // Resolve both gateways before counting, so no flow is lost to a first ARP exchange.
             Send(sender, firstPort: 10000, count: 200);
