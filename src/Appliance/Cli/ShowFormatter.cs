@@ -26,7 +26,7 @@ internal static class ShowFormatter
     public static void Routes(TextWriter o, RoutesReply reply)
     {
         foreach (RouteEntry r in reply.Routes)
-            o.WriteLine(Invariant($"{r.Prefix}{(r.Via is null ? "" : " via " + r.Via)} dev {r.Interface} proto {r.Source}{(r.Protocol is null ? "" : "/" + r.Protocol)} metric {r.Metric}"));
+            o.WriteLine(Invariant($"{r.Prefix}{(r.Via is null ? "" : " via " + r.Via)} dev {r.Interface} proto {r.Source}{(r.Protocol is null ? "" : "/" + r.Protocol)} metric {r.Metric}{(r.Weight == 1 ? "" : $" weight {r.Weight}")}"));
     }
 
     public static void RouteSummary(TextWriter o, RouteSummaryReply reply)

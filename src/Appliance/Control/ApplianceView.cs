@@ -66,12 +66,12 @@ internal sealed class ApplianceView
         foreach (Ipv4Route r in table.Ipv4Routes)
         {
             (string source, string? protocol) = SourceName(registry.SourceOf(r));
-            routes.Add(new RouteEntry("ipv4", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric, source, protocol));
+            routes.Add(new RouteEntry("ipv4", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric, source, protocol, r.Weight));
         }
         foreach (Ipv6Route r in table.Ipv6Routes)
         {
             (string source, string? protocol) = SourceName(registry.SourceOf(r));
-            routes.Add(new RouteEntry("ipv6", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric, source, protocol));
+            routes.Add(new RouteEntry("ipv6", r.Destination.ToString(), r.IsOnLink ? null : r.Gateway.ToString(), NicName(r.Nic), r.Nic, r.Metric, source, protocol, r.Weight));
         }
         return new RoutesReply(routes, Host.KernelRoutes?.Current);
     }

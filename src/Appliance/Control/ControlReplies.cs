@@ -26,9 +26,11 @@ internal sealed record RoutesReply(IReadOnlyList<RouteEntry> Routes, Routing.Ker
 /// <remarks>
 /// <c>Source</c> is <c>connected</c> (from an address), <c>config</c> (a <c>[[route]]</c>) or <c>kernel</c> (mirrored from
 /// the kernel's FIB); for a kernel route <c>Protocol</c> is who installed it there, as <c>ip route</c> names rtm_protocol
-/// (<c>bird</c>, <c>zebra</c>, <c>static</c>, <c>boot</c>, ...), and null otherwise.
+/// (<c>bird</c>, <c>zebra</c>, <c>static</c>, <c>boot</c>, ...), and null otherwise. <c>Weight</c> is the route's share
+/// of its multipath group (1 to 256; 1 for a route alone), from a <c>[[route]]</c>'s <c>weight</c> or the kernel's
+/// <c>nexthop ... weight N</c>.
 /// </remarks>
-internal sealed record RouteEntry(string Family, string Prefix, string? Via, string Interface, int Nic, int Metric, string Source, string? Protocol = null);
+internal sealed record RouteEntry(string Family, string Prefix, string? Via, string Interface, int Nic, int Metric, string Source, string? Protocol = null, int Weight = 1);
 
 /// <summary>Reply to <c>show route-summary</c>: the table's size without its routes, cheap to ask for even with a million routes.</summary>
 /// <param name="TableVersion">Publications of the route table so far.</param>

@@ -14,6 +14,8 @@ namespace XdpStack.Appliance.Routing;
 /// A route is identified by prefix and metric, as the kernel identifies it in a table (IPv4 also by TOS, which
 /// forwarding here ignores). An add joins next hops to the route (IPv4 <c>append</c> announces one alias at a time), a
 /// replace sets them, a delete takes the announced next hops away and the route when none is left or none matched.
+/// Next hops match by interface and gateway (<see cref="KernelNextHop.IsSamePath"/>); each keeps the weight last
+/// announced for it, which becomes its stack route's <c>Weight</c> and so its share of the multipath group.
 /// </para>
 /// <para>
 /// Only unicast routes forward. A blackhole or unreachable route is counted, not mirrored; one that replaces a
@@ -83,13 +85,13 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
         foreach (Ipv4Prefix prefix in _dirty4)
         {
             v4.Add(new(prefix, Build(_v4.GetValueOrDefault(prefix), (hop, nic, metric) =>
-                new Ipv4Route(prefix, hop.Gateway is null ? Ipv4Address.Any : ToIpv4(hop.Gateway), nic, metric))));
+                new Ipv4Route(prefix, hop.Gateway is null ? Ipv4Address.Any : ToIpv4(hop.Gateway), nic, metric, hop.Weight))));
         }
         var v6 = new List<KeyValuePair<Ipv6Prefix, KernelPrefixRoutes<Ipv6Route>?>>(_dirty6.Count);
         foreach (Ipv6Prefix prefix in _dirty6)
         {
             v6.Add(new(prefix, Build(_v6.GetValueOrDefault(prefix), (hop, nic, metric) =>
-                new Ipv6Route(prefix, hop.Gateway is null ? Ipv6Address.Any : new Ipv6Address(hop.Gateway.GetAddressBytes()), nic, metric))));
+                new Ipv6Route(prefix, hop.Gateway is null ? Ipv6Address.Any : new Ipv6Address(hop.Gateway.GetAddressBytes()), nic, metric, hop.Weight))));
         }
         _dirty4.Clear();
         _dirty6.Clear();
@@ -117,7 +119,7 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
         {
             if (entry is null)
                 return false;
-            int removed = entry.Hops.RemoveAll(h => route.NextHops.Contains(h));
+            int removed = entry.Hops.RemoveAll(h => route.NextHops.Any(h.IsSamePath));
             if (removed == 0 || entry.Hops.Count == 0)
                 Drop(routes, prefix, entries!, entry);
             return true;
@@ -139,8 +141,12 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
         entry.Protocol = route.Protocol;
         foreach (KernelNextHop hop in route.NextHops)
         {
-            if (!entry.Hops.Contains(hop))
+            // A next hop already there takes the weight the kernel states now.
+            int known = entry.Hops.FindIndex(hop.IsSamePath);
+            if (known < 0)
                 entry.Hops.Add(hop);
+            else
+                entry.Hops[known] = hop;
         }
         if (entry.Hops.Count == 0)
             Drop(routes, prefix, entries!, entry);

@@ -5,8 +5,8 @@ namespace XdpStack.Xdp.Routes;
 
 /// <summary>One route of the kernel's FIB as an RTM_NEWROUTE or RTM_DELROUTE message describes it.</summary>
 /// <remarks>
-/// A multipath route (RTA_MULTIPATH) has one <see cref="NextHops"/> entry per rtnexthop, in the kernel's order;
-/// rtnh_hops (the weight) is not kept because the stack's groups are unweighted. Next hops through a gateway of the
+/// A multipath route (RTA_MULTIPATH) has one <see cref="NextHops"/> entry per rtnexthop, in the kernel's order, each
+/// with its weight (rtnh_hops + 1). Next hops through a gateway of the
 /// other family (RTA_VIA, RFC 5549) cannot be expressed by the stack's routes and are counted in
 /// <see cref="OtherFamilyGateways"/> instead of listed.
 /// </remarks>
@@ -45,5 +45,8 @@ public sealed record KernelRoute(
     public bool IsUnicast => Type == UnicastType;
 
     public override string ToString() =>
-        $"{Destination}/{PrefixLength} table {Table} proto {Protocol} type {Type} metric {Metric} [{string.Join(", ", NextHops.Select(h => h.Gateway is null ? $"dev #{h.IfIndex}" : $"via {h.Gateway} dev #{h.IfIndex}"))}]";
+        $"{Destination}/{PrefixLength} table {Table} proto {Protocol} type {Type} metric {Metric} [{string.Join(", ", NextHops.Select(HopText))}]";
+
+    private static string HopText(KernelNextHop h) =>
+        (h.Gateway is null ? $"dev #{h.IfIndex}" : $"via {h.Gateway} dev #{h.IfIndex}") + (h.Weight == 1 ? "" : $" weight {h.Weight}");
 }

@@ -186,6 +186,9 @@ public static class KernelRouteParser
             int length = BinaryPrimitives.ReadUInt16LittleEndian(list);
             if (length < RtnexthopLength || length > list.Length)
                 return false;
+            // struct rtnexthop { u16 rtnh_len; u8 rtnh_flags; u8 rtnh_hops; s32 rtnh_ifindex; }: rtnh_hops is the
+            // weight less one (iproute2 prints and takes weight = rtnh_hops + 1).
+            int weight = list[3] + 1;
             int ifIndex = BinaryPrimitives.ReadInt32LittleEndian(list[4..]);
             ReadOnlySpan<byte> attributes = list[RtnexthopLength..length];
             IPAddress? gateway = null;
@@ -212,7 +215,7 @@ public static class KernelRouteParser
             if (foreign && gateway is null)
                 otherFamily++;
             else
-                hops.Add(new KernelNextHop(ifIndex, gateway));
+                hops.Add(new KernelNextHop(ifIndex, gateway, weight));
             int next = Align(length);
             list = next >= list.Length ? default : list[next..];
         }

@@ -128,13 +128,52 @@ public sealed class KernelFibMirrorTests
         Assert.Equal((2, 0), _mirror.Count);
     }
 
+    [Fact]
+    public void Apply_WeightedMultipath_EachStackRouteCarriesItsNextHopsWeight()
+    {
+        _mirror.Apply(Change(KernelRouteChangeKind.Add, "198.19.6.0", 24, metric: 20, weighted: [(3, "198.18.1.2", 1), (2, "198.18.2.2", 3)]));
+        _mirror.Apply(Change(KernelRouteChangeKind.Add, "2001:2:0:9::", 64, weighted: [(3, "2001:2:0:1::2", 2), (2, "2001:2:0:2::2", 256)]));
+
+        (var v4, var v6) = _mirror.TakeDirty();
+
+        Assert.Equal(
+        [
+            new Ipv4Route(Ipv4Prefix.Parse("198.19.6.0/24"), Ipv4Address.Parse("198.18.1.2"), 1, 20, Weight: 1),
+            new Ipv4Route(Ipv4Prefix.Parse("198.19.6.0/24"), Ipv4Address.Parse("198.18.2.2"), 2, 20, Weight: 3),
+        ], Assert.Single(v4).Value!.Routes);
+        Assert.Equal([2, 256], Assert.Single(v6).Value!.Routes.Select(r => r.Weight));
+    }
+
+    [Fact]
+    public void Apply_NextHopRestatedWithAnotherWeight_OneNextHopWithTheNewWeight()
+    {
+        _mirror.Apply(Change(KernelRouteChangeKind.Add, "198.19.6.0", 24, weighted: [(3, "198.18.1.2", 1), (2, "198.18.2.2", 1)]));
+        _mirror.Apply(Change(KernelRouteChangeKind.Add, "198.19.6.0", 24, weighted: [(2, "198.18.2.2", 4)]));
+
+        Ipv4Route[] routes = Assert.Single(_mirror.TakeDirty().Ipv4).Value!.Routes;
+        Assert.Equal([(1, 1), (2, 4)], routes.Select(r => (r.Nic, r.Weight)));
+    }
+
+    [Fact]
+    public void Apply_DeleteNamingANextHopWithoutItsWeight_RemovesIt()
+    {
+        // A delete may state the next hop with any weight (ip route del ... nexthop via X without one): it is the same path.
+        _mirror.Apply(Change(KernelRouteChangeKind.Add, "198.19.6.0", 24, weighted: [(3, "198.18.1.2", 2), (2, "198.18.2.2", 5)]));
+        _mirror.Apply(Change(KernelRouteChangeKind.Remove, "198.19.6.0", 24, hops: [(2, "198.18.2.2")]));
+
+        Ipv4Route route = Assert.Single(Assert.Single(_mirror.TakeDirty().Ipv4).Value!.Routes);
+        Assert.Equal((1, 2), (route.Nic, route.Weight));
+    }
+
     internal static KernelRouteChange Change(
         KernelRouteChangeKind kind, string destination, int prefixLength, uint metric = 0, byte protocol = 3, uint table = Main,
-        byte type = KernelRoute.UnicastType, uint flags = 0, (int IfIndex, string? Gateway)[]? hops = null)
+        byte type = KernelRoute.UnicastType, uint flags = 0, (int IfIndex, string? Gateway)[]? hops = null,
+        (int IfIndex, string? Gateway, int Weight)[]? weighted = null)
     {
         IPAddress address = IPAddress.Parse(destination);
+        weighted ??= [.. (hops ?? []).Select(h => (h.IfIndex, h.Gateway, 1))];
         var route = new KernelRoute(address.AddressFamily, address, prefixLength, table, protocol, type, flags, metric,
-            [.. (hops ?? []).Select(h => new KernelNextHop(h.IfIndex, h.Gateway is null ? null : IPAddress.Parse(h.Gateway)))], 0);
+            [.. weighted.Select(h => new KernelNextHop(h.IfIndex, h.Gateway is null ? null : IPAddress.Parse(h.Gateway), h.Weight))], 0);
         return new KernelRouteChange(kind, route);
     }
 }

@@ -37,7 +37,10 @@ internal sealed class NetlinkRouteTarget : FuzzTarget
             FuzzCheckException.That(r.Family is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6, "family");
             FuzzCheckException.That(r.Destination.AddressFamily == r.Family && r.PrefixLength >= 0 && r.PrefixLength <= bits, "destination fits the family");
             foreach (KernelNextHop hop in r.NextHops)
+            {
                 FuzzCheckException.That(hop.Gateway is null || hop.Gateway.AddressFamily == r.Family, "gateway of the route's family");
+                FuzzCheckException.That(hop.Weight is >= 1 and <= 256, "weight 1 to 256 (rtnh_hops + 1)");
+            }
             mirror.Apply(change);
         }
         (var v4, var v6) = mirror.TakeDirty();

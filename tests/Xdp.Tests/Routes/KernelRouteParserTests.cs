@@ -32,6 +32,44 @@ public sealed class KernelRouteParserTests
         Assert.False(r.IsCloned);
     }
 
+    // Captured from a namespace (Linux 6.18) after
+    //   ip route add 198.19.6.0/24 proto bird metric 20 nexthop via 198.18.1.2 dev fa weight 1 nexthop via 198.18.2.2 dev fb weight 3
+    //   ip -6 route add 2001:2:0:9::/64 proto bird metric 20 nexthop via 2001:2:0:1::2 dev fa weight 2 nexthop via 2001:2:0:2::2 dev fb weight 256
+    // (fa is ifindex 3, fb ifindex 5): rtnh_hops is 0 and 2, then 1 and 255.
+    private const string WeightedMultipath4 = "5800000018000006a907166b9b3f000002180000fe0c00010000000008000f00fe00000008000100c6130600080006001400000024000900100000000300000008000500c6120102100000020500000008000500c6120202";
+    private const string WeightedMultipath6 = "a800000018000004a907166b9e3f00000a400000fe0c00010000000008000f00fe000000140001002001000200000009000000000000000008000600140000003c0009001c0000010300000014000500200100020000000100000000000000021c0000ff05000000140005002001000200000002000000000000000224000c0000000000000000000000000000000000000000000000000000000000000000000500140000000000";
+
+    [Fact]
+    public void TryParse_CapturedWeightedMultipath_WeightIsRtnhHopsPlusOne_AsIpRouteShowsIt()
+    {
+        Assert.Equal(KernelRouteParser.Result.Route, KernelRouteParser.TryParse(Convert.FromHexString(WeightedMultipath4), out KernelRouteChange v4));
+        Assert.Equal(KernelRouteParser.Result.Route, KernelRouteParser.TryParse(Convert.FromHexString(WeightedMultipath6), out KernelRouteChange v6));
+
+        Assert.Equal([new KernelNextHop(3, IPAddress.Parse("198.18.1.2"), 1), new KernelNextHop(5, IPAddress.Parse("198.18.2.2"), 3)], v4.Route.NextHops);
+        Assert.Equal([new KernelNextHop(3, IPAddress.Parse("2001:2:0:1::2"), 2), new KernelNextHop(5, IPAddress.Parse("2001:2:0:2::2"), 256)], v6.Route.NextHops);
+        Assert.Equal((AddressFamily.InterNetworkV6, 64, 20u), (v6.Route.Family, v6.Route.PrefixLength, v6.Route.Metric));
+    }
+
+    [Fact]
+    public void TryParse_PlainRoute_WeightOne()
+    {
+        byte[] message = Route(24, family: 2, prefixLength: 24, flags: 0, [.. Attr(1, [198, 19, 0, 0]), .. Attr(5, [198, 18, 1, 2]), .. Attr(4, U32(3))]);
+
+        Assert.Equal(KernelRouteParser.Result.Route, KernelRouteParser.TryParse(message, out KernelRouteChange change));
+        Assert.Equal(1, Assert.Single(change.Route.NextHops).Weight);
+    }
+
+    [Fact]
+    public void IsSamePath_InterfaceAndGatewayMatter_WeightDoesNot()
+    {
+        var hop = new KernelNextHop(3, IPAddress.Parse("198.18.1.2"), 1);
+
+        Assert.True(hop.IsSamePath(hop with { Weight = 7 }));
+        Assert.False(hop.IsSamePath(hop with { IfIndex = 4 }));
+        Assert.False(hop.IsSamePath(hop with { Gateway = IPAddress.Parse("198.18.1.3") }));
+        Assert.False(hop.IsSamePath(hop with { Gateway = null }));
+    }
+
     [Fact]
     public void TryParse_CapturedIpv6Route_GatewayInterfaceMetricAndProtocol()
     {
@@ -133,7 +171,7 @@ public sealed class KernelRouteParserTests
     [Fact]
     public void TryParse_EveryTruncationOfTheCapturedMessages_NeverThrows()
     {
-        foreach (string hex in new[] { NewMultipath4, NewRoute6, DelMultipath4, LocalRoute6 })
+        foreach (string hex in new[] { NewMultipath4, NewRoute6, DelMultipath4, LocalRoute6, WeightedMultipath4, WeightedMultipath6 })
         {
             byte[] full = Convert.FromHexString(hex);
             for (int length = 0; length < full.Length; length++)
