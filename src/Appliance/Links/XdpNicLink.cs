@@ -118,12 +118,16 @@ internal sealed class XdpNicLink : ILinkEndpoint
             int length = VlanTag.CopyTagged(frame, scratch[worker], VlanId);
             return length > 0 && parent.WriteFrame(worker, scratch[worker].AsSpan(0, length));
         }
-        if (scratch.Length == 0)
-            return false;
+        return scratch.Length > 0 && WriteTaggedFromControl(parent, worker, frame, scratch[^1]);
+    }
+
+    /// <summary>Control threads only (worker index −1: NUD timers, applications): they share one buffer, under its lock.</summary>
+    private bool WriteTaggedFromControl(XdpNicLink parent, int worker, ReadOnlySpan<byte> frame, byte[] scratch)
+    {
         lock (_controlScratch)
         {
-            int length = VlanTag.CopyTagged(frame, scratch[^1], VlanId);
-            return length > 0 && parent.WriteFrame(worker, scratch[^1].AsSpan(0, length));
+            int length = VlanTag.CopyTagged(frame, scratch, VlanId);
+            return length > 0 && parent.WriteFrame(worker, scratch.AsSpan(0, length));
         }
     }
 }
