@@ -22,9 +22,12 @@ public sealed class RunVlanTests
     private const string VlanHostIpv4 = "198.18.100.2", VlanHostIpv6 = "2001:2:0:100::2";
     private const string VlanHostMac = "02:00:5e:10:00:64";
     private const int ForwardPort = 5000;
+    private const int OtherVlanId = 200;
+    private const string RouterOtherVlanIpv4 = "198.18.200.1", OtherVlanHostIpv4 = "198.18.200.2";
+    private const string OtherVlanHostMac = "02:00:5e:10:00:c8";
 
     [Fact]
-    public void Run_VlanSubInterface_ArpPingNdpUdpEchoAndForwardingToAnUntaggedInterface_AllTaggedWithItsId()
+    public void Run_VlanSubInterfaces_ArpPingNdpUdpEchoForwardingToAnUntaggedInterfaceAndToAnotherVlan_AllTaggedWithTheirIds()
     {
         using var lab = new RunLab();
         string config = RunProcessTests.WriteConfig(lab, extraRoutes: $$"""
@@ -33,6 +36,12 @@ public sealed class RunVlanTests
             parent = "{{lab.DutAIf}}"
             id = {{VlanId}}
             addresses = ["{{RouterVlanIpv4}}/24", "{{RouterVlanIpv6}}/64"]
+
+            [[vlan]]
+            parent = "{{lab.DutAIf}}"
+            name = "vlan200"
+            id = {{OtherVlanId}}
+            addresses = ["{{RouterOtherVlanIpv4}}/24"]
             """, services: """
             [[service]]
             kind = "udp-echo"
@@ -51,7 +60,8 @@ public sealed class RunVlanTests
         try
         {
             run = lab.HostA.Run(TimeSpan.FromSeconds(120), "python3", peer, lab.HostAIf, RunLab.MacOf(lab.Dut, lab.DutAIf), VlanId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                VlanHostMac, VlanHostIpv4, RouterVlanIpv4, VlanHostIpv6, RouterVlanIpv6, RunLab.HostBIpv4, ForwardPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                VlanHostMac, VlanHostIpv4, RouterVlanIpv4, VlanHostIpv6, RouterVlanIpv6, RunLab.HostBIpv4, ForwardPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                OtherVlanId.ToString(System.Globalization.CultureInfo.InvariantCulture), OtherVlanHostMac, OtherVlanHostIpv4);
         }
         finally
         {
@@ -72,10 +82,19 @@ public sealed class RunVlanTests
         }
         // Host B's answer crossed the appliance once: its TTL of 64 was decremented on the way into the VLAN.
         Assert.Equal(63, r.GetProperty("forward").GetProperty("ttl").GetInt32());
+        // From VLAN 100 to VLAN 200 on the same link: out tagged 200, to the other host, one hop further.
+        JsonElement across = r.GetProperty("forward_vlan");
+        Assert.True(across.GetProperty("ok").GetBoolean(), $"VLAN to VLAN got nothing through: {detail}");
+        Assert.True(across.GetProperty("vid").GetInt32() == OtherVlanId && across.GetProperty("pcp").GetInt32() == 0 && across.GetProperty("ttl").GetInt32() == 63, across.ToString());
         Assert.True(echoes.Wait(TimeSpan.FromSeconds(10)) && echoes.Result >= 1, $"host B echoed {echoes.Result}");
-        // Nothing the appliance sent the VLAN host was untagged or tagged otherwise.
+        // Nothing the appliance sent either VLAN's host carried the other's tag, a priority or DEI; its broadcasts and
+        // multicasts (ARP, NDP) went out on one of the two VLANs.
         foreach (JsonElement tag in r.GetProperty("tags").EnumerateArray())
-            Assert.True(tag.GetProperty("vid").GetInt32() == VlanId && tag.GetProperty("pcp").GetInt32() == 0 && tag.GetProperty("dei").GetInt32() == 0, tag.ToString());
+        {
+            int vid = tag.GetProperty("vid").GetInt32();
+            int expected = tag.GetProperty("to").GetString() switch { "vlan_host" => VlanId, "other_host" => OtherVlanId, _ => vid };
+            Assert.True(vid == expected && vid is VlanId or OtherVlanId && tag.GetProperty("pcp").GetInt32() == 0 && tag.GetProperty("dei").GetInt32() == 0, tag.ToString());
+        }
         // Linux drops frames of a VLAN it has no sub-interface for, and 802.1ad frames: no answer to either.
         Assert.Equal(0, r.GetProperty("unknown_vlan").GetProperty("answered").GetInt32());
         Assert.Equal(0, r.GetProperty("qinq").GetProperty("answered").GetInt32());
@@ -137,8 +156,11 @@ public sealed class RunVlanTests
 
         iface, dut_mac_text, vid = sys.argv[1], sys.argv[2], int(sys.argv[3])
         my_mac_text, my4, dut4, my6, dut6, remote4, remote_port = sys.argv[4:11]
+        # A second host, on a second VLAN of the same link, that the first reaches through the appliance.
+        vid2, other_mac_text, other4 = int(sys.argv[11]), sys.argv[12], sys.argv[13]
         mac = lambda t: bytes.fromhex(t.replace(':', ''))
-        DUT, ME, BCAST = mac(dut_mac_text), mac(my_mac_text), b'\xff' * 6
+        DUT, ME, BCAST, OTHER = mac(dut_mac_text), mac(my_mac_text), b'\xff' * 6, mac(other_mac_text)
+        OTHER4 = socket.inet_pton(socket.AF_INET, other4)
         MY4, DUT4, REMOTE4 = (socket.inet_pton(socket.AF_INET, a) for a in (my4, dut4, remote4))
         MY6, DUT6 = (socket.inet_pton(socket.AF_INET6, a) for a in (my6, dut6))
 
@@ -155,9 +177,9 @@ public sealed class RunVlanTests
                 total = (total & 0xffff) + (total >> 16)
             return (~total) & 0xffff
 
-        def frame(dst, ethertype, payload, tag=None, tpid=0x8100):
+        def frame(dst, ethertype, payload, tag=None, tpid=0x8100, src=ME):
             tag = vid if tag is None else tag
-            return dst + ME + struct.pack('!HH', tpid, tag) + struct.pack('!H', ethertype) + payload
+            return dst + src + struct.pack('!HH', tpid, tag) + struct.pack('!H', ethertype) + payload
 
         def ipv4(src, dst, proto, payload, ttl=64):
             h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, 0, ttl, proto, 0, src, dst)
@@ -217,12 +239,18 @@ public sealed class RunVlanTests
                 if data[6:12] != DUT:
                     continue
                 if tci is not None:
-                    seen['tags'].append({'vid': tci & 0xfff, 'pcp': tci >> 13, 'dei': (tci >> 12) & 1, 'tpid': tpid})
+                    to = 'vlan_host' if data[:6] == ME else 'other_host' if data[:6] == OTHER else 'group'
+                    seen['tags'].append({'vid': tci & 0xfff, 'pcp': tci >> 13, 'dei': (tci >> 12) & 1, 'tpid': tpid, 'to': to})
                 yield data, tci, tpid
                 answer(data, tci)
 
         def answer(data, tci):
             """Answers the appliance's ARP and NDP questions about this host (only on the VLAN, as a VLAN host would)."""
+            if tci is not None and tci & 0xfff == vid2:
+                if struct.unpack('!H', data[12:14])[0] == 0x0806 and data[20:22] == b'\0\x01' and data[38:42] == OTHER4:
+                    s.send(frame(data[6:12], 0x0806, arp(2, OTHER, OTHER4, data[22:28], data[28:32]), tag=vid2, src=OTHER))
+                    seen['answered_arp'] += 1
+                return
             if tci is None or tci & 0xfff != vid:
                 return
             et = struct.unpack('!H', data[12:14])[0]
@@ -264,6 +292,11 @@ public sealed class RunVlanTests
                  lambda d: et(d) == 0x0800 and d[23] == 17 and d[26:30] == REMOTE4 and d[42:54] == b'vlan-forward')
         if reply is not None:
             result['forward']['ttl'] = reply[22]
+        # VLAN to VLAN: the datagram must leave tagged with the other VLAN's id, to the other host's MAC.
+        reply = exchange('forward_vlan', frame(DUT, 0x0800, ipv4(MY4, OTHER4, 17, udp4(MY4, OTHER4, 40010, 9, b'vlan-to-vlan'))),
+                 lambda d: et(d) == 0x0800 and d[:6] == OTHER and d[23] == 17 and d[30:34] == OTHER4 and d[42:54] == b'vlan-to-vlan')
+        if reply is not None:
+            result['forward_vlan']['ttl'] = reply[22]
 
         # Frames no sub-interface takes: another VLAN id, and an 802.1ad service tag around this VLAN's tag. The appliance
         # must stay silent (Linux drops both); asked three times each.
