@@ -10,7 +10,10 @@ internal static class ShowFormatter
     {
         foreach (InterfaceEntry i in reply.Interfaces)
         {
-            o.WriteLine(Invariant($"{i.Nic}: {i.Name}: mtu {i.Mtu} ifindex {i.Ifindex} xdp {i.Attach}{(i.XdpProgram != 0 ? Invariant($" prog {i.XdpProgram}") : "")} queues {string.Join(',', i.Queues)}"));
+            if (i.Parent is not null)
+                o.WriteLine(Invariant($"{i.Nic}: {i.Name}@{i.Parent}: mtu {i.Mtu} vlan id {i.VlanId} (802.1Q) queues {string.Join(',', i.Queues)}"));
+            else
+                o.WriteLine(Invariant($"{i.Nic}: {i.Name}: mtu {i.Mtu} ifindex {i.Ifindex} xdp {i.Attach}{(i.XdpProgram != 0 ? Invariant($" prog {i.XdpProgram}") : "")} queues {string.Join(',', i.Queues)}"));
             o.WriteLine($"    link/ether {i.Mac}");
             foreach (string address in i.Addresses)
                 o.WriteLine($"    {(address.Contains(':', StringComparison.Ordinal) ? "inet6" : "inet")} {address}");

@@ -12,7 +12,7 @@ namespace XdpStack.Appliance.Config;
 /// <param name="Workers">The <c>[workers]</c> section.</param>
 /// <param name="Xdp">The <c>[xdp]</c> section.</param>
 /// <param name="Forwarding">The global <c>[forwarding]</c> switch; each interface holds its own resolved value too.</param>
-/// <param name="Interfaces">The <c>[[interface]]</c>s in the order written.</param>
+/// <param name="Interfaces">The <c>[[interface]]</c>s in the order written, then the <c>[[vlan]]</c>s (<see cref="InterfaceConfig.Vlan"/> set) in the order written.</param>
 /// <param name="Routes">The <c>[[route]]</c>s in the order written.</param>
 /// <param name="Neighbors">The <c>[[neighbor]]</c>s in the order written.</param>
 /// <param name="Services">The <c>[[service]]</c>s in the order written.</param>

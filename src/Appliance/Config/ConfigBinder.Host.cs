@@ -8,9 +8,10 @@ internal sealed partial class ConfigBinder
     private Dictionary<string, int> CheckDevices(IHostFacts host)
     {
         var queueCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var mtus = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (InterfaceDraft draft in _interfaces)
         {
-            if (draft.Name is not { } name)
+            if (draft.Name is not { } name || draft.IsVlan)
                 continue;
             if (!host.TryGetDevice(name.Value, out DeviceFacts device))
             {
@@ -18,6 +19,7 @@ internal sealed partial class ConfigBinder
                 continue;
             }
             queueCounts[name.Value] = device.QueueCount;
+            mtus[name.Value] = device.Mtu;
             foreach (Located<int> queue in draft.QueueItems)
             {
                 if (queue.Value >= device.QueueCount)
@@ -28,6 +30,8 @@ internal sealed partial class ConfigBinder
             if (draft.Mtu is { } mtu && device.Mtu != mtu.Value)
                 _errors.Add(mtu.Position, string.Create(CultureInfo.InvariantCulture, $"'{name.Value}' has MTU {device.Mtu}, not {mtu.Value} as configured"));
         }
+        foreach (InterfaceDraft draft in _interfaces)
+            CheckVlanMtu(draft, mtus);
         return queueCounts;
     }
 
@@ -55,7 +59,7 @@ internal sealed partial class ConfigBinder
         int needed = 0;
         foreach (InterfaceDraft draft in _interfaces)
         {
-            if (draft.Name is not { } name || draft.QueuesInvalid)
+            if (draft.Name is not { } name || draft.QueuesInvalid || draft.IsVlan)
                 continue;
             if (draft.Queues.IsAll)
             {

@@ -22,6 +22,7 @@ internal sealed partial class ConfigBinder
         ["xdp"] = "[xdp]",
         ["forwarding"] = "[forwarding]",
         ["interface"] = "[[interface]]",
+        ["vlan"] = "[[vlan]]",
         ["route"] = "[[route]]",
         ["neighbor"] = "[[neighbor]]",
         ["service"] = "[[service]]",
@@ -81,6 +82,8 @@ internal sealed partial class ConfigBinder
             ReadKernelRoutes(new TableReader(kernelRoutes, "[kernel_routes]", _errors));
         foreach (TomlTable table in top.Tables("interface"))
             ReadInterface(new TableReader(table, "[[interface]]", _errors));
+        foreach (TomlTable table in top.Tables("vlan"))
+            ReadVlan(new TableReader(table, "[[vlan]]", _errors));
         foreach (TomlTable table in top.Tables("route"))
             ReadRoute(new TableReader(table, "[[route]]", _errors));
         foreach (TomlTable table in top.Tables("neighbor"))
@@ -111,7 +114,10 @@ internal sealed partial class ConfigBinder
             i.Mac?.Value,
             i.Mtu?.Value,
             new ForwardingConfig(i.Ipv4Forwarding ?? _forwarding.Ipv4, i.Ipv6Forwarding ?? _forwarding.Ipv6),
-            i.PuntTap?.Value))],
+            i.PuntTap?.Value)
+        {
+            Vlan = i.VlanParent is { } parent ? new VlanConfig(parent.Value, i.VlanId!.Value.Value) : null,
+        })],
         Routes: [.. _routes.Select(r => new RouteConfig(r.Destination!.Value.Value, r.Gateway?.Value, r.ResolvedInterface!, r.Metric, r.Weight))],
         Neighbors: [.. _neighbors.Select(n => new NeighborConfig(n.Interface!.Value.Value, n.Address!.Value.Value, n.Mac!.Value.Value))],
         Services: [.. _services.Select(s => new ServiceConfig(s.Kind!.Value, s.Port!.Value.Value, s.Address?.Value, s.Http, s.Backlog, s.SynCookies, s.KeepAlive, s.CongestionControl))],
@@ -188,6 +194,15 @@ internal sealed partial class ConfigBinder
 
         /// <summary>The TAP's name when the interface punts, checked; null otherwise.</summary>
         public Located<string>? PuntTap { get; set; }
+
+        /// <summary>A [[vlan]]'s parent, when it names a configured [[interface]]; null for an [[interface]].</summary>
+        public Located<string>? VlanParent { get; set; }
+
+        /// <summary>A [[vlan]]'s id when valid; null for an [[interface]].</summary>
+        public Located<int>? VlanId { get; set; }
+
+        /// <summary>True for a [[vlan]] draft, valid or not: it has no device of its own.</summary>
+        public bool IsVlan { get; init; }
     }
 
     private sealed class RouteDraft

@@ -53,6 +53,7 @@ internal sealed record ConfigDiff(
                 forwarding.Add(new ForwardingChange(old.Name, old.Forwarding, now.Forwarding));
             Field(restart, $"queues of {old.Name}", old.Queues, now.Queues);
             Field(restart, $"mac of {old.Name}", old.Mac?.ToString() ?? "(any)", now.Mac?.ToString() ?? "(any)");
+            Field(restart, $"vlan of {old.Name}", old.Vlan is { } v0 ? $"{v0.Parent} id {v0.Id}" : "(none)", now.Vlan is { } v1 ? $"{v1.Parent} id {v1.Id}" : "(none)");
             Field(restart, $"punt_tap of {old.Name}", old.PuntTap ?? "(no punt)", now.PuntTap ?? "(no punt)");
             Field(restart, $"mtu of {old.Name}", old.Mtu?.ToString(CultureInfo.InvariantCulture) ?? "(any)", now.Mtu?.ToString(CultureInfo.InvariantCulture) ?? "(any)");
         }

@@ -22,6 +22,9 @@ internal sealed record InterfaceConfig(
     string? PuntTap = null)
 {
     /// <summary>The TAP's name when <c>punt_tap</c> does not give one: "xs-" and the interface's name.</summary>
+    /// <summary>For a <c>[[vlan]]</c>, its parent and id; null for an <c>[[interface]]</c>.</summary>
+    public VlanConfig? Vlan { get; init; }
+
     public static string DefaultPuntTap(string name) => "xs-" + name;
 
     /// <summary>True when <paramref name="address"/> lies in the subnet of one of the interface's addresses.</summary>
@@ -30,7 +33,8 @@ internal sealed record InterfaceConfig(
 
     public bool Equals(InterfaceConfig? other) =>
         other is not null && Name == other.Name && Queues.Equals(other.Queues) && Addresses.SequenceEqual(other.Addresses)
-        && Mac == other.Mac && Mtu == other.Mtu && Forwarding == other.Forwarding && PuntTap == other.PuntTap;
+        && Mac == other.Mac && Mtu == other.Mtu && Forwarding == other.Forwarding && PuntTap == other.PuntTap
+        && Vlan == other.Vlan;
 
     public override int GetHashCode() => HashCode.Combine(Name, Addresses.Length);
 }

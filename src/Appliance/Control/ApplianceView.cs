@@ -55,7 +55,39 @@ internal sealed class ApplianceView
                 Sum(sockets, s => s.RxPackets), Sum(sockets, s => s.RxBytes), Sum(sockets, s => s.TxPackets), Sum(sockets, s => s.TxBytes),
                 sockets));
         }
+        for (int l = Plane.Devices.Count; l < Plane.Links.Count; l++)
+            entries.Add(VlanEntry(Plane.Links[l]));
         return new InterfacesReply(entries);
+    }
+
+    /// <summary>
+    /// A VLAN sub-interface: no device or sockets of its own (ifindex 0, the parent's queues); RX is what the workers'
+    /// demux gave it, TX what its NIC sent (the stack's frames and its in-place replies; fast-path frames forwarded to
+    /// it count on the parent's sockets).
+    /// </summary>
+    private InterfaceEntry VlanEntry(XdpNicLink link)
+    {
+        XdpNicLink parent = link.Parent!;
+        int nicValue = link.NicId.Value;
+        ulong rxPackets = 0, rxBytes = 0;
+        foreach (RunWorker worker in Plane.Workers)
+        {
+            if (nicValue < worker.Counters.NicSlots)
+            {
+                rxPackets += Volatile.Read(ref worker.Counters.VlanRxPackets[nicValue]);
+                rxBytes += Volatile.Read(ref worker.Counters.VlanRxBytes[nicValue]);
+            }
+        }
+        bool found = Stack.TryGetNic(link.NicId, out Nic nic);
+        string[] addresses = found ? [.. nic.PrimaryAddresses().Select(a => a.ToString())] : [];
+        ulong txPackets = found ? (ulong)nic.Stats[StatCounter.TxPackets] : 0;
+        ulong txBytes = found ? (ulong)nic.Stats[StatCounter.TxBytes] : 0;
+        return new InterfaceEntry(link.Name, nicValue, 0, link.LinkAddress.ToString(), link.Mtu, addresses, [.. Plane.QueuesOf(parent.Name)],
+            0, "none", rxPackets, rxBytes, txPackets, txBytes, [])
+        {
+            Parent = parent.Name,
+            VlanId = link.VlanId,
+        };
     }
 
     public RoutesReply Routes()

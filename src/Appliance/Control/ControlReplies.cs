@@ -12,7 +12,14 @@ internal sealed record InterfacesReply(IReadOnlyList<InterfaceEntry> Interfaces)
 /// <summary>One interface the appliance runs on, with its sockets and what they moved.</summary>
 internal sealed record InterfaceEntry(
     string Name, int Nic, int Ifindex, string Mac, int Mtu, IReadOnlyList<string> Addresses, IReadOnlyList<int> Queues,
-    uint XdpProgram, string Attach, ulong RxPackets, ulong RxBytes, ulong TxPackets, ulong TxBytes, IReadOnlyList<SocketEntry> Sockets);
+    uint XdpProgram, string Attach, ulong RxPackets, ulong RxBytes, ulong TxPackets, ulong TxBytes, IReadOnlyList<SocketEntry> Sockets)
+{
+    /// <summary>For a VLAN sub-interface, the interface it rides on (whose sockets carry its frames); null otherwise.</summary>
+    public string? Parent { get; init; }
+
+    /// <summary>For a VLAN sub-interface, its 802.1Q VLAN id; null otherwise.</summary>
+    public int? VlanId { get; init; }
+}
 
 /// <summary>One AF_XDP socket: a queue of an interface, the worker that owns it, and the mode the kernel gave it.</summary>
 internal sealed record SocketEntry(

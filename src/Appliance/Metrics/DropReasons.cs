@@ -41,6 +41,9 @@ internal static class DropReasons
         WorkerDrop.Detached => "nic_detached",
         WorkerDrop.Oversize => "oversize",
         WorkerDrop.PuntFull => "punt_full",
+        WorkerDrop.UnknownVlan => "vlan_unknown",
+        WorkerDrop.ServiceTag => "vlan_service_tag",
+        WorkerDrop.TruncatedVlanTag => "malformed_vlan",
         _ => throw new ArgumentOutOfRangeException(nameof(drop), drop, "a worker drop with no reason"),
     };
 

@@ -64,6 +64,13 @@ internal sealed class RunMetricsSource(DataPlane plane, Punt.ControlPlanePunt? p
         for (int egress = 1; egress < port.ForwardedTo.Length && egress < nameOfNic.Length; egress++)
             sample.Add(MetricCatalog.Forwarded, Volatile.Read(ref port.ForwardedTo[egress]), device, nameOfNic[egress]);
         XskSocketMetrics.Collect(sample, port.Socket, worker.Index, plane.AttachedMode(port.Socket.Device.IfIndex));
+        // A sub-interface's share of this socket's frames, under its own name (its sends are the stack's, counted per NIC).
+        foreach (XdpNicLink sub in port.Vlans?.Links ?? [])
+        {
+            int nic = sub.NicId.Value;
+            sample.Add(MetricCatalog.ReceivePackets, Volatile.Read(ref worker.Counters.VlanRxPackets[nic]), sub.Name, queue);
+            sample.Add(MetricCatalog.ReceiveBytes, Volatile.Read(ref worker.Counters.VlanRxBytes[nic]), sub.Name, queue);
+        }
     }
 
     // Every device, punting or not, so that a rate never starts from a missing series.

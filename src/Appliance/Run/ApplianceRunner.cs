@@ -121,8 +121,9 @@ internal static class ApplianceRunner
     public static DataPlaneSettings ToSettings(ApplianceConfig config)
     {
         XdpConfig x = config.Xdp;
-        var settings = new DataPlaneSettings([.. config.Interfaces.Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]) { PuntTap = i.PuntTap })])
+        var settings = new DataPlaneSettings([.. config.Interfaces.Where(i => i.Vlan is null).Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]) { PuntTap = i.PuntTap })])
         {
+            Vlans = [.. config.Interfaces.Where(i => i.Vlan is not null).Select(i => new DataPlaneVlan(i.Name, i.Vlan!.Parent, (ushort)i.Vlan.Id, i.Mtu))],
             Batch = config.Workers.Batch,
             CopyMode = x.Mode,
             AttachMode = x.Attach,
@@ -143,7 +144,7 @@ internal static class ApplianceRunner
             : settings;
     }
 
-    /// <summary>The stack's view of the config: NIC n is the n-th interface, every address brings its connected route.</summary>
+    /// <summary>The stack's view of the config: NIC n is the n-th interface ([[vlan]]s last, as the data plane numbers them), every address brings its connected route.</summary>
     public static StackPlan ToPlan(ApplianceConfig config)
     {
         var nicOf = new Dictionary<string, NicId>(StringComparer.Ordinal);

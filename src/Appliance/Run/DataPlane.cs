@@ -55,6 +55,7 @@ internal sealed class DataPlane : IDisposable
 
     public IReadOnlyList<RunWorker> Workers => _workers;
 
+    /// <summary>Every NIC's link: the interfaces' first, in <see cref="Devices"/> order, then the VLAN sub-interfaces'.</summary>
     public IReadOnlyList<XdpNicLink> Links => _links;
 
     public IReadOnlyList<NetDevice> Devices => _devices;
@@ -260,7 +261,8 @@ internal sealed class DataPlane : IDisposable
         }
         if (Settings.Cores is int[] cores)
             CoreCheck.EnsureUsable(cores);
-        MaxFrame = _devices.Max(d => d.Mtu) + EthernetHeader;
+        // A sub-interface's frames carry a 4-octet tag on top of its MTU, which is at most the parent's.
+        MaxFrame = _devices.Max(d => d.Mtu + EthernetHeader + (Settings.Vlans.Any(v => v.Parent == d.Name) ? EthernetFrame.VlanTagLength : 0));
         MultiBuffer = RunWorker.NeedsMultiBuffer(Settings.FrameSize, MaxFrame);
         if (MultiBuffer)
         {
@@ -281,6 +283,30 @@ internal sealed class DataPlane : IDisposable
                 throw new ApplianceException($"{device.Name}: the stack refused the NIC: {error}");
             _links.Add(link);
         }
+        var ids = new HashSet<(string, ushort)>();
+        foreach (DataPlaneVlan vlan in Settings.Vlans)
+        {
+            int parentIndex = _devices.FindIndex(d => d.Name == vlan.Parent);
+            if (parentIndex < 0)
+                throw new ApplianceException($"{vlan.Name}: parent interface {vlan.Parent} is not one of the appliance's interfaces");
+            if (vlan.VlanId is < VlanTag.MinId or > VlanTag.MaxId || !ids.Add((vlan.Parent, vlan.VlanId)))
+                throw new ApplianceException($"{vlan.Name}: VLAN id {vlan.VlanId} is outside {VlanTag.MinId}-{VlanTag.MaxId} or already used on {vlan.Parent}");
+            XdpNicLink parent = _links[parentIndex];
+            if (vlan.Mtu > parent.Mtu)
+                throw new ApplianceException($"{vlan.Name}: MTU {vlan.Mtu} is above its parent {vlan.Parent}'s {parent.Mtu}");
+            var link = new XdpNicLink(vlan.Name, new NicId(_links.Count + 1), parent, vlan.VlanId, vlan.Mtu ?? parent.Mtu);
+            StackError error = Stack.CreateNic(link.NicId, link, vlan.Name);
+            if (error != StackError.None)
+                throw new ApplianceException($"{vlan.Name}: the stack refused the NIC: {error}");
+            _links.Add(link);
+        }
+    }
+
+    /// <summary>The VLAN sub-interfaces of the interface with link <paramref name="parent"/>, for its ports' demux; null when it has none.</summary>
+    private VlanDemux? DemuxOf(XdpNicLink parent)
+    {
+        XdpNicLink[] subs = [.. _links.Where(l => l.Parent == parent)];
+        return subs.Length == 0 ? null : new VlanDemux(subs);
     }
 
     private void Bind(Action<string> report)
@@ -308,8 +334,9 @@ internal sealed class DataPlane : IDisposable
         _ipv6 = new Ipv6FastForwarder(Stack);
         int nicSlots = _links.Count + 1;
         var workers = new RunWorker[workerQueues.Length];
-        var portOfWorker = new int[_links.Count][];
-        for (int l = 0; l < _links.Count; l++)
+        var portOfWorker = new int[_devices.Count][];
+        VlanDemux?[] demuxes = [.. _devices.Select((_, l) => DemuxOf(_links[l]))];
+        for (int l = 0; l < _devices.Count; l++)
             portOfWorker[l] = Enumerable.Repeat(-1, workers.Length).ToArray();
 
         for (int w = 0; w < workers.Length; w++)
@@ -352,7 +379,10 @@ internal sealed class DataPlane : IDisposable
                 if (!socket.ZeroCopy)
                     TxBudget.TryRaise(socket, Math.Max(32, Settings.Batch));
                 portOfWorker[l][w] = ports.Count;
-                ports.Add(new RunPort(socket, _links[l], pendingCapacity: Settings.Batch * 4, prefilled: (ulong)(before - umem.Frames.Available), nicSlots: nicSlots));
+                ports.Add(new RunPort(socket, _links[l], pendingCapacity: Settings.Batch * 4, prefilled: (ulong)(before - umem.Frames.Available), nicSlots: nicSlots)
+                {
+                    Vlans = demuxes[l],
+                });
                 report($"{device.Name} queue {queue}: worker {w}, {(socket.ZeroCopy ? "zero-copy" : "copy")} mode{(socket.BusyPoll ? ", busy poll" : "")}");
             }
             int? cpu = Settings.Cores is int[] c ? c[w] : null;
@@ -361,7 +391,12 @@ internal sealed class DataPlane : IDisposable
         }
 
         var linkOfNic = new XdpNicLink?[nicSlots];
-        for (int l = 0; l < _links.Count; l++)
+        for (int l = _devices.Count; l < _links.Count; l++)
+        {
+            linkOfNic[_links[l].NicId.Value] = _links[l];
+            _links[l].BindVlan(workers.Length, MaxFrame);
+        }
+        for (int l = 0; l < _devices.Count; l++)
         {
             linkOfNic[_links[l].NicId.Value] = _links[l];
             // A worker without a socket on this interface sends through the worker of queue (w mod n).

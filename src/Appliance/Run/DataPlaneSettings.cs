@@ -11,11 +11,21 @@ internal sealed record DataPlaneInterface(string Name, int[]? Queues)
     public string? PuntTap { get; init; }
 }
 
+/// <summary>An 802.1Q VLAN sub-interface: a NIC of its own whose frames ride on its parent's sockets, tagged with its id.</summary>
+/// <param name="Name">Its name (routes, neighbours and services refer to it by that name).</param>
+/// <param name="Parent">The <see cref="DataPlaneInterface.Name"/> it rides on.</param>
+/// <param name="VlanId">Its VLAN id, 1 to 4094, unique on the parent.</param>
+/// <param name="Mtu">Its MTU, at most the parent's; null for the parent's.</param>
+internal sealed record DataPlaneVlan(string Name, string Parent, ushort VlanId, int? Mtu);
+
 /// <summary>The AF_XDP side of <c>xdpstack run</c>: interfaces, workers, sockets, rings and UMEM.</summary>
 internal sealed record DataPlaneSettings(IReadOnlyList<DataPlaneInterface> Interfaces)
 {
     /// <summary>CPUs for the workers, in worker order (worker i serves the i-th smallest queue index); null: no pinning.</summary>
     public int[]? Cores { get; init; }
+
+    /// <summary>VLAN sub-interfaces; their NICs come after the interfaces' ones, in this order.</summary>
+    public IReadOnlyList<DataPlaneVlan> Vlans { get; init; } = [];
 
     public int Batch { get; init; } = 64;
 

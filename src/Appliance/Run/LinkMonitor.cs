@@ -1,3 +1,4 @@
+using XdpStack.Appliance.Links;
 using XdpStack.Stack;
 using XdpStack.Xdp;
 
@@ -21,14 +22,14 @@ namespace XdpStack.Appliance.Run;
 internal sealed class LinkMonitor : IDisposable
 {
     private readonly NetworkStack _stack;
-    private readonly Dictionary<int, (string Name, NicId Nic)> _owned;
+    private readonly Dictionary<int, (string Name, NicId[] Nics)> _owned;
     private readonly Dictionary<int, LinkState> _last = [];
     private readonly Action<string> _say;
     private readonly LinkNotifications _notifications;
     private readonly Thread _thread;
     private volatile bool _stop;
 
-    private LinkMonitor(NetworkStack stack, Dictionary<int, (string, NicId)> owned, Action<string> say)
+    private LinkMonitor(NetworkStack stack, Dictionary<int, (string, NicId[])> owned, Action<string> say)
     {
         _stack = stack;
         _owned = owned;
@@ -41,9 +42,13 @@ internal sealed class LinkMonitor : IDisposable
     /// <summary>Starts following <paramref name="plane"/>'s devices (NIC n is the n-th device); call from a thread in their namespace.</summary>
     public static LinkMonitor Start(DataPlane plane, Action<string> say)
     {
-        var owned = new Dictionary<int, (string, NicId)>();
+        var owned = new Dictionary<int, (string, NicId[])>();
         for (int i = 0; i < plane.Devices.Count; i++)
-            owned[plane.Devices[i].IfIndex] = (plane.Devices[i].Name, plane.Links[i].NicId);
+        {
+            // A VLAN sub-interface has no link state of its own: it is up and down with its parent, as on Linux.
+            XdpNicLink parent = plane.Links[i];
+            owned[plane.Devices[i].IfIndex] = (plane.Devices[i].Name, [parent.NicId, .. plane.Links.Where(l => l.Parent == parent).Select(l => l.NicId)]);
+        }
         var monitor = new LinkMonitor(plane.Stack, owned, say);
         monitor._notifications.RequestDump();
         monitor._thread.Start();
@@ -72,7 +77,7 @@ internal sealed class LinkMonitor : IDisposable
 
     private void Apply(LinkState state)
     {
-        if (!_owned.TryGetValue(state.IfIndex, out (string Name, NicId Nic) owned))
+        if (!_owned.TryGetValue(state.IfIndex, out (string Name, NicId[] Nics) owned))
             return;
         bool known = _last.TryGetValue(state.IfIndex, out LinkState previous);
         _last[state.IfIndex] = state;
@@ -80,7 +85,8 @@ internal sealed class LinkMonitor : IDisposable
             return;
         if (state.Deleted)
         {
-            _stack.DisableNic(owned.Nic);
+            foreach (NicId nic in owned.Nics)
+                _stack.DisableNic(nic);
             _say($"xdpstack: {owned.Name}: deleted; its NIC is disabled and its queues are no longer served (restart to use a new interface of that name)");
             return;
         }
@@ -89,13 +95,15 @@ internal sealed class LinkMonitor : IDisposable
             return;
         if (state.CanForward)
         {
-            _stack.EnableNic(owned.Nic);
+            foreach (NicId nic in owned.Nics)
+                _stack.EnableNic(nic);
             if (known)
                 _say($"xdpstack: {owned.Name}: link up; forwarding through it again");
         }
         else
         {
-            _stack.DisableNic(owned.Nic);
+            foreach (NicId nic in owned.Nics)
+                _stack.DisableNic(nic);
             string why = !state.AdminUp ? "set down" : "no carrier";
             _say($"xdpstack: {owned.Name}: link down ({why}); routes through it are not used until it is up");
         }

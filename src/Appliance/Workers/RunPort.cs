@@ -25,6 +25,9 @@ internal sealed class RunPort
 
     public NicId NicId => Link.NicId;
 
+    /// <summary>The demux of the interface's VLAN sub-interfaces, or null when it has none (tagged frames then go to the stack, which drops them).</summary>
+    public VlanDemux? Vlans { get; init; }
+
     public readonly ulong[] PendingAddresses;
     public readonly uint[] PendingLengths;
 

@@ -2,6 +2,7 @@ using XdpStack.Appliance.Capture;
 using XdpStack.Stack;
 using XdpStack.Stack.FastPath;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Wire;
 using XdpStack.Xdp;
 
 namespace XdpStack.Appliance.Workers;
@@ -48,6 +49,9 @@ internal sealed unsafe class RunWorker
     private readonly FramePool _pool;
     private readonly RunPort[] _ports;
     private readonly int[] _portOfNic;
+
+    // _vlanOfNic[n]: the VLAN id NIC n's frames are tagged with on its parent's port (_portOfNic[n]); 0 when untagged.
+    private readonly ushort[] _vlanOfNic;
     private readonly Ipv4FastForwarder? _ipv4;
     private readonly Ipv6FastForwarder? _ipv6;
     private readonly int _batch;
@@ -59,6 +63,11 @@ internal sealed unsafe class RunWorker
     private readonly ulong[] _addresses;
     private readonly ForwardVerdict[] _verdicts;
     private readonly int[] _egress;
+
+    // Frames of an RX batch that the VLAN demux gave to sub-interfaces, with their (stripped) addresses and sub-interface.
+    private readonly Frame[] _vlanFrames;
+    private readonly ulong[] _vlanAddresses;
+    private readonly int[] _vlanSubs;
     private readonly NetworkStack? _stack;
     private RunWorker[] _workers = [];
     private Links.XdpNicLink?[] _linkOfNic = [];
@@ -115,8 +124,17 @@ internal sealed unsafe class RunWorker
         _poolReserve = PoolReserve(batch, umem.FrameCount);
         _portOfNic = new int[nicSlots];
         Array.Fill(_portOfNic, -1);
+        _vlanOfNic = new ushort[nicSlots];
         for (int p = 0; p < ports.Length; p++)
+        {
             _portOfNic[ports[p].NicId.Value] = p;
+            // A sub-interface leaves by its parent's socket of this worker.
+            foreach (Links.XdpNicLink sub in ports[p].Vlans?.Links ?? [])
+            {
+                _portOfNic[sub.NicId.Value] = p;
+                _vlanOfNic[sub.NicId.Value] = sub.VlanId;
+            }
+        }
         // One inbox per other worker (single producer each) and one for control threads (index workerCount).
         _inboxes = new FrameHandoff[workerCount + 1];
         for (int i = 0; i <= workerCount; i++)
@@ -125,6 +143,9 @@ internal sealed unsafe class RunWorker
         _addresses = new ulong[batch];
         _verdicts = new ForwardVerdict[batch];
         _egress = new int[batch];
+        _vlanFrames = new Frame[batch];
+        _vlanAddresses = new ulong[batch];
+        _vlanSubs = new int[batch];
         Counters = new RunWorkerCounters(nicSlots);
         Activity = new WorkerActivity(batch);
         WaitSet = new XskWaitSet(ports.Select(p => p.Socket).ToArray());
@@ -486,14 +507,110 @@ internal sealed unsafe class RunWorker
         if (Volatile.Read(ref _capture) is { } capture)
             capture.Received(port, _frames.AsSpan(0, received));
 
-        int left = received;
-        if (_ipv4 is not null)
-            left = FastPath(port, memory, left, _ipv4.Forward(port.NicId, memory, _frames.AsSpan(0, left), _verdicts, _egress), ref Counters.FastForwardedIpv4);
-        if (_ipv6 is not null && left > 0)
-            left = FastPath(port, memory, left, _ipv6.Forward(port.NicId, memory, _frames.AsSpan(0, left), _verdicts, _egress), ref Counters.FastForwardedIpv6);
-        if (left > 0)
-            ToStack(port, memory, left);
+        int untagged = received, tagged = 0;
+        if (port.Vlans is { } vlans)
+            untagged = Demux(port, vlans, memory, received, out tagged);
+        Process(port, port.Link, memory, untagged);
+        if (tagged > 0)
+            ProcessTagged(port, port.Vlans!, memory, tagged);
         return received;
+    }
+
+    /// <summary>
+    /// Runs the first <paramref name="count"/> frames of the batch, received on <paramref name="port"/> for the NIC
+    /// of <paramref name="ingress"/> (the port's own, or one of its VLAN sub-interfaces, tags already stripped),
+    /// through the fast paths and then the stack.
+    /// </summary>
+    private void Process(RunPort port, Links.XdpNicLink ingress, Span<byte> memory, int count)
+    {
+        int left = count;
+        if (_ipv4 is not null && left > 0)
+            left = FastPath(port, memory, left, _ipv4.Forward(ingress.NicId, memory, _frames.AsSpan(0, left), _verdicts, _egress), ref Counters.FastForwardedIpv4);
+        if (_ipv6 is not null && left > 0)
+            left = FastPath(port, memory, left, _ipv6.Forward(ingress.NicId, memory, _frames.AsSpan(0, left), _verdicts, _egress), ref Counters.FastForwardedIpv6);
+        if (left > 0)
+            ToStack(port, ingress, memory, left);
+    }
+
+    /// <summary>
+    /// Sorts the batch's <paramref name="count"/> frames by VLAN: untagged ones stay at the front of the batch (their
+    /// count is returned), sub-interfaces' ones, stripped, go to the VLAN arrays (<paramref name="tagged"/> of them),
+    /// the rest are counted and dropped.
+    /// </summary>
+    private int Demux(RunPort port, VlanDemux vlans, Span<byte> memory, int count, out int tagged)
+    {
+        int kept = 0;
+        tagged = 0;
+        for (int i = 0; i < count; i++)
+        {
+            Frame frame = _frames[i];
+            int before = frame.Offset;
+            VlanVerdict verdict = vlans.Classify(memory, ref frame, out int sub);
+            ulong address = _addresses[i] + (ulong)(frame.Offset - before);
+            switch (verdict)
+            {
+                case VlanVerdict.Untagged:
+                    _frames[kept] = frame;
+                    _addresses[kept] = address;
+                    kept++;
+                    break;
+                case VlanVerdict.SubInterface:
+                    _vlanFrames[tagged] = frame;
+                    _vlanAddresses[tagged] = address;
+                    _vlanSubs[tagged] = sub;
+                    tagged++;
+                    Counters.VlanRx(vlans.Links[sub].NicId.Value, frame.Length);
+                    break;
+                default:
+                    Counters.Drop(port.NicId.Value, verdict switch
+                    {
+                        VlanVerdict.UnknownVlan => WorkerDrop.UnknownVlan,
+                        VlanVerdict.ServiceTag => WorkerDrop.ServiceTag,
+                        _ => WorkerDrop.TruncatedVlanTag,
+                    });
+                    Recycle(_addresses[i]);
+                    break;
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>Processes the frames <see cref="Demux"/> gave to sub-interfaces: one pass per sub-interface present, arrival order kept within each.</summary>
+    private void ProcessTagged(RunPort port, VlanDemux vlans, Span<byte> memory, int tagged)
+    {
+        for (int first = 0; first < tagged; first++)
+        {
+            int sub = _vlanSubs[first];
+            if (sub < 0)
+                continue;
+            int n = 0;
+            for (int j = first; j < tagged; j++)
+            {
+                if (_vlanSubs[j] != sub)
+                    continue;
+                _frames[n] = _vlanFrames[j];
+                _addresses[n] = _vlanAddresses[j];
+                _vlanSubs[j] = -1;
+                n++;
+            }
+            Process(port, vlans.Links[sub], memory, n);
+        }
+    }
+
+    /// <summary>
+    /// Tags the frame at <paramref name="address"/> with <paramref name="vlanId"/> in place, using 4 octets of the
+    /// headroom in front of it (every received frame has the kernel's 256); false when there are not 4 (never for a
+    /// received frame, but the caller then copies).
+    /// </summary>
+    private bool TryTag(Span<byte> memory, ref ulong address, ref int length, ushort vlanId)
+    {
+        bool room = address >= _scratchBase || address - _umem.FrameStart(address) >= EthernetFrame.VlanTagLength;
+        if (!room)
+            return false;
+        address -= EthernetFrame.VlanTagLength;
+        length += EthernetFrame.VlanTagLength;
+        VlanTag.Insert(memory.Slice((int)address, length), vlanId);
+        return true;
     }
 
     /// <summary>
@@ -574,7 +691,8 @@ internal sealed unsafe class RunWorker
     private void Forward(RunPort ingress, Span<byte> memory, ulong address, int length, int egressNic)
     {
         int egressPort = (uint)egressNic < (uint)_portOfNic.Length ? _portOfNic[egressNic] : -1;
-        if (egressPort >= 0)
+        // To a VLAN sub-interface: tagged in place and out of the parent's socket, still without a copy.
+        if (egressPort >= 0 && (_vlanOfNic[egressNic] == 0 || TryTag(memory, ref address, ref length, _vlanOfNic[egressNic])))
         {
             ingress.ForwardedTo[egressNic]++;
             Queue(_ports[egressPort], address, (uint)length);
@@ -591,10 +709,10 @@ internal sealed unsafe class RunWorker
         Recycle(address);
     }
 
-    private void ToStack(RunPort port, Span<byte> memory, int count)
+    private void ToStack(RunPort port, Links.XdpNicLink ingress, Span<byte> memory, int count)
     {
         Span<Frame> frames = _frames.AsSpan(0, count);
-        INetworkDispatcher? dispatcher = port.Link.Dispatcher;
+        INetworkDispatcher? dispatcher = ingress.Dispatcher;
         if (dispatcher is not null)
         {
             Counters.SlowPath += (ulong)count;
@@ -602,14 +720,24 @@ internal sealed unsafe class RunWorker
         }
         else
         {
-            Counters.Drop(port.NicId.Value, WorkerDrop.Detached, (ulong)count);
+            Counters.Drop(ingress.NicId.Value, WorkerDrop.Detached, (ulong)count);
         }
         for (int i = 0; i < count; i++)
         {
             if (dispatcher is not null && frames[i].Action == FrameAction.Transmit)
             {
                 Counters.InPlaceReplies++;
-                Queue(port, _addresses[i], (uint)frames[i].Length);
+                ulong address = _addresses[i];
+                int length = frames[i].Length;
+                // A sub-interface's reply gets back the tag it came with, in the 4 octets the demux stripped (which
+                // are always there, so the drop below is a guard: an untagged reply would leak onto the parent).
+                if (ingress.VlanId != 0 && !TryTag(memory, ref address, ref length, ingress.VlanId))
+                {
+                    Counters.Drop(ingress.NicId.Value, WorkerDrop.Oversize);
+                    Recycle(address);
+                    continue;
+                }
+                Queue(port, address, (uint)length);
             }
             else
             {

@@ -10,6 +10,8 @@ internal sealed class RunWorkerCounters
     {
         NicSlots = nicSlots;
         Drops = new ulong[nicSlots * s_dropKinds];
+        VlanRxPackets = new ulong[nicSlots];
+        VlanRxBytes = new ulong[nicSlots];
     }
 
     public int NicSlots { get; }
@@ -42,6 +44,19 @@ internal sealed class RunWorkerCounters
 
     /// <summary>Drops by interface and reason: index <c>nic * kinds + (int)reason</c>, read with the Dropped overloads.</summary>
     public readonly ulong[] Drops;
+
+    /// <summary>VlanRxPackets[n], VlanRxBytes[n]: frames (and their bytes, tag stripped) the VLAN demux gave to the sub-interface with NIC id value n.</summary>
+    public readonly ulong[] VlanRxPackets;
+
+    /// <inheritdoc cref="VlanRxPackets"/>
+    public readonly ulong[] VlanRxBytes;
+
+    /// <summary>Counts one frame of <paramref name="length"/> bytes the demux gave to the sub-interface with NIC id value <paramref name="nic"/>.</summary>
+    public void VlanRx(int nic, int length)
+    {
+        VlanRxPackets[nic]++;
+        VlanRxBytes[nic] += (ulong)length;
+    }
 
     /// <summary>Counts one drop of <paramref name="reason"/> on the NIC with id value <paramref name="nic"/>.</summary>
     public void Drop(int nic, WorkerDrop reason, ulong count = 1) => Drops[(nic * s_dropKinds) + (int)reason] += count;

@@ -24,4 +24,13 @@ internal enum WorkerDrop
 
     /// <summary>The worker's lane to the punt thread was full (or the frame, a reassembled datagram, longer than its slots): the kernel twin did not get it.</summary>
     PuntFull,
+
+    /// <summary>An 802.1Q-tagged frame whose VLAN id no sub-interface of the receiving interface has (Linux drops these too).</summary>
+    UnknownVlan,
+
+    /// <summary>An 802.1ad (QinQ, TPID 0x88A8) frame on an interface with sub-interfaces: no sub-interface terminates service tags.</summary>
+    ServiceTag,
+
+    /// <summary>TPID 0x8100 in a frame too short for the rest of the tag.</summary>
+    TruncatedVlanTag,
 }

@@ -23,6 +23,7 @@ public sealed class WorkerPathScanTests(ITestOutputHelper output)
     private static readonly Dictionary<string, string> s_applianceStops = new()
     {
         ["RunWorker.EnqueueFromControl"] = "control threads only: XdpNicLink.WriteFrame takes this branch for worker index -1 (NUD timers, applications), never for a worker's own index",
+        ["XdpNicLink.WriteTaggedFromControl"] = "control threads only: a VLAN sub-interface's XdpNicLink.WriteFrame takes this branch for worker index -1, never for a worker's own index (which has its own tagging buffer)",
         ["ChannelEndpoint.*"] = "the stack's in-memory test link, never a NIC of the appliance (those are XdpNicLink, followed)",
         ["PcapWriter.*"] = "the stack's recording link wrapper for tests (its file writes take a lock); the appliance never wraps its NICs in it",
     };
@@ -62,6 +63,7 @@ public sealed class WorkerPathScanTests(ITestOutputHelper output)
             "ReflectWorker.Loop", "FrameReflector.Reflect",
             "CaptureLane.Received", "CaptureLane.Transmitted", "CaptureRing.TryWrite", "CaptureFilter.Matches",
             "NetworkStack.PollTimers", "TcpWorker.PollTimers", "TcpConnection.OnTimers",
+            "RunWorker.Demux", "VlanDemux.Classify", "RunWorker.ProcessTagged", "RunWorker.TryTag", "XdpNicLink.WriteTagged",
         ];
         Assert.All(expected, name => Assert.Contains(name, visited));
         Assert.True(walk.Visited.Count > 400, $"only {walk.Visited.Count} methods visited");
