@@ -11,6 +11,9 @@ namespace XdpStack.Benchmarks.Routing;
 /// The rules are <see cref="LpmBenchmarks"/>' (DPDK's lpm_perf_autotest length mix, seed 7), on 4 KiB pages. One change
 /// after a build copies the published tbl24 (64 MiB) and tbl8 groups into fresh memory (copy-on-write), so
 /// <see cref="OneChangeAndBuild"/> is mostly that copy; it alternately adds and removes one /32 that no rule holds.
+/// <see cref="OneChangeInPlaceAndBuild"/> makes the same change to a builder made with <see cref="ReaderEpochs"/>, which
+/// writes the published table in place (each add takes a tbl8 group, each remove retires it); one registered reader
+/// quiesces per change, as a worker would per batch, so retired groups come back.
 /// </remarks>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
@@ -22,6 +25,9 @@ public class Ipv4LpmBuildBenchmarks
     private (uint[] Prefixes, byte[] Lengths, uint[] NextHops) _rules;
     private Ipv4LpmBuilder? _builder;
     private bool _extraPresent;
+    private Ipv4LpmBuilder? _inPlace;
+    private ReaderEpoch? _reader;
+    private bool _inPlaceExtraPresent;
 
     [Params(1_000, 100_000, 1_000_000)]
     public int Prefixes { get; set; }
@@ -35,6 +41,11 @@ public class Ipv4LpmBuildBenchmarks
             throw new InvalidOperationException("the toggled rule is already in the rule set");
         _builder.Build();
         _extraPresent = false;
+        var readers = new ReaderEpochs();
+        _reader = readers.Register();
+        _inPlace = Fill(readers);
+        _inPlace.Build();
+        _inPlaceExtraPresent = false;
     }
 
     [Benchmark(Description = "Ipv4LpmBuilder: add every rule, Build()")]
@@ -51,9 +62,21 @@ public class Ipv4LpmBuildBenchmarks
         return _builder.Build();
     }
 
-    private Ipv4LpmBuilder Fill()
+    [Benchmark(Description = "Ipv4LpmBuilder in place: one change, Build()")]
+    public Ipv4Lpm OneChangeInPlaceAndBuild()
     {
-        var builder = new Ipv4LpmBuilder(useHugePages: false);
+        if (_inPlaceExtraPresent)
+            _inPlace!.Remove(Extra, 32);
+        else
+            _inPlace!.Add(Extra, 32, 1);
+        _inPlaceExtraPresent = !_inPlaceExtraPresent;
+        _reader!.Quiesce();
+        return _inPlace.Build();
+    }
+
+    private Ipv4LpmBuilder Fill(ReaderEpochs? inPlaceReaders = null)
+    {
+        var builder = new Ipv4LpmBuilder(useHugePages: false, inPlaceReaders);
         (uint[] prefixes, byte[] lengths, uint[] hops) = _rules;
         for (int i = 0; i < prefixes.Length; i++)
             builder.Add(prefixes[i], lengths[i], (int)hops[i]);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using XdpStack.Appliance.Control;
+using XdpStack.Appliance.Routing;
 
 namespace XdpStack.Appliance.Cli;
 
@@ -44,6 +45,10 @@ internal static class ShowFormatter
         o.WriteLine(Invariant($"  {k.Messages} messages, {k.Publications} publications, {k.Resyncs} dumps, {k.Overruns} overruns, {k.Malformed} malformed"));
         string notUnicast = string.Concat(k.NotUnicast.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => Invariant($", {p.Value} {p.Key}")));
         o.WriteLine(Invariant($"  skipped: {k.OtherTable} other table, {k.Cloned} cloned, {k.NoOwnedInterface} on no owned interface, {k.OtherFamilyGateway} next hops via the other family{notUnicast}"));
+        KernelRouteLatency l = k.Latency;
+        o.WriteLine(l.Changes == 0
+            ? "  notification to publication: no change timed yet"
+            : Invariant($"  notification to publication: {l.Changes} changes, p50 {l.P50Milliseconds:0} ms, p99 {l.P99Milliseconds:0} ms, max {l.MaxMilliseconds:0.0} ms"));
     }
 
     public static void Neighbors(TextWriter o, NeighborsReply reply)

@@ -7,7 +7,9 @@ namespace XdpStack.Appliance.Metrics;
 /// Workers never touch this class. A scrape runs the registry's before-collect callback on the scraping thread: it
 /// asks every attached source for its totals (summed over workers by <see cref="MetricsSample"/>), moves each counter
 /// to its new total with <c>IncTo</c> (which never goes backwards) and sets each gauge. RX batch sizes arrive as
-/// cumulative counts per size and go into the histogram as <c>Observe(size, new batches)</c>. One lock serialises
+/// cumulative counts per size and go into the histogram as <c>Observe(size, new batches)</c>; the kernel route sync's
+/// 1 ms latency counts likewise, each at its bucket's upper bound (so <c>_sum</c> is high by under 1 ms per change),
+/// and those over 1 s at the largest latency seen. One lock serialises
 /// scrapes with <see cref="Attach"/> and the detaching of a source, so a source being torn down (its rings unmapped)
 /// is never read.
 /// </remarks>
@@ -20,6 +22,7 @@ internal sealed class ApplianceMetrics
     private readonly List<IMetricsSource> _sources = [];
     private readonly Dictionary<string, Collector> _collectors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong[]> _observedBatches = new(StringComparer.Ordinal);
+    private long[] _observedLatency = [];
     private readonly MetricsSample _sample = new();
     private Exception? _collectFailure;
 
@@ -38,7 +41,11 @@ internal sealed class ApplianceMetrics
                 MetricKind.Counter => factory.CreateCounter(family.Name, family.Help, family.Labels),
                 MetricKind.Gauge => factory.CreateGauge(family.Name, family.Help, family.Labels),
                 MetricKind.Histogram => factory.CreateHistogram(family.Name, family.Help, family.Labels,
-                    new HistogramConfiguration { Buckets = MetricCatalog.BatchBuckets(MaxBatch) }),
+                    new HistogramConfiguration
+                    {
+                        Buckets = ReferenceEquals(family, MetricCatalog.KernelRouteLatency)
+                            ? MetricCatalog.KernelRouteLatencyBuckets : MetricCatalog.BatchBuckets(MaxBatch),
+                    }),
                 _ => throw new InvalidOperationException(family.Kind.ToString()),
             };
         }
@@ -105,6 +112,8 @@ internal sealed class ApplianceMetrics
                     break;
             }
         }
+        if (sample.KernelRouteLatency is { } latency)
+            ObserveKernelRouteLatency(latency.Counts, latency.MaxMilliseconds);
         if (sample.BatchSizes.Count == 0)
             return;
         var histogram = (Histogram)_collectors[MetricCatalog.RxBatchSize.Name];
@@ -126,6 +135,24 @@ internal sealed class ApplianceMetrics
                     seen[size] = counts[size];
                 }
             }
+        }
+    }
+
+    private void ObserveKernelRouteLatency(long[] counts, double maxMilliseconds)
+    {
+        if (!_collectors.TryGetValue(MetricCatalog.KernelRouteLatency.Name, out Collector? collector))
+            throw new InvalidOperationException($"{MetricCatalog.KernelRouteLatency.Name} is not served by this command");
+        var histogram = (Histogram)collector;
+        if (_observedLatency.Length < counts.Length)
+            Array.Resize(ref _observedLatency, counts.Length);
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] <= _observedLatency[i])
+                continue;
+            // Bucket i holds (i, i + 1] ms; the last one everything over, which the largest latency stands for.
+            double seconds = i < counts.Length - 1 ? (i + 1) / 1000.0 : maxMilliseconds / 1000.0;
+            histogram.Observe(seconds, counts[i] - _observedLatency[i]);
+            _observedLatency[i] = counts[i];
         }
     }
 

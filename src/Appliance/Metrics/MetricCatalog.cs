@@ -44,6 +44,7 @@ internal static class MetricCatalog
     public static readonly MetricFamily PuntFrames = new("xdpstack_punt_frames_total", Counter, "Frames between an interface and its kernel TAP twin (docs/punt.md).", "device", "direction");
     public static readonly MetricFamily PuntBytes = new("xdpstack_punt_bytes_total", Counter, "Bytes of the frames that reached the kernel TAP twin or left it.", "device", "direction");
     public static readonly MetricFamily Routes = new("xdpstack_routes", Gauge, "Routes in the routing table.", "family");
+    public static readonly MetricFamily KernelRouteLatency = new("xdpstack_kernel_route_latency_seconds", Histogram, "Kernel route notifications by the time from their arrival to the route table publication that holds them.");
     public static readonly MetricFamily InterfaceUp = new("xdpstack_interface_up", Gauge, "1 while the interface's NIC is enabled (link up and running); 0 after a link down or a deletion.", "device");
     public static readonly MetricFamily ConfigReloads = new("xdpstack_config_reloads_total", Counter, "SIGHUP reloads by result.", "result");
     public static readonly MetricFamily ConfigLastReloadSuccessful = new("xdpstack_config_last_reload_successful", Gauge, "1 if the last reload applied (or none was tried), 0 if it was refused.");
@@ -56,7 +57,7 @@ internal static class MetricCatalog
         XskRxDropped, XskRxInvalid, XskTxInvalid, XskRxRingFull, XskFillRingEmpty, XskTxRingEmpty,
         RingEntries, RingSize, UmemFrames, UmemFreeFrames, Wakeups, WorkerBusySeconds, WorkerSeconds, WorkerPolls,
         WorkerAllocatedBytes, RxBatchSize, Arp, Ndp, Icmp, Ip, Udp, UdpBytes, Tcp, TcpBytes, Http, StackFrames, StackBytes, Neighbors, PuntFrames, PuntBytes, Routes,
-        InterfaceUp, ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
+        KernelRouteLatency, InterfaceUp, ConfigReloads, ConfigLastReloadSuccessful, AllocatedBytes,
     ];
 
     /// <summary>What <c>xdpstack reflect</c> serves: it has sockets and workers but no stack, routes or config file.</summary>
@@ -86,6 +87,9 @@ internal static class MetricCatalog
     };
 
     /// <summary>Upper bounds of the <see cref="RxBatchSize"/> buckets: powers of two up to the largest batch.</summary>
+    /// <summary>The buckets of <see cref="KernelRouteLatency"/>: whole milliseconds up to 1 s, so that the sync's 1 ms counts (<c>RouteLatencyHistogram</c>) fall into them exactly; 0.1 s is issue 14's p99 goal.</summary>
+    public static double[] KernelRouteLatencyBuckets { get; } = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+
     public static double[] BatchBuckets(int maxBatch)
     {
         var buckets = new List<double>();

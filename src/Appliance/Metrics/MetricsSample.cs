@@ -18,6 +18,9 @@ internal sealed class MetricsSample
 
     public IEnumerable<Series> All => _series.Values;
 
+    /// <summary>The kernel route sync's cumulative 1 ms latency counts and largest latency (<c>RouteLatencyHistogram</c>), when a sync runs.</summary>
+    public (long[] Counts, double MaxMilliseconds)? KernelRouteLatency { get; set; }
+
     /// <summary>Cumulative RX batch-size counts per worker label: [n] is the batches of n frames.</summary>
     public IReadOnlyDictionary<string, ulong[]> BatchSizes => _batchSizes;
 
@@ -53,5 +56,6 @@ internal sealed class MetricsSample
     {
         _series.Clear();
         _batchSizes.Clear();
+        KernelRouteLatency = null;
     }
 }

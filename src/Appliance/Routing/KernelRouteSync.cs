@@ -19,6 +19,12 @@ namespace XdpStack.Appliance.Routing;
 /// nothing but a remap when <see cref="NicIndexMap.Version"/> moves.
 /// </para>
 /// <para>
+/// Each change is timed from when the thread read its notification to the return of the publication that holds it
+/// (<see cref="RouteLatencyHistogram"/>, in <c>show route-summary</c>): from then the stack's route table has it, and
+/// a fast path whose snapshot is older hands its batches to the full stack, which uses it. Changes found by a dump
+/// are not timed (their notification never came).
+/// </para>
+/// <para>
 /// The thread never touches a worker; it publishes snapshots as every control thread does. An unexpected failure
 /// ends the process (<see cref="Environment.FailFast(string, Exception)"/>) rather than leave a silently stale table.
 /// </para>
@@ -42,6 +48,9 @@ internal sealed class KernelRouteSync : IDisposable
     private readonly KernelRouteSyncCounters _counters = new();
     private readonly KernelFibMirror _mirror;
     private readonly List<KernelRouteChange> _changes = [];
+    private readonly RouteLatencyHistogram _latency = new();
+    // Receive batches not yet published: when each was read and how many changes it held.
+    private readonly List<(long Arrived, int Changes)> _unpublished = [];
     private Thread? _thread;
     private volatile bool _stopping;
     private long _nicVersion;
@@ -109,6 +118,8 @@ internal sealed class KernelRouteSync : IDisposable
                     Resync();
                     continue;
                 }
+                if (_changes.Count > 0)
+                    _unpublished.Add((Stopwatch.GetTimestamp(), _changes.Count));
                 foreach (KernelRouteChange change in _changes)
                     _mirror.Apply(change);
                 if (_nics.Version != _nicVersion)
@@ -118,6 +129,15 @@ internal sealed class KernelRouteSync : IDisposable
                 }
                 if (!_mirror.HasChanges)
                 {
+                    // Nothing to publish (a blackhole, another table's route): its count is still news now, not at
+                    // the next publication, which may never come.
+                    if (_changes.Count > 0)
+                    {
+                        Volatile.Write(ref _status, Status());
+                        ReportNotUnicast();
+                    }
+                    // Those changes needed no publication, so they are not timed.
+                    _unpublished.Clear();
                     firstChange = 0;
                     continue;
                 }
@@ -142,6 +162,7 @@ internal sealed class KernelRouteSync : IDisposable
         _changes.Clear();
         // Queued notifications are older than the dump about to be read; applied after it they could undo it.
         _monitor.DiscardQueued();
+        _unpublished.Clear();
         _monitor.Dump(_changes);
         _mirror.ReplaceAll(_changes);
         _changes.Clear();
@@ -153,7 +174,16 @@ internal sealed class KernelRouteSync : IDisposable
         var (v4, v6) = _mirror.TakeDirty();
         if (_routes.SetKernel(v4, v6))
             _counters.Publications++;
+        long published = Stopwatch.GetTimestamp();
+        foreach ((long arrived, int changes) in _unpublished)
+            _latency.Record(Stopwatch.GetElapsedTime(arrived, published).TotalMilliseconds, changes);
+        _unpublished.Clear();
         Volatile.Write(ref _status, Status());
+        ReportNotUnicast();
+    }
+
+    private void ReportNotUnicast()
+    {
         long notUnicast = _counters.NotUnicastTotal;
         if (notUnicast != _notUnicastReported)
         {
@@ -169,7 +199,15 @@ internal sealed class KernelRouteSync : IDisposable
         KernelRouteCounters m = _monitor.Counters;
         return new KernelRouteSyncStatus(_config.TableName, v4, v6, m.Messages, m.Malformed, m.Overruns, _counters.Resyncs,
             _counters.Publications, _counters.OtherTable, _counters.Cloned, _counters.NoOwnedInterface, _counters.OtherFamilyGateway,
-            new Dictionary<string, long>(_counters.NotUnicast, StringComparer.Ordinal));
+            new Dictionary<string, long>(_counters.NotUnicast, StringComparer.Ordinal), Latency());
+    }
+
+    private KernelRouteLatency Latency()
+    {
+        long[] counts = _latency.Counts;
+        double max = _latency.MaxMilliseconds;
+        return new KernelRouteLatency(counts.Sum(), RouteLatencyHistogram.Quantile(counts, 0.5, max),
+            RouteLatencyHistogram.Quantile(counts, 0.99, max), max, counts);
     }
 
     private static string Families(KernelRoutesConfig config) => (config.Ipv4, config.Ipv6) switch

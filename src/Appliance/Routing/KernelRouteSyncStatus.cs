@@ -14,4 +14,5 @@ internal sealed record KernelRouteSyncStatus(
     long Cloned,
     long NoOwnedInterface,
     long OtherFamilyGateway,
-    IReadOnlyDictionary<string, long> NotUnicast);
+    IReadOnlyDictionary<string, long> NotUnicast,
+    KernelRouteLatency Latency);

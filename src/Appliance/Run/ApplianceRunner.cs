@@ -69,8 +69,10 @@ internal static class ApplianceRunner
         using IDisposable planeMetrics = metrics.Attach(new RunMetricsSource(host.Plane, host.Punt));
         using LinkMonitor links = LinkMonitor.Start(host.Plane, Say);
         ApplyServices(host, [], config.Services, Say);
-        if (config.KernelRoutes.Sync)
-            host.StartKernelRouteSync(config.KernelRoutes, Say);
+        // Detached before the host (and with it the sync) goes, as the plane's metrics are.
+        using IDisposable? kernelRouteMetrics = config.KernelRoutes.Sync
+            ? metrics.Attach(new KernelRouteMetricsSource(host.StartKernelRouteSync(config.KernelRoutes, Say)))
+            : null;
         Say(listener is null
             ? "xdpstack: metrics: off ([management] listen = \"\")"
             : $"xdpstack: metrics on http://{MetricsListener.Format(listener.Endpoint)}/metrics");

@@ -8,12 +8,22 @@ namespace XdpStack.Stack.Routing;
 /// <remarks>
 /// <para>
 /// Changes are applied incrementally with DPDK's rte_lpm algorithms (prefix expansion on add; on delete, the entries
-/// the rule wrote are rewritten with the next-longest covering rule), but never to a table a reader can see:
+/// the rule wrote are rewritten with the next-longest covering rule). By default never to a table a reader can see:
 /// the first change after <see cref="Build"/> copies the published snapshot (64 MiB of tbl24 plus the tbl8 groups;
 /// perf/Benchmarks/Routing/Ipv4LpmBuildBenchmarks.cs times it) and
-/// later changes go to that private copy until the next <see cref="Build"/> publishes it. Because a published table
-/// is never written again, tbl8 groups can be freed and reused at once; DPDK needs RCU QSBR for that.
-/// Batch many changes between builds.
+/// later changes go to that private copy until the next <see cref="Build"/> publishes it. Because such a published
+/// table is never written again, tbl8 groups can be freed and reused at once. Batch many changes between builds.
+/// </para>
+/// <para>
+/// Built with <see cref="ReaderEpochs"/>, the builder instead updates the published table in place, as rte_lpm does
+/// with one writer: every store is one aligned 32-bit entry, so a reader sees each entry old or new, never torn; a new
+/// tbl8 group is filled (with the entry it replaces, then the new rule) before the tbl24 entry that points at it is
+/// stored with release order; collapsing a group first stores the equal tbl24 entry, and the group is reused only after
+/// every registered reader passed a quiescent point (RCU QSBR) since, so a reader still inside it reads what it held.
+/// An address whose longest match did not change reads the same answer throughout. Only when tbl8 is full and no
+/// group is free does a change copy the table (with twice the groups) as above; the next <see cref="Build"/>
+/// publishes the copy and in-place updates resume on it. Changes are visible to readers as they are made, not at
+/// <see cref="Build"/>, which in this mode returns the table that holds them and retires freed groups.
 /// </para>
 /// <para>Not thread-safe: one control thread owns a builder. Publishing the snapshot to readers is the caller's job (one <c>Volatile.Write</c>).</para>
 /// </remarks>
@@ -27,15 +37,23 @@ public sealed class Ipv4LpmBuilder
     private readonly Dictionary<uint, int>[] _rules = new Dictionary<uint, int>[33];
     private readonly Stack<int> _freeGroups = new();
     private readonly bool _hugePages;
+    private readonly ReaderEpochs? _readers;
+    // In place only: groups unlinked since the last capture, and groups waiting for their capture's readers.
+    private readonly List<int> _unlinked = [];
+    private readonly Queue<(ReaderEpochs.Capture Capture, int[] Groups)> _retired = new();
+    // Group indexes 0.._groupsTaken-1 have been handed out: each is in use, retired, or in _freeGroups.
+    private int _groupsTaken;
     private Ipv4Lpm? _published;
     private Ipv4Lpm? _working;
     private int _count;
 
     /// <summary>Creates an empty builder.</summary>
     /// <param name="useHugePages">Advise Linux to back tbl24 with transparent huge pages (see <see cref="HugePages"/>).</param>
-    public Ipv4LpmBuilder(bool useHugePages = true)
+    /// <param name="inPlaceReaders">When set, changes after the first <see cref="Build"/> go into the published table in place, and freed tbl8 groups wait for these readers (see remarks).</param>
+    public Ipv4LpmBuilder(bool useHugePages = true, ReaderEpochs? inPlaceReaders = null)
     {
         _hugePages = useHugePages;
+        _readers = inPlaceReaders;
         for (int i = 0; i < _rules.Length; i++)
             _rules[i] = new Dictionary<uint, int>();
     }
@@ -70,6 +88,8 @@ public sealed class Ipv4LpmBuilder
         if (added)
             _count++;
         Ipv4Lpm t = Writable();
+        if (length > 24 && ReferenceEquals(t, _published) && !IsGroup(t._tbl24[(int)(prefix >> 8)]) && !HasFreeGroup(t))
+            t = CopyForGrowth();
         t._ruleCount = _count;
         uint entry = Entry(nextHop, length);
         if (length <= 24)
@@ -121,7 +141,7 @@ public sealed class Ipv4LpmBuilder
         foreach (Dictionary<uint, int> rules in _rules)
             rules.Clear();
         _count = 0;
-        _freeGroups.Clear();
+        ResetGroups();
         _working = null;
         _published = null;
     }
@@ -143,14 +163,76 @@ public sealed class Ipv4LpmBuilder
         Ipv4Lpm t = _working ?? _published ?? CreateEmpty();
         _published = t;
         _working = null;
+        Reclaim();
         return t;
     }
 
+    /// <summary>The number of freed tbl8 groups still waiting for readers to pass a quiescent point (in-place mode).</summary>
+    public int RetiredGroupCount => _unlinked.Count + _retired.Sum(r => r.Groups.Length);
+
     private Ipv4Lpm Writable()
     {
-        if (_working is null)
-            _working = _published is null ? CreateEmpty() : _published.Clone(_hugePages);
+        if (_working is not null)
+            return _working;
+        if (_published is null)
+            return _working = CreateEmpty();
+        if (_readers is not null)
+            return _published;
+        return _working = _published.Clone(_hugePages);
+    }
+
+    private bool HasFreeGroup(Ipv4Lpm t)
+    {
+        if (_freeGroups.Count > 0)
+            return true;
+        if ((long)(_groupsTaken + 1) * Ipv4Lpm.Tbl8GroupEntries <= t._tbl8.Length)
+            return true;
+        Reclaim();
+        return _freeGroups.Count > 0;
+    }
+
+    // tbl8 cannot grow under readers (a reader may hold the old array while tbl24 names a group past its end), so the
+    // change goes to a private copy whose AllocateGroup may grow it. No reader sees the copy, so every group waiting for
+    // readers of the published table is free in it.
+    private Ipv4Lpm CopyForGrowth()
+    {
+        _working = _published!.Clone(_hugePages);
+        foreach (int g in _unlinked)
+            _freeGroups.Push(g);
+        _unlinked.Clear();
+        while (_retired.TryDequeue(out (ReaderEpochs.Capture _, int[] Groups) retired))
+        {
+            foreach (int g in retired.Groups)
+                _freeGroups.Push(g);
+        }
         return _working;
+    }
+
+    // Seals the groups unlinked since the last call with the readers' counters now, then frees, oldest first, those
+    // whose readers have all passed a quiescent point since.
+    private void Reclaim()
+    {
+        if (_readers is null)
+            return;
+        if (_unlinked.Count > 0)
+        {
+            _retired.Enqueue((_readers.Take(), [.. _unlinked]));
+            _unlinked.Clear();
+        }
+        while (_retired.TryPeek(out (ReaderEpochs.Capture Capture, int[] Groups) oldest) && _readers.HavePassed(oldest.Capture))
+        {
+            _retired.Dequeue();
+            foreach (int g in oldest.Groups)
+                _freeGroups.Push(g);
+        }
+    }
+
+    private void ResetGroups()
+    {
+        _freeGroups.Clear();
+        _unlinked.Clear();
+        _retired.Clear();
+        _groupsTaken = 0;
     }
 
     private Ipv4Lpm CreateEmpty()
@@ -159,7 +241,7 @@ public sealed class Ipv4LpmBuilder
         if (_hugePages)
             HugePages.Advise(tbl24);
         tbl24.AsSpan().Clear();
-        _freeGroups.Clear();
+        ResetGroups();
         return new Ipv4Lpm(tbl24, GC.AllocateArray<uint>(InitialTbl8Groups * Ipv4Lpm.Tbl8GroupEntries, pinned: true));
     }
 
@@ -204,13 +286,13 @@ public sealed class Ipv4LpmBuilder
     {
         int index24 = (int)(prefix >> 8);
         uint e = t._tbl24[index24];
-        if (!IsGroup(e))
+        bool newGroup = !IsGroup(e);
+        if (newGroup)
         {
             // The /24 becomes a group that starts as 256 copies of whatever covered it (or empty).
             int g = AllocateGroup(t);
             Group(t, GroupEntry(g)).Fill(e);
             e = GroupEntry(g);
-            t._tbl24[index24] = e;
         }
         Span<uint> range = Group(t, e).Slice((int)(prefix & 0xFF), 1 << (32 - length));
         for (int j = 0; j < range.Length; j++)
@@ -218,6 +300,9 @@ public sealed class Ipv4LpmBuilder
             if (!IsValid(range[j]) || DepthOf(range[j]) <= length)
                 range[j] = entry;
         }
+        // Release order: a reader that sees the group entry sees the whole group filled.
+        if (newGroup)
+            Volatile.Write(ref t._tbl24[index24], e);
     }
 
     // Only entries written by the removed rule carry its depth inside its range, since rules of equal length do not
@@ -266,7 +351,11 @@ public sealed class Ipv4LpmBuilder
                 return;
         }
         t._tbl24[index24] = first;
-        _freeGroups.Push((int)(e & Ipv4Lpm.ValueMask));
+        // A reader of a published table may still be inside the group: it waits for a quiescent point.
+        if (ReferenceEquals(t, _published))
+            _unlinked.Add((int)(e & Ipv4Lpm.ValueMask));
+        else
+            _freeGroups.Push((int)(e & Ipv4Lpm.ValueMask));
         t._tbl8GroupsUsed--;
     }
 
@@ -274,10 +363,11 @@ public sealed class Ipv4LpmBuilder
     {
         if (!_freeGroups.TryPop(out int g))
         {
-            // With no free group, groups 0..used-1 are all taken, so groups stay dense.
-            g = t._tbl8GroupsUsed;
+            // With no free group, the next untaken index; groups stay dense.
+            g = _groupsTaken;
             if ((long)(g + 1) * Ipv4Lpm.Tbl8GroupEntries > t._tbl8.Length)
             {
+                Debug.Assert(!ReferenceEquals(t, _published), "a published table's tbl8 never grows");
                 if (g >= MaxTbl8Groups)
                     throw new InvalidOperationException("an IPv4 LPM table holds at most 2^22 tbl8 groups (/24s with a longer prefix)");
                 int groups = Math.Min(MaxTbl8Groups, Math.Max(InitialTbl8Groups, g * 2));
@@ -287,6 +377,7 @@ public sealed class Ipv4LpmBuilder
                 t._tbl8.AsSpan().CopyTo(grown);
                 t._tbl8 = grown;
             }
+            _groupsTaken++;
         }
         t._tbl8GroupsUsed++;
         return g;

@@ -1,5 +1,6 @@
 using System.Text;
 using XdpStack.Appliance.Metrics;
+using XdpStack.Appliance.Routing;
 
 namespace XdpStack.Appliance.Tests.Metrics;
 
@@ -93,6 +94,34 @@ public sealed class ApplianceMetricsTests
         Exposition third = Scrape(metrics);
         Assert.Equal(6, third.Value("xdpstack_rx_batch_size_count", "worker=0"));
         Assert.Equal(4, third.Value("xdpstack_rx_batch_size_bucket", "worker=0", "le=32"));
+    }
+
+    [Fact]
+    public void Scrape_KernelRouteLatencyCounts_FallIntoTheirMillisecondBucketsOnce()
+    {
+        var metrics = new ApplianceMetrics(MetricCatalog.All, defaultMetrics: false);
+        var histogram = new RouteLatencyHistogram();
+        histogram.Record(0.4, 2);       // le=0.001
+        histogram.Record(99.2, 3);      // (99, 100] ms: le=0.1
+        histogram.Record(100.5, 1);     // (100, 101] ms: le=0.2
+        histogram.Record(2500, 1);      // over 1 s: +Inf only, observed at the largest latency
+        using IDisposable _ = metrics.Attach(new FakeSource(s => s.KernelRouteLatency = (histogram.Counts, histogram.MaxMilliseconds)));
+
+        Exposition first = Scrape(metrics);
+        Assert.Equal(7, first.Value("xdpstack_kernel_route_latency_seconds_count"));
+        Assert.Equal(2, first.Value("xdpstack_kernel_route_latency_seconds_bucket", "le=0.001"));
+        Assert.Equal(2, first.Value("xdpstack_kernel_route_latency_seconds_bucket", "le=0.05"));
+        Assert.Equal(5, first.Value("xdpstack_kernel_route_latency_seconds_bucket", "le=0.1"));
+        Assert.Equal(6, first.Value("xdpstack_kernel_route_latency_seconds_bucket", "le=1"));
+        Assert.Equal(7, first.Value("xdpstack_kernel_route_latency_seconds_bucket", "le=+Inf"));
+        Assert.Equal(2 * 0.001 + 3 * 0.1 + 0.101 + 2.5, first.Value("xdpstack_kernel_route_latency_seconds_sum"), 9);
+
+        // Nothing new, nothing observed again; a new change adds only itself.
+        Assert.Equal(7, Scrape(metrics).Value("xdpstack_kernel_route_latency_seconds_count"));
+        histogram.Record(3.0, 1);
+        Exposition third = Scrape(metrics);
+        Assert.Equal(8, third.Value("xdpstack_kernel_route_latency_seconds_count"));
+        Assert.Equal(3, third.Value("xdpstack_kernel_route_latency_seconds_bucket", "le=0.005"));
     }
 
     [Fact]

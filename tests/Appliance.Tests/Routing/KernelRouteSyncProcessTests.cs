@@ -70,6 +70,18 @@ public sealed class KernelRouteSyncProcessTests
                 Assert.Equal(0, sync.GetProperty("malformed").GetInt64());
                 Assert.Equal(1, sync.GetProperty("not_unicast").GetProperty("blackhole").GetInt64());
             }
+            // Each notification that needed a publication was timed to it: the three unicast adds at least (the
+            // blackhole needs none when it comes alone, so it may be untimed).
+            using (JsonDocument json = JsonDocument.Parse(XdpstackProcess.Run(null, TimeSpan.FromSeconds(30), "show", "route-summary", "--json", "--socket", socket).StandardOutput))
+            {
+                JsonElement latency = json.RootElement.GetProperty("kernel_sync").GetProperty("latency");
+                Assert.True(latency.GetProperty("changes").GetInt64() >= 3, latency.ToString());
+                Assert.Equal(latency.GetProperty("changes").GetInt64(), latency.GetProperty("counts").EnumerateArray().Sum(c => c.GetInt64()));
+                double p50 = latency.GetProperty("p50_milliseconds").GetDouble(), p99 = latency.GetProperty("p99_milliseconds").GetDouble();
+                Assert.InRange(p50, 1, p99);
+                Assert.InRange(latency.GetProperty("max_milliseconds").GetDouble(), p99 - 1, p99);
+            }
+            Assert.Contains("notification to publication:", XdpstackProcess.Run(null, TimeSpan.FromSeconds(30), "show", "route-summary", "--socket", socket).StandardOutput);
 
             // A reload that adds a config route keeps the kernel's routes.
             WriteConfig(lab, config, extraRoute: $"""
