@@ -112,6 +112,9 @@ public sealed class PacketSocketTcpClientTests : IDisposable
             await server.WaitAsync(cts.Token);
             await socket.CloseAsync(cts.Token);
             stopwatch.Stop();
+            _output.WriteLine($"server received {serverReceived}, we got {got}, bytes sent {Nic.Stats[StatCounter.TcpBytesSent]} received {Nic.Stats[StatCounter.TcpBytesReceived]}, "
+                + $"timeouts {Nic.Stats[StatCounter.TcpTimeouts]}, time-waits {Nic.Stats[StatCounter.TcpTimeWaits]}, resets {Nic.Stats[StatCounter.TcpResetsReceived]}/{Nic.Stats[StatCounter.TcpResetsSent]}, "
+                + $"challenge ACKs {Nic.Stats[StatCounter.TcpChallengeAcks]}, out-of-window {Nic.Stats[StatCounter.TcpOutOfWindow]}, {stopwatch.Elapsed.TotalSeconds:F1} s");
 
             Assert.Equal(total, serverReceived);
             Assert.Equal(total, got);

@@ -128,20 +128,13 @@ public sealed partial class TcpSocket
     {
         _error = (int)error;
         _state = (int)SocketState.Ended;
-        WakeParked();
+        _readWaiter.WakeParked();
+        _writeWaiter.WakeParked();
     }
 
     private void Wake()
     {
-        if (_waiting)
-            WakeParked();
-    }
-
-    // Only when the application is parked: the semaphore's own lock is off the per-segment path (a method of its own so the
-    // IL scan of the worker path can name it as excluded, in the tests' WorkerPathExclusions).
-    private void WakeParked()
-    {
-        _waiting = false;
-        _signal.Release();
+        _readWaiter.Wake();
+        _writeWaiter.Wake();
     }
 }

@@ -13,18 +13,17 @@ namespace XdpStack.Stack.Transport.Tcp;
 /// buffer; <see cref="ReadAsync"/> completes when data is there or the peer's FIN arrived (0). Errors (refused,
 /// timed out, reset) surface as <see cref="TcpSocketException"/>. One reader and one writer at a time.</para>
 /// <para>Waking the application follows <see cref="Udp.UdpEndpoint"/>: the worker releases a semaphore only when
-/// it sees the waiting flag (one volatile read otherwise); a wake-up lost to that race is bounded by a short timeout,
-/// after which the application looks again (and asks the worker to look again too).</para>
+/// it sees the waiting flag (one volatile read otherwise); a wake-up lost to that race is bounded by a 2 ms timer of
+/// the application's, after which it looks again (and asks the worker to look again too). The reader and the writer
+/// park separately (<see cref="Waiter"/>).</para>
 /// </remarks>
 public sealed partial class TcpSocket
 {
-    private static readonly TimeSpan s_missedWakeupBound = TimeSpan.FromMilliseconds(2);
-
     private readonly TcpProtocol _tcp;
     private readonly TcpPipe _inbound;
     private readonly TcpPipe _outbound;
-    private readonly SemaphoreSlim _signal = new(0);
-    private volatile bool _waiting;
+    private readonly Waiter _readWaiter = new();
+    private readonly Waiter _writeWaiter = new();
 
     // Published by the worker with volatile writes after the fields they cover; read by the application.
     private volatile int _state;
@@ -114,7 +113,7 @@ public sealed partial class TcpSocket
                     return n;
                 throw new TcpSocketException(Error);
             }
-            await WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(_readWaiter, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -221,14 +220,13 @@ public sealed partial class TcpSocket
         return n;
     }
 
-    private async ValueTask WaitAsync(CancellationToken cancellationToken)
+    // The reader parks on its own waiter, everything else on the writer's. After a silent wait (the timer ended it) a
+    // Pump may have been lost too (the worker clears the flag before it reads the pipes): ask the worker to look again.
+    private ValueTask WaitAsync(CancellationToken cancellationToken) => WaitAsync(_writeWaiter, cancellationToken);
+
+    private async ValueTask WaitAsync(Waiter waiter, CancellationToken cancellationToken)
     {
-        _waiting = true;
-        bool woken = await _signal.WaitAsync(s_missedWakeupBound, cancellationToken).ConfigureAwait(false);
-        _waiting = false;
-        // A wake-up may have been lost (above), and so may a Pump (the worker clears the flag before it reads the pipes):
-        // after a silent wait, ask the worker to look again.
-        if (!woken && _state == (int)SocketState.Established)
+        if (await waiter.WaitAsync(cancellationToken).ConfigureAwait(false) && _state == (int)SocketState.Established)
         {
             Volatile.Write(ref _pumpQueued, 0);
             RequestPump();

@@ -92,6 +92,26 @@ public class TcpSocketTests
     }
 
     [Fact]
+    public async Task Socket_ReaderAndWriterBothParked_DataWakesTheReader()
+    {
+        // The writer parks first (a 4 KiB send buffer behind a 1000-octet window), then the reader; data for the reader
+        // must wake it even though the writer parked on the same socket first.
+        (TcpFixture f, TcpSocket socket, Sent syn) = await Established(new TcpSettings { SendBufferSize = 4096 }, window: 1000);
+        Task write = socket.WriteAsync(Pattern(70_000, 5)).AsTask();
+        f.Stack.Stack.PollTimers(0);
+        byte[] buffer = new byte[100];
+        Task<int> read = socket.ReadAsync(buffer).AsTask();
+        await Task.Delay(50);
+        Assert.False(read.IsCompleted);
+
+        f.Send(FromPeer(syn, TcpFlags.Ack | TcpFlags.Psh, PeerIsn + 1, syn.Sequence + 1, "data"u8.ToArray(), mss: null, windowScale: null, sackPermitted: false, window: 0));
+
+        Assert.Equal(4, await read.WaitAsync(s_wait));
+        Assert.Equal("data"u8.ToArray(), buffer[..4]);
+        Assert.False(write.IsCompleted);
+    }
+
+    [Fact]
     public async Task Socket_PeerResets_ReadThrowsReset()
     {
         (TcpFixture f, TcpSocket socket, Sent syn) = await Established();
@@ -144,7 +164,8 @@ public class TcpSocketTests
     [Fact]
     public async Task Socket_EstablishedPath_DataInAndAcksIn_AllocatesNothing()
     {
-        (TcpFixture f, TcpSocket socket, Sent syn) = await Established(window: 2920);
+        // A 4 KiB send buffer: most of what the application wrote waits in the outbound pipe, and each ACK moves more in.
+        (TcpFixture f, TcpSocket socket, Sent syn) = await Established(new TcpSettings { SendBufferSize = 4096 }, window: 2920);
         uint iss = syn.Sequence;
         const int Rounds = 200;
         const int Size = 100;
@@ -169,5 +190,7 @@ public class TcpSocketTests
         Assert.Equal(0, allocated);
         Assert.Equal((Rounds + 1) * Size, socket.Available);
         Assert.True(f[StatCounter.TcpBytesSent] - bytesBefore >= (Rounds * Size) - 2920, "the ACKs let data out");
+        // The writer is still parked: what it wrote is not all in the send buffer yet.
+        Assert.False(write.IsCompleted);
     }
 }
