@@ -95,7 +95,9 @@ public class TcpSocketTests
     public async Task Socket_ReaderAndWriterBothParked_DataWakesTheReader()
     {
         // The writer parks first (a 4 KiB send buffer behind a 1000-octet window), then the reader; data for the reader
-        // must wake it even though the writer parked on the same socket first.
+        // must wake it even though the writer parked on the same socket first. (When the two shared one waiter, the
+        // reader was left parked only in some interleavings: this passed then too; the root echo test in
+        // PacketSocketTcpClientTests stalled in about half its runs.)
         (TcpFixture f, TcpSocket socket, Sent syn) = await Established(new TcpSettings { SendBufferSize = 4096 }, window: 1000);
         Task write = socket.WriteAsync(Pattern(70_000, 5)).AsTask();
         f.Stack.Stack.PollTimers(0);
