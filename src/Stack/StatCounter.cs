@@ -366,7 +366,7 @@ public enum StatCounter
     /// <summary>Fast retransmits after three duplicate ACKs (Linux <c>TcpExt.TCPFastRetrans</c>).</summary>
     TcpFastRetransmits,
 
-    /// <summary>SYN-ACKs sent again because the handshake's ACK did not come (Linux <c>TcpExt.TCPSynRetrans</c>).</summary>
+    /// <summary>SYN-ACKs sent again because the handshake's ACK did not come, and SYNs of an active open sent again (Linux <c>TcpExt.TCPSynRetrans</c> counts both).</summary>
     TcpSynAckRetransmits,
 
     /// <summary>Challenge ACKs sent for an in-window RST or a SYN in a synchronized state (RFC 5961; Linux <c>TcpExt.TCPChallengeACK</c>).</summary>

@@ -15,6 +15,8 @@ internal static class WorkerPathExclusions
         ["NeighborCache.UpdateFromProbe"] = "an ARP request or Neighbor Solicitation from a new neighbour, or with a changed MAC, is learned under the cache's lock",
         ["NeighborCache.HandleConfirmation"] = "an ARP reply or Neighbor Advertisement updates the cache under its lock",
         ["NeighborCache.TryGetInfo"] = "a Neighbor Advertisement without a target link-layer option reads its entry under the cache's lock",
+        ["TcpSocket.Waiter.WakeParked"] = "only while the application is parked on a socket, or when its connection ends: SemaphoreSlim.Release takes the semaphore's lock",
+        ["TcpSocketListener.WakeParked"] = "only while the application is parked in AcceptAsync, once per accepted connection: SemaphoreSlim.Release takes the semaphore's lock",
         ["UdpEndpoint.WakeParked"] = "only while the application is parked in WaitAsync: SemaphoreSlim.Release takes the semaphore's lock",
         ["Ipv6FragmentIdentification.NextControlSequence"] = "the control threads' shared lane of IPv6 fragment identifications (worker -1); workers advance their own counter",
         ["NicStats.AddToControlRow"] = "the control row (worker -1), shared by control threads; workers pass their own index and write their own row",

@@ -81,6 +81,18 @@ internal sealed class WorkerPathFixture
         Assert.Equal(NeighborState.Stale, Info(Stack.Nics[Nic1].Neighbors, HostA));
         Assert.Equal(NeighborState.Stale, Info(Stack.Nics[Nic1].Ipv6Neighbors, HostA6));
 
+        // A socket listener with one accepted connection, idle and ESTABLISHED (no timer armed), so the sockets' wake-up
+        // semaphores are among the stack's locks.
+        Assert.Equal(StackError.None, Tcp.ListenSockets(SocketPort, null, out XdpStack.Stack.Transport.Tcp.TcpSocketListener? sockets));
+        SocketListener = sockets!;
+        Link1.Clear();
+        Link1.InjectInbound(TcpFromHostA(XdpStack.Stack.Wire.TcpFlags.Syn, 1000, 0));
+        byte[] synAck = Assert.Single(Link1.ReadAll());
+        Assert.True(Ipv4Packet.TryCreate(synAck.AsSpan(14), out Ipv4Packet synAckIp, out _));
+        Assert.True(XdpStack.Stack.Wire.TcpPacket.TryCreate(synAckIp.Payload, out XdpStack.Stack.Wire.TcpPacket synAckTcp, out _));
+        Link1.InjectInbound(TcpFromHostA(XdpStack.Stack.Wire.TcpFlags.Ack, 1001, synAckTcp.SequenceNumber + 1));
+        Assert.Single(Tcp.ConnectionsOf(0), c => c.LocalPort == SocketPort && c.State == XdpStack.Stack.Transport.Tcp.TcpState.Established);
+
         // Publish the fast paths' snapshots now rather than on the manual clock.
         Fast4.Refresh();
         Fast6.Refresh();
@@ -88,7 +100,21 @@ internal sealed class WorkerPathFixture
         Link2.Clear();
     }
 
+    /// <summary>The port of <see cref="SocketListener"/>.</summary>
+    public const ushort SocketPort = 81;
+
+    /// <summary>A socket listener holding one accepted connection from host A.</summary>
+    public XdpStack.Stack.Transport.Tcp.TcpSocketListener SocketListener { get; }
+
     public ManualClock Clock { get; } = new();
+
+    private static byte[] TcpFromHostA(XdpStack.Stack.Wire.TcpFlags flags, uint sequence, uint acknowledgment)
+    {
+        var header = new XdpStack.Stack.Wire.TcpHeader(40001, SocketPort, sequence, acknowledgment, flags, 65535);
+        byte[] segment = new byte[header.HeaderLength];
+        header.EmitWithChecksum(segment, HostA, Ip1);
+        return Packets.Ipv4(HostA, Ip1, (byte)IpProtocol.Tcp, segment);
+    }
 
     public NetworkStack Stack { get; }
 

@@ -15,4 +15,12 @@ public interface ITcpApplication
 
     /// <summary>Data arrived, the peer closed its side (<see cref="TcpConnection.PeerClosed"/>), or send space freed up while data waits.</summary>
     void OnReceive(TcpConnection connection);
+
+    /// <summary>
+    /// The connection ended (an orderly close, a reset, a refused or timed-out connect: <see cref="TcpConnection.CloseError"/>);
+    /// it goes back to the worker's pool when this returns, so nothing may keep it. Responders need not know.
+    /// </summary>
+    void OnClosed(TcpConnection connection)
+    {
+    }
 }

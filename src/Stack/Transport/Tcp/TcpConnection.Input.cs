@@ -43,10 +43,14 @@ public sealed partial class TcpConnection
 
     internal ushort NextIpId() => _ipId++;
 
-    internal void Initialize(TcpWorker worker, TcpListener listener, Nic nic, in TcpFlowKey key, bool ipv6, MacAddress peerMac)
+    internal void Initialize(TcpWorker worker, TcpListener? listener, ITcpApplication? application, Nic nic, in TcpFlowKey key, bool ipv6, MacAddress peerMac)
     {
         _worker = worker;
         _listener = listener;
+        _application = application;
+        ApplicationObject = null;
+        CloseError = TcpError.None;
+        NextHop = default;
         Nic = nic;
         Key = key;
         IsIpv6 = ipv6;
@@ -178,6 +182,12 @@ public sealed partial class TcpConnection
         if (State == TcpState.TimeWait)
             return ReceiveInTimeWait(ref seg, nowUs);
 
+        if (State == TcpState.SynReceived && _listener is null && IsSimultaneousSynAck(ref seg))
+        {
+            CompleteSimultaneousOpen(ref seg, nowUs);
+            return true;
+        }
+
         if (State == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack | TcpFlags.Rst) && seg.Sequence == _irs)
         {
             // The peer did not get our SYN-ACK: send it again now rather than at the timer.
@@ -208,7 +218,8 @@ public sealed partial class TcpConnection
             {
                 stats.Add(worker, StatCounter.TcpResetsReceived);
                 stats.Add(worker, StatCounter.TcpConnectionsReset);
-                Release();
+                // RFC 9293 §3.10.7.4: a RST in SYN-RECEIVED of an active open is "connection refused"; else "reset".
+                CloseWith(State == TcpState.SynReceived && _listener is null ? TcpError.ConnectionRefused : TcpError.ConnectionReset);
             }
             else
             {
@@ -253,7 +264,7 @@ public sealed partial class TcpConnection
 
         bool delivered = ProcessData(ref seg, nowUs);
         if (delivered || _sendSpaceFreed)
-            _listener?.Application.OnReceive(this);
+            _application?.OnReceive(this);
         AfterInput(nowUs);
         return true;
     }
@@ -280,7 +291,7 @@ public sealed partial class TcpConnection
         _sndWnd = (uint)seg.Window << _sndShift;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpEstablished);
-        _listener?.Application.OnEstablished(this);
+        _application?.OnEstablished(this);
     }
 
     // The ACK field (RFC 9293 §3.10.7.4, fifth check; RFC 5961 §5). False when the segment is done with.

@@ -27,7 +27,7 @@ public sealed partial class TcpConnection
     /// <summary>Sends new data and the FIN as far as the windows allow; true when it sent anything (every segment carries the ACK).</summary>
     private bool Flush(long nowUs)
     {
-        if (State is TcpState.SynReceived or TcpState.Closed or TcpState.TimeWait || _tx is null)
+        if (State is TcpState.SynSent or TcpState.SynReceived or TcpState.Closed or TcpState.TimeWait || _tx is null)
             return false;
         bool sent = false;
         while (true)
@@ -133,7 +133,7 @@ public sealed partial class TcpConnection
     /// <summary>The window we may advertise: the free receive buffer (out-of-order octets sit inside it).</summary>
     private uint ReceiveWindow()
     {
-        if (State == TcpState.SynReceived)
+        if (State is TcpState.SynReceived or TcpState.SynSent)
             return (uint)_worker.Settings.ReceiveBufferSize;
         return _rx is null ? _lastAdvertised : (uint)_rx.Free;
     }

@@ -163,7 +163,7 @@ public sealed partial class TcpConnection
             Nic.Stats.Add(_worker.Index, StatCounter.TcpAbortOnTimeout);
             Nic.Stats.Add(_worker.Index, StatCounter.TcpConnectionsReset);
             _worker.SendReset(this, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack);
-            Release();
+            CloseWith(TcpError.TimedOut);
             return;
         }
         _keepAliveProbes++;
@@ -180,6 +180,11 @@ public sealed partial class TcpConnection
         _retries++;
         // RFC 6298 §5.5: back off.
         _rtoUs = Math.Min(_rtoUs * 2, (long)settings.MaxRto.TotalMicroseconds);
+        if (State == TcpState.SynSent)
+        {
+            OnSynTimeout(nowUs);
+            return;
+        }
         if (State == TcpState.SynReceived)
         {
             if (_retries > settings.SynAckRetries)
@@ -200,7 +205,7 @@ public sealed partial class TcpConnection
         {
             // Linux gives up quietly (tcp_write_err): no RST.
             stats.Add(worker, StatCounter.TcpAbortOnTimeout);
-            Release();
+            CloseWith(TcpError.TimedOut);
             return;
         }
         stats.Add(worker, StatCounter.TcpTimeouts);
@@ -229,6 +234,10 @@ public sealed partial class TcpConnection
         _keepAliveDeadline = 0;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaits);
         _lastAdvertised = ReceiveWindow();
+        // Both sides have closed: for the application the connection has ended (Linux's socket leaves it here too). It
+        // hears so while the receive buffer still holds what it has not read.
+        _application?.OnClosed(this);
+        _application = null;
         ReturnRings();
         if (!_worker.TryEnterTimeWait())
         {
@@ -249,9 +258,19 @@ public sealed partial class TcpConnection
         _tx = null;
     }
 
+    /// <summary>Ends the connection for <paramref name="error"/>, which the application sees in <see cref="CloseError"/>.</summary>
+    private void CloseWith(TcpError error)
+    {
+        CloseError = error;
+        Release();
+    }
+
     /// <summary>Ends the connection: out of the worker's table and timer list, buffers and object back to the pools.</summary>
     internal void Release()
     {
+        // The application hears of the end while the connection is still whole; it must not keep the object.
+        _application?.OnClosed(this);
+        _application = null;
         if (State == TcpState.SynReceived && _listener is not null)
             _listener.HalfOpen(_worker.Index)--;
         if (State == TcpState.TimeWait)

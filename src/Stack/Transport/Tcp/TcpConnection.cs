@@ -18,6 +18,7 @@ public sealed partial class TcpConnection
 {
     private TcpWorker _worker = null!;
     private TcpListener? _listener;
+    private ITcpApplication? _application;
     private TcpByteRing? _rx;
     private TcpByteRing? _tx;
 
@@ -54,6 +55,12 @@ public sealed partial class TcpConnection
 
     /// <summary>For the application: a second value it keeps per connection.</summary>
     public long ApplicationState2;
+
+    /// <summary>For the application: an object it keeps per connection (the socket of <see cref="TcpSocket"/>).</summary>
+    public object? ApplicationObject;
+
+    /// <summary>Why the connection ended, while <see cref="ITcpApplication.OnClosed"/> runs; <see cref="TcpError.None"/> for an orderly close.</summary>
+    public TcpError CloseError { get; private set; }
 
     /// <summary>True once the peer's FIN arrived in order: no more data will come.</summary>
     public bool PeerClosed { get; private set; }

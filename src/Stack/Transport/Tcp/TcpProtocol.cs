@@ -14,7 +14,7 @@ namespace XdpStack.Stack.Transport.Tcp;
 /// sends it (<c>tcp_v4_send_reset</c>): <c>&lt;SEQ=SEG.ACK&gt;&lt;CTL=RST&gt;</c> when it carried an ACK, else
 /// <c>&lt;SEQ=0&gt;&lt;ACK=SEG.SEQ+SEG.LEN&gt;&lt;CTL=RST,ACK&gt;</c>; never one for a RST.</para>
 /// </remarks>
-public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
+public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
 {
     private readonly Lock _lock = new();
     private readonly TcpWorker[] _workers;
@@ -33,8 +33,11 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         var isn = new TcpIsnGenerator();
         _workers = new TcpWorker[stack.Workers];
         _resetFrames = new byte[stack.Workers][];
+        _commands = new TcpCommandQueue[stack.Workers];
+        _socketApplication = new TcpSocketApplication(this, listener: null);
         for (int w = 0; w < stack.Workers; w++)
         {
+            _commands[w] = new TcpCommandQueue(CommandQueueCapacity);
             _workers[w] = new TcpWorker(w, settings, isn, stack.Clock);
             _resetFrames[w] = new byte[EthernetFrame.UntaggedHeaderLength + Ipv6Packet.HeaderLength + TcpPacket.MinHeaderLength];
         }
@@ -135,7 +138,11 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
     public IReadOnlyCollection<TcpConnection> ConnectionsOf(int worker) => [.. _workers[worker].Connections];
 
     /// <inheritdoc/>
-    public void PollTimers(int worker) => _workers[worker].PollTimers();
+    public void PollTimers(int worker)
+    {
+        DrainCommands(worker);
+        _workers[worker].PollTimers();
+    }
 
     public TransportVerdict HandlePacket(scoped ref Ipv4Delivery delivery)
     {
@@ -249,6 +256,11 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         long now = tables.NowMicroseconds();
         if (tables.Find(key) is { } connection)
         {
+            if (connection.State == TcpState.SynSent)
+            {
+                connection.ReceiveInSynSent(ref segment, now, linkSource);
+                return false;
+            }
             if (connection.Receive(ref segment, now))
                 return false;
             // A SYN ended a TIME_WAIT: it opens a new connection below.
@@ -281,7 +293,7 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
             return false;
         }
         halfOpen++;
-        TcpConnection opened = tables.Add(key, listener, nic, ipv6, linkSource);
+        TcpConnection opened = tables.Add(key, listener, listener.Application, nic, ipv6, linkSource);
         opened.AcceptSyn(ref segment, now);
         nic.Stats.Add(worker, StatCounter.TcpPassiveOpens);
         return false;
@@ -305,7 +317,7 @@ public sealed class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
             TcpSynCookie.DecodeTimestamp(segment.TsEcho, out peerWindowScale, out sackPermitted);
         nic.Stats.Add(worker, StatCounter.TcpSynCookiesValidated);
         nic.Stats.Add(worker, StatCounter.TcpPassiveOpens);
-        TcpConnection opened = tables.Add(key, listener, nic, ipv6, linkSource);
+        TcpConnection opened = tables.Add(key, listener, listener.Application, nic, ipv6, linkSource);
         opened.AcceptCookie(ref segment, TcpSynCookie.MssOf(ipv6, index), peerWindowScale, sackPermitted, now);
         if (opened.State != TcpState.Closed)
             opened.Receive(ref segment, now);

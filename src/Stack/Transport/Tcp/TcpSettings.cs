@@ -45,6 +45,9 @@ public sealed record TcpSettings
     /// <summary>SYN-ACK retransmissions before a half-open connection is dropped (Linux <c>tcp_synack_retries</c>).</summary>
     public int SynAckRetries { get; init; } = 5;
 
+    /// <summary>SYN retransmissions of an active open before it fails with <see cref="TcpError.TimedOut"/> (Linux <c>tcp_syn_retries</c>: 6, about 127 s).</summary>
+    public int SynRetries { get; init; } = 6;
+
     /// <summary>Retransmissions of data before the connection is dropped (Linux <c>tcp_retries2</c>).</summary>
     public int MaxRetries { get; init; } = 15;
 }

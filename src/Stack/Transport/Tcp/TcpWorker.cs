@@ -67,10 +67,10 @@ internal sealed class TcpWorker
     public IEnumerable<TcpConnection> Connections => _connections.Values;
 
     /// <summary>A fresh connection in the table and the timer list.</summary>
-    public TcpConnection Add(in TcpFlowKey key, TcpListener listener, Nic nic, bool ipv6, MacAddress peerMac)
+    public TcpConnection Add(in TcpFlowKey key, TcpListener? listener, ITcpApplication? application, Nic nic, bool ipv6, MacAddress peerMac)
     {
         TcpConnection connection = _freeConnections.Count > 0 ? _freeConnections.Pop() : new TcpConnection();
-        connection.Initialize(this, listener, nic, key, ipv6, peerMac);
+        connection.Initialize(this, listener, application, nic, key, ipv6, peerMac);
         _connections[key] = connection;
         connection.TimerPrevious = null;
         connection.TimerNext = _first;
@@ -167,8 +167,30 @@ internal sealed class TcpWorker
     }
 
     /// <summary>Builds a segment of <paramref name="connection"/> with <paramref name="header"/> and <paramref name="length"/> octets of <paramref name="data"/> from <paramref name="dataOffset"/>, and sends it.</summary>
-    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length) =>
-        SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, connection.NextIpId(), header, data, dataOffset, length);
+    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
+    {
+        if (!connection.PeerMac.IsZero)
+        {
+            SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, connection.NextIpId(), header, data, dataOffset, length);
+            return;
+        }
+        // An active open before the peer answered: the next hop may still be resolving. The frame waits in the
+        // neighbour cache (which sends it once ARP or NDP answers); the SYN-ACK then gives the MAC.
+        Nic nic = connection.Nic;
+        Span<byte> frame = Build(nic, connection.IsIpv6, connection.Key, default, connection.NextIpId(), header, data, dataOffset, length);
+        IpAddress nextHop = connection.NextHop;
+        bool resolved = connection.IsIpv6
+            ? nic.Ipv6Neighbors.Resolve(nextHop.V6, frame, tag: 0, out MacAddress mac)
+            : nic.Neighbors.Resolve(nextHop.V4, frame, tag: 0, out mac);
+        if (!resolved)
+        {
+            nic.Stats.Add(Index, StatCounter.TcpSegmentsSent);
+            return;
+        }
+        connection.LearnPeerMac(mac);
+        mac.CopyTo(frame);
+        Send(nic, connection.IsIpv6, frame);
+    }
 
     /// <summary>
     /// Answers a SYN with a SYN cookie (<see cref="TcpSynCookie"/>) and keeps nothing: the SYN-ACK a half-open
@@ -199,7 +221,11 @@ internal sealed class TcpWorker
         SendSegment(nic, ipv6, key, peerMac, (ushort)Random(), header, null, 0, 0);
     }
 
-    private void SendSegment(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
+    private void SendSegment(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length) =>
+        Send(nic, ipv6, Build(nic, ipv6, key, peerMac, ipId, header, data, dataOffset, length));
+
+    // The segment as a whole frame in the worker's buffer.
+    private Span<byte> Build(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
     {
         Span<byte> frame = _frame;
         int ipLength = ipv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength;
@@ -228,7 +254,7 @@ internal sealed class TcpWorker
             }.Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
             header.EmitWithChecksum(segment, source, destination);
         }
-        Send(nic, ipv6, frame[..(tcpStart + tcpLength)]);
+        return frame[..(tcpStart + tcpLength)];
     }
 
     /// <summary>Sends a bare RST (or RST-ACK) for a connection, with the given numbers.</summary>

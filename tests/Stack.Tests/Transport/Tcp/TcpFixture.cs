@@ -10,12 +10,13 @@ internal sealed class TcpFixture
 {
     public const ushort ClientPort = 40000;
 
-    public TcpFixture(TcpSettings? settings = null)
+    public TcpFixture(TcpSettings? settings = null, int workers = 1)
     {
+        Stack = new StackFixture(workers);
         Tcp = TcpProtocol.Install(Stack.Stack, settings);
     }
 
-    public StackFixture Stack { get; } = new();
+    public StackFixture Stack { get; }
 
     public TcpProtocol Tcp { get; }
 

@@ -1,0 +1,26 @@
+namespace XdpStack.Stack.Transport.Tcp;
+
+/// <summary>Why a connection ended or could not be made, in the words of the errors Linux reports for a socket.</summary>
+public enum TcpError
+{
+    /// <summary>An orderly close, or no error.</summary>
+    None,
+
+    /// <summary>A RST answered our SYN (Linux <c>ECONNREFUSED</c>).</summary>
+    ConnectionRefused,
+
+    /// <summary>The SYN retransmissions, the data retransmissions or the keep-alive probes went unanswered (Linux <c>ETIMEDOUT</c>).</summary>
+    TimedOut,
+
+    /// <summary>The peer reset a synchronized connection (Linux <c>ECONNRESET</c>).</summary>
+    ConnectionReset,
+
+    /// <summary>No route to the peer, or no local address to reach it from (Linux <c>ENETUNREACH</c>).</summary>
+    NetworkUnreachable,
+
+    /// <summary>Every ephemeral port of the worker is taken for this peer (Linux <c>EADDRNOTAVAIL</c>).</summary>
+    AddressNotAvailable,
+
+    /// <summary>The application aborted the connection, or the stack shut down under it.</summary>
+    Aborted,
+}
