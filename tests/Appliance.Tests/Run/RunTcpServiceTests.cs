@@ -34,7 +34,7 @@ public sealed partial class RunTcpServiceTests
         """;
 
     [Fact]
-    public void Run_HttpService_CurlAbAndWrkWithoutErrors()
+    public void Run_HttpService_CurlAbH2loadAndWrkWithoutErrors()
     {
         using var lab = new RunLab();
         string config = RunProcessTests.WriteConfig(lab, extraRoutes: "", services: Services);
@@ -65,6 +65,15 @@ public sealed partial class RunTcpServiceTests
         Assert.Matches(@"Complete requests:\s+2000", abKeepAlive.StandardOutput);
         Assert.Matches(@"Failed requests:\s+0", abKeepAlive.StandardOutput);
         Assert.Matches(@"Keep-Alive requests:\s+2000", abKeepAlive.StandardOutput);
+
+        // h2load in HTTP/1.1 mode: keep-alive, then 4 requests pipelined per connection, answered in order.
+        foreach (string depth in new[] { "1", "4" })
+        {
+            CommandResult h2load = lab.HostA.Run(TimeSpan.FromSeconds(120), "h2load", "--h1", "-n", "2000", "-c", "8", "-m", depth, "-T", "10", url);
+            Assert.True(h2load.ExitCode == 0, h2load.StandardOutput + h2load.StandardError);
+            Assert.Contains("requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored, 0 timeout", h2load.StandardOutput);
+            Assert.Contains("status codes: 2000 2xx, 0 3xx, 0 4xx, 0 5xx", h2load.StandardOutput);
+        }
 
         // wrk: keep-alive, pipelining off; every response must be a 2xx and no socket error may occur.
         CommandResult wrk = lab.HostA.Run(TimeSpan.FromSeconds(60), "wrk", "-t", "1", "-c", "16", "-d", "3s", "--timeout", "5s", url);

@@ -65,6 +65,14 @@ public class WorkerPathLockTests(ITestOutputHelper output)
                     output.WriteLine($"not the stack's: {name}");
                     continue;
                 }
+                if (type == typeof(XdpStack.Stack.Routing.ReaderEpochs))
+                {
+                    // The in-place LPM's reader registry: readers register and the writer scans them under it, never
+                    // a worker per packet. No NetworkStack builds one yet (only the LPM's tests and benchmarks do);
+                    // once the stack uses the in-place table, WorkerPathFixture must build it and this goes.
+                    output.WriteLine($"not the stack's yet: {name}");
+                    continue;
+                }
                 checkedFields.Add(name);
                 Assert.False(field.IsStatic, $"{name} is a static lock: the walk follows the stack's objects, not statics");
                 Assert.True(kind == typeof(Lock) || kind == typeof(SemaphoreSlim), $"{name} is a {kind.Name}, which StackLocks cannot hold");

@@ -76,7 +76,7 @@ public sealed partial class TcpConnection
         _keepAliveDeadline = 0;
         _keepAliveProbes = 0;
         ResetSack();
-        ResetCongestionControl(listener.CongestionControl);
+        ResetCongestionControl(listener?.CongestionControl ?? worker.Settings.CongestionControl);
         _ipId = (ushort)worker.Random();
         if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
         {
