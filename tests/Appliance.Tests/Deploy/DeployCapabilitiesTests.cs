@@ -28,7 +28,9 @@ public sealed class DeployCapabilitiesTests
             CommandResult ping = lab.HostA.Run(TimeSpan.FromSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "2", RunLab.HostBIpv4);
             Assert.True(ping.ExitCode == 0 && ping.StandardOutput.Contains("ttl=63", StringComparison.Ordinal), ping.StandardOutput + ping.StandardError);
             router.Signal("TERM");
-            Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(5)));
+            // What this test checks is the exit status and that nothing stays attached; the time to stop is checked
+            // by RunProcessTests. One CI run saw the kernel take over 5 s to unmap the exiting process on a loaded machine.
+            Assert.Equal(0, router.WaitForExit(TimeSpan.FromSeconds(20)));
             Assert.False(RunLab.HasXdp(lab.Dut, lab.DutAIf) || RunLab.HasXdp(lab.Dut, lab.DutBIf), "an XDP program stayed attached");
         }
         finally
