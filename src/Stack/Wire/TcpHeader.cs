@@ -9,8 +9,8 @@ namespace XdpStack.Stack.Wire;
 /// headers without them.</para>
 /// <para><see cref="Emit"/> lays options out as Linux's <c>tcp_options_write</c> does: MSS; then SACK
 /// permitted packed before timestamps (or NOP, NOP, timestamps); SACK permitted alone after NOP, NOP;
-/// window scale after one NOP; SACK blocks last, after NOP, NOP. Every option group is a multiple of 4 octets, so no padding is needed,
-/// and Linux segments round-trip octet for octet.</para>
+/// window scale after one NOP; SACK blocks last, after NOP, NOP, as many as fit (<see cref="EmittedSackBlocks"/>). Every option
+/// group is a multiple of 4 octets, so no padding is needed, and Linux segments round-trip octet for octet.</para>
 /// </remarks>
 public readonly record struct TcpHeader(
     ushort SourcePort,
@@ -44,12 +44,29 @@ public readonly record struct TcpHeader(
     /// <summary>Header plus <paramref name="payloadLength"/> octets.</summary>
     public int BufferLength(int payloadLength) => HeaderLength + payloadLength;
 
-    private int OptionsLength =>
+    /// <summary>
+    /// How many of <see cref="SackBlocks"/> <see cref="Emit"/> writes, the first ones: all that fit in the 40 option
+    /// octets the other options leave, as Linux's <c>tcp_established_options</c> counts them. A peer may pack more
+    /// (3 blocks beside timestamps and MSS without NOPs), which the aligned layout cannot hold.
+    /// </summary>
+    public int EmittedSackBlocks => SackBlocks.Count == 0 ? 0 : Math.Min(SackBlocks.Count, Math.Max(0, (MaxOptionsLength - OptionsBeforeSack - 4) / 8));
+
+    private const int MaxOptionsLength = 40;
+
+    private int OptionsBeforeSack =>
         (MaxSegmentSize.HasValue ? 4 : 0)
         + (Timestamps.HasValue ? 12 : 0)
         + (SackPermitted && !Timestamps.HasValue ? 4 : 0)
-        + (WindowScale.HasValue ? 4 : 0)
-        + (SackBlocks.Count > 0 ? 4 + (8 * SackBlocks.Count) : 0);
+        + (WindowScale.HasValue ? 4 : 0);
+
+    private int OptionsLength
+    {
+        get
+        {
+            int blocks = EmittedSackBlocks;
+            return OptionsBeforeSack + (blocks > 0 ? 4 + (8 * blocks) : 0);
+        }
+    }
 
     /// <summary>Reads a checked segment without verifying the checksum; fails on malformed options.</summary>
     public static bool TryParse(TcpPacket packet, out TcpHeader header)
@@ -171,13 +188,14 @@ public readonly record struct TcpHeader(
             at += 4;
         }
         TcpSackBlocks sack = SackBlocks;
-        if (sack.Count > 0)
+        int blocks = EmittedSackBlocks;
+        if (blocks > 0)
         {
             options[at] = options[at + 1] = (byte)TcpOptionKind.NoOperation;
             options[at + 2] = (byte)TcpOptionKind.Sack;
-            options[at + 3] = (byte)(2 + (8 * sack.Count));
+            options[at + 3] = (byte)(2 + (8 * blocks));
             at += 4;
-            for (int i = 0; i < sack.Count; i++, at += 8)
+            for (int i = 0; i < blocks; i++, at += 8)
             {
                 BinaryPrimitives.WriteUInt32BigEndian(options[at..], sack.Left(i));
                 BinaryPrimitives.WriteUInt32BigEndian(options[(at + 4)..], sack.Right(i));
