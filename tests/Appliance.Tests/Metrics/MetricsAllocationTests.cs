@@ -77,8 +77,9 @@ public sealed class MetricsAllocationTests
         Assert.True(scrapes >= 5, $"only {scrapes} scrapes ran while {offered} frames flowed");
         ulong received = worker.Ports[0].RxPackets - rxBefore;
         // Most frames reached the worker (the rest the kernel dropped on a full ring, which the closed loop counts as
-        // consumed; 5-8% of them on a 2-CPU runner): what matters here is that the worker moved them without allocating.
-        Assert.True(received >= (ulong)(offered * 80 / 100), $"received {received} of {offered}");
+        // consumed: 5-8% of them on a quiet 2-CPU runner, 21-30% in CI runs where the Stack tests ran beside this one):
+        // what matters here is that the worker moved them without allocating, so the bound only says traffic flowed.
+        Assert.True(received >= (ulong)(offered * 50 / 100), $"received {received} of {offered}");
         Assert.Equal(allocatedBefore, worker.Counters.AllocatedBytes);
 
         // The scrape reports what the worker counted (read after it went idle, so nothing moves between the two).
