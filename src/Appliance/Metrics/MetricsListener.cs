@@ -36,6 +36,11 @@ internal sealed class MetricsListener : IDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
     private volatile Socket? _client;
+    // One body buffer for every scrape (there is one serving thread): a fresh one each time would put a growing series
+    // of arrays on the heap, and past 85,000 bytes (a few more interfaces) on the large-object heap, whose budget, once
+    // spent, costs a full collection.
+    private readonly MemoryStream _body = new();
+    private readonly byte[] _request = new byte[MaxRequestBytes];
 
     private MetricsListener(Socket socket, ApplianceMetrics metrics, int[] avoidCpus)
     {
@@ -88,6 +93,7 @@ internal sealed class MetricsListener : IDisposable
         _client?.Dispose();
         _thread.Join();
         _socket.Dispose();
+        _body.Dispose();
     }
 
     private void Serve()
@@ -159,10 +165,10 @@ internal sealed class MetricsListener : IDisposable
             Send(client, "404 Not Found", "text/plain; charset=utf-8", "not found: metrics are at /metrics\n"u8.ToArray());
             return;
         }
-        using var body = new MemoryStream();
+        _body.SetLength(0);
         try
         {
-            _metrics.ExportAsync(body).GetAwaiter().GetResult();
+            _metrics.ExportAsync(_body).GetAwaiter().GetResult();
         }
         catch (InvalidOperationException e)
         {
@@ -170,13 +176,13 @@ internal sealed class MetricsListener : IDisposable
             Send(client, "500 Internal Server Error", "text/plain; charset=utf-8", Encoding.UTF8.GetBytes($"collection failed: {e.GetType().Name}: {e.Message}\n"));
             return;
         }
-        Send(client, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body.ToArray());
+        Send(client, "200 OK", "text/plain; version=0.0.4; charset=utf-8", _body.GetBuffer().AsSpan(0, (int)_body.Length));
     }
 
     /// <summary>Reads the request head and returns its first line, or null when the client sent none.</summary>
-    private static string? ReadRequestLine(Socket client)
+    private string? ReadRequestLine(Socket client)
     {
-        byte[] buffer = new byte[MaxRequestBytes];
+        byte[] buffer = _request;
         int length = 0;
         while (length < buffer.Length)
         {
@@ -191,7 +197,7 @@ internal sealed class MetricsListener : IDisposable
         return end <= 0 ? null : Encoding.ASCII.GetString(buffer, 0, end);
     }
 
-    private static void Send(Socket client, string status, string contentType, byte[] body, string extraHeaders = "")
+    private static void Send(Socket client, string status, string contentType, ReadOnlySpan<byte> body, string extraHeaders = "")
     {
         string head = $"HTTP/1.1 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n{extraHeaders}\r\n";
         client.Send(Encoding.ASCII.GetBytes(head));

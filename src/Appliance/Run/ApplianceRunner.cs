@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using XdpStack.Appliance.Cli;
 using XdpStack.Appliance.Config;
@@ -89,6 +90,11 @@ internal static class ApplianceRunner
         {
             Say("xdpstack: [management] user = \"\": staying root with every capability");
         }
+        // Set-up leaves garbage behind (the config's trees, the first route tables and LPM builds, large arrays among
+        // them). Collected now, compacted, large objects included, it is gone before traffic; left, it would wait for a
+        // full collection in steady state, paid for by whatever control-plane allocation filled the budget.
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         Say($"xdpstack: ready: {host.Plane.Workers.Count} worker(s) forwarding and answering on {string.Join(", ", config.Interfaces.Select(i => i.Name))}");
         SystemdNotify.Send("READY=1");
 
