@@ -375,6 +375,9 @@ public enum StatCounter
     /// <summary>Segments dropped by PAWS, their timestamp older than the last one (RFC 7323 §5; Linux <c>TcpExt.PAWSEstab</c>).</summary>
     TcpPawsDrops,
 
+    /// <summary>SYN-ACKs (and RSTs) in SYN-SENT echoing a timestamp none of our SYNs carried: answered with RST, the connect goes on (Linux <c>TcpExt.PAWSActive</c>).</summary>
+    TcpPawsActiveRejected,
+
     /// <summary>Segments whose sequence numbers lie outside the receive window; answered with an ACK (Linux <c>TcpExt.TCPACKSkippedSeq</c> and kin).</summary>
     TcpOutOfWindow,
 
@@ -404,6 +407,12 @@ public enum StatCounter
 
     /// <summary>Segments that could not be sent: the link had no room, or no frame buffer was free.</summary>
     TcpSendErrors,
+
+    /// <summary>ICMP errors about a connection's segments that it took: a smaller path MTU, a handshake ended, an error kept for a later timeout (Linux counts them in <c>Icmp.InDestUnreachs</c> and kin).</summary>
+    TcpIcmpErrors,
+
+    /// <summary>ICMP errors quoting a sequence number the connection has not sent or has had acknowledged: ignored (RFC 5927 §4.1; Linux <c>TcpExt.OutOfWindowIcmps</c>).</summary>
+    TcpOutOfWindowIcmps,
 
     /// <summary>HTTP/1.1 requests answered by an HTTP responder service.</summary>
     HttpRequests,

@@ -175,6 +175,7 @@ internal static class DropReasons
         StatCounter.TcpSynAckRetransmits => CounterRole.Event(Tcp, "syn_ack_retransmitted"),
         StatCounter.TcpChallengeAcks => CounterRole.Event(Tcp, "challenge_ack"),
         StatCounter.TcpPawsDrops => CounterRole.Drop("tcp_paws"),
+        StatCounter.TcpPawsActiveRejected => CounterRole.Drop("tcp_paws"),
         StatCounter.TcpOutOfWindow => CounterRole.Drop("tcp_out_of_window"),
         StatCounter.TcpOutOfOrderQueued => CounterRole.Event(Tcp, "out_of_order_queued"),
         StatCounter.TcpOutOfOrderDrops => CounterRole.Drop("tcp_out_of_order_full"),
@@ -185,6 +186,8 @@ internal static class DropReasons
         StatCounter.TcpTimeWaitResetsIgnored => CounterRole.Event(Tcp, "time_wait_rst_ignored"),
         StatCounter.TcpAbortOnTimeout => CounterRole.Event(Tcp, "abort_on_timeout"),
         StatCounter.TcpSendErrors => CounterRole.Event(Tcp, "send_failed"),
+        StatCounter.TcpIcmpErrors => CounterRole.Event(Tcp, "icmp_error"),
+        StatCounter.TcpOutOfWindowIcmps => CounterRole.Event(Tcp, "icmp_out_of_window"),
         StatCounter.HttpRequests => CounterRole.Event(Http, "answered"),
         StatCounter.HttpBadRequests => CounterRole.Event(Http, "bad_request"),
 

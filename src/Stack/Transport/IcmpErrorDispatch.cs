@@ -6,7 +6,7 @@ namespace XdpStack.Stack.Transport;
 internal static class IcmpErrorDispatch
 {
     /// <summary>Dispatches an ICMPv4 error; <paramref name="quoted"/> is the message after its 8-octet header.</summary>
-    public static void DeliverV4(Nic nic, int worker, ReadOnlySpan<byte> quoted, byte type, byte code)
+    public static void DeliverV4(Nic nic, int worker, ReadOnlySpan<byte> quoted, byte type, byte code, uint info)
     {
         if (quoted.Length < Ipv4Packet.MinHeaderLength || (quoted[0] >> 4) != 4)
             return;
@@ -16,17 +16,17 @@ internal static class IcmpErrorDispatch
         var source = Ipv4Address.Read(quoted[12..]);
         var destination = Ipv4Address.Read(quoted[16..]);
         if (nic.Stack.Transports.Find(quoted[9]) is IIcmpErrorReceiver receiver)
-            receiver.HandleError(nic, worker, source, destination, quoted[headerLength..], type, code);
+            receiver.HandleError(nic, worker, source, destination, quoted[headerLength..], type, code, info);
     }
 
     /// <summary>Dispatches an ICMPv6 error; <paramref name="quoted"/> is the message after its 8-octet header. Only a quoted packet with no extension headers is followed.</summary>
-    public static void DeliverV6(Nic nic, int worker, ReadOnlySpan<byte> quoted, byte type, byte code)
+    public static void DeliverV6(Nic nic, int worker, ReadOnlySpan<byte> quoted, byte type, byte code, uint info)
     {
         if (quoted.Length < Ipv6Packet.HeaderLength + 8 || (quoted[0] >> 4) != 6)
             return;
         var source = new Ipv6Address(quoted[8..24]);
         var destination = new Ipv6Address(quoted[24..40]);
         if (nic.Stack.Transports.Find(quoted[6]) is IIcmpErrorReceiver receiver)
-            receiver.HandleError(nic, worker, source, destination, quoted[Ipv6Packet.HeaderLength..], type, code);
+            receiver.HandleError(nic, worker, source, destination, quoted[Ipv6Packet.HeaderLength..], type, code, info);
     }
 }

@@ -27,7 +27,7 @@ internal sealed partial class Ipv4Endpoint
         {
             // RFC 1122 §4.1.3.3: an error goes to the transport endpoint that sent the datagram.
             if (icmp.Type is Icmpv4Type.DestinationUnreachable or Icmpv4Type.TimeExceeded or Icmpv4Type.ParameterProblem)
-                IcmpErrorDispatch.DeliverV4(_nic, worker, icmp.Buffer[Icmpv4Packet.HeaderLength..], (byte)icmp.Type, icmp.Code);
+                IcmpErrorDispatch.DeliverV4(_nic, worker, icmp.Buffer[Icmpv4Packet.HeaderLength..], (byte)icmp.Type, icmp.Code, icmp.RestOfHeader);
             return;
         }
         stats.Add(worker, StatCounter.IcmpEchoRequestsReceived);

@@ -40,7 +40,7 @@ internal sealed partial class Ipv6Endpoint
                 return;
             case Icmpv6Type.DestinationUnreachable or Icmpv6Type.PacketTooBig or Icmpv6Type.TimeExceeded or Icmpv6Type.ParameterProblem:
                 // RFC 4443 §3: an error goes to the transport endpoint that sent the packet.
-                IcmpErrorDispatch.DeliverV6(_nic, worker, icmp.Data, (byte)icmp.Type, icmp.Code);
+                IcmpErrorDispatch.DeliverV6(_nic, worker, icmp.Data, (byte)icmp.Type, icmp.Code, icmp.RestOfHeader);
                 return;
         }
     }

@@ -63,7 +63,7 @@ public sealed partial class TcpConnection
         if (_retries > _worker.Settings.SynRetries)
         {
             stats.Add(worker, StatCounter.TcpAbortOnTimeout);
-            CloseWith(TcpError.TimedOut);
+            CloseWith(TimeoutError);
             return;
         }
         stats.Add(worker, StatCounter.TcpTimeouts);
@@ -87,6 +87,16 @@ public sealed partial class TcpConnection
         if (ack && (LessOrEqual(seg.Acknowledgment, _iss) || GreaterThan(seg.Acknowledgment, _sndNxt)))
         {
             stats.Add(worker, StatCounter.TcpOutOfWindow);
+            if (!seg.Has(TcpFlags.Rst))
+                _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
+            return;
+        }
+        // PAWS for the handshake (Linux's PAWSActiveRejected): an echoed timestamp that none of our SYNs carried (before
+        // the first, or not yet reached) marks an old duplicate. Answered as an unacceptable ACK is; a RST is dropped.
+        if (ack && seg.HasTimestamps && seg.TsEcho != 0
+            && seg.TsEcho - TimestampNow(_synSentUs) > TimestampNow(nowUs) - TimestampNow(_synSentUs))
+        {
+            stats.Add(worker, StatCounter.TcpPawsActiveRejected);
             if (!seg.Has(TcpFlags.Rst))
                 _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
             return;

@@ -50,6 +50,8 @@ public sealed partial class TcpConnection
         _application = application;
         ApplicationObject = null;
         CloseError = TcpError.None;
+        _softError = TcpError.None;
+        _pathMtu = 0;
         NextHop = default;
         Nic = nic;
         Key = key;
@@ -137,6 +139,7 @@ public sealed partial class TcpConnection
             _tsOffset = _worker.Isn.TimestampOffset(Key);
         }
         _mss = Math.Max(64, Math.Min(ourMss, peerMss) - (_timestamps ? 12 : 0));
+        ClampMssToPath();
         _advertisedMss = (ushort)Math.Max(64, ourMss);
         _windowScaleOffered = peerWindowScale >= 0;
         if (_windowScaleOffered)

@@ -163,7 +163,7 @@ public sealed partial class TcpConnection
             Nic.Stats.Add(_worker.Index, StatCounter.TcpAbortOnTimeout);
             Nic.Stats.Add(_worker.Index, StatCounter.TcpConnectionsReset);
             _worker.SendReset(this, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack);
-            CloseWith(TcpError.TimedOut);
+            CloseWith(TimeoutError);
             return;
         }
         _keepAliveProbes++;
@@ -205,7 +205,7 @@ public sealed partial class TcpConnection
         {
             // Linux gives up quietly (tcp_write_err): no RST.
             stats.Add(worker, StatCounter.TcpAbortOnTimeout);
-            CloseWith(TcpError.TimedOut);
+            CloseWith(TimeoutError);
             return;
         }
         stats.Add(worker, StatCounter.TcpTimeouts);

@@ -23,4 +23,25 @@ public enum TcpError
 
     /// <summary>The application aborted the connection, or the stack shut down under it.</summary>
     Aborted,
+
+    /// <summary>An ICMP error said the peer cannot be reached (Linux <c>EHOSTUNREACH</c>): host unreachable, time exceeded, filtered.</summary>
+    HostUnreachable,
+
+    /// <summary>ICMP protocol unreachable: the peer runs no TCP (Linux <c>ENOPROTOOPT</c>).</summary>
+    ProtocolUnreachable,
+
+    /// <summary>ICMP source route failed (Linux <c>EOPNOTSUPP</c>).</summary>
+    SourceRouteFailed,
+
+    /// <summary>ICMP destination host unknown (Linux <c>EHOSTDOWN</c>).</summary>
+    HostDown,
+
+    /// <summary>ICMP source host isolated (Linux <c>ENONET</c>).</summary>
+    HostIsolated,
+
+    /// <summary>ICMPv6 communication administratively prohibited, source address failed policy, or reject route (Linux <c>EACCES</c>).</summary>
+    AccessDenied,
+
+    /// <summary>An ICMP parameter problem about our segment, or an unreachable code no RFC defines (Linux <c>EPROTO</c>).</summary>
+    ProtocolError,
 }

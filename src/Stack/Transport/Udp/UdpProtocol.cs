@@ -127,7 +127,7 @@ public sealed partial class UdpProtocol : IIpv6TransportProtocol, IIcmpErrorRece
         return TransportVerdict.PortUnreachable;
     }
 
-    void IIcmpErrorReceiver.HandleError(Nic nic, int worker, IpAddress source, IpAddress destination, ReadOnlySpan<byte> quotedTransport, byte type, byte code)
+    void IIcmpErrorReceiver.HandleError(Nic nic, int worker, IpAddress source, IpAddress destination, ReadOnlySpan<byte> quotedTransport, byte type, byte code, uint rest)
     {
         if (quotedTransport.Length < UdpPacket.HeaderLength)
             return;
