@@ -3,6 +3,8 @@ using XdpStack.Stack.Link;
 using XdpStack.Stack.Network.Ipv4;
 using XdpStack.Stack.Network.Ipv6;
 using XdpStack.Stack.Routing;
+using XdpStack.Stack.Transport.Tcp;
+using XdpStack.Stack.Transport.Tcp.Services;
 using XdpStack.Stack.Transport.Udp;
 using XdpStack.Stack.Wire;
 
@@ -10,7 +12,8 @@ namespace XdpStack.Fuzz.Router;
 
 /// <summary>
 /// The stack the receive-path and fast-path targets drive: two channel NICs routing IPv4 and IPv6, with forwarding,
-/// source routes accepted, and UDP echo (7) and discard (9) answered, as <c>xdpstack run</c> sets a router up.
+/// source routes accepted, UDP echo (7) and discard (9) answered, and TCP echo (7), discard (9) and HTTP (80) served,
+/// as <c>xdpstack run</c> sets a router and responder up.
 /// </summary>
 /// <remarks>
 /// Nic 1 is the device under test of the repository's Linux captures (02:00:00:00:00:02, 198.18.0.2/24,
@@ -73,6 +76,10 @@ internal sealed class FuzzRouter
         Udp = UdpProtocol.Install(Stack);
         Must(Udp.AddService(UdpServiceKind.Echo, 7));
         Must(Udp.AddService(UdpServiceKind.Discard, 9));
+        Tcp = TcpProtocol.Install(Stack);
+        Must(Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        Must(Tcp.AddService(new TcpService(TcpServiceKind.Discard, 9)));
+        Must(Tcp.AddService(new TcpService(TcpServiceKind.Http, 80)));
         AddNeighbors();
         Clock.Advance(TimeSpan.FromSeconds(1));
         Link1.Clear();
@@ -89,16 +96,21 @@ internal sealed class FuzzRouter
 
     public UdpProtocol Udp { get; }
 
+    public TcpProtocol Tcp { get; }
+
     public ChannelEndpoint Link(NicId nic) => nic == Nic1 ? Link1 : Link2;
 
     /// <summary>
     /// Brings the stack back near where it started: an hour passes, so every timer an earlier input left runs out
-    /// (reassembly, neighbour probes, ICMP rate-limit buckets), the neighbour caches go back to the static entries,
-    /// and whatever was sent is thrown away.
+    /// (reassembly, neighbour probes, ICMP rate-limit buckets), TCP connections an earlier input opened are dropped
+    /// (an idle established one would otherwise live on), the neighbour caches go back to the static entries, and
+    /// whatever was sent is thrown away.
     /// </summary>
     public void Reset()
     {
         Clock.Advance(TimeSpan.FromHours(1));
+        foreach (TcpConnection connection in Tcp.ConnectionsOf(0))
+            connection.Release();
         foreach (Nic nic in Stack.Nics.Values)
         {
             nic.Neighbors.Clear();

@@ -69,6 +69,41 @@ internal static class SeedFrames
         return frame;
     }
 
+    /// <summary>A TCP segment from host A to the router's nic-1 address, from port 40000 to <paramref name="port"/>, with a valid checksum; a SYN offers MSS, window scaling, SACK and timestamps as Linux does.</summary>
+    public static byte[] Tcp(bool ipv6, ushort port, TcpFlags flags, uint sequence, uint acknowledgment, byte[] payload)
+    {
+        bool syn = (flags & TcpFlags.Syn) != 0;
+        var tcp = new TcpHeader(40000, port, sequence, acknowledgment, flags, 64240)
+        {
+            MaxSegmentSize = syn ? (ushort)1460 : null,
+            WindowScale = syn ? (byte)7 : null,
+            SackPermitted = syn,
+            Timestamps = new TcpTimestamps(100 + sequence, 0),
+        };
+        byte[] segment = new byte[tcp.HeaderLength + payload.Length];
+        payload.CopyTo(segment, tcp.HeaderLength);
+        if (ipv6)
+        {
+            tcp.EmitWithChecksum(segment, FuzzRouter.Host6A, FuzzRouter.Ip6A);
+            var ip = new Ipv6Header(FuzzRouter.Host6A, FuzzRouter.Ip6A, IpProtocol.Tcp, 64, segment.Length);
+            byte[] frame = new byte[14 + ip.BufferLength];
+            new EthernetHeader(FuzzRouter.Mac1, FuzzRouter.HostAMac, EtherType.Ipv6).Emit(frame);
+            ip.Emit(frame.AsSpan(14));
+            segment.CopyTo(frame, 54);
+            return frame;
+        }
+        else
+        {
+            tcp.EmitWithChecksum(segment, FuzzRouter.HostA, FuzzRouter.Ip1);
+            var ip = new Ipv4Header(FuzzRouter.HostA, FuzzRouter.Ip1, IpProtocol.Tcp, 64, segment.Length) { DontFragment = true };
+            byte[] frame = new byte[14 + ip.BufferLength];
+            new EthernetHeader(FuzzRouter.Mac1, FuzzRouter.HostAMac, EtherType.Ipv4).Emit(frame);
+            ip.Emit(frame.AsSpan(14));
+            segment.CopyTo(frame, 34);
+            return frame;
+        }
+    }
+
     private static byte[] Readdress4(byte[] captured, MacAddress to, MacAddress from, Ipv4Address destination)
     {
         byte[] frame = (byte[])captured.Clone();
