@@ -52,6 +52,23 @@ public sealed class ConfigRobustnessTests
         Assert.Contains(errors, e => e.Position!.Value.Line == text.Split('\n').Length);
     }
 
+    [Fact]
+    public void TryParse_NestingDeeperThanTomlynAllows_ErrorNotException()
+    {
+        // The config fuzz target's input (2026-12-07): Tomlyn threw TomlException ("maximum depth of 64") out of TryParse.
+        string fuzzed = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(
+            "IyB4ZHBzdGFjayBhcyBhIGxvYWQtdGVzdCB0YXJnZXQgb24jIHhkcHN0YWNrIGFzIGEgbG9hZC10ZXN0IHRhcmdldCBvbiBvbmUgbGluazqgaXQgYW5zd2VycywgaXQgZG9lcyBub3QgZm9yd2FyZC4KIyBDaIJjayBpdCB3aXRoOiAgeGRwc3RhY2sgcnVuIC0tY2hlY2sgLWMgZGVwbG95L2V4YW1wbGVzL3Jlc3BvbmRlci50b21sCiMgRXZlcnkga2V5IGNzaXIgc2VkaWJlZCBpbiBkb2NzL2ORmmZpZy5tZC4KClt3b3JrZXJzXQpiYXRjaCA9IDY0CgpbZm9yd2FyZGluZ10gICAgICAgICBdBwAAAAAAACAgICMgbm90aGluZyB0byBmb3J3YXJkIHRvOiBkcm9wIHRyYW5zIyBub3RoaW5nIHRvIGZvcndhcmQgdG86IGRyb3AgdHJhbnNpdCB0cmFmZmljCmlwdjQgPSBmYWxzZQppcHY2ID0gZmFsc2UKCltbaW50ZXJmYWNlXV0KbmFtZSA9ICJldGgxIgphZGRyZXNzZXMgPSBbIjE5OC4xOC4wLjEvMjQiLCAiMjAwMToyOjA6MTo6MS82NCI6MS82NCJdCgpbW3NlcnZpY2VdXQpraW5kID0gInVkcC1lY2hvIiAgICAgICAjIFJGQyA4NjI6IGV2ZWVdXQpraW5kID0gInVkcC1kaXNjYSBvbmUgbGluazogaXQgYW5zd2VycywgaXQgYWRkcmVzc2VzcC1lY2iurq6urq6urq6urq6yrq6urq6urq6urq6urq6urq6urmFjZV1dKm5hbWUgPSAiZXRoMSIKYWRkcmVzc2VzID1bW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbWxpbIjE5OC4xOC4wLjEvMjQiLCAiMjAwMToyOjA6MTo6MS82NCJdCgpzIG9kcmVzcyBvbmx5bgpseQo="));
+        foreach (string text in new[] { fuzzed, "x = " + new string('[', 65) + "1" + new string(']', 65) + "\n", "x = " + string.Concat(Enumerable.Repeat("{ a = ", 70)) + "1" + new string('}', 70) })
+        {
+            AssertWellFormed(text);
+            Assert.False(ConfigLoader.TryParse(text, "t.toml", "/t.toml", FakeHostFacts.TwoPorts(), out _, out IReadOnlyList<ConfigError> errors));
+            Assert.NotEmpty(errors);
+        }
+        // 64 levels are still read as TOML (and then refused by the schema, not the parser).
+        Assert.False(ConfigLoader.TryParse("x = " + new string('[', 60) + "1" + new string(']', 60) + "\n", "t.toml", "/t.toml", FakeHostFacts.TwoPorts(), out _, out IReadOnlyList<ConfigError> shallow));
+        Assert.DoesNotContain(shallow, e => e.Message.Contains("64 levels", StringComparison.Ordinal));
+    }
+
     private static void AssertWellFormed(string text)
     {
         bool valid = ConfigLoader.TryParse(text, "t.toml", "/t.toml", FakeHostFacts.TwoPorts(), out ApplianceConfig? config, out IReadOnlyList<ConfigError> errors);

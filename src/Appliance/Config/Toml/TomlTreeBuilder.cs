@@ -1,3 +1,4 @@
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -27,6 +28,16 @@ internal static class TomlTreeBuilder
             errors.Add(EndOf(text), text.EndsWith('\\')
                 ? "the file ends inside an escape sequence (a backslash is its last character)"
                 : "the TOML parser failed on this file");
+            return null;
+        }
+        catch (TomlException e)
+        {
+            // Tomlyn 2.10.2 throws for some errors instead of reporting them: arrays or inline tables nested deeper
+            // than its limit of 64 (found by the config fuzz target; its own message advises a setting of its API).
+            string message = e.Message.Contains("maximum depth", StringComparison.Ordinal)
+                ? "arrays or inline tables nest deeper than 64 levels"
+                : e.Message.ReplaceLineEndings(" ");
+            errors.Add(e.Line is int line && e.Column is int column && line >= 1 && column >= 1 ? new SourcePosition(line, column) : EndOf(text), message);
             return null;
         }
         if (document.HasErrors)
