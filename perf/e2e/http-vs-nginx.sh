@@ -5,8 +5,9 @@
 #   new connections/s       ab -c CONNECTIONS without -k: HTTP/1.0, a connection per request, closed by the server;
 #   bulk, one connection    curl fetching BULK_MB MiB, content compared octet for octet; against nginx this is
 #                           Linux's TCP to Linux's TCP over the same veths (sendfile).
-# Beside each figure, the busy share of the client CPU and the server CPU (/proc/stat) and the server CPU's time per
-# request: a client CPU near 100% means the client is what limits the figure.
+# Beside each figure, the busy share of the client CPU and the server CPU (/proc/stat), the server CPU's time per
+# request (cpu-us: everything on that CPU), and the server's own CPU time per request (own-us: server_us below). A client
+# CPU near 100% means the client is what limits the figure; own-us then says what the server spends.
 #
 #   dotnet build src/Appliance -c Release
 #   flock -x /tmp/xdpstack-cpu.lock perf/e2e/http-vs-nginx.sh
@@ -132,62 +133,88 @@ share() { python3 -c "import sys; b0, t0, b1, t1 = map(int, sys.argv[1:]); print
 # per_request B0 B1 N -> server CPU microseconds per request (jiffies are 1/USER_HZ s)
 per_request() { python3 -c "import os, sys; b0, b1, n = map(int, sys.argv[1:4]); print(f'{(b1 - b0) / os.sysconf(\"SC_CLK_TCK\") * 1e6 / max(n, 1):.2f}')" "$@"; }
 
-# Each measure prints "FIGURE CLIENT% SERVER% SERVER_US_PER_UNIT"; an error in the run (non-2xx, a socket error, a
-# failed request, a body that differs) stops the script.
+# The server's own CPU time so far, in microseconds (own-us): for nginx, its worker process (whose syscalls carry the
+# kernel's TCP and the sends) and its veth's NAPI thread (the kernel's receive path); unlike the CPU's busy share, this
+# is the work the server does per request even when the client is what limits the rate and the CPU idles. xdpstack's
+# worker polls without sleeping while traffic flows, so the whole server CPU's time (cpu-us) stands for it: an upper
+# bound (its own "busy rounds" time cannot be used: the NAPI thread on the same CPU preempts it within those rounds).
+ticks_us() { awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%d", t * 1e6 / hz }' "$@"; }
+server_us() {
+  [ "$1" = nginx ] || { echo 0; return; }
+  local napi
+  napi=$(ps -eo pid=,comm= | awk -v d="napi/$SI" 'index($2, d) == 1 { print "/proc/" $1 "/stat" }')
+  ticks_us $napi $(pgrep -P "$spid" | sed 's#.*#/proc/&/stat#')
+}
+# own_per_unit WHO U0 U1 N CPU_PER_UNIT -> the server's own microseconds per unit (xdpstack: CPU_PER_UNIT)
+own_per_unit() {
+  if [ "$1" = nginx ]; then python3 -c "import sys; u0, u1, n = map(int, sys.argv[1:4]); print(f'{(u1 - u0) / max(n, 1):.2f}')" "$2" "$3" "$4"; else echo "$5"; fi
+}
+
+# Each measure prints "FIGURE CLIENT% SERVER% SERVER_CPU_US_PER_UNIT SERVER_OWN_US_PER_UNIT"; an error in the run
+# (non-2xx, a socket error, a failed request, a body that differs) stops the script.
 keepalive() {
-  local c0 s0 c1 s1 out rps
+  local c0 s0 c1 s1 o0 o1 out rps
+  o0=$(server_us "$1")
   read -r c0 ct0 < <(busy "$CLI_CPU"); read -r s0 st0 < <(busy "$SRV_CPU")
   out=$(ip netns exec "$CLI" taskset -c "$CLI_CPU" wrk -t1 -c "$CONNECTIONS" -d "${MEASURE_S}s" --timeout 5s http://198.18.0.2/tiny)
   read -r c1 ct1 < <(busy "$CLI_CPU"); read -r s1 st1 < <(busy "$SRV_CPU")
+  o1=$(server_us "$1")
   echo "$out" > "$work/wrk.$1.$2.log"
   if grep -qE 'Non-2xx|Socket errors' <<< "$out"; then echo "wrk against $1 saw errors:" >&2; echo "$out" >&2; exit 1; fi
   rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<< "$out")
-  echo "$rps $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" $(( rps * MEASURE_S )))"
+  echo "$rps $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" $(( rps * MEASURE_S ))) $(own_per_unit "$1" "$o0" "$o1" $(( rps * MEASURE_S )) "$(per_request "$s0" "$s1" $(( rps * MEASURE_S )))")"
 }
 connections() {
-  local c0 s0 c1 s1 out cps failed
+  local c0 s0 c1 s1 o0 o1 out cps failed
+  o0=$(server_us "$1")
   read -r c0 ct0 < <(busy "$CLI_CPU"); read -r s0 st0 < <(busy "$SRV_CPU")
   out=$(ip netns exec "$CLI" taskset -c "$CLI_CPU" ab -q -t "$MEASURE_S" -n 100000000 -c "$CONNECTIONS" -s 10 http://198.18.0.2/tiny 2>&1)
   read -r c1 ct1 < <(busy "$CLI_CPU"); read -r s1 st1 < <(busy "$SRV_CPU")
+  o1=$(server_us "$1")
   echo "$out" > "$work/ab.$1.$2.log"
   failed=$(awk '/^Failed requests:/ { print $3 }' <<< "$out")
   if [ "${failed:-1}" != 0 ] || grep -q 'Non-2xx' <<< "$out"; then echo "ab against $1 saw errors:" >&2; echo "$out" >&2; exit 1; fi
   cps=$(awk '/^Requests per second:/ { printf "%d", $4 }' <<< "$out")
-  echo "$cps $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" $(( cps * MEASURE_S )))"
+  echo "$cps $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" $(( cps * MEASURE_S ))) $(own_per_unit "$1" "$o0" "$o1" $(( cps * MEASURE_S )) "$(per_request "$s0" "$s1" $(( cps * MEASURE_S )))")"
 }
 bulk() {
-  local c0 s0 c1 s1 out speed size
+  local c0 s0 c1 s1 o0 o1 out speed size
   rm -f "$work/got"
+  o0=$(server_us "$1")
   read -r c0 ct0 < <(busy "$CLI_CPU"); read -r s0 st0 < <(busy "$SRV_CPU")
   out=$(ip netns exec "$CLI" taskset -c "$CLI_CPU" curl -sS --max-time 120 -o "$work/got" -w '%{speed_download} %{size_download}' http://198.18.0.2:8080/bulk)
   read -r c1 ct1 < <(busy "$CLI_CPU"); read -r s1 st1 < <(busy "$SRV_CPU")
+  o1=$(server_us "$1")
   read -r speed size <<< "$out"
   if [ "$size" != "$BULK_BYTES" ] || ! cmp -s "$work/got" "$work/www/bulk"; then echo "bulk from $1: $size octets, not the $BULK_BYTES expected, or different" >&2; exit 1; fi
   rm -f "$work/got"
   # MB/s (10^6 octets), and the server CPU's microseconds per MiB.
-  echo "$(python3 -c "import sys; print(f'{float(sys.argv[1]) / 1e6:.0f}')" "$speed") $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" "$BULK_MB")"
+  echo "$(python3 -c "import sys; print(f'{float(sys.argv[1]) / 1e6:.0f}')" "$speed") $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" "$BULK_MB") $(own_per_unit "$1" "$o0" "$o1" "$BULK_MB" "$(per_request "$s0" "$s1" "$BULK_MB")")"
 }
 
 echo "lab: $CLI/$CI <-veth-> $SRV/$SI; wrk, ab, curl and $CI's NAPI thread on CPU $CLI_CPU; the server (xdpstack's"
 echo "     worker, or nginx's one worker) and $SI's NAPI thread on CPU $SRV_CPU; $CONNECTIONS connections, ${MEASURE_S} s, $ROUNDS rounds, bulk $BULK_MB MiB"
-declare -A sum
-printf '%-9s %5s | %12s %5s %5s %8s | %10s %5s %5s %8s | %7s %5s %5s %8s\n' contender round \
-  "keepalive/s" "cli%" "srv%" "srv-us/r" "conns/s" "cli%" "srv%" "srv-us/c" "bulk MB/s" "cli%" "srv%" "srv-us/MiB"
+declare -A sum own
+printf '%-9s %5s | %11s %4s %4s %8s %8s | %8s %4s %4s %8s %8s | %9s %4s %4s %10s %10s\n' contender round \
+  "keepalive/s" "cli%" "srv%" "cpu-us/r" "own-us/r" "conns/s" "cli%" "srv%" "cpu-us/c" "own-us/c" "bulk MB/s" "cli%" "srv%" "cpu-us/MiB" "own-us/MiB"
 for round in $(seq "$ROUNDS"); do
   for who in ${CONTENDERS:-xdpstack nginx}; do
     start_server "$who" "$work/$who.$round.log"
-    read -r ka kac kas kau < <(keepalive "$who" "$round")
-    read -r cn cnc cns cnu < <(connections "$who" "$round")
-    read -r bk bkc bks bku < <(bulk "$who" "$round")
+    read -r ka kac kas kau kao < <(keepalive "$who" "$round")
+    read -r cn cnc cns cnu cno < <(connections "$who" "$round")
+    read -r bk bkc bks bku bko < <(bulk "$who" "$round")
     stop_server "$who"
-    printf '%-9s %5s | %12s %5s %5s %8s | %10s %5s %5s %8s | %7s %5s %5s %8s\n' "$who" "$round" \
-      "$ka" "$kac" "$kas" "$kau" "$cn" "$cnc" "$cns" "$cnu" "$bk" "$bkc" "$bks" "$bku"
+    printf '%-9s %5s | %11s %4s %4s %8s %8s | %8s %4s %4s %8s %8s | %9s %4s %4s %10s %10s\n' "$who" "$round" \
+      "$ka" "$kac" "$kas" "$kau" "$kao" "$cn" "$cnc" "$cns" "$cnu" "$cno" "$bk" "$bkc" "$bks" "$bku" "$bko"
     sum[$who.ka]=$(( ${sum[$who.ka]:-0} + ka )); sum[$who.cn]=$(( ${sum[$who.cn]:-0} + cn )); sum[$who.bk]=$(( ${sum[$who.bk]:-0} + bk ))
+    own[$who.ka]="${own[$who.ka]:-} $kao"; own[$who.cn]="${own[$who.cn]:-} $cno"; own[$who.bk]="${own[$who.bk]:-} $bko"
   done
 done
 for who in ${CONTENDERS:-xdpstack nginx}; do
-  printf '%-9s %5s | %12s %5s %5s %8s | %10s %5s %5s %8s | %7s\n' "$who" mean \
-    "$(( sum[$who.ka] / ROUNDS ))" "" "" "" "$(( sum[$who.cn] / ROUNDS ))" "" "" "" "$(( sum[$who.bk] / ROUNDS ))"
+  mean() { python3 -c "import sys; v = list(map(float, sys.argv[1:])); print(f'{sum(v) / len(v):.2f}')" $1; }
+  printf '%-9s %5s | %11s %4s %4s %8s %8s | %8s %4s %4s %8s %8s | %9s %4s %4s %10s %10s\n' "$who" mean \
+    "$(( sum[$who.ka] / ROUNDS ))" "" "" "" "$(mean "${own[$who.ka]}")" "$(( sum[$who.cn] / ROUNDS ))" "" "" "" "$(mean "${own[$who.cn]}")" \
+    "$(( sum[$who.bk] / ROUNDS ))" "" "" "" "$(mean "${own[$who.bk]}")"
 done
 if [ -n "${sum[nginx.ka]:-}" ] && [ -n "${sum[xdpstack.ka]:-}" ]; then
   python3 - "${sum[xdpstack.ka]}" "${sum[nginx.ka]}" "${sum[xdpstack.cn]}" "${sum[nginx.cn]}" "${sum[xdpstack.bk]}" "${sum[nginx.bk]}" <<'PY'
@@ -196,6 +223,19 @@ x_ka, n_ka, x_cn, n_cn, x_bk, n_bk = map(int, sys.argv[1:])
 r = lambda a, b: f"{a / b:.2f}" if b else "n/a"
 print(f"ratio xdpstack/nginx: keep-alive {r(x_ka, n_ka)} (target >= 2), new connections {r(x_cn, n_cn)} (target >= 3), "
       f"bulk against Linux-to-Linux {r(x_bk, n_bk)} (target >= 1.0)")
+PY
+  python3 - ${own[xdpstack.ka]} / ${own[nginx.ka]} / ${own[xdpstack.cn]} / ${own[nginx.cn]} / ${own[xdpstack.bk]} / ${own[nginx.bk]} <<'PY'
+import sys
+groups, cur = [], []
+for a in sys.argv[1:] + ["/"]:
+    if a == "/":
+        groups.append(sum(map(float, cur)) / max(len(cur), 1)); cur = []
+    else:
+        cur.append(a)
+x_ka, n_ka, x_cn, n_cn, x_bk, n_bk = groups
+r = lambda a, b: f"{b / a:.2f}" if a else "n/a"
+print(f"server's own CPU per unit, nginx/xdpstack (at least; xdpstack's is its whole CPU's): keep-alive request "
+      f"{r(x_ka, n_ka)}, new connection {r(x_cn, n_cn)}, MiB of bulk {r(x_bk, n_bk)}")
 PY
 fi
 exit 0
