@@ -18,7 +18,7 @@ public sealed partial class NetworkStack
         if (!TryGetNic(new NicId(route.Nic), out _))
             return StackError.UnknownNicId;
         _routes.AddRoute(route);
-        OnForwardingStateChanged();
+        OnRoutesChanged();
         return StackError.None;
     }
 
@@ -27,7 +27,7 @@ public sealed partial class NetworkStack
         if (!TryGetNic(new NicId(route.Nic), out _))
             return StackError.UnknownNicId;
         _routes.AddRoute(route);
-        OnForwardingStateChanged();
+        OnRoutesChanged();
         return StackError.None;
     }
 
@@ -35,7 +35,7 @@ public sealed partial class NetworkStack
     {
         bool removed = _routes.RemoveRoute(route);
         if (removed)
-            OnForwardingStateChanged();
+            OnRoutesChanged();
         return removed;
     }
 
@@ -43,7 +43,7 @@ public sealed partial class NetworkStack
     {
         bool removed = _routes.RemoveRoute(route);
         if (removed)
-            OnForwardingStateChanged();
+            OnRoutesChanged();
         return removed;
     }
 
@@ -59,14 +59,14 @@ public sealed partial class NetworkStack
     public void UpdateRoutes(Action<RouteTableWriter.Batch> changes)
     {
         _routes.Update(changes);
-        OnForwardingStateChanged();
+        OnRoutesChanged();
     }
 
     /// <summary>Replaces every route at once.</summary>
     public void SetRoutes(IEnumerable<Ipv4Route> ipv4, IEnumerable<Ipv6Route> ipv6)
     {
         _routes.SetRoutes(ipv4, ipv6);
-        OnForwardingStateChanged();
+        OnRoutesChanged();
     }
 
     /// <summary>

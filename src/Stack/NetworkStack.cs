@@ -23,6 +23,7 @@ public sealed partial class NetworkStack
     private IIpv4Forwarder? _ipv4Forwarder;
     private IIpv6Forwarder? _ipv6Forwarder;
     private long _forwardingVersion; // raised on the control path, read by workers once per batch
+    private long _nonRouteVersion;   // raised with it by every change but a route table publication
 
     public NetworkStack(StackOptions? options = null)
     {
@@ -93,7 +94,17 @@ public sealed partial class NetworkStack
     /// <summary>Grows with every change that raises <see cref="ForwardingStateChanged"/>, before the event is raised, so a reader can tell that a view built earlier is out of date.</summary>
     public long ForwardingVersion => Volatile.Read(ref _forwardingVersion);
 
+    /// <summary>Grows with every change that <see cref="ForwardingVersion"/> counts except route changes (addresses, NICs, forwarders, the multipath hash), before it does: a view kept up to date route by route must be rebuilt when it moves.</summary>
+    internal long NonRouteVersion => Volatile.Read(ref _nonRouteVersion);
+
     private void OnForwardingStateChanged()
+    {
+        Interlocked.Increment(ref _nonRouteVersion);
+        OnRoutesChanged();
+    }
+
+    // Route publications carry their own change lists (RouteTable.Ipv4Changes), so they leave NonRouteVersion alone.
+    private void OnRoutesChanged()
     {
         Interlocked.Increment(ref _forwardingVersion);
         ForwardingStateChanged?.Invoke();

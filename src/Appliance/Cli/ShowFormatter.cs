@@ -36,6 +36,8 @@ internal static class ShowFormatter
     public static void RouteSummary(TextWriter o, RouteSummaryReply reply)
     {
         o.WriteLine(Invariant($"table version {reply.TableVersion}: {reply.Ipv4Routes} IPv4 routes, {reply.Ipv6Routes} IPv6 routes"));
+        if (reply.FastPath is { } f)
+            o.WriteLine(Invariant($"IPv4 fast path at table version {f.Ipv4RouteVersion}: {f.Ipv4FullBuilds} full builds, {f.Ipv4Updates} route updates"));
         if (reply.KernelSync is not { } k)
         {
             o.WriteLine("kernel routes: not followed ([kernel_routes] sync = false)");

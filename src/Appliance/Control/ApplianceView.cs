@@ -112,8 +112,14 @@ internal sealed class ApplianceView
     {
         RouteTable table = Stack.Routes;
         (int kernel4, int kernel6) = Host.Routes.KernelRoutes;
+        FastPathSnapshotEntry? fastPath = null;
+        if (Plane.Ipv4FastPath is { } ipv4)
+        {
+            (int full, int updates) = ipv4.SnapshotBuilds;
+            fastPath = new FastPathSnapshotEntry(ipv4.Snapshot.RouteVersion, full, updates);
+        }
         return new RouteSummaryReply(table.Version, table.Ipv4Routes.Count, table.Ipv6Routes.Count, kernel4, kernel6,
-            Host.Routes.ShadowedPrefixes, Host.KernelRoutes?.Current);
+            Host.Routes.ShadowedPrefixes, Host.KernelRoutes?.Current, fastPath);
     }
 
     private static (string Source, string? Protocol) SourceName((RouteOrigin Origin, byte Protocol)? source) => source switch

@@ -47,8 +47,16 @@ internal sealed record RouteEntry(string Family, string Prefix, string? Via, str
 /// <param name="KernelIpv6Routes">IPv6 routes mirrored from the kernel, in the table or shadowed.</param>
 /// <param name="ShadowedPrefixes">Prefixes whose kernel routes a connected or config route shadows.</param>
 /// <param name="KernelSync">The kernel route sync's account, or null when it is off.</param>
+/// <param name="FastPath">The IPv4 fast path's snapshot, or null before the data plane runs.</param>
 internal sealed record RouteSummaryReply(
-    long TableVersion, int Ipv4Routes, int Ipv6Routes, int KernelIpv4Routes, int KernelIpv6Routes, int ShadowedPrefixes, Routing.KernelRouteSyncStatus? KernelSync);
+    long TableVersion, int Ipv4Routes, int Ipv6Routes, int KernelIpv4Routes, int KernelIpv6Routes, int ShadowedPrefixes, Routing.KernelRouteSyncStatus? KernelSync,
+    FastPathSnapshotEntry? FastPath = null);
+
+/// <summary>The IPv4 fast path's forwarding snapshot: the route table version it holds, and how it got there.</summary>
+/// <param name="Ipv4RouteVersion">The route table version of the snapshot the workers use now.</param>
+/// <param name="Ipv4FullBuilds">Snapshots built from every route, address and neighbour.</param>
+/// <param name="Ipv4Updates">Snapshots made by changing only the prefixes a route publication named.</param>
+internal sealed record FastPathSnapshotEntry(long Ipv4RouteVersion, int Ipv4FullBuilds, int Ipv4Updates);
 
 /// <summary>Reply to <c>show neighbors</c>.</summary>
 internal sealed record NeighborsReply(IReadOnlyList<NeighborEntry> Neighbors);

@@ -28,6 +28,9 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
     private readonly Dictionary<Ipv6Prefix, List<Entry>> _v6 = [];
     private readonly HashSet<Ipv4Prefix> _dirty4 = [];
     private readonly HashSet<Ipv6Prefix> _dirty6 = [];
+    // Routes held per family, kept as they change: summing the dictionaries per status update cost O(table) each time.
+    private int _count4;
+    private int _count6;
 
     /// <summary>True when some prefix changed since the last <see cref="TakeDirty"/>.</summary>
     public bool HasChanges => _dirty4.Count + _dirty6.Count > 0;
@@ -49,13 +52,13 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
         if (route.Family == AddressFamily.InterNetwork)
         {
             Ipv4Prefix prefix = Ipv4Prefix.Containing(ToIpv4(route.Destination), route.PrefixLength);
-            if (Apply(_v4, prefix, change))
+            if (Apply(_v4, prefix, change, ref _count4))
                 _dirty4.Add(prefix);
         }
         else
         {
             Ipv6Prefix prefix = Ipv6Prefix.Containing(new Ipv6Address(route.Destination.GetAddressBytes()), route.PrefixLength);
-            if (Apply(_v6, prefix, change))
+            if (Apply(_v6, prefix, change, ref _count6))
                 _dirty6.Add(prefix);
         }
     }
@@ -67,6 +70,7 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
         _dirty6.UnionWith(_v6.Keys);
         _v4.Clear();
         _v6.Clear();
+        _count4 = _count6 = 0;
         foreach (KernelRouteChange change in dump)
             Apply(change);
     }
@@ -99,9 +103,9 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
     }
 
     /// <summary>Routes held (IPv4, IPv6), counting each route once whatever its next hops.</summary>
-    public (int Ipv4, int Ipv6) Count => (_v4.Values.Sum(e => e.Count), _v6.Values.Sum(e => e.Count));
+    public (int Ipv4, int Ipv6) Count => (_count4, _count6);
 
-    private bool Apply<TPrefix>(Dictionary<TPrefix, List<Entry>> routes, TPrefix prefix, KernelRouteChange change)
+    private bool Apply<TPrefix>(Dictionary<TPrefix, List<Entry>> routes, TPrefix prefix, KernelRouteChange change, ref int count)
         where TPrefix : notnull
     {
         KernelRoute route = change.Route;
@@ -113,7 +117,7 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
             string type = TypeName(route.Type);
             counters.NotUnicast[type] = counters.NotUnicast.GetValueOrDefault(type) + 1;
             // The kernel now forwards nothing for this key, so neither may the mirror.
-            return change.Kind == KernelRouteChangeKind.Replace && entry is not null && Drop(routes, prefix, entries!, entry);
+            return change.Kind == KernelRouteChangeKind.Replace && entry is not null && Drop(routes, prefix, entries!, entry, ref count);
         }
         if (change.Kind == KernelRouteChangeKind.Remove)
         {
@@ -121,7 +125,7 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
                 return false;
             int removed = entry.Hops.RemoveAll(h => route.NextHops.Any(h.IsSamePath));
             if (removed == 0 || entry.Hops.Count == 0)
-                Drop(routes, prefix, entries!, entry);
+                Drop(routes, prefix, entries!, entry, ref count);
             return true;
         }
         if (!route.NextHops.Any(h => nics.TryGetNic(h.IfIndex, out _)))
@@ -133,6 +137,7 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
                 routes[prefix] = entries = [];
             entries.Add(entry);
             entries.Sort((a, b) => a.Metric.CompareTo(b.Metric));
+            count++;
         }
         else if (change.Kind == KernelRouteChangeKind.Replace)
         {
@@ -149,14 +154,15 @@ internal sealed class KernelFibMirror(uint table, NicIndexMap nics, KernelRouteS
                 entry.Hops[known] = hop;
         }
         if (entry.Hops.Count == 0)
-            Drop(routes, prefix, entries!, entry);
+            Drop(routes, prefix, entries!, entry, ref count);
         return true;
     }
 
-    private static bool Drop<TPrefix>(Dictionary<TPrefix, List<Entry>> routes, TPrefix prefix, List<Entry> entries, Entry entry)
+    private static bool Drop<TPrefix>(Dictionary<TPrefix, List<Entry>> routes, TPrefix prefix, List<Entry> entries, Entry entry, ref int count)
         where TPrefix : notnull
     {
         entries.Remove(entry);
+        count--;
         if (entries.Count == 0)
             routes.Remove(prefix);
         return true;

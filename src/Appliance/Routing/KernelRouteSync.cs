@@ -11,7 +11,8 @@ namespace XdpStack.Appliance.Routing;
 /// Bursts coalesce: the thread drains every queued notification into <see cref="KernelFibMirror"/>, and publishes one
 /// route table (<see cref="RouteRegistry.SetKernel"/>) once no notification came for <see cref="QuietMilliseconds"/>,
 /// or <see cref="MaxDelayMilliseconds"/> after the first unpublished change while a burst goes on. A daemon
-/// installing 100,000 routes thus costs a handful of publications, each one copy of the LPM, not 100,000.
+/// installing 100,000 routes thus costs a few dozen publications, not 100,000. A publication that takes longer than
+/// that (a table of a million routes copies its route list) makes the next one take everything that came meanwhile.
 /// </para>
 /// <para>
 /// When the notification socket overruns (ENOBUFS) the thread dumps the table again and reconciles: the mirror becomes
@@ -35,7 +36,11 @@ internal sealed class KernelRouteSync : IDisposable
     public const int QuietMilliseconds = 20;
 
     /// <summary>The longest a change waits for its publication while a burst goes on.</summary>
-    public const int MaxDelayMilliseconds = 250;
+    /// <remarks>
+    /// Most of a publication's cost is per change (the mirror, the registry, the LPM), which batching does not save,
+    /// so the wait stays short: it only gathers a burst's changes into a few publications.
+    /// </remarks>
+    public const int MaxDelayMilliseconds = 30;
 
     // How often an idle thread looks at the stop flag and the NIC map.
     private const int IdleMilliseconds = 100;

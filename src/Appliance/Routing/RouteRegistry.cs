@@ -88,14 +88,18 @@ internal sealed class RouteRegistry(NetworkStack stack)
         // Whole sets at once: one pass to remove and one merge to add, whatever the count (a daemon's full table is
         // hundreds of thousands of routes). The registry never puts a route in the table twice, so removing every
         // route equal to one named is removing that route.
+        // The pass asks about every route in the table: the prefix set (a cheap struct hash) turns away almost all
+        // of them before the route set hashes a whole record.
         HashSet<Ipv4Route> gone4 = [.. remove4];
         HashSet<Ipv6Route> gone6 = [.. remove6];
+        HashSet<Ipv4Prefix> gonePrefixes4 = [.. remove4.Select(r => r.Destination)];
+        HashSet<Ipv6Prefix> gonePrefixes6 = [.. remove6.Select(r => r.Destination)];
         stack.UpdateRoutes(batch =>
         {
             if (gone4.Count > 0)
-                batch.RemoveRoutes(gone4.Contains);
+                batch.RemoveRoutes(r => gonePrefixes4.Contains(r.Destination) && gone4.Contains(r));
             if (gone6.Count > 0)
-                batch.RemoveRoutes(gone6.Contains);
+                batch.RemoveRoutes(r => gonePrefixes6.Contains(r.Destination) && gone6.Contains(r));
             batch.AddRoutes(add4);
             batch.AddRoutes(add6);
         });

@@ -39,6 +39,9 @@ internal sealed class DataPlane : IDisposable
     private readonly Dictionary<int, XdpAttachMode> _attachedModes = [];
     private RunWorker[] _workers = [];
     private Ipv4FastForwarder? _ipv4;
+
+    /// <summary>The IPv4 fast path the workers use, once started.</summary>
+    public Ipv4FastForwarder? Ipv4FastPath => _ipv4;
     private Ipv6FastForwarder? _ipv6;
     private int _disposed;
     private bool _stopped;
@@ -330,7 +333,8 @@ internal sealed class DataPlane : IDisposable
             CompletionRingSize = Settings.CompletionRingSize,
             MultiBuffer = MultiBuffer,
         };
-        _ipv4 = new Ipv4FastForwarder(Stack, Settings.LpmHugePages);
+        // Only the workers look up, and each registers as a reader of the in-place LPM.
+        _ipv4 = new Ipv4FastForwarder(Stack, Settings.LpmHugePages, inPlaceUpdates: true);
         _ipv6 = new Ipv6FastForwarder(Stack);
         int nicSlots = _links.Count + 1;
         var workers = new RunWorker[workerQueues.Length];

@@ -2,6 +2,7 @@ using XdpStack.Appliance.Capture;
 using XdpStack.Stack;
 using XdpStack.Stack.FastPath;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Routing;
 using XdpStack.Stack.Wire;
 using XdpStack.Xdp;
 
@@ -296,7 +297,17 @@ internal sealed unsafe class RunWorker
         {
             if (Cpu is int cpu)
                 CpuAffinity.PinCurrentThread(cpu);
-            Loop();
+            // The IPv4 fast path's LPM changes in place; a part it frees waits until every worker has quiesced.
+            ReaderEpoch? lpmReader = _ipv4?.RegisterReader();
+            try
+            {
+                Loop(lpmReader);
+            }
+            finally
+            {
+                if (lpmReader is not null)
+                    _ipv4!.UnregisterReader(lpmReader);
+            }
         }
         catch (Exception e)
         {
@@ -309,7 +320,7 @@ internal sealed unsafe class RunWorker
     private const int AllocationSampleMask = 4095;
     private uint _busyRounds;
 
-    private void Loop()
+    private void Loop(ReaderEpoch? lpmReader)
     {
         var memory = new Span<byte>(_umem.Base, checked((int)_umem.Size));
         int idleRounds = 0;
@@ -318,6 +329,8 @@ internal sealed unsafe class RunWorker
         while (!_stopRequested)
         {
             activity.BeginRound();
+            // Between rounds the worker holds nothing it read from the LPM: one plain store.
+            lpmReader?.Quiesce();
             int work = 0;
             foreach (RunPort port in _ports)
                 work += Reap(port);

@@ -20,6 +20,20 @@ internal sealed class FastNextHopTable
         return id;
     }
 
+    /// <summary>The number of hops, the marker included.</summary>
+    public int Count => _hops.Count;
+
+    /// <summary>The hop with id <paramref name="id"/>.</summary>
+    public FastNextHop this[int id] => _hops[id];
+
+    /// <summary>Forgets the hops of id <paramref name="count"/> and up (an update that was abandoned).</summary>
+    public void Truncate(int count)
+    {
+        for (int id = count; id < _hops.Count; id++)
+            _ids.Remove((_hops[id].Nic, _hops[id].Destination));
+        _hops.RemoveRange(count, _hops.Count - count);
+    }
+
     /// <summary>The hops by id.</summary>
     public FastNextHop[] ToArray() => [.. _hops];
 }

@@ -38,6 +38,8 @@ public sealed class Ipv4FastForwarder : IDisposable
     private const int MinFrame = EthernetLength + 20;
 
     private readonly SnapshotFollower<Ipv4ForwardingSnapshot> _follower;
+    private readonly Ipv4SnapshotMaintainer _maintainer;
+    private readonly ReaderEpochs _readers = new();
 
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv4FastForwarder(NetworkStack stack)
@@ -47,12 +49,38 @@ public sealed class Ipv4FastForwarder : IDisposable
 
     /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack)"/>; <paramref name="useHugePages"/> advises transparent huge pages for every snapshot's 64 MiB tbl24, which saves most of a lookup's TLB misses where THP is enabled.</summary>
     public Ipv4FastForwarder(NetworkStack stack, bool useHugePages)
+        : this(stack, useHugePages, inPlaceUpdates: false)
     {
-        _follower = new SnapshotFollower<Ipv4ForwardingSnapshot>(stack,
-            s => Ipv4ForwardingSnapshot.Build(s, useHugePages),
-            static (s, handler) => s.Ipv4NeighborsChanged += handler,
-            static (s, handler) => s.Ipv4NeighborsChanged -= handler);
     }
+
+    /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack, bool)"/>; with <paramref name="inPlaceUpdates"/>, route changes go into the published LPM in place instead of a copy of it, and every thread that calls <see cref="Forward"/> must first <see cref="RegisterReader"/> and then call <see cref="ReaderEpoch.Quiesce"/> between batches.</summary>
+    public Ipv4FastForwarder(NetworkStack stack, bool useHugePages, bool inPlaceUpdates)
+    {
+        _maintainer = new Ipv4SnapshotMaintainer(useHugePages, inPlaceUpdates ? _readers : null);
+        Ipv4SnapshotMaintainer maintainer = _maintainer;
+        _follower = new SnapshotFollower<Ipv4ForwardingSnapshot>(stack,
+            maintainer.Build,
+            (s, handler) =>
+            {
+                // The maintainer first, so the rebuild the follower schedules sees the neighbour change.
+                s.Ipv4NeighborsChanged += maintainer.OnNeighborsChanged;
+                s.Ipv4NeighborsChanged += handler;
+            },
+            (s, handler) =>
+            {
+                s.Ipv4NeighborsChanged -= handler;
+                s.Ipv4NeighborsChanged -= maintainer.OnNeighborsChanged;
+            });
+    }
+
+    /// <summary>Registers a thread that calls <see cref="Forward"/>: with in-place updates, a freed part of the LPM is reused only after every registered reader has quiesced since.</summary>
+    public ReaderEpoch RegisterReader() => _readers.Register();
+
+    /// <summary>Removes a reader that will call <see cref="Forward"/> no more.</summary>
+    public void UnregisterReader(ReaderEpoch reader) => _readers.Unregister(reader);
+
+    /// <summary>Snapshots built from scratch and snapshots made by updating the previous one's routes, so far.</summary>
+    public (int FullBuilds, int Updates) SnapshotBuilds => (_maintainer.FullBuilds, _maintainer.Updates);
 
     /// <summary>The snapshot batches use now.</summary>
     public Ipv4ForwardingSnapshot Snapshot => _follower.Current;

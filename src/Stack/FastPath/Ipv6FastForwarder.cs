@@ -40,10 +40,20 @@ public sealed class Ipv6FastForwarder : IDisposable
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv6FastForwarder(NetworkStack stack)
     {
+        var maintainer = new Ipv6SnapshotMaintainer();
         _follower = new SnapshotFollower<Ipv6ForwardingSnapshot>(stack,
-            Ipv6ForwardingSnapshot.Build,
-            static (s, handler) => s.Ipv6NeighborsChanged += handler,
-            static (s, handler) => s.Ipv6NeighborsChanged -= handler);
+            maintainer.Build,
+            (s, handler) =>
+            {
+                // The maintainer first, so the rebuild the follower schedules sees the neighbour change.
+                s.Ipv6NeighborsChanged += maintainer.OnNeighborsChanged;
+                s.Ipv6NeighborsChanged += handler;
+            },
+            (s, handler) =>
+            {
+                s.Ipv6NeighborsChanged -= handler;
+                s.Ipv6NeighborsChanged -= maintainer.OnNeighborsChanged;
+            });
     }
 
     /// <summary>The snapshot batches use now.</summary>

@@ -61,7 +61,15 @@ public sealed class Ipv6ForwardingSnapshot
     {
         // Read first: a change made while building leaves the stack's version ahead of this one.
         long stateVersion = stack.ForwardingVersion;
-        RouteTable table = stack.Routes;
+        return Build(stack, stateVersion, stack.Routes);
+    }
+
+    /// <summary>The same tables under newer versions: nothing they hold changed between.</summary>
+    internal Ipv6ForwardingSnapshot WithVersions(long routeVersion, long stateVersion) =>
+        new(Lpm, Hops, GroupHops, Multipath, Ingress, routeVersion, stateVersion);
+
+    internal static Ipv6ForwardingSnapshot Build(NetworkStack stack, long stateVersion, RouteTable table)
+    {
         var filter = new EnabledNicFilter(stack);
         var builder = new Ipv6LpmBuilder();
         var hops = new FastNextHopTable();

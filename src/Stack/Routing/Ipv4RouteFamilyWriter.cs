@@ -2,12 +2,12 @@ using XdpStack.Stack.Wire;
 
 namespace XdpStack.Stack.Routing;
 
-/// <summary>The IPv4 routes of a <see cref="RouteTableWriter"/>, with an incrementally updated DIR-24-8 LPM.</summary>
-internal sealed class Ipv4RouteFamilyWriter(int lpmThreshold, bool useHugePages) : RouteFamilyWriter<Ipv4Route, Ipv4Prefix>(lpmThreshold)
+/// <summary>The IPv4 routes of a <see cref="RouteTableWriter"/>, with an incrementally updated DIR-24-8 LPM whose versions share unchanged chunks.</summary>
+internal sealed class Ipv4RouteFamilyWriter(int lpmThreshold) : RouteFamilyWriter<Ipv4Route, Ipv4Prefix>(lpmThreshold)
 {
-    private readonly Ipv4LpmBuilder _lpm = new(useHugePages);
+    private readonly PersistentIpv4LpmBuilder _lpm = new();
 
-    public Ipv4Lpm BuildLpm() => _lpm.Build();
+    public PersistentIpv4Lpm BuildLpm() => _lpm.Build();
 
     protected override Ipv4Prefix DestinationOf(Ipv4Route route) => route.Destination;
 

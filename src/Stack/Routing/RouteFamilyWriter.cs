@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace XdpStack.Stack.Routing;
 
 /// <summary>The writer-side state of one address family's routes: the ordered route list, a stable id per destination prefix, and the LPM that maps an address to a prefix id.</summary>
@@ -14,12 +16,18 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
     where TPrefix : struct, IEquatable<TPrefix>
 {
     private readonly List<TRoute> _ordered = [];
+    private readonly List<int> _ids = []; // the prefix id of each route in _ordered, so snapshots need no lookups
     private readonly Dictionary<TPrefix, (int Id, int Routes)> _prefixes = [];
     private readonly Stack<int> _freeIds = new();
     private Dictionary<(TPrefix Prefix, int Metric), (TRoute[] Members, byte[] Owners)> _deals = [];
     private int _nextId;
     private int _sharedPrefixes; // prefixes with more than one route: only they can hold a multipath group
     private bool _lpmActive;
+    // Prefixes whose routes changed since the last snapshot, for its RouteChanges; past the limit, "too many".
+    private const int TouchedLimit = 1 << 16;
+    private readonly HashSet<TPrefix> _touched = [];
+    private bool _touchedOverflow = true;
+    private RouteChanges<TRoute, TPrefix>? _lastChanges;
 
     public int Count => _ordered.Count;
 
@@ -61,7 +69,7 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
                 hi = mid;
         }
         _ordered.Insert(lo, route);
-        Track(destination);
+        _ids.Insert(lo, Track(destination));
     }
 
     /// <summary>Adds many routes as <see cref="Add"/> would one by one (same order), in one merge.</summary>
@@ -83,51 +91,84 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
             added[i] = (routes[i], LengthOf(DestinationOf(routes[i])), MetricOf(routes[i]), i);
         Array.Sort(added, static (a, b) => a.Length != b.Length ? b.Length.CompareTo(a.Length)
             : a.Metric != b.Metric ? a.Metric.CompareTo(b.Metric) : a.Order.CompareTo(b.Order));
-        var merged = new List<TRoute>(_ordered.Count + added.Length);
-        int e = 0;
-        foreach ((TRoute route, int length, int metric, _) in added)
+        int[] addedIds = new int[added.Length];
+        for (int i = 0; i < added.Length; i++)
+            addedIds[i] = Track(DestinationOf(added[i].Route));
+
+        // Merged in place from the back, into the list grown by the new routes' count: no second copy of the table.
+        int existing = _ordered.Count, total = existing + added.Length;
+        CollectionsMarshal.SetCount(_ordered, total);
+        CollectionsMarshal.SetCount(_ids, total);
+        Span<TRoute> ordered = CollectionsMarshal.AsSpan(_ordered);
+        Span<int> ids = CollectionsMarshal.AsSpan(_ids);
+        int e = existing - 1, w = total - 1;
+        for (int a = added.Length - 1; a >= 0; a--)
         {
-            while (e < _ordered.Count)
+            (TRoute route, int length, int metric, _) = added[a];
+            // Existing routes that Add would keep after this one move up first.
+            while (e >= 0)
             {
-                int existingLength = LengthOf(DestinationOf(_ordered[e]));
-                if (existingLength > length || (existingLength == length && MetricOf(_ordered[e]) <= metric))
-                    merged.Add(_ordered[e++]);
-                else
+                int existingLength = LengthOf(DestinationOf(ordered[e]));
+                if (existingLength > length || (existingLength == length && MetricOf(ordered[e]) <= metric))
                     break;
+                ordered[w] = ordered[e];
+                ids[w--] = ids[e--];
             }
-            merged.Add(route);
-            Track(DestinationOf(route));
+            ordered[w] = route;
+            ids[w--] = addedIds[a];
         }
-        for (; e < _ordered.Count; e++)
-            merged.Add(_ordered[e]);
-        _ordered.Clear();
-        _ordered.AddRange(merged);
     }
 
-    private void Track(TPrefix destination)
+    private void Touch(TPrefix destination)
     {
+        if (_touchedOverflow)
+            return;
+        _touched.Add(destination);
+        if (_touched.Count > TouchedLimit)
+        {
+            _touchedOverflow = true;
+            _touched.Clear();
+        }
+    }
+
+    // Counts one more route of the prefix; returns the prefix's id.
+    private int Track(TPrefix destination)
+    {
+        Touch(destination);
         if (_prefixes.TryGetValue(destination, out (int Id, int Routes) entry))
         {
             _prefixes[destination] = (entry.Id, entry.Routes + 1);
             if (entry.Routes == 1)
                 _sharedPrefixes++;
-            return;
+            return entry.Id;
         }
         int id = _freeIds.Count > 0 ? _freeIds.Pop() : _nextId++;
         _prefixes[destination] = (id, 1);
         if (_lpmActive)
             LpmAdd(destination, id);
+        return id;
     }
 
     /// <summary>Removes every route <paramref name="match"/> accepts in one pass (removing one at a time would move the rest of the list each time).</summary>
-    public int RemoveAll(Predicate<TRoute> match) => _ordered.RemoveAll(route =>
+    public int RemoveAll(Predicate<TRoute> match)
     {
-        // List.RemoveAll asks once per element, in order: the place to release a removed route's prefix.
-        if (!match(route))
-            return false;
-        Release(DestinationOf(route));
-        return true;
-    });
+        int kept = 0;
+        for (int i = 0; i < _ordered.Count; i++)
+        {
+            TRoute route = _ordered[i];
+            if (match(route))
+            {
+                Release(DestinationOf(route));
+                continue;
+            }
+            _ordered[kept] = route;
+            _ids[kept++] = _ids[i];
+        }
+        int removed = _ordered.Count - kept;
+        _ordered.RemoveRange(kept, removed);
+        _ids.RemoveRange(kept, removed);
+        return removed;
+    }
 
     public bool RemoveFirst(Predicate<TRoute> match)
     {
@@ -136,12 +177,14 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
             return false;
         Release(DestinationOf(_ordered[i]));
         _ordered.RemoveAt(i);
+        _ids.RemoveAt(i);
         return true;
     }
 
     public void Clear()
     {
         _ordered.Clear();
+        _ids.Clear();
         _prefixes.Clear();
         _freeIds.Clear();
         _nextId = 0;
@@ -149,11 +192,16 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
         if (_lpmActive)
             LpmClear();
         _lpmActive = false;
+        _touchedOverflow = true;
+        _touched.Clear();
     }
 
     /// <summary>Produces the snapshot arrays; <paramref name="useLpm"/> says whether the caller should build the LPM.</summary>
-    /// <remarks>GroupByPosition is empty when no prefix has a group; otherwise it holds each route's index into Groups, or -1.</remarks>
-    public (TRoute[] Routes, int[] FirstByPrefixId, int[] GroupByPosition, MultipathGroup[] Groups) Snapshot(out bool useLpm)
+    /// <remarks>
+    /// GroupByPosition is empty when no prefix has a group; otherwise it holds each route's index into Groups, or -1.
+    /// Changes lists the prefixes touched since the previous snapshot, linked from the previous snapshot's.
+    /// </remarks>
+    public (TRoute[] Routes, int[] FirstByPrefixId, int[] GroupByPosition, MultipathGroup[] Groups, RouteChanges<TRoute, TPrefix> Changes) Snapshot(out bool useLpm)
     {
         useLpm = _ordered.Count > lpmThreshold;
         if (useLpm && !_lpmActive)
@@ -174,13 +222,42 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
         {
             for (int i = 0; i < routes.Length; i++)
             {
-                int id = _prefixes[DestinationOf(routes[i])].Id;
+                int id = _ids[i];
                 if (first[id] < 0)
                     first[id] = i;
             }
         }
         (int[] groupOf, MultipathGroup[] groups) = BuildGroups(routes);
-        return (routes, first, groupOf, groups);
+        return (routes, first, groupOf, groups, TakeChanges(useLpm, routes, first, groupOf));
+    }
+
+    private RouteChanges<TRoute, TPrefix> TakeChanges(bool useLpm, TRoute[] routes, int[] first, int[] groupOf)
+    {
+        RouteChanges<TRoute, TPrefix>.PrefixState[]? states = null;
+        // Without the LPM the first-route map is not built; such tables are small enough to read whole.
+        if (!_touchedOverflow && (useLpm || _touched.Count == 0))
+        {
+            states = new RouteChanges<TRoute, TPrefix>.PrefixState[_touched.Count];
+            int n = 0;
+            foreach (TPrefix prefix in _touched)
+            {
+                if (_prefixes.TryGetValue(prefix, out (int Id, int Routes) entry))
+                {
+                    int position = first[entry.Id];
+                    states[n++] = new(prefix, routes[position], (uint)position < (uint)groupOf.Length && groupOf[position] >= 0);
+                }
+                else
+                {
+                    states[n++] = new(prefix, null, false);
+                }
+            }
+        }
+        _touched.Clear();
+        _touchedOverflow = false;
+        var changes = new RouteChanges<TRoute, TPrefix>(states);
+        _lastChanges?.Link(changes);
+        _lastChanges = changes;
+        return changes;
     }
 
     // Groups every prefix-and-metric with two or more distinct routes, dealing its buckets from the previous deal.
@@ -247,6 +324,7 @@ internal abstract class RouteFamilyWriter<TRoute, TPrefix>(int lpmThreshold)
 
     private void Release(TPrefix destination)
     {
+        Touch(destination);
         (int id, int routes) = _prefixes[destination];
         if (routes > 1)
         {

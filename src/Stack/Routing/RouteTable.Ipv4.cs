@@ -7,7 +7,7 @@ public sealed partial class RouteTable
 {
     private readonly Ipv4Route[] _v4;
     private readonly int[] _v4First;    // prefix id -> position of its first route in _v4
-    private readonly Ipv4Lpm? _v4Lpm;
+    private readonly PersistentIpv4Lpm? _v4Lpm;
     private readonly int[] _v4GroupOf;          // position -> index into _v4Groups, or -1; empty when there are no groups
     private readonly MultipathGroup[] _v4Groups;   // null: scan _v4
 
@@ -15,7 +15,7 @@ public sealed partial class RouteTable
     public IReadOnlyList<Ipv4Route> Ipv4Routes => _v4;
 
     /// <summary>The IPv4 LPM behind lookups, or null when the table is small enough to scan.</summary>
-    public Ipv4Lpm? Ipv4Lpm => _v4Lpm;
+    public PersistentIpv4Lpm? Ipv4Lpm => _v4Lpm;
 
     /// <summary>The best IPv4 route to <paramref name="destination"/> whatever the NIC's state, or null.</summary>
     public Ipv4Route? Lookup(Ipv4Address destination) => Lookup(destination, default(NicFilters.Any));

@@ -1,3 +1,5 @@
+using XdpStack.Stack.Wire;
+
 namespace XdpStack.Stack.Routing;
 
 /// <summary>An immutable snapshot of the IPv4 and IPv6 routes, ordered as gVisor orders them, with LPM-backed lookups.</summary>
@@ -27,10 +29,12 @@ public sealed partial class RouteTable
 {
     /// <summary>A table with no routes.</summary>
     public static RouteTable Empty { get; } = new(
-        new([], [], null, [], []), new([], [], null, [], []), new MultipathHash(MultipathHashPolicy.Layer4, 0), 0);
+        new([], [], null, [], [], null), new([], [], null, [], [], null), new MultipathHash(MultipathHashPolicy.Layer4, 0), 0);
 
-    internal RouteTable(FamilyArrays<Ipv4Route, Ipv4Lpm> v4, FamilyArrays<Ipv6Route, Ipv6Lpm> v6, MultipathHash multipath, long version)
+    internal RouteTable(FamilyArrays<Ipv4Route, Ipv4Prefix, PersistentIpv4Lpm> v4, FamilyArrays<Ipv6Route, Ipv6Prefix, Ipv6Lpm> v6, MultipathHash multipath, long version)
     {
+        Ipv4Changes = v4.Changes;
+        Ipv6Changes = v6.Changes;
         _v4 = v4.Routes;
         _v4First = v4.FirstByPrefixId;
         _v4Lpm = v4.Lpm;
@@ -50,4 +54,10 @@ public sealed partial class RouteTable
 
     /// <summary>Counts publications by the writer, starting at 1; <see cref="Empty"/> is 0.</summary>
     public long Version { get; }
+
+    /// <summary>The IPv4 prefixes this publication changed, linked to later publications'; null for <see cref="Empty"/>.</summary>
+    internal RouteChanges<Ipv4Route, Ipv4Prefix>? Ipv4Changes { get; }
+
+    /// <summary>The IPv6 prefixes this publication changed, linked to later publications'; null for <see cref="Empty"/>.</summary>
+    internal RouteChanges<Ipv6Route, Ipv6Prefix>? Ipv6Changes { get; }
 }

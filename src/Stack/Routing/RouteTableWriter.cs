@@ -9,8 +9,8 @@ namespace XdpStack.Stack.Routing;
 /// </para>
 /// <para>
 /// Every mutator publishes at once, as gVisor's <c>AddRoute</c> takes effect at once; use
-/// <see cref="Update(Action{RouteTableWriter.Batch})"/> to apply many changes with one publication (an IPv4 table
-/// with more than <see cref="DefaultLpmThreshold"/> routes copies its 64 MiB DIR-24-8 table once per publication).
+/// <see cref="Update(Action{RouteTableWriter.Batch})"/> to apply many changes with one publication (each publication
+/// copies the route list; the IPv4 LPM copies only the 16 KiB chunks the changes touched, see <see cref="PersistentIpv4Lpm"/>).
 /// </para>
 /// </remarks>
 public sealed partial class RouteTableWriter
@@ -26,13 +26,12 @@ public sealed partial class RouteTableWriter
 
     /// <summary>Creates a writer whose first table is <see cref="RouteTable.Empty"/>.</summary>
     /// <param name="lpmThreshold">Route count per family above which lookups use an LPM (0 always uses it).</param>
-    /// <param name="useHugePages">Advise Linux to back the IPv4 LPM's 64 MiB table with transparent huge pages.</param>
     /// <param name="multipath">The flow hash of multipath lookups; null: <see cref="MultipathHashPolicy.Layer4"/> with a random seed.</param>
-    public RouteTableWriter(int lpmThreshold = DefaultLpmThreshold, bool useHugePages = true, MultipathHash? multipath = null)
+    public RouteTableWriter(int lpmThreshold = DefaultLpmThreshold, MultipathHash? multipath = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lpmThreshold);
         _multipath = multipath ?? new MultipathHash(MultipathHashPolicy.Layer4, (ulong)Random.Shared.NextInt64());
-        _v4 = new Ipv4RouteFamilyWriter(lpmThreshold, useHugePages);
+        _v4 = new Ipv4RouteFamilyWriter(lpmThreshold);
         _v6 = new Ipv6RouteFamilyWriter(lpmThreshold);
     }
 
@@ -111,11 +110,11 @@ public sealed partial class RouteTableWriter
         lock (_gate)
         {
             changes(new Batch(this));
-            (Ipv4Route[] v4, int[] v4First, int[] v4GroupOf, MultipathGroup[] v4Groups) = _v4.Snapshot(out bool v4Lpm);
-            (Ipv6Route[] v6, int[] v6First, int[] v6GroupOf, MultipathGroup[] v6Groups) = _v6.Snapshot(out bool v6Lpm);
+            var (v4, v4First, v4GroupOf, v4Groups, v4Changes) = _v4.Snapshot(out bool v4Lpm);
+            var (v6, v6First, v6GroupOf, v6Groups, v6Changes) = _v6.Snapshot(out bool v6Lpm);
             var table = new RouteTable(
-                new(v4, v4First, v4Lpm ? _v4.BuildLpm() : null, v4GroupOf, v4Groups),
-                new(v6, v6First, v6Lpm ? _v6.BuildLpm() : null, v6GroupOf, v6Groups),
+                new(v4, v4First, v4Lpm ? _v4.BuildLpm() : null, v4GroupOf, v4Groups, v4Changes),
+                new(v6, v6First, v6Lpm ? _v6.BuildLpm() : null, v6GroupOf, v6Groups, v6Changes),
                 _multipath,
                 _current.Version + 1);
             Volatile.Write(ref _current, table);

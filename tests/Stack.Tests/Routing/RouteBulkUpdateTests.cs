@@ -15,8 +15,8 @@ public sealed class RouteBulkUpdateTests
         var random = new Random(seed);
         Ipv4Route[] existing = [.. Enumerable.Range(0, 50).Select(_ => RandomRoute(random))];
         Ipv4Route[] added = [.. Enumerable.Range(0, count).Select(_ => RandomRoute(random))];
-        var oneByOne = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
-        var bulk = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var oneByOne = new RouteTableWriter(lpmThreshold: 0);
+        var bulk = new RouteTableWriter(lpmThreshold: 0);
         foreach (Ipv4Route route in existing)
         {
             oneByOne.AddRoute(route);
@@ -43,7 +43,7 @@ public sealed class RouteBulkUpdateTests
     {
         var random = new Random(4);
         Ipv4Route[] routes = [.. Enumerable.Range(0, 5000).Select(_ => RandomRoute(random)).Distinct()];
-        var writer = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 0);
         writer.Update(b => b.AddRoutes(routes));
         HashSet<Ipv4Route> gone = [.. routes.Where((_, i) => i % 2 == 0)];
         Ipv4Route[] kept = [.. writer.Current.Ipv4Routes.Where(r => !gone.Contains(r))];

@@ -10,7 +10,7 @@ public class RouteTableConcurrencyTests
     [Fact]
     public void Lookup_WhileWriterPublishes_AnswersFromOneConsistentSnapshot()
     {
-        var writer = new RouteTableWriter(lpmThreshold: 2, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 2);
         writer.AddRoute(new Ipv4Route(Ipv4Prefix.Parse("0.0.0.0/0"), Ipv4Address.Parse("198.18.0.1"), 1));
         using var stop = new CancellationTokenSource();
         Exception? failure = null;

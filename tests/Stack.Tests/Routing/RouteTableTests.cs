@@ -16,7 +16,7 @@ public class RouteTableTests
     [InlineData(RouteTableWriter.DefaultLpmThreshold)]
     public void AddRoute_MixedLengths_LongestPrefixFirstAndEqualPrefixAfterExisting(int lpmThreshold)
     {
-        var writer = new RouteTableWriter(lpmThreshold, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold);
         Ipv4Route a = V4("198.18.1.0/24", 1), b = V4("198.18.0.0/16", 2), c = V4("198.18.1.0/24", 3),
             d = V4("198.18.1.1/32", 4), e = V4("0.0.0.0/0", 5, gateway: "198.18.0.1"), f = V4("198.18.2.0/24", 6);
         foreach (Ipv4Route route in new[] { a, b, c, d, e, f })
@@ -30,7 +30,7 @@ public class RouteTableTests
     [Fact]
     public void AddRoute_EqualPrefixLowerMetric_GoesFirst()
     {
-        var writer = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 0);
         Ipv4Route slow = V4("198.18.0.0/15", 1, metric: 100), fast = V4("198.18.0.0/15", 2, metric: 10), same = V4("198.18.0.0/15", 3, metric: 10);
         writer.AddRoute(slow);
         writer.AddRoute(fast);
@@ -44,7 +44,7 @@ public class RouteTableTests
     [InlineData(RouteTableWriter.DefaultLpmThreshold)]
     public void Lookup_RouteThroughDownNic_IsSkippedUntilNicIsUp(int lpmThreshold)
     {
-        var writer = new RouteTableWriter(lpmThreshold, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold);
         Ipv4Route specific = V4("198.18.1.0/24", nic: 1), fallback = V4("0.0.0.0/0", nic: 2, gateway: "198.18.0.1");
         writer.AddRoute(specific);
         writer.AddRoute(fallback);
@@ -65,7 +65,7 @@ public class RouteTableTests
     [Fact]
     public void Lookup_Ipv6WithDownNic_FallsBackToShorterPrefix()
     {
-        var writer = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 0);
         Ipv6Route specific = V6("2001:2:0:1::/64", 1), covering = V6("2001:2::/48", 2), fallback = V6("::/0", 3);
         writer.AddRoute(fallback);
         writer.AddRoute(specific);
@@ -81,7 +81,7 @@ public class RouteTableTests
     [Fact]
     public void Publish_LaterChanges_LeaveOldSnapshotUnchanged()
     {
-        var writer = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 0);
         Ipv4Route first = V4("198.18.0.0/16", 1);
         RouteTable before = writer.AddRoute(first);
         writer.AddRoute(V4("198.18.5.0/24", 2));
@@ -97,7 +97,7 @@ public class RouteTableTests
     [Fact]
     public void RemoveRoute_Duplicates_RemovesFirstOnly()
     {
-        var writer = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 0);
         Ipv4Route a = V4("198.18.0.0/16", 1), b = V4("198.18.0.0/16", 1);
         writer.AddRoute(a);
         writer.AddRoute(b);
@@ -119,7 +119,7 @@ public class RouteTableTests
         Gen<(Ipv4Route[] Adds, int RemoveNic, int RemoveMaxLength)> genBatch = Gen.Select(genRoute.Array[0, 30], Gen.Int[0, 4], Gen.Int[0, 32]);
         Gen.Select(genBatch.Array[1, 4], Gen.Bool, Gen.Int[0, 15], genBase.Array[40]).Sample((batches, useLpm, downMask, probes) =>
         {
-            var writer = new RouteTableWriter(useLpm ? 0 : 1000, useHugePages: false);
+            var writer = new RouteTableWriter(useLpm ? 0 : 1000);
             var model = new List<(Ipv4Route Route, int Seq)>();
             int seq = 0;
             foreach ((Ipv4Route[] adds, int removeNic, int removeMaxLength) in batches)
@@ -163,7 +163,7 @@ public class RouteTableTests
     [Fact]
     public void LookupIndex_Batch_AllocatesNothing()
     {
-        var writer = new RouteTableWriter(lpmThreshold: 0, useHugePages: false);
+        var writer = new RouteTableWriter(lpmThreshold: 0);
         writer.AddRoute(V4("198.18.0.0/15", 1));
         writer.AddRoute(V4("198.18.3.128/25", 2));
         RouteTable table = writer.Current;
