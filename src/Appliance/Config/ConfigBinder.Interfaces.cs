@@ -71,11 +71,12 @@ internal sealed partial class ConfigBinder
 
     private void ReadPunt(TableReader reader, InterfaceDraft draft)
     {
+        string section = draft.IsVlan ? "[[vlan]]" : "[[interface]]";
         Located<bool>? punt = reader.Boolean("punt");
         Located<string>? tap = reader.String("punt_tap");
         if (tap is { } given && punt?.Value != true)
         {
-            _errors.Add(given.Position, "'punt_tap' in [[interface]] names the TAP of the control-plane punt, which needs punt = true");
+            _errors.Add(given.Position, $"'punt_tap' in {section} names the TAP of the control-plane punt, which needs punt = true");
             return;
         }
         if (punt?.Value != true || draft.Name is not { } name)
@@ -83,7 +84,7 @@ internal sealed partial class ConfigBinder
         if (tap is { } named)
         {
             if (!IsValidDeviceName(named.Value))
-                _errors.Add(named.Position, $"'punt_tap' in [[interface]]: '{named.Value}' is not a valid interface name (1 to 15 bytes, no '/', ':' or white space)");
+                _errors.Add(named.Position, $"'punt_tap' in {section}: '{named.Value}' is not a valid interface name (1 to 15 bytes, no '/', ':' or white space)");
             else
                 draft.PuntTap = named;
         }

@@ -47,6 +47,7 @@ internal sealed partial class ConfigBinder
 
         ReadVlanName(reader, draft);
         ReadAddresses(reader, draft);
+        ReadPunt(reader, draft);
 
         if (reader.Integer("mtu", MinIpv4Mtu, MaxMtu) is { } mtu)
         {

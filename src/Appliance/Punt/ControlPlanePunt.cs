@@ -69,7 +69,8 @@ internal sealed class ControlPlanePunt : IPuntHandler, IDisposable
     public IReadOnlyDictionary<int, NicId> TapIfIndexes { get; }
 
     /// <summary>
-    /// Creates a TAP for every interface of <paramref name="plane"/> that has a <see cref="DataPlaneInterface.PuntTap"/>,
+    /// Creates a TAP for every interface and VLAN sub-interface of <paramref name="plane"/> that has a punt TAP
+    /// (<see cref="DataPlaneInterface.PuntTap"/>, <see cref="DataPlaneVlan.PuntTap"/>),
     /// gives it the interface's MAC, MTU and planned addresses, hands every worker its lane and every such NIC this
     /// handler, and starts the punt thread. Null when no interface punts. Call it before the workers start, from a thread
     /// in the interfaces' namespace.
@@ -79,16 +80,22 @@ internal sealed class ControlPlanePunt : IPuntHandler, IDisposable
         var taps = new List<PuntTap>();
         try
         {
-            for (int i = 0; i < plane.Settings.Interfaces.Count; i++)
+            // The data plane's links are the interfaces', then the VLAN sub-interfaces', each in settings order.
+            int interfaces = plane.Settings.Interfaces.Count;
+            IEnumerable<(string? Tap, int Link)> wanted = plane.Settings.Interfaces.Select((i, n) => (i.PuntTap, n))
+                .Concat(plane.Settings.Vlans.Select((v, n) => (v.PuntTap, interfaces + n)));
+            foreach ((string? tapName, int index) in wanted)
             {
-                if (plane.Settings.Interfaces[i].PuntTap is not string name)
+                if (tapName is not string name)
                     continue;
-                XdpNicLink link = plane.Links[i];
+                XdpNicLink link = plane.Links[index];
                 if (!plane.Stack.TryGetNic(link.NicId, out Nic nic))
                     throw new ApplianceException($"{link.Name}: no NIC to punt for");
                 TapDevice device;
                 try
                 {
+                    // A sub-interface's twin is untagged: the appliance strips the tag of what it punts and tags what
+                    // the kernel sends (XdpNicLink.WriteFrame), as a kernel VLAN device would.
                     byte[] mac = new byte[6];
                     link.LinkAddress.CopyTo(mac);
                     device = TapDevice.Create(name, mac, link.Mtu);

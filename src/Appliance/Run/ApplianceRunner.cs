@@ -131,7 +131,7 @@ internal static class ApplianceRunner
         XdpConfig x = config.Xdp;
         var settings = new DataPlaneSettings([.. config.Interfaces.Where(i => i.Vlan is null).Select(i => new DataPlaneInterface(i.Name, i.Queues.IsAll ? null : [.. i.Queues.Indexes]) { PuntTap = i.PuntTap })])
         {
-            Vlans = [.. config.Interfaces.Where(i => i.Vlan is not null).Select(i => new DataPlaneVlan(i.Name, i.Vlan!.Parent, (ushort)i.Vlan.Id, i.Mtu))],
+            Vlans = [.. config.Interfaces.Where(i => i.Vlan is not null).Select(i => new DataPlaneVlan(i.Name, i.Vlan!.Parent, (ushort)i.Vlan.Id, i.Mtu) { PuntTap = i.PuntTap })],
             Batch = config.Workers.Batch,
             CopyMode = x.Mode,
             AttachMode = x.Attach,

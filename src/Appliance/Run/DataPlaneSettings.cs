@@ -16,7 +16,11 @@ internal sealed record DataPlaneInterface(string Name, int[]? Queues)
 /// <param name="Parent">The <see cref="DataPlaneInterface.Name"/> it rides on.</param>
 /// <param name="VlanId">Its VLAN id, 1 to 4094, unique on the parent.</param>
 /// <param name="Mtu">Its MTU, at most the parent's; null for the parent's.</param>
-internal sealed record DataPlaneVlan(string Name, string Parent, ushort VlanId, int? Mtu);
+internal sealed record DataPlaneVlan(string Name, string Parent, ushort VlanId, int? Mtu)
+{
+    /// <summary>The name of the kernel TAP twin the sub-interface's control plane is punted to, or null for none.</summary>
+    public string? PuntTap { get; init; }
+}
 
 /// <summary>The AF_XDP side of <c>xdpstack run</c>: interfaces, workers, sockets, rings and UMEM.</summary>
 internal sealed record DataPlaneSettings(IReadOnlyList<DataPlaneInterface> Interfaces)

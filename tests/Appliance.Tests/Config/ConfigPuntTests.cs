@@ -1,6 +1,6 @@
 namespace XdpStack.Appliance.Tests.Config;
 
-/// <summary><c>punt</c> and <c>punt_tap</c> in [[interface]]: the TAP's name, its default, and every way to get it wrong.</summary>
+/// <summary><c>punt</c> and <c>punt_tap</c> in [[interface]] and [[vlan]]: the TAP's name, its default, and every way to get it wrong.</summary>
 public sealed class ConfigPuntTests
 {
     [Fact]
@@ -87,5 +87,60 @@ public sealed class ConfigPuntTests
             """);
 
         Assert.Contains("punt_tap of eth1 changed from (no punt) to xs-eth1", XdpStack.Appliance.Config.ConfigDiff.Compare(running, next).RestartReasons);
+    }
+
+    [Fact]
+    public void TryParse_PuntOnAVlan_TapIsXsDashItsName()
+    {
+        var config = ConfigText.Valid("""
+            [[interface]]
+            name = "eth1"
+            punt = true
+
+            [[vlan]]
+            parent = "eth1"
+            id = 100
+            addresses = ["198.18.100.1/24"]
+            punt = true
+
+            [[vlan]]
+            parent = "eth1"
+            id = 200
+            punt = true
+            punt_tap = "bgp200"
+
+            [[vlan]]
+            parent = "eth1"
+            id = 300
+            """);
+
+        Assert.Equal(["xs-eth1", "xs-eth1.100", "bgp200", null], config.Interfaces.Select(i => i.PuntTap));
+    }
+
+    [Fact]
+    public void TryParse_PuntMistakesOnAVlan_NamedAsVlanAndReportedAtTheirKeys()
+    {
+        string[] errors = ConfigText.Errors("""
+            [[interface]]
+            name = "eth1"
+            punt = true
+
+            [[vlan]]
+            parent = "eth1"
+            id = 100
+            punt_tap = "tap100"
+
+            [[vlan]]
+            parent = "eth1"
+            id = 200
+            punt = true
+            punt_tap = "xs-eth1"
+            """);
+
+        Assert.Equal(
+        [
+            "test.toml:8:12: 'punt_tap' in [[vlan]] names the TAP of the control-plane punt, which needs punt = true",
+            "test.toml:14:12: the punt TAP 'xs-eth1' is already the TAP of 'eth1' (at 3:8)",
+        ], errors);
     }
 }
