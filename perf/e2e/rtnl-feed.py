@@ -9,8 +9,11 @@ Run it inside the namespace whose main table it changes.
 
   rtnl-feed.py load COUNT GATEWAY IFNAME            COUNT /32s of 198.19.0.0/16, then of 198.18.2.0 upwards
   rtnl-feed.py churn RATE SECONDS GATEWAY IFNAME    adds and deletes of /24../32 in 198.18.192.0/18, paced per 10 ms
+  rtnl-feed.py batch FILE                           the lines of an `ip -batch` file of the form
+                                                    "route add PREFIX via GATEWAY dev IFNAME onlink proto bird [metric N]",
+                                                    IPv4 or IPv6, as fast as the kernel takes them
 
-Both print one JSON line: what was sent, how long it took, how far churn fell behind its schedule, the churned
+Each prints one JSON line: what was sent, how long it took, how far churn fell behind its schedule, the churned
 prefixes left in the table and the errors the kernel returned.
 """
 import json
@@ -35,31 +38,34 @@ def attr(kind, payload):
 
 
 class Feeder:
-    def __init__(self, gateway, ifname):
+    def __init__(self, gateway=None, ifname=None):
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
         self.sock.bind((0, 0))
         self.sock.setblocking(False)
-        self.gateway = socket.inet_aton(gateway)
-        self.oif = socket.if_nametoindex(ifname)
+        self.gateway = socket.inet_aton(gateway) if gateway else None
+        self.oif = socket.if_nametoindex(ifname) if ifname else 0
         self.seq = 0
         self.errors = 0
         self.pending = []
 
     def message(self, kind, address, length):
+        """An IPv4 route of the feeder's gateway and interface, metric METRIC."""
+        self.route(kind, socket.AF_INET, struct.pack("!I", address), length, self.gateway, self.oif, METRIC)
+
+    def route(self, kind, family, dst, length, gateway, oif, metric):
         self.seq += 1
-        dst = struct.pack("!I", address)
         if kind == RTM_NEWROUTE:
             flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE
-            rtm = struct.pack("=BBBBBBBBI", socket.AF_INET, length, 0, 0, RT_TABLE_MAIN, RTPROT_BIRD,
+            rtm = struct.pack("=BBBBBBBBI", family, length, 0, 0, RT_TABLE_MAIN, RTPROT_BIRD,
                               RT_SCOPE_UNIVERSE, RTN_UNICAST, RTNH_F_ONLINK)
-            body = rtm + attr(RTA_DST, dst) + attr(RTA_GATEWAY, self.gateway) + attr(RTA_OIF, struct.pack("=I", self.oif)) \
-                + attr(RTA_PRIORITY, struct.pack("=I", METRIC))
+            body = rtm + attr(RTA_DST, dst) + attr(RTA_GATEWAY, gateway) + attr(RTA_OIF, struct.pack("=I", oif)) \
+                + attr(RTA_PRIORITY, struct.pack("=I", metric))
         else:
             flags = NLM_F_REQUEST
-            rtm = struct.pack("=BBBBBBBBI", socket.AF_INET, length, 0, 0, RT_TABLE_MAIN, RTPROT_BIRD,
+            rtm = struct.pack("=BBBBBBBBI", family, length, 0, 0, RT_TABLE_MAIN, RTPROT_BIRD,
                               RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
-            body = rtm + attr(RTA_DST, dst) + attr(RTA_PRIORITY, struct.pack("=I", METRIC))
+            body = rtm + attr(RTA_DST, dst) + attr(RTA_PRIORITY, struct.pack("=I", metric))
         self.pending.append(struct.pack("=IHHII", 16 + len(body), kind, flags, self.seq, 0) + body)
         if len(self.pending) == PER_SEND:
             self.flush()
@@ -141,10 +147,37 @@ def churn(rate, seconds, gateway, ifname):
     print(json.dumps({"sent": sent, "seconds": elapsed, "worst_lag": worst_lag, "live": len(live), "errors": feeder.errors}))
 
 
+def batch(path):
+    feeder = Feeder()
+    start = time.monotonic()
+    sent = 0
+    interfaces = {}
+    for line in open(path):
+        words = line.split()
+        if not words:
+            continue
+        if words[:2] != ["route", "add"] or "via" not in words or "dev" not in words:
+            sys.exit(f"{path}: not a route add with via and dev: {line.strip()}")
+        prefix, length = words[2].split("/")
+        family = socket.AF_INET6 if ":" in prefix else socket.AF_INET
+        gateway = socket.inet_pton(family, words[words.index("via") + 1])
+        name = words[words.index("dev") + 1]
+        oif = interfaces.setdefault(name, socket.if_nametoindex(name))
+        metric = int(words[words.index("metric") + 1]) if "metric" in words else (1024 if family == socket.AF_INET6 else 0)
+        feeder.route(RTM_NEWROUTE, family, socket.inet_pton(family, prefix), int(length), gateway, oif, metric)
+        sent += 1
+    feeder.flush()
+    time.sleep(0.1)
+    feeder.drain()
+    print(json.dumps({"sent": sent, "seconds": time.monotonic() - start, "errors": feeder.errors}))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "load":
         load(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     elif len(sys.argv) == 6 and sys.argv[1] == "churn":
         churn(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif len(sys.argv) == 3 and sys.argv[1] == "batch":
+        batch(sys.argv[2])
     else:
         sys.exit(__doc__)

@@ -23,7 +23,7 @@
 /* See ref_eal.h. */
 int lpm_ref_init(int lcore)
 {
-    return ref_eal_init("lpm_ref", lcore, "512");
+    return ref_eal_init("lpm_ref", lcore, "3072");
 }
 
 /* Creates a table and adds n rules (host-order prefixes). Returns NULL and sets *error on failure. */

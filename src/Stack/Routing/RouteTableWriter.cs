@@ -87,13 +87,12 @@ public sealed partial class RouteTableWriter
     }
 
     /// <summary>Replaces all routes (gVisor <c>SetRouteTable</c>) and publishes once.</summary>
+    /// <remarks>One merge per family (<see cref="Batch.AddRoutes(IReadOnlyList{Ipv4Route})"/>): adding a large table route by route would move the list once per route.</remarks>
     public RouteTable SetRoutes(IEnumerable<Ipv4Route> ipv4, IEnumerable<Ipv6Route> ipv6) => Update(b =>
     {
         b.Clear();
-        foreach (Ipv4Route route in ipv4)
-            b.AddRoute(route);
-        foreach (Ipv6Route route in ipv6)
-            b.AddRoute(route);
+        b.AddRoutes([.. ipv4]);
+        b.AddRoutes([.. ipv6]);
     });
 
     /// <summary>Sets the flow hash of multipath lookups and publishes: flows may change paths, as after Linux's fib_multipath_hash_policy changes.</summary>
