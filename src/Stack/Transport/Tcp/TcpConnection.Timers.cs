@@ -30,7 +30,10 @@ public sealed partial class TcpConnection
     // Keep-alive probes sent since the peer was last heard from.
     private int _keepAliveProbes;
 
-    // The worker's list of live connections, which its timer scan walks.
+    // The worker's timer wheel (TcpTimerWheel): the slot this connection is filed in (-1: none), the deadline it was
+    // filed for, and its neighbours in that slot's list.
+    internal int TimerSlot = -1;
+    internal long TimerAt;
     internal TcpConnection? TimerPrevious;
     internal TcpConnection? TimerNext;
 
@@ -89,7 +92,7 @@ public sealed partial class TcpConnection
     private void SetDeadline(ref long deadline, long at)
     {
         deadline = at;
-        _worker.NoteDeadline(at);
+        _worker.Timers.Schedule(this, at);
     }
 
     // RFC 6298 §2.2-2.3 in microseconds, with Linux's floor.

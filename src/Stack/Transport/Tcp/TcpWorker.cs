@@ -7,8 +7,9 @@ namespace XdpStack.Stack.Transport.Tcp;
 /// Touched only by worker <see cref="Index"/>, so nothing here locks. The table is a dictionary sized up front
 /// and looked up with a struct key, so the established path allocates nothing; a new connection takes an
 /// object and, once established, two buffers from the pools, allocating only while the pools are still
-/// growing to the worker's peak. Timers are deadlines on the connections: the worker keeps the earliest one,
-/// so a poll with nothing due is one comparison, and walks its connections only when something is due.
+/// growing to the worker's peak. Timers are deadlines on the connections, filed in a timing wheel
+/// (<see cref="TcpTimerWheel"/>): a poll within the same millisecond is one comparison, and a later one visits only
+/// the connections filed in the milliseconds that passed.
 /// </remarks>
 internal sealed class TcpWorker
 {
@@ -18,8 +19,6 @@ internal sealed class TcpWorker
     private readonly Stack<TcpByteRing> _freeSend = new();
     private readonly IClock _clock;
     private readonly byte[] _frame = new byte[EthernetFrame.UntaggedHeaderLength + 65535];
-    private TcpConnection? _first;
-    private long _earliest = long.MaxValue;
     private int _timeWait;
     private ulong _random;
 
@@ -30,7 +29,11 @@ internal sealed class TcpWorker
         Isn = isn;
         _clock = clock;
         _random = (ulong)System.Random.Shared.NextInt64() | 1;
+        Timers = new TcpTimerWheel(NowMicroseconds());
     }
+
+    /// <summary>The worker's timers.</summary>
+    public TcpTimerWheel Timers { get; }
 
     public int Index { get; }
 
@@ -66,17 +69,12 @@ internal sealed class TcpWorker
 
     public IEnumerable<TcpConnection> Connections => _connections.Values;
 
-    /// <summary>A fresh connection in the table and the timer list.</summary>
+    /// <summary>A fresh connection in the table; it enters the timer wheel with its first deadline.</summary>
     public TcpConnection Add(in TcpFlowKey key, TcpListener? listener, ITcpApplication? application, Nic nic, bool ipv6, MacAddress peerMac)
     {
         TcpConnection connection = _freeConnections.Count > 0 ? _freeConnections.Pop() : new TcpConnection();
         connection.Initialize(this, listener, application, nic, key, ipv6, peerMac);
         _connections[key] = connection;
-        connection.TimerPrevious = null;
-        connection.TimerNext = _first;
-        if (_first is not null)
-            _first.TimerPrevious = connection;
-        _first = connection;
         return connection;
     }
 
@@ -84,14 +82,7 @@ internal sealed class TcpWorker
     {
         if (!_connections.Remove(connection.Key))
             return;
-        if (connection.TimerPrevious is not null)
-            connection.TimerPrevious.TimerNext = connection.TimerNext;
-        else
-            _first = connection.TimerNext;
-        if (connection.TimerNext is not null)
-            connection.TimerNext.TimerPrevious = connection.TimerPrevious;
-        connection.TimerPrevious = null;
-        connection.TimerNext = null;
+        Timers.Cancel(connection);
         _freeConnections.Push(connection);
     }
 
@@ -131,40 +122,8 @@ internal sealed class TcpWorker
 
     public void LeaveTimeWait() => _timeWait--;
 
-    public void NoteDeadline(long at)
-    {
-        if (at < _earliest)
-            _earliest = at;
-    }
-
-    /// <summary>Runs the due timers; one comparison when none is.</summary>
-    public void PollTimers()
-    {
-        if (_first is null)
-            return;
-        long now = NowMicroseconds();
-        if (now < _earliest)
-            return;
-        // Deadlines armed during the walk lower _earliest again through NoteDeadline.
-        _earliest = long.MaxValue;
-        long earliest = long.MaxValue;
-        TcpConnection? connection = _first;
-        while (connection is not null)
-        {
-            TcpConnection? next = connection.TimerNext;
-            if (connection.NextDeadline <= now)
-                connection.OnTimers(now);
-            // Released connections left the list; the rest may have armed new deadlines.
-            if (connection.State != TcpState.Closed)
-            {
-                long deadline = connection.NextDeadline;
-                if (deadline < earliest)
-                    earliest = deadline;
-            }
-            connection = next;
-        }
-        _earliest = Math.Min(_earliest, earliest);
-    }
+    /// <summary>Runs the due timers; one comparison when the clock has not passed a millisecond since the last poll.</summary>
+    public void PollTimers() => Timers.Poll(NowMicroseconds());
 
     /// <summary>Builds a segment of <paramref name="connection"/> with <paramref name="header"/> and <paramref name="length"/> octets of <paramref name="data"/> from <paramref name="dataOffset"/>, and sends it.</summary>
     public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
