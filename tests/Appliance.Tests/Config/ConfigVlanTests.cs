@@ -114,7 +114,7 @@ public sealed class ConfigVlanTests
             name = "eth1"
             parent = "eth1"
             id = 60
-            punt = true
+            tagged = true
             """);
 
         Assert.Equal(
@@ -128,7 +128,7 @@ public sealed class ConfigVlanTests
             "test.toml:34:1: [[vlan]] needs 'parent' (the [[interface]] it rides on, such as \"eth1\")",
             "test.toml:38:10: parent 'eth1.20' is a [[vlan]] itself: stacked VLANs (QinQ) are not supported",
             "test.toml:42:8: interface 'eth1' is configured twice (first at 2:8)",
-            "test.toml:45:1: unknown key 'punt' in [[vlan]]",
+            "test.toml:45:1: unknown key 'tagged' in [[vlan]]",
         ], errors);
     }
 
