@@ -43,6 +43,8 @@ public class Ipv6ForwardingBenchmarks
     private static readonly MacAddress IngressMac = MacAddress.Parse("02:00:00:00:00:01");
 
     private static int s_built;
+    private static NetworkStack? s_stack;
+    private static bool s_fastHugePages;
     private static Ipv6FastForwarder? s_fast;
     private static RteForward6Reference? s_reference;
     private static byte[]? s_template;
@@ -60,11 +62,17 @@ public class Ipv6ForwardingBenchmarks
     [Params(1_000, 10_000, 100_000, 200_000)]
     public int Prefixes { get; set; }
 
+    /// <summary>Whether our trie's nodes are advised onto transparent huge pages (<c>lpm_huge_pages</c> in <c>xdpstack run</c>); rte_lpm6 stays in EAL's --no-huge memory either way (its tables are private to DPDK, so they cannot be copied out as rte_lpm's are).</summary>
+    [Params(false, true)]
+    public bool HugePages { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         if (s_built != Prefixes)
             Build(Prefixes);
+        if (s_fast is null || s_fastHugePages != HugePages)
+            BuildFastPath(HugePages);
         foreach (int lanes in (int[])[1, 4, 8])
         {
             for (int i = 0; i < Batch; i++)
@@ -187,14 +195,7 @@ public class Ipv6ForwardingBenchmarks
             n++;
         }
         stack.SetRoutes([], routes);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        s_fast = new Ipv6FastForwarder(stack);
-        double firstBuild = watch.Elapsed.TotalMilliseconds;
-        watch.Restart();
-        s_fast.Refresh();
-        Ipv6Lpm lpm = s_fast.Snapshot.Lpm;
-        Console.WriteLine($"// {count} prefixes: snapshot built in {firstBuild:F1} ms, rebuilt in {watch.Elapsed.TotalMilliseconds:F1} ms; "
-            + $"trie of {lpm.NodeCount} nodes, {lpm.MemoryBytes / 1024.0 / 1024.0:F1} MiB");
+        s_stack = stack;
 
         s_reference = new RteForward6Reference(prefixBytes, lengths, hopIds, Tbl8Groups(prefixes), hops, IngressBytes());
 
@@ -220,6 +221,28 @@ public class Ipv6ForwardingBenchmarks
             BinaryPrimitives.WriteUInt16BigEndian(frame[58..], FrameLength - 54);
         }
         s_built = count;
+    }
+
+    private static void BuildFastPath(bool hugePages)
+    {
+        s_fast?.Dispose();
+        s_fast = null;
+        GC.Collect();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        s_fast = new Ipv6FastForwarder(s_stack!, hugePages);
+        double firstBuild = watch.Elapsed.TotalMilliseconds;
+        watch.Restart();
+        s_fast.Refresh();
+        s_fastHugePages = hugePages;
+        Ipv6Lpm lpm = s_fast.Snapshot.Lpm;
+        Console.WriteLine($"// {s_built} prefixes, huge pages {hugePages}: snapshot built in {firstBuild:F1} ms, rebuilt in {watch.Elapsed.TotalMilliseconds:F1} ms; "
+            + $"trie of {lpm.NodeCount} nodes, {lpm.MemoryBytes / 1024.0 / 1024.0:F1} MiB; {AnonHugePages()}");
+    }
+
+    private static string AnonHugePages()
+    {
+        string? line = File.ReadLines("/proc/self/smaps_rollup").FirstOrDefault(l => l.StartsWith("AnonHugePages:", StringComparison.Ordinal));
+        return line is null ? "AnonHugePages unknown" : string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
     // rte_lpm6 has a 24-bit first level and 8-bit groups below it: a rule of depth d needs a group under each of its

@@ -337,7 +337,7 @@ internal sealed class DataPlane : IDisposable
         // seen wrong answers under heavy load, so the in-place mode stays off until that race is found. The workers
         // still register as readers, which costs one store per round.
         _ipv4 = new Ipv4FastForwarder(Stack, Settings.LpmHugePages, inPlaceUpdates: false);
-        _ipv6 = new Ipv6FastForwarder(Stack);
+        _ipv6 = new Ipv6FastForwarder(Stack, Settings.LpmHugePages);
         int nicSlots = _links.Count + 1;
         var workers = new RunWorker[workerQueues.Length];
         var portOfWorker = new int[_devices.Count][];

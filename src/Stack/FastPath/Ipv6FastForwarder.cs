@@ -39,8 +39,14 @@ public sealed class Ipv6FastForwarder : IDisposable
 
     /// <summary>Creates the fast path for <paramref name="stack"/> and keeps its snapshot in step with the stack until disposed.</summary>
     public Ipv6FastForwarder(NetworkStack stack)
+        : this(stack, useHugePages: false)
     {
-        var maintainer = new Ipv6SnapshotMaintainer();
+    }
+
+    /// <summary>As <see cref="Ipv6FastForwarder(NetworkStack)"/>; <paramref name="useHugePages"/> advises transparent huge pages for every snapshot's trie nodes, which saves most of a walk's TLB misses in a large table where THP is enabled.</summary>
+    public Ipv6FastForwarder(NetworkStack stack, bool useHugePages)
+    {
+        var maintainer = new Ipv6SnapshotMaintainer(useHugePages);
         _follower = new SnapshotFollower<Ipv6ForwardingSnapshot>(stack,
             maintainer.Build,
             (s, handler) =>

@@ -61,17 +61,17 @@ public sealed class Ipv6ForwardingSnapshot
     {
         // Read first: a change made while building leaves the stack's version ahead of this one.
         long stateVersion = stack.ForwardingVersion;
-        return Build(stack, stateVersion, stack.Routes);
+        return Build(stack, stateVersion, stack.Routes, useHugePages: false);
     }
 
     /// <summary>The same tables under newer versions: nothing they hold changed between.</summary>
     internal Ipv6ForwardingSnapshot WithVersions(long routeVersion, long stateVersion) =>
         new(Lpm, Hops, GroupHops, Multipath, Ingress, routeVersion, stateVersion);
 
-    internal static Ipv6ForwardingSnapshot Build(NetworkStack stack, long stateVersion, RouteTable table)
+    internal static Ipv6ForwardingSnapshot Build(NetworkStack stack, long stateVersion, RouteTable table, bool useHugePages)
     {
         var filter = new EnabledNicFilter(stack);
-        var builder = new Ipv6LpmBuilder();
+        var builder = new Ipv6LpmBuilder(useHugePages);
         var hops = new FastNextHopTable();
 
         // Routes: for each prefix the first route in lookup order decides, as in RouteTable.Lookup; when its NIC

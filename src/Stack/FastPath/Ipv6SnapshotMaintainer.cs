@@ -18,6 +18,10 @@ internal sealed class Ipv6SnapshotMaintainer
     private Ipv6ForwardingSnapshot? _last;
     private RouteChanges<Ipv6Route, Ipv6Prefix>? _lastChanges;
     private long _lastNonRouteVersion;
+    private readonly bool _hugePages;
+
+    /// <summary>Creates a maintainer whose full builds put the trie on transparent huge pages when <paramref name="useHugePages"/> is set.</summary>
+    public Ipv6SnapshotMaintainer(bool useHugePages = false) => _hugePages = useHugePages;
 
     /// <summary>Full builds so far.</summary>
     public int FullBuilds { get; private set; }
@@ -43,6 +47,6 @@ internal sealed class Ipv6SnapshotMaintainer
         FullBuilds++;
         _lastNonRouteVersion = nonRouteVersion;
         _lastChanges = table.Ipv6Changes;
-        return _last = Ipv6ForwardingSnapshot.Build(stack, stateVersion, table);
+        return _last = Ipv6ForwardingSnapshot.Build(stack, stateVersion, table, _hugePages);
     }
 }
