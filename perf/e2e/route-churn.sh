@@ -185,8 +185,9 @@ print(f"latency, notification to route table publication, over {sum(counts)} cha
 fb, fa = before.get("fast_path"), after.get("fast_path")
 if fb and fa:
     print(f"IPv4 fast path: {fa['ipv4_updates'] - fb['ipv4_updates']} route-by-route snapshot updates and "
-          f"{fa['ipv4_full_builds'] - fb['ipv4_full_builds']} full builds during the churn; at table version "
-          f"{fa['ipv4_route_version']} of {after['table_version']} at the end")
+          f"{fa['ipv4_full_builds'] - fb['ipv4_full_builds']} full builds during the churn "
+          f"({fa.get('ipv4_lpm_copies', 0) - fb.get('ipv4_lpm_copies', 0)} updates on a copied LPM, the rest on the other "
+          f"of its two tables); at table version {fa['ipv4_route_version']} of {after['table_version']} at the end")
 print(f"settle: the appliance's table held exactly the kernel's routes {settle:.2f} s after the feeder finished")
 def cpu(path):
     seconds = {}

@@ -37,7 +37,7 @@ internal static class ShowFormatter
     {
         o.WriteLine(Invariant($"table version {reply.TableVersion}: {reply.Ipv4Routes} IPv4 routes, {reply.Ipv6Routes} IPv6 routes"));
         if (reply.FastPath is { } f)
-            o.WriteLine(Invariant($"IPv4 fast path at table version {f.Ipv4RouteVersion}: {f.Ipv4FullBuilds} full builds, {f.Ipv4Updates} route updates"));
+            o.WriteLine(Invariant($"IPv4 fast path at table version {f.Ipv4RouteVersion}: {f.Ipv4FullBuilds} full builds, {f.Ipv4Updates} route updates ({f.Ipv4LpmCopies} of them on a copied LPM)"));
         if (reply.KernelSync is not { } k)
         {
             o.WriteLine("kernel routes: not followed ([kernel_routes] sync = false)");

@@ -116,7 +116,7 @@ internal sealed class ApplianceView
         if (Plane.Ipv4FastPath is { } ipv4)
         {
             (int full, int updates) = ipv4.SnapshotBuilds;
-            fastPath = new FastPathSnapshotEntry(ipv4.Snapshot.RouteVersion, full, updates);
+            fastPath = new FastPathSnapshotEntry(ipv4.Snapshot.RouteVersion, full, updates, ipv4.LpmCopies);
         }
         return new RouteSummaryReply(table.Version, table.Ipv4Routes.Count, table.Ipv6Routes.Count, kernel4, kernel6,
             Host.Routes.ShadowedPrefixes, Host.KernelRoutes?.Current, fastPath);

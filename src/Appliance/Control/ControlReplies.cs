@@ -56,7 +56,8 @@ internal sealed record RouteSummaryReply(
 /// <param name="Ipv4RouteVersion">The route table version of the snapshot the workers use now.</param>
 /// <param name="Ipv4FullBuilds">Snapshots built from every route, address and neighbour.</param>
 /// <param name="Ipv4Updates">Snapshots made by changing only the prefixes a route publication named.</param>
-internal sealed record FastPathSnapshotEntry(long Ipv4RouteVersion, int Ipv4FullBuilds, int Ipv4Updates);
+/// <param name="Ipv4LpmCopies">Of those updates, the ones whose LPM was a whole copy rather than the double buffer's other table.</param>
+internal sealed record FastPathSnapshotEntry(long Ipv4RouteVersion, int Ipv4FullBuilds, int Ipv4Updates, int Ipv4LpmCopies);
 
 /// <summary>Reply to <c>show neighbors</c>.</summary>
 internal sealed record NeighborsReply(IReadOnlyList<NeighborEntry> Neighbors);

@@ -297,7 +297,7 @@ internal sealed unsafe class RunWorker
         {
             if (Cpu is int cpu)
                 CpuAffinity.PinCurrentThread(cpu);
-            // The IPv4 fast path's LPM changes in place; a part it frees waits until every worker has quiesced.
+            // The IPv4 fast path's LPM is double-buffered: a table is written again only after every worker has left it.
             ReaderEpoch? lpmReader = _ipv4?.RegisterReader();
             try
             {
@@ -383,7 +383,10 @@ internal sealed unsafe class RunWorker
             Counters.IdlePolls++;
             foreach (RunPort port in _ports)
                 port.RxWakeups++;
+            // Asleep, the worker holds nothing from the LPM: a route update need not wait for it to wake.
+            lpmReader?.GoOffline();
             WaitSet.Sleep(IdlePollMilliseconds);
+            lpmReader?.GoOnline();
             idleRounds = SpinRounds / 2;
         }
     }

@@ -49,14 +49,14 @@ public sealed class Ipv4FastForwarder : IDisposable
 
     /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack)"/>; <paramref name="useHugePages"/> advises transparent huge pages for every snapshot's 64 MiB tbl24, which saves most of a lookup's TLB misses where THP is enabled.</summary>
     public Ipv4FastForwarder(NetworkStack stack, bool useHugePages)
-        : this(stack, useHugePages, inPlaceUpdates: false)
+        : this(stack, useHugePages, doubleBuffered: false)
     {
     }
 
-    /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack, bool)"/>; with <paramref name="inPlaceUpdates"/>, route changes go into the published LPM in place instead of a copy of it, and every thread that calls <see cref="Forward"/> must first <see cref="RegisterReader"/> and then call <see cref="ReaderEpoch.Quiesce"/> between batches.</summary>
-    public Ipv4FastForwarder(NetworkStack stack, bool useHugePages, bool inPlaceUpdates)
+    /// <summary>As <see cref="Ipv4FastForwarder(NetworkStack, bool)"/>; with <paramref name="doubleBuffered"/>, route updates write the LPM that was published before the current one, once every reader has left it, instead of a 64 MiB copy; every thread that calls <see cref="Forward"/> must then first <see cref="RegisterReader"/>, call <see cref="ReaderEpoch.Quiesce"/> between batches, and <see cref="ReaderEpoch.GoOffline"/> before it blocks.</summary>
+    public Ipv4FastForwarder(NetworkStack stack, bool useHugePages, bool doubleBuffered)
     {
-        _maintainer = new Ipv4SnapshotMaintainer(useHugePages, inPlaceUpdates ? _readers : null);
+        _maintainer = new Ipv4SnapshotMaintainer(useHugePages, doubleBuffered ? _readers : null);
         Ipv4SnapshotMaintainer maintainer = _maintainer;
         _follower = new SnapshotFollower<Ipv4ForwardingSnapshot>(stack,
             maintainer.Build,
@@ -73,7 +73,7 @@ public sealed class Ipv4FastForwarder : IDisposable
             });
     }
 
-    /// <summary>Registers a thread that calls <see cref="Forward"/>: with in-place updates, a freed part of the LPM is reused only after every registered reader has quiesced since.</summary>
+    /// <summary>Registers a thread that calls <see cref="Forward"/>: when double-buffered, an unpublished LPM is written again only after every registered reader has quiesced or gone offline since.</summary>
     public ReaderEpoch RegisterReader() => _readers.Register();
 
     /// <summary>Removes a reader that will call <see cref="Forward"/> no more.</summary>
@@ -81,6 +81,9 @@ public sealed class Ipv4FastForwarder : IDisposable
 
     /// <summary>Snapshots built from scratch and snapshots made by updating the previous one's routes, so far.</summary>
     public (int FullBuilds, int Updates) SnapshotBuilds => (_maintainer.FullBuilds, _maintainer.Updates);
+
+    /// <summary>Route updates whose LPM was a full 64 MiB copy: every one without double buffering; when double-buffered, the first after a full build and any whose readers did not leave the other table in time.</summary>
+    public int LpmCopies => _maintainer.LpmCopies;
 
     /// <summary>The snapshot batches use now.</summary>
     public Ipv4ForwardingSnapshot Snapshot => _follower.Current;

@@ -61,5 +61,5 @@ public sealed class Ipv4ForwardingSnapshot
     /// <summary>Builds a snapshot of <paramref name="stack"/> as it is now; <paramref name="useHugePages"/> advises transparent huge pages for its LPM (see <see cref="Ipv4LpmBuilder"/>).</summary>
     /// <remarks>Always a full build; <see cref="Ipv4FastForwarder"/> keeps its snapshot up to date with <see cref="Ipv4SnapshotMaintainer"/>, which updates it route by route where it can.</remarks>
     public static Ipv4ForwardingSnapshot Build(NetworkStack stack, bool useHugePages) =>
-        new Ipv4SnapshotMaintainer(useHugePages, inPlaceReaders: null).Build(stack);
+        new Ipv4SnapshotMaintainer(useHugePages, readers: null).Build(stack);
 }

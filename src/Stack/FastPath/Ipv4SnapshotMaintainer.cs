@@ -19,14 +19,15 @@ namespace XdpStack.Stack.FastPath;
 /// than the published hop array has room for.
 /// </para>
 /// <para>
-/// With <see cref="ReaderEpochs"/> the LPM is changed in place (<see cref="Ipv4LpmBuilder"/>) and every thread that
-/// looks up must be registered and quiesce once per batch; without, each update copies the table once. Next hops are
+/// With <see cref="ReaderEpochs"/> the LPM is double-buffered (<see cref="Ipv4LpmBuilder"/>: an update writes the table
+/// published before the current one, once every reader has left it) and every thread that looks up must be
+/// registered, quiesce once per batch and go offline before it blocks; without, each update copies the table once. Next hops are
 /// only ever appended into spare room of the hop array that the snapshots share, so an id that a changed LPM entry
 /// names is valid in every snapshot a reader may still hold. Control thread only (the follower serialises builds);
 /// <see cref="OnNeighborsChanged"/> may come from any thread.
 /// </para>
 /// </remarks>
-internal sealed class Ipv4SnapshotMaintainer(bool useHugePages, ReaderEpochs? inPlaceReaders)
+internal sealed class Ipv4SnapshotMaintainer(bool useHugePages, ReaderEpochs? readers)
 {
     private const int MinHopCapacity = 64;
 
@@ -48,6 +49,11 @@ internal sealed class Ipv4SnapshotMaintainer(bool useHugePages, ReaderEpochs? in
 
     /// <summary>Snapshots made by updating the previous one.</summary>
     public int Updates { get; private set; }
+
+    /// <summary>Updates whose LPM was a copy of the published one rather than the double buffer's other table (see <see cref="Ipv4LpmBuilder.Copies"/>).</summary>
+    public int LpmCopies => _copiesOfEarlierBuilders + _builder.Copies;
+
+    private int _copiesOfEarlierBuilders;
 
     /// <summary>Marks the neighbours changed: the next build is a full one. Subscribe it before the follower's handler.</summary>
     public void OnNeighborsChanged() => Volatile.Write(ref _neighborsChanged, 1);
@@ -153,7 +159,7 @@ internal sealed class Ipv4SnapshotMaintainer(bool useHugePages, ReaderEpochs? in
     private Ipv4ForwardingSnapshot FullBuild(NetworkStack stack, RouteTable table, long stateVersion)
     {
         var filter = new EnabledNicFilter(stack);
-        var builder = new Ipv4LpmBuilder(useHugePages, inPlaceReaders);
+        var builder = new Ipv4LpmBuilder(useHugePages, readers);
         var hops = new FastNextHopTable();
         var onLinkRoutes = new List<Ipv4Prefix>();
         var local = new List<Ipv4Prefix>();
@@ -250,6 +256,7 @@ internal sealed class Ipv4SnapshotMaintainer(bool useHugePages, ReaderEpochs? in
         for (int id = 0; id < hops.Count; id++)
             hopArray[id] = hops[id];
 
+        _copiesOfEarlierBuilders += _builder.Copies;
         _builder = builder;
         _hops = hops;
         _hopArray = hopArray;

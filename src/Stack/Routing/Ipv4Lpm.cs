@@ -21,10 +21,10 @@ namespace XdpStack.Stack.Routing;
 /// </para>
 /// <para>
 /// Lifetime and threading: both tables are GC-owned arrays on the pinned object heap. Once a builder has published a
-/// table it never writes to it again (the builder copies it before the next change), unless the builder was made with
-/// <see cref="ReaderEpochs"/>: then it updates the table in place with single-entry stores that never change the
-/// answer for an address whose longest match did not change, and readers call <see cref="ReaderEpoch.Quiesce"/> once
-/// per batch (see <see cref="Ipv4LpmBuilder"/>). Either way any number of threads may look up concurrently with no
+/// table it never writes to it again while a reader may hold it: without <see cref="ReaderEpochs"/> never (the builder
+/// copies it before the next change); with them, the builder alternates between two tables and brings one up to date
+/// only after every reader has called <see cref="ReaderEpoch.Quiesce"/> (or gone offline) since it stopped being the
+/// published one (see <see cref="Ipv4LpmBuilder"/>). Either way any number of threads may look up concurrently with no
 /// lock and no barrier beyond the <see cref="Volatile.Read{T}(ref readonly T)"/> of the reference. An old snapshot stays valid for as long as a reader holds it; the GC frees it after the last reader
 /// drops it, which is our RCU grace period. Pinning costs nothing on the POH and lets the batched lookup gather
 /// with raw pointers.

@@ -8,22 +8,22 @@ namespace XdpStack.Stack.Routing;
 /// <remarks>
 /// <para>
 /// Changes are applied incrementally with DPDK's rte_lpm algorithms (prefix expansion on add; on delete, the entries
-/// the rule wrote are rewritten with the next-longest covering rule). By default never to a table a reader can see:
-/// the first change after <see cref="Build"/> copies the published snapshot (64 MiB of tbl24 plus the tbl8 groups;
-/// perf/Benchmarks/Routing/Ipv4LpmBuildBenchmarks.cs times it) and
-/// later changes go to that private copy until the next <see cref="Build"/> publishes it. Because such a published
-/// table is never written again, tbl8 groups can be freed and reused at once. Batch many changes between builds.
+/// the rule wrote are rewritten with the next-longest covering rule), never to a table a reader can see: the first
+/// change after <see cref="Build"/> takes a private working table, later changes go to it, and the next
+/// <see cref="Build"/> publishes it. A published table is never written again while a reader may hold it.
 /// </para>
 /// <para>
-/// Built with <see cref="ReaderEpochs"/>, the builder instead updates the published table in place, as rte_lpm does
-/// with one writer: every store is one aligned 32-bit entry, so a reader sees each entry old or new, never torn; a new
-/// tbl8 group is filled (with the entry it replaces, then the new rule) before the tbl24 entry that points at it is
-/// stored with release order; collapsing a group first stores the equal tbl24 entry, and the group is reused only after
-/// every registered reader passed a quiescent point (RCU QSBR) since, so a reader still inside it reads what it held.
-/// An address whose longest match did not change reads the same answer throughout. Only when tbl8 is full and no
-/// group is free does a change copy the table (with twice the groups) as above; the next <see cref="Build"/>
-/// publishes the copy and in-place updates resume on it. Changes are visible to readers as they are made, not at
-/// <see cref="Build"/>, which in this mode returns the table that holds them and retires freed groups.
+/// Without <see cref="ReaderEpochs"/> the working table is a copy of the published one (64 MiB of tbl24 plus the tbl8
+/// groups; perf/Benchmarks/Routing/Ipv4LpmBuildBenchmarks.cs times it), so batch many changes between builds.
+/// </para>
+/// <para>
+/// With <see cref="ReaderEpochs"/> the builder keeps two tables and alternates (a left-right scheme): the working table
+/// of a round is the table published before the current one, once every registered reader has passed a quiescent
+/// point (or gone offline) since the current one was published, brought up to date by copying only the 16 KiB tbl24
+/// chunks and the tbl8 groups that the last round wrote. A round costs about what its changes touch, twice, not a
+/// 64 MiB copy. The grace period is awaited at the first change of a round, so the caller must have published the
+/// last <see cref="Build"/>'s table (to every reader) before it makes the next change. Readers that do not pass a
+/// quiescent point within the grace timeout make the round copy the published table instead, as without readers.
 /// </para>
 /// <para>Not thread-safe: one control thread owns a builder. Publishing the snapshot to readers is the caller's job (one <c>Volatile.Write</c>).</para>
 /// </remarks>
@@ -38,25 +38,36 @@ public sealed class Ipv4LpmBuilder
     private readonly Stack<int> _freeGroups = new();
     private readonly bool _hugePages;
     private readonly ReaderEpochs? _readers;
-    // In place only: groups unlinked since the last capture, and groups waiting for their capture's readers.
-    private readonly List<int> _unlinked = [];
-    private readonly Queue<(ReaderEpochs.Capture Capture, int[] Groups)> _retired = new();
-    // Group indexes 0.._groupsTaken-1 have been handed out: each is in use, retired, or in _freeGroups.
+    private readonly TimeSpan _graceTimeout;
+    // What the working table's round wrote, and (two tables only) what the spare table lacks of the published one.
+    private LpmWrites _written = new();
+    private LpmWrites _spareLacks = new();
+    // Group indexes 0.._groupsTaken-1 have been handed out: each is in use or in _freeGroups.
     private int _groupsTaken;
     private Ipv4Lpm? _published;
     private Ipv4Lpm? _working;
+    // Two tables only: the table published before _published, which readers may still be leaving.
+    private Ipv4Lpm? _spare;
     private int _count;
 
     /// <summary>Creates an empty builder.</summary>
     /// <param name="useHugePages">Advise Linux to back tbl24 with transparent huge pages (see <see cref="HugePages"/>).</param>
-    /// <param name="inPlaceReaders">When set, changes after the first <see cref="Build"/> go into the published table in place, and freed tbl8 groups wait for these readers (see remarks).</param>
-    public Ipv4LpmBuilder(bool useHugePages = true, ReaderEpochs? inPlaceReaders = null)
+    /// <param name="readers">When set, the builder alternates between two tables and reuses one only after these readers have left it (see remarks).</param>
+    /// <param name="graceTimeout">How long a round waits for the readers before it copies the published table instead; 50 ms when not given, longer than an idle worker's poll.</param>
+    public Ipv4LpmBuilder(bool useHugePages = true, ReaderEpochs? readers = null, TimeSpan? graceTimeout = null)
     {
         _hugePages = useHugePages;
-        _readers = inPlaceReaders;
+        _readers = readers;
+        _graceTimeout = graceTimeout ?? TimeSpan.FromMilliseconds(50);
         for (int i = 0; i < _rules.Length; i++)
             _rules[i] = new Dictionary<uint, int>();
     }
+
+    /// <summary>Rounds whose working table was a copy of the published table (the first round, every round without readers, and rounds whose readers were late).</summary>
+    public int Copies { get; private set; }
+
+    /// <summary>Rounds whose working table was the spare table brought up to date (two tables only).</summary>
+    public int Reuses { get; private set; }
 
     /// <summary>The number of rules.</summary>
     public int Count => _count;
@@ -88,12 +99,10 @@ public sealed class Ipv4LpmBuilder
         if (added)
             _count++;
         Ipv4Lpm t = Writable();
-        if (length > 24 && ReferenceEquals(t, _published) && !IsGroup(t._tbl24[(int)(prefix >> 8)]) && !HasFreeGroup(t))
-            t = CopyForGrowth();
         t._ruleCount = _count;
         uint entry = Entry(nextHop, length);
         if (length <= 24)
-            AddShort(t, prefix, length, entry);
+            AddShort(t, prefix, length, entry, _written);
         else
             AddLong(t, prefix, length, entry);
         return added;
@@ -121,7 +130,7 @@ public sealed class Ipv4LpmBuilder
             }
         }
         if (length <= 24)
-            RemoveShort(t, prefix, length, replacement);
+            RemoveShort(t, prefix, length, replacement, _written);
         else
             RemoveLong(t, prefix, length, replacement);
         return true;
@@ -144,6 +153,7 @@ public sealed class Ipv4LpmBuilder
         ResetGroups();
         _working = null;
         _published = null;
+        _spare = null;
     }
 
     /// <summary>The rules, ordered by length then prefix.</summary>
@@ -156,19 +166,23 @@ public sealed class Ipv4LpmBuilder
         }
     }
 
-    /// <summary>Returns a snapshot of the current rules; the builder never writes to it afterwards.</summary>
+    /// <summary>Returns a snapshot of the current rules; the builder never writes to it while a reader may hold it.</summary>
     /// <remarks>Building twice with no change in between returns the same instance.</remarks>
     public Ipv4Lpm Build()
     {
-        Ipv4Lpm t = _working ?? _published ?? CreateEmpty();
-        _published = t;
+        if (_working is null)
+            return _published ??= CreateEmpty();
+        if (_readers is not null && _published is not null)
+        {
+            // The table readers leave now is the next round's working table; it lacks what this round wrote.
+            _spare = _published;
+            (_spareLacks, _written) = (_written, _spareLacks);
+        }
+        _written.Clear();
+        _published = _working;
         _working = null;
-        Reclaim();
-        return t;
+        return _published;
     }
-
-    /// <summary>The number of freed tbl8 groups still waiting for readers to pass a quiescent point (in-place mode).</summary>
-    public int RetiredGroupCount => _unlinked.Count + _retired.Sum(r => r.Groups.Length);
 
     private Ipv4Lpm Writable()
     {
@@ -176,63 +190,67 @@ public sealed class Ipv4LpmBuilder
             return _working;
         if (_published is null)
             return _working = CreateEmpty();
-        if (_readers is not null)
-            return _published;
-        return _working = _published.Clone(_hugePages);
-    }
-
-    private bool HasFreeGroup(Ipv4Lpm t)
-    {
-        if (_freeGroups.Count > 0)
-            return true;
-        if ((long)(_groupsTaken + 1) * Ipv4Lpm.Tbl8GroupEntries <= t._tbl8.Length)
-            return true;
-        Reclaim();
-        return _freeGroups.Count > 0;
-    }
-
-    // tbl8 cannot grow under readers (a reader may hold the old array while tbl24 names a group past its end), so the
-    // change goes to a private copy whose AllocateGroup may grow it. No reader sees the copy, so every group waiting for
-    // readers of the published table is free in it.
-    private Ipv4Lpm CopyForGrowth()
-    {
-        _working = _published!.Clone(_hugePages);
-        foreach (int g in _unlinked)
-            _freeGroups.Push(g);
-        _unlinked.Clear();
-        while (_retired.TryDequeue(out (ReaderEpochs.Capture _, int[] Groups) retired))
+        if (_spare is not null && ReadersLeft())
         {
-            foreach (int g in retired.Groups)
-                _freeGroups.Push(g);
+            CatchUp(_spare, _published, _spareLacks);
+            _working = _spare;
+            Reuses++;
         }
+        else
+        {
+            _working = _published.Clone(_hugePages);
+            Copies++;
+        }
+        _spare = null;
+        _spareLacks.Clear();
         return _working;
     }
 
-    // Seals the groups unlinked since the last call with the readers' counters now, then frees, oldest first, those
-    // whose readers have all passed a quiescent point since.
-    private void Reclaim()
+    // The spare table was published until the last Build, whose table the caller has published since: once every
+    // reader has passed a quiescent point after now, none can still be inside the spare.
+    private bool ReadersLeft()
     {
-        if (_readers is null)
-            return;
-        if (_unlinked.Count > 0)
+        ReaderEpochs.Capture capture = _readers!.Take();
+        if (_readers.HavePassed(capture))
+            return true;
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(_graceTimeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var spin = new SpinWait();
+        while (!_readers.HavePassed(capture))
         {
-            _retired.Enqueue((_readers.Take(), [.. _unlinked]));
-            _unlinked.Clear();
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+                return false;
+            spin.SpinOnce();
         }
-        while (_retired.TryPeek(out (ReaderEpochs.Capture Capture, int[] Groups) oldest) && _readers.HavePassed(oldest.Capture))
+        return true;
+    }
+
+    // Copies into the spare what the published table's round wrote: those tbl24 chunks and tbl8 groups.
+    private static void CatchUp(Ipv4Lpm spare, Ipv4Lpm published, LpmWrites lacks)
+    {
+        if (spare._tbl8.Length < published._tbl8.Length)
         {
-            _retired.Dequeue();
-            foreach (int g in oldest.Groups)
-                _freeGroups.Push(g);
+            // The round grew tbl8: the spare takes a whole copy of the larger one.
+            uint[] grown = GC.AllocateUninitializedArray<uint>(published._tbl8.Length, pinned: true);
+            published._tbl8.AsSpan().CopyTo(grown);
+            spare._tbl8 = grown;
         }
+        else
+        {
+            foreach (int g in lacks.Groups)
+                published._tbl8.AsSpan(g * Ipv4Lpm.Tbl8GroupEntries, Ipv4Lpm.Tbl8GroupEntries).CopyTo(spare._tbl8.AsSpan(g * Ipv4Lpm.Tbl8GroupEntries));
+        }
+        foreach (int c in lacks.Tbl24Chunks)
+            published._tbl24.AsSpan(c << LpmWrites.Tbl24ChunkShift, LpmWrites.Tbl24ChunkEntries).CopyTo(spare._tbl24.AsSpan(c << LpmWrites.Tbl24ChunkShift));
+        spare._tbl8GroupsUsed = published._tbl8GroupsUsed;
+        spare._ruleCount = published._ruleCount;
     }
 
     private void ResetGroups()
     {
         _freeGroups.Clear();
-        _unlinked.Clear();
-        _retired.Clear();
         _groupsTaken = 0;
+        _written.Clear();
+        _spareLacks.Clear();
     }
 
     private Ipv4Lpm CreateEmpty()
@@ -261,9 +279,11 @@ public sealed class Ipv4LpmBuilder
 
     // A rule of length <= 24 covers 2^(24 - length) whole tbl24 entries; it overwrites entries written by rules no
     // longer than itself and, inside tbl8 groups, leaves the longer rules' entries alone.
-    private static void AddShort(Ipv4Lpm t, uint prefix, int length, uint entry)
+    private static void AddShort(Ipv4Lpm t, uint prefix, int length, uint entry, LpmWrites written)
     {
-        Span<uint> range = t._tbl24.AsSpan((int)(prefix >> 8), 1 << (24 - length));
+        int first = (int)(prefix >> 8);
+        Span<uint> range = t._tbl24.AsSpan(first, 1 << (24 - length));
+        written.Tbl24(first, range.Length);
         for (int i = 0; i < range.Length; i++)
         {
             uint e = range[i];
@@ -273,6 +293,7 @@ public sealed class Ipv4LpmBuilder
                     range[i] = entry;
                 continue;
             }
+            written.Group((int)(e & Ipv4Lpm.ValueMask));
             Span<uint> group = Group(t, e);
             for (int j = 0; j < group.Length; j++)
             {
@@ -286,30 +307,31 @@ public sealed class Ipv4LpmBuilder
     {
         int index24 = (int)(prefix >> 8);
         uint e = t._tbl24[index24];
-        bool newGroup = !IsGroup(e);
-        if (newGroup)
+        if (!IsGroup(e))
         {
             // The /24 becomes a group that starts as 256 copies of whatever covered it (or empty).
             int g = AllocateGroup(t);
             Group(t, GroupEntry(g)).Fill(e);
             e = GroupEntry(g);
+            t._tbl24[index24] = e;
+            _written.Tbl24(index24, 1);
         }
+        _written.Group((int)(e & Ipv4Lpm.ValueMask));
         Span<uint> range = Group(t, e).Slice((int)(prefix & 0xFF), 1 << (32 - length));
         for (int j = 0; j < range.Length; j++)
         {
             if (!IsValid(range[j]) || DepthOf(range[j]) <= length)
                 range[j] = entry;
         }
-        // Release order: a reader that sees the group entry sees the whole group filled.
-        if (newGroup)
-            Volatile.Write(ref t._tbl24[index24], e);
     }
 
     // Only entries written by the removed rule carry its depth inside its range, since rules of equal length do not
     // overlap; they get the next-longest covering rule, or become empty.
-    private static void RemoveShort(Ipv4Lpm t, uint prefix, int length, uint replacement)
+    private static void RemoveShort(Ipv4Lpm t, uint prefix, int length, uint replacement, LpmWrites written)
     {
-        Span<uint> range = t._tbl24.AsSpan((int)(prefix >> 8), 1 << (24 - length));
+        int first = (int)(prefix >> 8);
+        Span<uint> range = t._tbl24.AsSpan(first, 1 << (24 - length));
+        written.Tbl24(first, range.Length);
         for (int i = 0; i < range.Length; i++)
         {
             uint e = range[i];
@@ -319,6 +341,7 @@ public sealed class Ipv4LpmBuilder
                     range[i] = replacement;
                 continue;
             }
+            written.Group((int)(e & Ipv4Lpm.ValueMask));
             Span<uint> group = Group(t, e);
             for (int j = 0; j < group.Length; j++)
             {
@@ -333,6 +356,7 @@ public sealed class Ipv4LpmBuilder
         int index24 = (int)(prefix >> 8);
         uint e = t._tbl24[index24];
         Debug.Assert(IsGroup(e), "a rule longer than /24 always lives in a tbl8 group");
+        _written.Group((int)(e & Ipv4Lpm.ValueMask));
         Span<uint> group = Group(t, e);
         Span<uint> range = group.Slice((int)(prefix & 0xFF), 1 << (32 - length));
         for (int j = 0; j < range.Length; j++)
@@ -341,7 +365,8 @@ public sealed class Ipv4LpmBuilder
                 range[j] = replacement;
         }
         // Collapse the group when no rule longer than /24 is left in it: all entries are then equal (empty, or the
-        // same covering rule of length <= 24), like DPDK's tbl8_recycle_check.
+        // same covering rule of length <= 24), like DPDK's tbl8_recycle_check. No reader sees the working table, so
+        // the group is free at once.
         uint first = group[0];
         if (DepthOf(first) > 24)
             return;
@@ -351,11 +376,8 @@ public sealed class Ipv4LpmBuilder
                 return;
         }
         t._tbl24[index24] = first;
-        // A reader of a published table may still be inside the group: it waits for a quiescent point.
-        if (ReferenceEquals(t, _published))
-            _unlinked.Add((int)(e & Ipv4Lpm.ValueMask));
-        else
-            _freeGroups.Push((int)(e & Ipv4Lpm.ValueMask));
+        _written.Tbl24(index24, 1);
+        _freeGroups.Push((int)(e & Ipv4Lpm.ValueMask));
         t._tbl8GroupsUsed--;
     }
 
@@ -367,7 +389,7 @@ public sealed class Ipv4LpmBuilder
             g = _groupsTaken;
             if ((long)(g + 1) * Ipv4Lpm.Tbl8GroupEntries > t._tbl8.Length)
             {
-                Debug.Assert(!ReferenceEquals(t, _published), "a published table's tbl8 never grows");
+                Debug.Assert(!ReferenceEquals(t, _published) && !ReferenceEquals(t, _spare), "only the working table grows");
                 if (g >= MaxTbl8Groups)
                     throw new InvalidOperationException("an IPv4 LPM table holds at most 2^22 tbl8 groups (/24s with a longer prefix)");
                 int groups = Math.Min(MaxTbl8Groups, Math.Max(InitialTbl8Groups, g * 2));

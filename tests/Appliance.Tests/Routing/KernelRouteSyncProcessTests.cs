@@ -80,8 +80,14 @@ public sealed class KernelRouteSyncProcessTests
                 double p50 = latency.GetProperty("p50_milliseconds").GetDouble(), p99 = latency.GetProperty("p99_milliseconds").GetDouble();
                 Assert.InRange(p50, 1, p99);
                 Assert.InRange(latency.GetProperty("max_milliseconds").GetDouble(), p99 - 1, p99);
+                // The IPv4 fast path is double-buffered: at most the first update after each full build copies its LPM.
+                JsonElement fast = json.RootElement.GetProperty("fast_path");
+                int full = fast.GetProperty("ipv4_full_builds").GetInt32(), copies = fast.GetProperty("ipv4_lpm_copies").GetInt32();
+                Assert.True(full >= 1 && copies <= full, fast.ToString());
             }
-            Assert.Contains("notification to publication:", XdpstackProcess.Run(null, TimeSpan.FromSeconds(30), "show", "route-summary", "--socket", socket).StandardOutput);
+            string summary = XdpstackProcess.Run(null, TimeSpan.FromSeconds(30), "show", "route-summary", "--socket", socket).StandardOutput;
+            Assert.Contains("notification to publication:", summary);
+            Assert.Contains("of them on a copied LPM)", summary);
 
             // A reload that adds a config route keeps the kernel's routes.
             WriteConfig(lab, config, extraRoute: $"""

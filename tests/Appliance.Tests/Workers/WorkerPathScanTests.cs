@@ -26,6 +26,7 @@ public sealed class WorkerPathScanTests(ITestOutputHelper output)
         ["XdpNicLink.WriteTaggedFromControl"] = "control threads only: a VLAN sub-interface's XdpNicLink.WriteFrame takes this branch for worker index -1, never for a worker's own index (which has its own tagging buffer)",
         ["ChannelEndpoint.*"] = "the stack's in-memory test link, never a NIC of the appliance (those are XdpNicLink, followed)",
         ["PcapWriter.*"] = "the stack's recording link wrapper for tests (its file writes take a lock); the appliance never wraps its NICs in it",
+        ["ReaderEpoch.GoOnline"] = "once per wake-up from an idle sleep (up to 20 ms with nothing to do), never per batch or packet: the full fence lets the LPM's writer see the worker online before the worker reads a table reference again",
     };
 
     [Fact]
