@@ -27,7 +27,8 @@ internal sealed partial class ConfigBinder
     {
         List<Located<int>>? cores = ReadIndexes(reader, "cores", "CPU", allowAll: false, out _, out SourcePosition coresPosition);
         int batch = (int)(reader.Integer("batch", 1, WorkersConfig.MaxBatch)?.Value ?? WorkersConfig.DefaultBatch);
-        _workers = new WorkersDraft(cores ?? [], cores is null ? null : coresPosition, batch);
+        int nice = (int)(reader.Integer("nice", -20, 19)?.Value ?? WorkersConfig.DefaultNice);
+        _workers = new WorkersDraft(cores ?? [], cores is null ? null : coresPosition, batch, nice);
         reader.ReportUnknownKeys();
     }
 

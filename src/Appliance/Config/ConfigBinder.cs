@@ -36,7 +36,7 @@ internal sealed partial class ConfigBinder
     private readonly List<RouteDraft> _routes = [];
     private readonly List<NeighborDraft> _neighbors = [];
     private readonly List<ServiceDraft> _services = [];
-    private WorkersDraft _workers = new([], null, WorkersConfig.DefaultBatch);
+    private WorkersDraft _workers = new([], null, WorkersConfig.DefaultBatch, WorkersConfig.DefaultNice);
     private XdpConfig _xdp = XdpConfig.Default;
     private ForwardingConfig _forwarding = ForwardingConfig.Default;
     private Stack.Routing.MultipathHashPolicy _multipathHash = Stack.Routing.MultipathHashPolicy.Layer4;
@@ -104,7 +104,7 @@ internal sealed partial class ConfigBinder
 
     private ApplianceConfig Build(string sourcePath) => new(
         SourcePath: sourcePath,
-        Workers: new WorkersConfig([.. _workers.Cores.Select(c => c.Value)], _workers.Batch),
+        Workers: new WorkersConfig([.. _workers.Cores.Select(c => c.Value)], _workers.Batch, _workers.Nice),
         Xdp: _xdp,
         Forwarding: _forwarding,
         Interfaces: [.. _interfaces.Select(i => new InterfaceConfig(
@@ -256,5 +256,5 @@ internal sealed partial class ConfigBinder
         public Stack.Transport.Tcp.TcpCongestionControl? CongestionControl { get; set; }
     }
 
-    private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch);
+    private sealed record WorkersDraft(List<Located<int>> Cores, SourcePosition? CoresPosition, int Batch, int Nice);
 }

@@ -66,6 +66,8 @@ internal sealed record ConfigDiff(
         WorkersConfig w0 = running.Workers, w1 = next.Workers;
         Field(restart, "[workers] cores", w0.IsPinned ? string.Join(',', w0.Cores) : "(none)", w1.IsPinned ? string.Join(',', w1.Cores) : "(none)");
         Field(restart, "[workers] batch", w0.Batch, w1.Batch);
+        // Raising a thread's priority needs CAP_SYS_NICE, which the process no longer has once started.
+        Field(restart, "[workers] nice", w0.Nice, w1.Nice);
         CompareXdp(restart, running.Xdp, next.Xdp);
         // Fixed when the stack is made (StackOptions.MultipathHashPolicy); a new policy would move flows anyway.
         Field(restart, "[forwarding] multipath_hash", HashName(running.MultipathHash), HashName(next.MultipathHash));

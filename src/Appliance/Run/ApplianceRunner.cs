@@ -133,6 +133,7 @@ internal static class ApplianceRunner
         {
             Vlans = [.. config.Interfaces.Where(i => i.Vlan is not null).Select(i => new DataPlaneVlan(i.Name, i.Vlan!.Parent, (ushort)i.Vlan.Id, i.Mtu) { PuntTap = i.PuntTap })],
             Batch = config.Workers.Batch,
+            WorkerNice = config.Workers.Nice,
             CopyMode = x.Mode,
             AttachMode = x.Attach,
             BusyPoll = x.BusyPoll,

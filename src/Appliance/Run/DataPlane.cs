@@ -118,7 +118,14 @@ internal sealed class DataPlane : IDisposable
     public void Start(Action<string> report)
     {
         foreach (RunWorker worker in _workers)
+        {
+            worker.Nice = Settings.WorkerNice;
             worker.Start();
+            if (worker.NiceError is { } error)
+                report($"xdpstack: warning: worker {worker.Index} keeps the default priority: {error}");
+        }
+        if (Settings.WorkerNice != 0 && _workers.All(w => w.NiceError is null))
+            report($"workers: nice {Settings.WorkerNice} (ahead of the kernel's RX threads on a CPU they share)");
         XdpAttachMode mode = Settings.AttachMode.ToAttachMode();
         foreach (NetDevice device in _devices)
         {

@@ -33,6 +33,9 @@ internal sealed record DataPlaneSettings(IReadOnlyList<DataPlaneInterface> Inter
 
     public int Batch { get; init; } = 64;
 
+    /// <summary>The workers' nice value (<c>[workers] nice</c>); 0 leaves them at the process's.</summary>
+    public int WorkerNice { get; init; }
+
     public CopyMode CopyMode { get; init; } = CopyMode.Auto;
 
     public AttachMode AttachMode { get; init; } = AttachMode.Auto;

@@ -203,7 +203,17 @@ internal sealed unsafe class RunWorker
     {
         _thread = new Thread(Run) { IsBackground = true, Name = $"xdpstack w{Index}" };
         _thread.Start();
+        // The thread sets its own nice value while the process still has CAP_SYS_NICE (privileges drop after start-up).
+        _settled.Wait();
     }
+
+    /// <summary>Before <see cref="Start"/>: the worker thread's nice value; 0 leaves it as inherited.</summary>
+    public int Nice { get; set; }
+
+    /// <summary>After <see cref="Start"/>: why the nice value could not be set, or null.</summary>
+    public string? NiceError { get; private set; }
+
+    private readonly ManualResetEventSlim _settled = new();
 
     public void RequestStop()
     {
@@ -295,8 +305,17 @@ internal sealed unsafe class RunWorker
     {
         try
         {
-            if (Cpu is int cpu)
-                CpuAffinity.PinCurrentThread(cpu);
+            try
+            {
+                if (Cpu is int cpu)
+                    CpuAffinity.PinCurrentThread(cpu);
+                if (Nice != 0)
+                    NiceError = ThreadNice.TrySetCurrent(Nice);
+            }
+            finally
+            {
+                _settled.Set();
+            }
             // The IPv4 fast path's LPM is double-buffered: a table is written again only after every worker has left it.
             ReaderEpoch? lpmReader = _ipv4?.RegisterReader();
             try

@@ -128,6 +128,7 @@ public sealed class ConfigDiffTests
             [workers]
             cores = [1, 3]
             batch = 32
+            nice = 0
             [xdp]
             mode = "copy"
             rx_ring = 4096
@@ -153,6 +154,7 @@ public sealed class ConfigDiffTests
             "interface eth3 added",
             "[workers] cores changed from 1,2 to 1,3",
             "[workers] batch changed from 64 to 32",
+            "[workers] nice changed from -10 to 0",
             "[xdp] mode changed from auto to copy",
             "[xdp] rx_ring changed from 2048 to 4096",
             "[management] listen changed from 127.0.0.1:9469 to (off)",

@@ -107,6 +107,7 @@ public sealed class ConfigErrorTests
         string[] errors = ConfigText.Errors("""
             [workers]
             batch = 300
+            nice = -21
             [xdp]
             rx_ring = 3000
             tx_ring = 32
@@ -120,11 +121,12 @@ public sealed class ConfigErrorTests
         Assert.Equal(
         [
             "test.toml:2:9: 'batch' in [workers] must be from 1 to 256, not 300",
-            "test.toml:4:11: 'rx_ring' in [xdp] must be a power of two, not 3000",
-            "test.toml:5:11: 'tx_ring' in [xdp] must be from 64 to 65536, not 32",
-            "test.toml:6:14: 'frame_size' in [xdp] must be 2048 or 4096, not 1024",
-            "test.toml:7:8: 'mode' in [xdp] must be one of \"auto\", \"copy\", \"zero-copy\", not \"zerocopy\" (did you mean \"zero-copy\"?)",
-            "test.toml:8:10: 'attach' in [xdp] must be one of \"auto\", \"native\", \"generic\", not \"driver\"",
+            "test.toml:3:8: 'nice' in [workers] must be from -20 to 19, not -21",
+            "test.toml:5:11: 'rx_ring' in [xdp] must be a power of two, not 3000",
+            "test.toml:6:11: 'tx_ring' in [xdp] must be from 64 to 65536, not 32",
+            "test.toml:7:14: 'frame_size' in [xdp] must be 2048 or 4096, not 1024",
+            "test.toml:8:8: 'mode' in [xdp] must be one of \"auto\", \"copy\", \"zero-copy\", not \"zerocopy\" (did you mean \"zero-copy\"?)",
+            "test.toml:9:10: 'attach' in [xdp] must be one of \"auto\", \"native\", \"generic\", not \"driver\"",
         ], errors);
     }
 

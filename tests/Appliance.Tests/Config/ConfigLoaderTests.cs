@@ -14,6 +14,7 @@ public sealed class ConfigLoaderTests
         [workers]
         cores = [3, 2]
         batch = 128
+        nice = 0
 
         [xdp]
         mode = "zero-copy"
@@ -107,6 +108,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(ConfigText.FullPath, config.SourcePath);
         Assert.Equal<int>([3, 2], config.Workers.Cores);
         Assert.Equal(128, config.Workers.Batch);
+        Assert.Equal(0, config.Workers.Nice);
         Assert.Equal(new XdpConfig(CopyMode.ZeroCopy, AttachMode.Native, BusyPoll: true, ReplaceProgram: true,
             RxRing: 4096, TxRing: 1024, FillRing: 8192, CompletionRing: 512, FrameSize: 2048, FramesPerWorker: 32768,
             UmemHugePages: true, LpmHugePages: false), config.Xdp);
@@ -155,6 +157,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(WorkersConfig.Default, config.Workers);
         Assert.False(config.Workers.IsPinned);
         Assert.Equal(64, config.Workers.Batch);
+        Assert.Equal(-10, config.Workers.Nice);
         Assert.Equal(XdpConfig.Default, config.Xdp);
         Assert.Equal(new XdpConfig(CopyMode.Auto, AttachMode.Auto, BusyPoll: false, ReplaceProgram: false, RxRing: 2048, TxRing: 2048,
             FillRing: 4096, CompletionRing: 2048, FrameSize: 4096, FramesPerWorker: 16384, UmemHugePages: false, LpmHugePages: true), config.Xdp);

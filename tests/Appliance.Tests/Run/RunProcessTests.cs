@@ -30,6 +30,10 @@ public sealed class RunProcessTests
         using XdpstackProcess router = XdpstackProcess.Start(lab.Dut, "run", "-c", config);
         router.WaitForOutput("xdpstack: ready", StartTimeout);
         Assert.Contains("copy mode", router.StandardOutput);
+        // [workers] nice by default: the worker runs ahead of the kernel's RX threads, the rest of the process does not.
+        Assert.Contains("workers: nice -10", router.StandardOutput);
+        Assert.Equal(-10, ThreadNice(router.Id, "xdpstack w0"));
+        Assert.Equal(0, NiceInStat(File.ReadAllText($"/proc/{router.Id}/stat")));
 
         Ping(lab.HostA, RunLab.HostBIpv4, "ttl=63");
         Ping(lab.HostB, RunLab.HostAIpv6, "ttl=63");
@@ -295,4 +299,21 @@ public sealed class RunProcessTests
             Thread.Sleep(200);
         }
     }
+
+    /// <summary>The nice value of the process's thread named <paramref name="name"/> (its main thread for the dll's name).</summary>
+    private static int ThreadNice(int pid, string name)
+    {
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            string stat = File.ReadAllText(Path.Combine(task, "stat"));
+            if (stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')] != name)
+                continue;
+            return NiceInStat(stat);
+        }
+        throw new InvalidOperationException($"no thread named '{name}' in process {pid}");
+    }
+
+    // After the comm, which may hold spaces: state is field 3 of proc_pid_stat(5), nice field 19.
+    private static int NiceInStat(string stat) =>
+        int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
 }
