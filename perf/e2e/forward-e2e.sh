@@ -5,12 +5,16 @@
 #
 #   flock -x /tmp/xdpstack-cpu.lock perf/e2e/forward-e2e.sh              # IPv4, testpmd txonly generator
 #   FAMILY=6 flock -x /tmp/xdpstack-cpu.lock perf/e2e/forward-e2e.sh     # IPv6, xdp-trafficgen generator
+#   GENERATOR=livegen RATE=1000000 flock -x /tmp/xdpstack-cpu.lock perf/e2e/forward-e2e.sh   # paced live frames
 #
 # Environment: FAMILY (4 or 6), CONTENDERS ("xdpstack linux testpmd xdp-forward"), MEASURE_S (10) seconds per
 # sample, ROUNDS (3) alternating rounds, WARMUP_S (3), GEN_CPU/DUT_CPU (0/1), FRAME (64: bytes per frame on the
 # veth, FCS not counted), RING/BURST (2048/64: testpmd's rings and burst, xdpstack's defaults), XDPSTACK_DLL (the
 # built xdpstack.dll), XDP_TOOLS_BIN (where xdp-forward and xdp-trafficgen are; by default the cache that
-# build-xdp-tools.sh fills, and the script runs it when they are missing; XDP_TOOLS_SOURCE is passed to it).
+# build-xdp-tools.sh fills, and the script runs it when they are missing; XDP_TOOLS_SOURCE is passed to it),
+# GENERATOR (testpmd for IPv4 and xdp-trafficgen for IPv6 by default, or livegen for either: perf/native/xdp_livegen.c,
+# the kernel's XDP live frames, no skb and no socket, paced at RATE frames/s, 0 for no limit), WORKER_NICE
+# (xdpstack's [workers] nice; unset: its default).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FAMILY=${FAMILY:-4}
@@ -22,6 +26,7 @@ GEN_CPU=${GEN_CPU:-0}
 DUT_CPU=${DUT_CPU:-1}
 FRAME=${FRAME:-64}
 RING=${RING:-2048}
+RATE=${RATE:-0}
 BURST=${BURST:-64}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
 source perf/e2e/lib.sh
@@ -31,21 +36,26 @@ for who in $CONTENDERS; do
 done
 case $FAMILY in
   4) # testpmd's txonly mode sends IPv4 UDP; xdp-trafficgen's udp mode sends IPv6 only.
-     GENERATOR=testpmd
+     GENERATOR=${GENERATOR:-testpmd}
      A_DA=198.18.1.1/24 A_DB=198.18.2.1/24 A_SI=198.18.2.2/24 SRC=198.18.1.2 DST=198.18.2.99
      FORWARDING=net.ipv4.ip_forward NODAD= ;;
-  6) GENERATOR=xdp-trafficgen
+  6) GENERATOR=${GENERATOR:-xdp-trafficgen}
      A_DA=2001:2:0:1::1/64 A_DB=2001:2:0:2::1/64 A_SI=2001:2:0:2::2/64 SRC=2001:2:0:1::2 DST=2001:2:0:2::99
      FORWARDING=net.ipv6.conf.all.forwarding NODAD=nodad
      # xdp-trafficgen pins its sending thread to CPU 0 (thread i to CPU i) whatever the affinity it starts with.
-     [ "$GEN_CPU" = 0 ] || { echo "FAMILY=6: xdp-trafficgen sends from CPU 0 only, so GEN_CPU must be 0" >&2; exit 1; }
+     [ "$GEN_CPU" = 0 ] || [ "$GENERATOR" != xdp-trafficgen ] || { echo "FAMILY=6: xdp-trafficgen sends from CPU 0 only, so GEN_CPU must be 0" >&2; exit 1; }
      [ "$FRAME" -ge 62 ] || { echo "FAMILY=6: FRAME must be at least 62 (Ethernet + IPv6 + UDP headers)" >&2; exit 1; } ;;
   *) echo "FAMILY must be 4 or 6" >&2; exit 1 ;;
 esac
+case $GENERATOR in testpmd|xdp-trafficgen|livegen) ;; *) echo "unknown GENERATOR '$GENERATOR'" >&2; exit 1 ;; esac
+[ "$GENERATOR" != testpmd ] || [ "$FAMILY" = 4 ] || { echo "testpmd's txonly mode sends IPv4 only" >&2; exit 1; }
+[ "$GENERATOR" != xdp-trafficgen ] || [ "$FAMILY" = 6 ] || { echo "xdp-trafficgen sends IPv6 only" >&2; exit 1; }
 tools=(ethtool taskset)
+[ "$GENERATOR" = livegen ] && tools+=(gcc)
 case " $CONTENDERS $GENERATOR " in *" testpmd "*) tools+=(dpdk-testpmd) ;; esac
 require_root_and_tools "${tools[@]}"
 case " $CONTENDERS $GENERATOR " in *" xdp-forward "*|*" xdp-trafficgen "*) need_xdp_tools ;; esac
+[ "$GENERATOR" = livegen ] && gcc -O2 -o "$work/xdp_livegen" perf/native/xdp_livegen.c
 
 tag=$$
 GEN=xfg$tag DUT=xfd$tag SINK=xfs$tag          # namespaces
@@ -80,7 +90,17 @@ si_mac=$(ip netns exec "$SINK" cat /sys/class/net/"$SI"/address)
 # stats NS DEV COUNTER... -> the counters on one line, read at one moment.
 stats() { local ns=$1 dev=$2; shift 2; ip netns exec "$ns" sh -c 'cd "$0" && echo $(cat "$@")' "/sys/class/net/$dev/statistics" "$@"; }
 # Offered: what the generator's veth passed to the DUT's ingress ring or dropped for want of room in it.
-offered() { local p d; read -r p d < <(stats "$GEN" "$GI" tx_packets tx_dropped); echo $(( p + d )); }
+offered() {
+  if [ "$GENERATOR" = livegen ]; then
+    # Its own count (on SIGUSR1): the veth's counters for redirected frames also count some its peer had no room for.
+    local before; before=$(grep -c "xdp_livegen: sent" "$glog" || true)
+    kill -USR1 "$gpid"
+    for _ in $(seq 200); do [ "$(grep -c "xdp_livegen: sent" "$glog" || true)" -gt "$before" ] && break; sleep 0.01; done
+    grep "xdp_livegen: sent" "$glog" | tail -1 | awk '{ print $3, $5 }'
+  else
+    local p d; read -r p d < <(stats "$GEN" "$GI" tx_packets tx_dropped); echo $(( p + d ))
+  fi
+}
 # Datagrams the DUT's kernel forwarded itself (Linux; xdp-forward's XDP_PASS fallback).
 kernel_fwd() {
   if [ "$FAMILY" = 4 ]; then
@@ -92,6 +112,7 @@ kernel_fwd() {
 cat > "$work/xdpstack.toml" <<EOF
 [workers]
 cores = [$DUT_CPU]
+$([ -n "${WORKER_NICE:-}" ] && echo "nice = $WORKER_NICE")
 [xdp]
 lpm_huge_pages = true
 [[interface]]
@@ -169,7 +190,8 @@ stop_dut() {
     for _ in $(seq 50); do ip -n "$DUT" -d link show dev "$d" | grep -q "prog/xdp" || break; sleep 0.1; done
   done
 }
-start_generator() { # start_generator LOG; sets $gpid
+start_generator() { # start_generator LOG; sets $gpid and $glog
+  glog=$1
   case $GENERATOR in
     testpmd) # both lcores on GEN_CPU, 64-byte UDP SRC -> DST to the DUT's MAC
       ip netns exec "$GEN" dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xfg$tag" \
@@ -184,6 +206,11 @@ start_generator() { # start_generator LOG; sets $gpid
         --hop-limit 64 --threads 1 --interval 3600 "$GI" > "$1" 2>&1 &
       gpid=$!; track_pid "$gpid"
       wait_for "$1" "Transmitting on" 30 ;;
+    livegen) # BPF_PROG_TEST_RUN live frames redirected into GI, FRAME bytes without FCS, TTL/hop limit 64
+      ip netns exec "$GEN" taskset -c "$GEN_CPU" "$work/xdp_livegen" "$GI" "$da_mac" "$SRC" "$DST" \
+        --rate "$RATE" --size "$FRAME" --sport 40000 --dport 9 > "$1" 2>&1 &
+      gpid=$!; track_pid "$gpid"
+      wait_for "$1" "xdp_livegen: sending" 30 ;;
   esac
   pin_napi "$GI" "$GEN_CPU"
 }
@@ -220,10 +247,14 @@ measure() { # measure NAME ROUND -> prints "forwarded offered" (per second)
   untrack_pid "$gpid"
   stop_dut "$1"
   untrack_pid "$BASHPID"
-  echo "$(( (rx1 - rx0) / MEASURE_S )) $(( (tx1 - tx0) / MEASURE_S ))"
+  if [ "$GENERATOR" = livegen ]; then # "count time" pairs: the rate over the generator's own interval
+    echo "$(( (rx1 - rx0) / MEASURE_S )) $(awk -v a="$tx0" -v b="$tx1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", (y[1] - x[1]) / (y[2] - x[2]) }')"
+  else
+    echo "$(( (rx1 - rx0) / MEASURE_S )) $(( (tx1 - tx0) / MEASURE_S ))"
+  fi
 }
 
-echo "lab: $GEN/$GI -> $DUT/$DA [device under test] $DUT/$DB -> $SINK/$SI; IPv$FAMILY, $FRAME-byte UDP frames from $GENERATOR on CPU $GEN_CPU;"
+echo "lab: $GEN/$GI -> $DUT/$DA [device under test] $DUT/$DB -> $SINK/$SI; IPv$FAMILY, $FRAME-byte UDP frames from $GENERATOR$([ "$GENERATOR" = livegen ] && echo " at ${RATE} frames/s (0: no limit)") on CPU $GEN_CPU;"
 echo "     the DUT's forwarding thread and $DA's NAPI thread on CPU $DUT_CPU; ${MEASURE_S} s per sample, $ROUNDS rounds"
 declare -A sum
 printf '%-12s %5s %14s %14s\n' contender round "forwarded pps" "offered pps"
