@@ -65,8 +65,9 @@ internal sealed class XdpstackProcess : IDisposable
     /// </summary>
     public static XdpstackProcess Start(NetNamespace? ns, string[] args, IReadOnlyDictionary<string, string>? environment, IReadOnlyList<string>? wrapper)
     {
-        // env puts SIGINT back to its default first: a test run started in the background of a non-interactive
-        // shell inherits SIGINT ignored, and the runtime keeps it ignored, so Ctrl-C tests could not interrupt.
+        // env puts SIGINT and SIGHUP back to their defaults first: a test run started in the background of a
+        // non-interactive shell inherits SIGINT ignored, one started under nohup inherits SIGHUP ignored, and the
+        // runtime keeps an inherited ignore, so Ctrl-C tests could not interrupt and reloads never happened.
         // env and ip netns exec (and a wrapper such as setpriv) exec in place, so the pid is the dotnet process itself.
         var psi = new ProcessStartInfo("env")
         {
@@ -75,7 +76,7 @@ internal sealed class XdpstackProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("--default-signal=INT,HUP");
         if (ns is not null)
         {
             foreach (string a in (string[])["ip", "netns", "exec", ns.Name])
