@@ -15,7 +15,9 @@
 # Environment: ROUTES4 (100000; /32s of 198.19.0.0/16, then of 198.18.2.0 upwards, at most 123,392 so that they stay
 # below the churn block), RATE (10000 updates/s), DURATION (60 s), BASE_S (10 s), DUT_CPU (1: the worker),
 # GEN_CPU (0: the generator, the feeder and the appliance's control threads), LOAD (1; 0: no generator, to see the
-# control plane's own latency), XDPSTACK_DLL (the built xdpstack.dll).
+# control plane's own latency), XDPSTACK_DLL (the built xdpstack.dll), GENERATOR (testpmd, or livegen:
+# perf/native/xdp_livegen.c, XDP live frames paced at GEN_RATE frames/s, default 1000000, whose rate does not depend
+# on how much of CPU 0 the feeder leaves it as long as it has enough; offered is then its own count).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUTES4=${ROUTES4:-100000}
@@ -25,9 +27,15 @@ BASE_S=${BASE_S:-10}
 LOAD=${LOAD:-1}
 DUT_CPU=${DUT_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
+GENERATOR=${GENERATOR:-testpmd}
+GEN_RATE=${GEN_RATE:-1000000}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
 source perf/e2e/lib.sh
-require_root_and_tools ip python3 taskset dpdk-testpmd ethtool
+case $GENERATOR in
+  testpmd) require_root_and_tools ip python3 taskset dpdk-testpmd ethtool ;;
+  livegen) require_root_and_tools ip python3 taskset gcc ethtool ;;
+  *) echo "GENERATOR must be testpmd or livegen" >&2; exit 1 ;;
+esac
 [ "$ROUTES4" -ge 1 ] && [ "$ROUTES4" -le 123392 ] || { echo "ROUTES4 must be 1 to 123392" >&2; exit 1; }
 
 tag=$$
@@ -112,13 +120,24 @@ fast_slow() {
 f.write(b"show counters\n"); f.flush(); w = json.loads(f.readline())["workers"]
 print(sum(x["counters"]["fast_forwarded_ipv4"] for x in w), sum(x["counters"]["slow_path"] for x in w))' "$work/ctl.sock"
 }
+# offered_count: frames the generator has sent so far (livegen: its own count, asked for with SIGUSR1).
+offered_count() {
+  if [ "$GENERATOR" = livegen ] && [ "$LOAD" = 1 ]; then
+    local before; before=$(grep -c "xdp_livegen: sent" "$work/generator.log" || true)
+    kill -USR1 "$gpid"
+    for _ in $(seq 200); do [ "$(grep -c "xdp_livegen: sent" "$work/generator.log" || true)" -gt "$before" ] && break; sleep 0.01; done
+    grep "xdp_livegen: sent" "$work/generator.log" | tail -1 | awk '{ print $3 }'
+  else
+    stat "$GEN" "$GI" tx_packets
+  fi
+}
 # window NAME SECONDS: over SECONDS, the packets the peer received, those the generator sent, and the frames the
 # fast paths and the full stack took, as "NAME rx offered seconds fast slow".
 window() {
   local rx0 off0 t0 rx1 off1 t1 fs0 fs1
-  fs0=$(fast_slow); rx0=$(stat "$PEER" "$PA" rx_packets); off0=$(stat "$GEN" "$GI" tx_packets); t0=$(date +%s.%N)
+  fs0=$(fast_slow); rx0=$(stat "$PEER" "$PA" rx_packets); off0=$(offered_count); t0=$(date +%s.%N)
   sleep "$2"
-  rx1=$(stat "$PEER" "$PA" rx_packets); off1=$(stat "$GEN" "$GI" tx_packets); t1=$(date +%s.%N); fs1=$(fast_slow)
+  rx1=$(stat "$PEER" "$PA" rx_packets); off1=$(offered_count); t1=$(date +%s.%N); fs1=$(fast_slow)
   echo "$1 $(( rx1 - rx0 )) $(( off1 - off0 )) $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
     $(( ${fs1% *} - ${fs0% *} )) $(( ${fs1#* } - ${fs0#* } ))
 }
@@ -130,7 +149,14 @@ wait_routes $(( connected + ROUTES4 )) 300 >/dev/null
 echo "load: $ROUTES4 IPv4 routes in the appliance's table $(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }') s after the feeder started (feeder: $load)"
 
 # The load: 64-byte UDP 198.18.2.2 -> 198.19.0.1 (a base route via the peer), to the appliance's MAC.
-if [ "$LOAD" = 1 ]; then
+if [ "$LOAD" = 1 ] && [ "$GENERATOR" = livegen ]; then
+  gcc -O2 -o "$work/xdp_livegen" perf/native/xdp_livegen.c
+  ip netns exec "$GEN" taskset -c "$GEN_CPU" "$work/xdp_livegen" "$GI" "$db_mac" 198.18.2.2 198.19.0.1 \
+    --rate "$GEN_RATE" --size 64 > "$work/generator.log" 2>&1 &
+  gpid=$!; track_pid "$gpid"
+  wait_for "$work/generator.log" "xdp_livegen: sending" 30
+  sleep 10  # past the start-up: ARP, tiered compilation, the collections after the load
+elif [ "$LOAD" = 1 ]; then
   ip netns exec "$GEN" dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xcg$tag" \
     --lcores "0@$GEN_CPU,1@$GEN_CPU" --vdev "net_af_xdp0,iface=$GI" -- \
     --forward-mode=txonly --eth-peer="0,$db_mac" --tx-ip="198.18.2.2,198.19.0.1" --txpkts=64 --nb-cores=1 \
