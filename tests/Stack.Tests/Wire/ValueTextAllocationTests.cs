@@ -45,13 +45,18 @@ public sealed class ValueTextAllocationTests
 
     /// <summary>
     /// Round 0 warms up (JIT, type loading, the formatting caches of <see cref="uint"/> and <see cref="byte"/>);
-    /// round 1 is measured and must allocate nothing and give the same results.
+    /// every later round must give the same results, and two rounds in a row must allocate nothing within a few
+    /// rounds. One CI run saw 2,808 bytes in the round right after the warm-up: the runtime's own work as tiered
+    /// compilation moved the loop to optimized code (it runs on the calling thread), not the code under test, which
+    /// would allocate in every round.
     /// </summary>
     private static void AssertTextAllocatesNothing<T>((string Text, string Canonical)[] valid, string[] invalid)
         where T : ISpanParsable<T>, ISpanFormattable, IEquatable<T>
     {
         Span<char> destination = stackalloc char[64];
-        for (int round = 0; round < 2; round++)
+        var allocations = new List<long>();
+        int cleanInARow = 0;
+        for (int round = 0; round < MaxRounds && cleanInARow < 2; round++)
         {
             int parsed = 0, formatted = 0, refused = 0, rejected = 0;
             long before = GC.GetAllocatedBytesForCurrentThread();
@@ -79,11 +84,15 @@ public sealed class ValueTextAllocationTests
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             if (round == 0)
                 continue;
-            Assert.Equal(0, allocated);
+            allocations.Add(allocated);
+            cleanInARow = allocated == 0 ? cleanInARow + 1 : 0;
             Assert.Equal(Rounds * valid.Length, parsed);
             Assert.Equal(Rounds * valid.Length, formatted);
             Assert.Equal(Rounds * valid.Sum(v => v.Canonical.Length), refused);
             Assert.Equal(Rounds * invalid.Length, rejected);
         }
+        Assert.True(cleanInARow == 2, $"bytes allocated per round after the warm-up: {string.Join(", ", allocations)}");
     }
+
+    private const int MaxRounds = 6;
 }
