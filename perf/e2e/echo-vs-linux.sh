@@ -106,7 +106,7 @@ measure() { # measure NAME ROUND -> "returned offered"
       --rate "$RATE" --size 64 --sport 40000 --dport 7 > "$glog" 2>&1 &
     gpid=$!
     pids+=("$gpid")
-    wait_for "$glog" "xdp_livegen: sending" 30
+    wait_for "$glog" "xdp_livegen: sending" 30 "$gpid"
   else
     ip netns exec "$GEN" dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xeg$tag" \
       --lcores "0@$GEN_CPU,1@$GEN_CPU" --vdev "net_af_xdp0,iface=$GI" -- \

@@ -210,7 +210,7 @@ start_generator() { # start_generator LOG; sets $gpid and $glog
       ip netns exec "$GEN" taskset -c "$GEN_CPU" "$work/xdp_livegen" "$GI" "$da_mac" "$SRC" "$DST" \
         --rate "$RATE" --size "$FRAME" --sport 40000 --dport 9 > "$1" 2>&1 &
       gpid=$!; track_pid "$gpid"
-      wait_for "$1" "xdp_livegen: sending" 30 ;;
+      wait_for "$1" "xdp_livegen: sending" 30 "$gpid" ;;
   esac
   pin_napi "$GI" "$GEN_CPU"
 }

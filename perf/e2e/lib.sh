@@ -34,9 +34,16 @@ pin_napi() {
   [ $found = 1 ] || echo "warning: no napi thread for $dev" >&2
 }
 
-# wait_for FILE TEXT SECONDS: waits until FILE contains TEXT, or prints FILE and fails.
+# wait_for FILE TEXT SECONDS [PID]: waits until FILE contains TEXT, or prints FILE and fails; with PID, fails as soon
+# as that process has exited (a generator that stopped at once says why in FILE).
 wait_for() {
-  for _ in $(seq $(( $3 * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq $(( $3 * 10 ))); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+      echo "exited before '$2' appeared in $1:" >&2; cat "$1" >&2; return 1
+    fi
+    sleep 0.1
+  done
   echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
 }
 

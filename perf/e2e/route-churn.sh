@@ -154,7 +154,7 @@ if [ "$LOAD" = 1 ] && [ "$GENERATOR" = livegen ]; then
   ip netns exec "$GEN" taskset -c "$GEN_CPU" "$work/xdp_livegen" "$GI" "$db_mac" 198.18.2.2 198.19.0.1 \
     --rate "$GEN_RATE" --size 64 > "$work/generator.log" 2>&1 &
   gpid=$!; track_pid "$gpid"
-  wait_for "$work/generator.log" "xdp_livegen: sending" 30
+  wait_for "$work/generator.log" "xdp_livegen: sending" 30 "$gpid"
   sleep 10  # past the start-up: ARP, tiered compilation, the collections after the load
 elif [ "$LOAD" = 1 ]; then
   ip netns exec "$GEN" dpdk-testpmd --no-huge -m 1024 --no-pci --file-prefix "xcg$tag" \

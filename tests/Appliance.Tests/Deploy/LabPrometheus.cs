@@ -36,6 +36,42 @@ internal sealed class LabPrometheus : IDisposable
             ConnectCallback = (context, _) => ValueTask.FromResult<Stream>(new NetworkStream(Connect(context.DnsEndPoint.Port), ownsSocket: true)),
         };
         _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+        try
+        {
+            WaitUntilReady(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Prometheus listens only after it has opened its TSDB, which on a machine that has just installed it (cold page
+    /// cache, a test run beside it) took over 3 s in a fresh-clone CI run: queries before that are refused.
+    /// </summary>
+    private void WaitUntilReady(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_prometheus.HasExited)
+                Assert.Fail($"prometheus exited before it was ready.\nprometheus: {_prometheus.Output}");
+            try
+            {
+                using HttpResponseMessage response = _http.GetAsync($"http://{PrometheusAddress}/-/ready").GetAwaiter().GetResult();
+                if (response.IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            if (clock.Elapsed > timeout)
+                Assert.Fail($"prometheus was not ready within {timeout}.\nprometheus: {_prometheus.Output}");
+            Thread.Sleep(200);
+        }
     }
 
     /// <summary>GET http://127.0.0.1:PORT/PATH inside the namespace.</summary>
@@ -126,6 +162,8 @@ internal sealed class LabPrometheus : IDisposable
         }
 
         public string Output { get { lock (_output) return _output.ToString(); } }
+
+        public bool HasExited => _process.HasExited;
 
         public static LabProcess Start(NetNamespace ns, string package, string program, params string[] args)
         {
