@@ -2,7 +2,9 @@
 # HTTP: `xdpstack run` with http services against nginx (Debian's, 1 worker pinned to the server CPU, tiny static
 # file), the two alternating in one run on the same veth lab; issue 13's targets. Three figures per contender:
 #   keep-alive requests/s   wrk -t1 -c CONNECTIONS, one 13-octet response per request;
-#   new connections/s       ab -c CONNECTIONS without -k: HTTP/1.0, a connection per request, closed by the server;
+#   new connections/s       wrk -t1 -c CONNECTIONS with "Connection: close": a connection per request, closed by the
+#                           server (checked: the client's TCP ActiveOpens grew by at least the requests);
+#                           CONN_CLIENT=ab: ab -c CONNECTIONS without -k (HTTP/1.0), the client of earlier runs;
 #   bulk, one connection    curl fetching BULK_MB MiB, content compared octet for octet; against nginx this is
 #                           Linux's TCP to Linux's TCP over the same veths (sendfile).
 # Beside each figure, the busy share of the client CPU and the server CPU (/proc/stat), the server CPU's time per
@@ -13,13 +15,16 @@
 #   flock -x /tmp/xdpstack-cpu.lock perf/e2e/http-vs-nginx.sh
 #
 # Environment: MEASURE_S (10), ROUNDS (3), CONNECTIONS (64), BULK_MB (256), CLI_CPU/SRV_CPU (0/1), XDPSTACK_DLL,
-# CONTENDERS ("xdpstack nginx"), KEEP_WORK (keep the logs).
+# CONTENDERS ("xdpstack nginx"), CONN_CLIENT (wrk or ab), CLI_NAPI (pinned, or floating: the client end's NAPI thread
+# left to the scheduler), KEEP_WORK (keep the logs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MEASURE_S=${MEASURE_S:-10}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 BULK_MB=${BULK_MB:-256}
+CONN_CLIENT=${CONN_CLIENT:-wrk}
+CLI_NAPI=${CLI_NAPI:-pinned}
 CLI_CPU=${CLI_CPU:-0}
 SRV_CPU=${SRV_CPU:-1}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
@@ -41,6 +46,7 @@ ip netns exec "$SRV" sh -c "echo 1 > /proc/sys/net/ipv6/conf/$SI/disable_ipv6"
 # XDP program (or, for nginx, GRO) makes it appear; the client end's takes the server's segments on the client CPU.
 ip netns exec "$SRV" sh -c "ethtool -K $SI gro on >/dev/null; echo 1 > /sys/class/net/$SI/threaded; ethtool -K $SI gro off >/dev/null"
 ip netns exec "$CLI" sh -c "ethtool -K $CI gro on >/dev/null; echo 1 > /sys/class/net/$CI/threaded"
+[ "$CLI_NAPI" = pinned ] && pin_napi "$CI" "$CLI_CPU"
 # The client's segments leave with their checksums filled in and at most one MSS each: a veth hands XDP what the
 # socket wrote, and with offloads on that is a partial checksum or a 64 KiB TSO frame (docs/lab.md). The same for
 # both contenders, so nginx's side of the comparison sees the same client.
@@ -164,17 +170,37 @@ keepalive() {
   rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<< "$out")
   echo "$rps $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" $(( rps * MEASURE_S ))) $(own_per_unit "$1" "$o0" "$o1" $(( rps * MEASURE_S )) "$(per_request "$s0" "$s1" $(( rps * MEASURE_S )))")"
 }
+# active_opens: the client namespace's TCP ActiveOpens (connections it has opened so far).
+active_opens() {
+  ip netns exec "$CLI" awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp
+}
 connections() {
-  local c0 s0 c1 s1 o0 o1 out cps failed
+  local c0 s0 c1 s1 o0 o1 out cps failed opens0 opens1 total
   o0=$(server_us "$1")
+  opens0=$(active_opens)
   read -r c0 ct0 < <(busy "$CLI_CPU"); read -r s0 st0 < <(busy "$SRV_CPU")
-  out=$(ip netns exec "$CLI" taskset -c "$CLI_CPU" ab -q -t "$MEASURE_S" -n 100000000 -c "$CONNECTIONS" -s 10 http://198.18.0.2/tiny 2>&1)
+  if [ "$CONN_CLIENT" = wrk ]; then
+    out=$(ip netns exec "$CLI" taskset -c "$CLI_CPU" wrk -t1 -c "$CONNECTIONS" -d "${MEASURE_S}s" --timeout 5s -H "Connection: close" http://198.18.0.2/tiny)
+  else
+    out=$(ip netns exec "$CLI" taskset -c "$CLI_CPU" ab -q -t "$MEASURE_S" -n 100000000 -c "$CONNECTIONS" -s 10 http://198.18.0.2/tiny 2>&1)
+  fi
   read -r c1 ct1 < <(busy "$CLI_CPU"); read -r s1 st1 < <(busy "$SRV_CPU")
   o1=$(server_us "$1")
-  echo "$out" > "$work/ab.$1.$2.log"
-  failed=$(awk '/^Failed requests:/ { print $3 }' <<< "$out")
-  if [ "${failed:-1}" != 0 ] || grep -q 'Non-2xx' <<< "$out"; then echo "ab against $1 saw errors:" >&2; echo "$out" >&2; exit 1; fi
-  cps=$(awk '/^Requests per second:/ { printf "%d", $4 }' <<< "$out")
+  opens1=$(active_opens)
+  echo "$out" > "$work/$CONN_CLIENT.close.$1.$2.log"
+  if [ "$CONN_CLIENT" = wrk ]; then
+    if grep -qE 'Non-2xx|Socket errors' <<< "$out"; then echo "wrk (Connection: close) against $1 saw errors:" >&2; echo "$out" >&2; exit 1; fi
+    cps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<< "$out")
+    total=$(awk '/ requests in / { print $1 }' <<< "$out")
+    # Each request must have had a connection of its own: the server closed every one.
+    if [ $(( opens1 - opens0 )) -lt "$total" ]; then
+      echo "wrk against $1: $total requests over only $(( opens1 - opens0 )) connections" >&2; exit 1
+    fi
+  else
+    failed=$(awk '/^Failed requests:/ { print $3 }' <<< "$out")
+    if [ "${failed:-1}" != 0 ] || grep -q 'Non-2xx' <<< "$out"; then echo "ab against $1 saw errors:" >&2; echo "$out" >&2; exit 1; fi
+    cps=$(awk '/^Requests per second:/ { printf "%d", $4 }' <<< "$out")
+  fi
   echo "$cps $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" $(( cps * MEASURE_S ))) $(own_per_unit "$1" "$o0" "$o1" $(( cps * MEASURE_S )) "$(per_request "$s0" "$s1" $(( cps * MEASURE_S )))")"
 }
 bulk() {
@@ -192,7 +218,7 @@ bulk() {
   echo "$(python3 -c "import sys; print(f'{float(sys.argv[1]) / 1e6:.0f}')" "$speed") $(share "$c0" "$ct0" "$c1" "$ct1") $(share "$s0" "$st0" "$s1" "$st1") $(per_request "$s0" "$s1" "$BULK_MB") $(own_per_unit "$1" "$o0" "$o1" "$BULK_MB" "$(per_request "$s0" "$s1" "$BULK_MB")")"
 }
 
-echo "lab: $CLI/$CI <-veth-> $SRV/$SI; wrk, ab, curl and $CI's NAPI thread on CPU $CLI_CPU; the server (xdpstack's"
+echo "lab: $CLI/$CI <-veth-> $SRV/$SI; wrk, $CONN_CLIENT, curl and $CI's NAPI thread ($CLI_NAPI) on CPU $CLI_CPU; the server (xdpstack's"
 echo "     worker, or nginx's one worker) and $SI's NAPI thread on CPU $SRV_CPU; $CONNECTIONS connections, ${MEASURE_S} s, $ROUNDS rounds, bulk $BULK_MB MiB"
 declare -A sum own
 printf '%-9s %5s | %11s %4s %4s %8s %8s | %8s %4s %4s %8s %8s | %9s %4s %4s %10s %10s\n' contender round \
