@@ -40,8 +40,7 @@ public sealed partial class TcpConnection
         int ourMss = OurMss(Nic, IsIpv6);
         _advertisedMss = (ushort)Math.Max(64, ourMss);
         _mss = Math.Max(64, Math.Min(ourMss, DefaultMss(IsIpv6)));
-        _cwnd = InitialWindow();
-        _ssthresh = int.MaxValue;
+        StartCongestionWindow();
         _rtoUs = (long)settings.InitialRto.TotalMicroseconds;
         State = TcpState.SynSent;
         _synSentUs = nowUs;

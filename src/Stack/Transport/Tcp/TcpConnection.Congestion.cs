@@ -15,6 +15,69 @@ public sealed partial class TcpConnection
     /// <summary>CUBIC's W_max in octets (0 under NewReno, or before CUBIC's first loss and after a timeout).</summary>
     internal long CubicWindowMax => _congestionControl == TcpCongestionControl.Cubic ? _cubic.WindowMax : 0;
 
+    // Linux's tcp_cwnd_validate: the most in flight over the window that ends when SND.UNA passes _flightWindowEnd,
+    // and whether the window was what held the sender back at some point in it.
+    private uint _maxFlight;
+    private uint _flightWindowEnd;
+    private bool _flightWindowOpen;
+    private bool _cwndLimited;
+
+    // The most cwnd may reach, in octets: far above any window a 32-bit sequence space can fill, far below overflow.
+    private const int MaxCongestionWindow = 1 << 30;
+
+    private void StartCongestionWindow()
+    {
+        _cwnd = InitialWindow();
+        _ssthresh = int.MaxValue;
+        _maxFlight = 0;
+        _flightWindowOpen = false;
+        _cwndLimited = false;
+    }
+
+    // After a send: the flight now, and whether cwnd (not the peer's window, not the application) stopped it.
+    private void NoteFlight(bool unsentLeft)
+    {
+        uint flight = _sndNxt - _sndUna;
+        bool limitedNow = unsentLeft && flight + (uint)_mss > (uint)_cwnd && (uint)_cwnd <= _sndWnd;
+        if (!_flightWindowOpen || !TcpSequence.LessThan(_sndUna, _flightWindowEnd))
+        {
+            _maxFlight = flight;
+            _flightWindowEnd = _sndNxt;
+            _flightWindowOpen = true;
+            _cwndLimited = limitedNow;
+        }
+        else
+        {
+            _maxFlight = Math.Max(_maxFlight, flight);
+            _cwndLimited |= limitedNow;
+        }
+    }
+
+    // Linux's tcp_is_cwnd_limited: cwnd grows only when it is what limits the sender, and in slow start up to twice
+    // the largest flight, so an application-limited connection (a keep-alive responder) keeps the window it used.
+    private bool IsCongestionWindowLimited() =>
+        _cwndLimited || (_cwnd < _ssthresh && (long)_cwnd < 2L * _maxFlight);
+
+    // An ACK of new data outside recovery. Slow start grows cwnd by all it acknowledged, up to ssthresh, and the rest
+    // goes to congestion avoidance (Linux's tcp_slow_start and the cong_avoid hooks; gVisor's updateSlowStart grows
+    // by the packets acknowledged too): a stretch ACK that covers many segments opens the window as far as ACKs of
+    // each would have. RFC 5681 §3.1's at most one SMSS per ACK is stricter (RFC 3465 allows two).
+    private void GrowCongestionWindow(int dataAcked, long nowUs)
+    {
+        if (dataAcked <= 0 || !IsCongestionWindowLimited())
+            return;
+        if (_cwnd < _ssthresh)
+        {
+            int grown = (int)Math.Min(Math.Min((long)_cwnd + dataAcked, _ssthresh), MaxCongestionWindow);
+            dataAcked -= grown - _cwnd;
+            _cwnd = grown;
+            if (dataAcked == 0 || grown == MaxCongestionWindow)
+                return;
+        }
+        CongestionAvoidance(dataAcked, nowUs);
+        _cwnd = Math.Min(_cwnd, MaxCongestionWindow);
+    }
+
     private void ResetCongestionControl(TcpCongestionControl algorithm)
     {
         _congestionControl = algorithm;

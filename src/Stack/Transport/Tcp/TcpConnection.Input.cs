@@ -153,8 +153,7 @@ public sealed partial class TcpConnection
             _rcvShift = 0;
         }
         _sackPermitted = sackPermitted;
-        _cwnd = InitialWindow();
-        _ssthresh = int.MaxValue;
+        StartCongestionWindow();
         _rtoUs = (long)settings.InitialRto.TotalMicroseconds;
     }
 
@@ -376,13 +375,9 @@ public sealed partial class TcpConnection
                 _cwnd = Math.Max(_mss, _cwnd - dataAcked + _mss);
             }
         }
-        else if (_cwnd < _ssthresh)
-        {
-            _cwnd += Math.Min(dataAcked, _mss);
-        }
         else
         {
-            CongestionAvoidance(dataAcked, nowUs);
+            GrowCongestionWindow(dataAcked, nowUs);
         }
         _dupAcks = 0;
 

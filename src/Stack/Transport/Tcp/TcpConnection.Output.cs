@@ -54,6 +54,7 @@ public sealed partial class TcpConnection
             }
             break;
         }
+        NoteFlight(unsentLeft: _tx.Count > (int)(_sndNxt - _sndUna));
         // Data waits on a closed window with nothing in flight: the timer probes it (RFC 9293 §3.8.6.1).
         if (_rtoDeadline == 0 && _tx.Count > 0 && _sndNxt == _sndUna)
             ArmRto(nowUs);

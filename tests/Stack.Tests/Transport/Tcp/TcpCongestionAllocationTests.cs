@@ -17,8 +17,8 @@ public class TcpCongestionAllocationTests
         Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
         const int Rounds = 40;
         // Four segments of echo out, three duplicate ACKs (fast retransmit: ssthresh falls, CUBIC takes W_max), the
-        // full ACK (recovery ends), then a segment each way per round, each ACK one segment: slow start up to
-        // ssthresh, then congestion avoidance on every further ACK.
+        // full ACK (recovery ends), then two segments in and one ACKed per round: the echo's queue grows, so cwnd is
+        // what holds it back (cwnd grows only then, as in Linux) and every further ACK runs congestion avoidance.
         List<byte[]> Script(ushort port)
         {
             uint iss = f.Connect(7, clientPort: port);
@@ -27,7 +27,10 @@ public class TcpCongestionAllocationTests
             for (int i = 0; i < 3; i++)
                 frames.Add(Segment(7, TcpFlags.Ack, Data, iss + 1, window: 512, clientPort: port));
             for (int k = 0; k < Rounds; k++)
-                frames.Add(Segment(7, TcpFlags.Ack, Data + (uint)(k * 1460), iss + 1 + 5840 + (uint)(k * 1460), new byte[1460], window: 512, clientPort: port));
+            {
+                for (int j = 0; j < 2; j++)
+                    frames.Add(Segment(7, TcpFlags.Ack, Data + (uint)((2 * k + j) * 1460), iss + 1 + 5840 + (uint)(k * 1460), new byte[1460], window: 512, clientPort: port));
+            }
             return frames;
         }
         List<byte[]> warm = Script(41000);

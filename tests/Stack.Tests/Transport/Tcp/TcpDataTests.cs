@@ -245,6 +245,40 @@ public class TcpDataTests
     }
 
     [Fact]
+    public void SlowStart_StretchAck_GrowsCwndByAllItAcknowledged()
+    {
+        // Linux's tcp_slow_start (and gVisor's updateSlowStart): cwnd grows by every segment an ACK covers, so one
+        // ACK for the whole initial window doubles it. RFC 5681's one SMSS per ACK would give eleven segments.
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.Equal(10, f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[14600], window: 512)).Count);
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(14600, c.CongestionWindow);
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001 + 14600, iss + 1 + 14600, window: 512)));
+        Assert.Equal(29200, c.CongestionWindow);
+        Assert.Equal(20, f.Send(Segment(7, TcpFlags.Ack, 1001 + 14600, iss + 1 + 14600, new byte[29200], window: 512)).Count);
+    }
+
+    [Fact]
+    public void SlowStart_ApplicationLimited_CwndStaysAtTwiceTheFlight()
+    {
+        // Linux's tcp_is_cwnd_limited: in slow start cwnd grows only while it is under twice the largest flight, so
+        // a request-response connection keeps its initial window however many responses are ACKed.
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        uint seq = 1001, ack = iss + 1;
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Single(f.Send(Segment(7, TcpFlags.Ack, seq, ack, new byte[100], window: 512)));
+            seq += 100;
+            ack += 100;
+        }
+        f.Send(Segment(7, TcpFlags.Ack, seq, ack, window: 512));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(14600, c.CongestionWindow);
+    }
+
+    [Fact]
     public void Rto_RetransmitsWithBackoffAndCollapsesCwnd()
     {
         TcpFixture f = Echo();
