@@ -39,7 +39,7 @@ public sealed class StackOptions
     /// <summary>Follow IPv4 Loose and Strict Source Route options (RFC 1812 §5.2.4.1); off, as Linux's accept_source_route=0, drops every packet carrying one.</summary>
     public bool AcceptSourceRoute { get; init; }
 
-    /// <summary>Send ICMP Redirects (RFC 1812 §5.2.7.2) when a forwarded packet leaves by the NIC it came in on; on by default, as Linux's send_redirects.</summary>
+    /// <summary>Send ICMP Redirects (RFC 1812 §5.2.7.2) and NDP Redirects (RFC 4861 §8.2) when a forwarded packet leaves by the NIC it came in on; on by default, as Linux's send_redirects (Linux has no switch for IPv6's: it always sends them).</summary>
     public bool SendRedirects { get; init; } = true;
 
     /// <summary>Wall-clock time for the IPv4 Timestamp option, which wants milliseconds since UTC midnight; <see cref="Clock"/> is monotonic from an arbitrary origin, so it cannot say.</summary>

@@ -192,6 +192,9 @@ public enum StatCounter
     /// <summary>ICMPv6 errors sent (Destination Unreachable, Time Exceeded, Parameter Problem).</summary>
     Icmpv6ErrorsSent,
 
+    /// <summary>NDP Redirect messages sent (RFC 4861 §8.2) for packets forwarded back out of the link they came in on.</summary>
+    Icmpv6RedirectsSent,
+
     /// <summary>ICMPv6 errors not sent because the token bucket was empty.</summary>
     Icmpv6RateLimited,
 

@@ -127,6 +127,7 @@ internal static class DropReasons
         StatCounter.Icmpv6EchoRequestsReceived => CounterRole.Event(Icmp, "ipv6", "echo_request_received"),
         StatCounter.Icmpv6EchoRepliesSent => CounterRole.Event(Icmp, "ipv6", "echo_reply_sent"),
         StatCounter.Icmpv6ErrorsSent => CounterRole.Event(Icmp, "ipv6", "error_sent"),
+        StatCounter.Icmpv6RedirectsSent => CounterRole.Event(Icmp, "ipv6", "redirect_sent"),
         StatCounter.Icmpv6RateLimited => CounterRole.Event(Icmp, "ipv6", "error_rate_limited"),
         StatCounter.Icmpv6RateLimitedHost => CounterRole.Event(Icmp, "ipv6", "error_rate_limited_host"),
         StatCounter.Icmpv6ErrorsSuppressed => CounterRole.Event(Icmp, "ipv6", "error_suppressed"),

@@ -124,6 +124,8 @@ public sealed class Ipv6FastForwarder : IDisposable
         if ((uint)ingressId >= (uint)ingressTable.Length || !ingressTable[ingressId].Enabled)
             return 0;
         ulong macKey = ingressTable[ingressId].MacKey;
+        // A frame going back out its own NIC may need a Redirect, which only the full stack sends.
+        int refusedEgress = ingressTable[ingressId].HairpinAllowed ? -1 : ingressId;
 
         // Bounds are checked once per frame against the memory span; the loops then index with refs so the JIT
         // emits no further checks (count is at most Chunk, the length of every scratch span).
@@ -182,7 +184,7 @@ public sealed class Ipv6FastForwarder : IDisposable
             if ((uint)id >= hopCount)
                 continue;
             ref readonly FastNextHop hop = ref Unsafe.Add(ref hop0, id);
-            if (hop.Nic == 0)
+            if (hop.Nic == 0 || hop.Nic == refusedEgress)
                 continue;
             int i = Unsafe.Add(ref candidate0, k);
             ref Frame f = ref Unsafe.Add(ref frame0, i);

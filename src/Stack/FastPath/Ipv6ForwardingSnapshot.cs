@@ -68,6 +68,18 @@ public sealed class Ipv6ForwardingSnapshot
     internal Ipv6ForwardingSnapshot WithVersions(long routeVersion, long stateVersion) =>
         new(Lpm, Hops, GroupHops, Multipath, Ingress, routeVersion, stateVersion);
 
+    // A NIC with no link-local address sends no Redirect (RFC 4861 §4.5 needs one as the source), so what goes back
+    // out of it needs nothing the full stack adds.
+    private static bool HasLinkLocal(Nic nic)
+    {
+        foreach (AddressEndpoint ep in nic.Addresses.Ipv6.Values)
+        {
+            if (ep.Kind == AddressKind.Permanent && ep.Address.V6.IsLinkLocal)
+                return true;
+        }
+        return false;
+    }
+
     internal static Ipv6ForwardingSnapshot Build(NetworkStack stack, long stateVersion, RouteTable table, bool useHugePages)
     {
         var filter = new EnabledNicFilter(stack);
@@ -144,7 +156,7 @@ public sealed class Ipv6ForwardingSnapshot
         // The fast path mirrors Ipv6Forwarder; under any other forwarder, or none, the full stack decides everything.
         bool forwarderInstalled = stack.Ipv6Forwarder is Ipv6Forwarder;
         foreach (Nic nic in stack.NicArray)
-            ingress[nic.Id.Value] = FastIngress.For(nic, EtherType.Ipv6, forwarderInstalled);
+            ingress[nic.Id.Value] = FastIngress.For(nic, EtherType.Ipv6, forwarderInstalled, hairpinAllowed: !stack.Options.SendRedirects || !HasLinkLocal(nic));
         return new Ipv6ForwardingSnapshot(builder.Build(), hops.ToArray(), groups.ToArray(), table.Multipath, ingress, table.Version, stateVersion);
     }
 

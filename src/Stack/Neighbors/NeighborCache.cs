@@ -98,6 +98,22 @@ public sealed partial class NeighborCache<TAddress>
         return false;
     }
 
+    /// <summary>
+    /// The link address of a usable neighbor, read lock-free and without <see cref="TryResolve"/>'s side effects (no
+    /// recency stamp, no move from Stale to Delay): for telling a host where a neighbor is (an NDP Redirect's Target
+    /// Link-Layer Address), not for sending to it.
+    /// </summary>
+    public bool TryPeekLinkAddress(TAddress address, out MacAddress linkAddress)
+    {
+        if (_entries.TryGetValue(address, out Entry? e) && e.Usable)
+        {
+            linkAddress = new MacAddress(Volatile.Read(ref e.LinkAddress));
+            return true;
+        }
+        linkAddress = default;
+        return false;
+    }
+
     /// <summary>Resolves <paramref name="address"/>, or copies <paramref name="packet"/> into a pooled buffer and queues it until resolution ends.</summary>
     /// <returns>True with <paramref name="linkAddress"/> set when the neighbor is usable (the caller sends the packet itself); false when the packet was queued (and is later sent or failed through the handler).</returns>
     /// <param name="address">The neighbor: the route's gateway, or the destination when on-link.</param>

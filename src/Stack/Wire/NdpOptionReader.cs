@@ -27,6 +27,9 @@ public ref struct NdpOptionReader
     /// <summary>Prefix Information option type.</summary>
     public const byte PrefixInformation = 3;
 
+    /// <summary>Redirected Header option type (RFC 4861 §4.6.3).</summary>
+    public const byte RedirectedHeader = 4;
+
     /// <summary>MTU option type.</summary>
     public const byte Mtu = 5;
 

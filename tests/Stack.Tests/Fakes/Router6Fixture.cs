@@ -21,10 +21,10 @@ internal sealed class Router6Fixture : TwoNicRouterFixture
     public static readonly Ipv6Address Gateway = Ipv6Address.Parse("2001:2:0:2::fe");
     public static readonly Ipv6Address BeyondGateway = Ipv6Address.Parse("2001:2:0:45::5");
 
-    public Router6Fixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool installForwarder = true, TimeSpan? icmpPeerInterval = null)
+    public Router6Fixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool installForwarder = true, TimeSpan? icmpPeerInterval = null, bool sendRedirects = true)
         : base(Mac1, Mac2, mtu2)
     {
-        CreateStack(new StackOptions { Clock = Clock, IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval });
+        CreateStack(new StackOptions { Clock = Clock, IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval, SendRedirects = sendRedirects });
         Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Ip1, 64));
         Assert.Equal(StackError.None, Stack.AddAddress(Nic2, Ip2, 64));
         Assert.Equal(StackError.None, Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2:0:1::/64"), Ipv6Address.Any, 1)));

@@ -51,8 +51,26 @@ public class Ipv6FastForwarderTests
     }
 
     [Fact]
+    public void Forward_BackOutOfANicWithALinkLocalAddress_LeftToTheFullStackWhichRedirects()
+    {
+        // With a link-local address to send from, such a frame may call for a Redirect (RFC 4861 §8.2), which only
+        // the full stack sends; the snapshot is rebuilt when the address comes.
+        (Ipv6FastPathFixture f, Ipv6FastForwarder fast) = Make();
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic1, Ipv6Address.Parse("fe80::1"), 64));
+        byte[] sent = FromA(HostA, source: HostB);
+        (ForwardVerdict verdict, _, byte[] output) = RunFast(fast, Nic1, sent);
+        Assert.Equal(ForwardVerdict.SlowPath, verdict);
+        Assert.Equal(sent, output);
+        f.Link1.Clear();
+        f.Link1.InjectInbound(sent);
+        Assert.Equal(2, f.Link1.ReadAll().Count); // the Redirect to the sender and the packet itself
+        Assert.Equal(1, f.Router1.Stats[StatCounter.Icmpv6RedirectsSent]);
+    }
+
+    [Fact]
     public void Forward_BackOutOfTheIngressNic_Taken()
     {
+        // No link-local address on the NIC: no Redirect could be sent, so the fast path keeps the frame.
         (_, Ipv6FastForwarder fast) = Make();
         (ForwardVerdict verdict, int egress, byte[] output) = RunFast(fast, Nic1, FromA(HostA, source: HostB));
         Assert.Equal(ForwardVerdict.Forward, verdict);

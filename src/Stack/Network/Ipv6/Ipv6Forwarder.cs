@@ -9,7 +9,8 @@ namespace XdpStack.Stack.Network.Ipv6;
 /// <remarks>
 /// <para>Linux is the authority for the order: ip6_rcv_core handles the Hop-by-Hop header of every
 /// packet first, ip6_route_input then finds the local address or the route (no route: Destination
-/// Unreachable code 0), and ip6_forward checks the hop limit (Time Exceeded), a link-local source
+/// Unreachable code 0), and ip6_forward checks the hop limit (Time Exceeded), sends a Redirect for a
+/// packet that leaves by the link it came in on, refuses a link-local source
 /// leaving its link (Destination Unreachable code 2, beyond scope), the egress MTU (Packet Too Big,
 /// never fragmentation), decrements the hop limit and hands the packet to neighbour output (a failed
 /// resolution answers code 3, address unreachable). Each ICMPv6 error goes back through the
@@ -102,10 +103,17 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
             return;
         }
 
+        // Back out of the link it came in on: the sender could have reached the next hop itself, so it
+        // hears of it by a Redirect (RFC 4861 §8.2) and the packet is forwarded all the same. Linux
+        // decides this after the hop limit and before the MTU, quoting the packet as it arrived. (Its
+        // other condition, no source route taken here, always holds: the stack forwards no packet
+        // whose Routing header named it.)
+        if (egress == ingress && stack.Options.SendRedirects)
+            ingress.Ipv6.SendRedirect(worker, addresses, frame, route.NextHopFor(destination));
+
         // A link-local source may be forwarded only back onto its own link. Linux checks it only
         // when the egress is another interface, after the hop limit, and answers beyond scope
-        // (ICMPV6_NOT_NEIGHBOUR); out the same link it forwards it (and would add a Redirect,
-        // which we do not send).
+        // (ICMPV6_NOT_NEIGHBOUR); out the same link it forwards it.
         if (source.IsLinkLocal && egress != ingress)
         {
             stats.Add(worker, StatCounter.Ipv6ForwardingLinkLocalSource);
