@@ -158,7 +158,7 @@ internal sealed partial class Ipv6Endpoint
             }
             _errorBuckets.Consume(worker);
         }
-        Ipv6Address from = ChooseErrorSource(addresses, ip.Destination);
+        Ipv6Address from = ChooseErrorSource(addresses, ip.Destination, ip.Source);
         if (from.IsUnspecified)
         {
             stats.Add(worker, StatCounter.Ipv6OutgoingPacketErrors);
@@ -208,17 +208,26 @@ internal sealed partial class Ipv6Endpoint
         return true;
     }
 
-    private static Ipv6Address ChooseErrorSource(AddressSnapshot addresses, Ipv6Address offendingDestination)
+    // The packet's own destination when it is ours (Linux's icmp6_send), else the first address whose scope is the
+    // error's destination's (RFC 6724 rule 2, as Linux's ipv6_dev_get_saddr): a global sender never hears from a
+    // link-local address listed first, a link-local one hears from ours on the link; any address when none matches.
+    private static Ipv6Address ChooseErrorSource(AddressSnapshot addresses, Ipv6Address offendingDestination, Ipv6Address errorDestination)
     {
         if (addresses.Ipv6.TryGetValue(offendingDestination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
             return offendingDestination;
         // Indexed, not foreach: an interface enumerator would allocate on the receive path.
         IReadOnlyList<AddressEndpoint> primary = addresses.PrimaryIpv6;
+        Ipv6Address fallback = Ipv6Address.Any;
         for (int i = 0; i < primary.Count; i++)
         {
-            if (primary[i].Kind == AddressKind.Permanent)
-                return primary[i].Address.V6;
+            if (primary[i].Kind != AddressKind.Permanent)
+                continue;
+            Ipv6Address candidate = primary[i].Address.V6;
+            if (candidate.IsLinkLocal == errorDestination.IsLinkLocal)
+                return candidate;
+            if (fallback.IsUnspecified)
+                fallback = candidate;
         }
-        return Ipv6Address.Any;
+        return fallback;
     }
 }

@@ -206,6 +206,26 @@ public class Ipv6ForwarderTests
         Assert.Equal((byte)Icmpv6Type.TimeExceeded, error[IcmpOffset]);
     }
 
+    [Theory]
+    [InlineData("2001:2:0:1::a", "2001:2:0:1::1")]
+    [InlineData("fe80::a", "fe80::1")]
+    public void Forward_HopLimitOne_ErrorFromOurAddressOfTheSendersScope(string sender, string expectedSource)
+    {
+        // A link-local address listed before the global one: Linux picks the error's source by RFC 6724 (scope
+        // first), so a global sender hears from the global address and a link-local one from the link-local.
+        var f = new Router6Fixture();
+        Assert.Equal(StackError.None, f.Stack.RemoveAddress(Nic1, Ip1));
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic1, Ipv6Address.Parse("fe80::1"), 64));
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic1, Ip1, 64));
+        f.Link1.Clear();
+        f.Link1.InjectInbound(FromA(HostB, hopLimit: 1, source: Ipv6Address.Parse(sender)));
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal((byte)Icmpv6Type.TimeExceeded, error[IcmpOffset]);
+        Assert.Equal(Ipv6Address.Parse(expectedSource), Packets6.Source(error));
+        Assert.Equal(Ipv6Address.Parse(sender), Packets6.Destination(error));
+        Assert.True(Packets6.IcmpChecksumValid(error));
+    }
+
     [Fact]
     public void Forward_LinkLocalSourceBackOntoItsOwnLink_ForwardedInPlace()
     {
