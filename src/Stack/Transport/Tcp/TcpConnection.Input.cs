@@ -64,6 +64,7 @@ public sealed partial class TcpConnection
         _finQueued = false;
         _finAcked = false;
         _oooCount = 0;
+        _oooFin = false;
         _unackedBytes = 0;
         _ackNow = false;
         _dupAcks = 0;
@@ -494,8 +495,9 @@ public sealed partial class TcpConnection
                 else
                     ScheduleDelayedAck(nowUs);
             }
-            if (fin && sequence + (uint)payload.Length == _rcvNxt)
+            if ((fin && sequence + (uint)payload.Length == _rcvNxt) || (_oooFin && _rcvNxt == _oooFinSequence))
             {
+                _oooFin = false;
                 _rcvNxt++;
                 PeerClosed = true;
                 delivered = true;
@@ -503,16 +505,27 @@ public sealed partial class TcpConnection
                 OnFin(nowUs);
             }
         }
-        else if (payload.Length > 0)
+        else if (payload.Length > 0 || fin)
         {
-            if (AddOutOfOrder(sequence, sequence + (uint)payload.Length))
+            bool kept = true;
+            if (payload.Length > 0)
             {
-                rx.WriteAt(rx.Count + offset, payload);
-                Nic.Stats.Add(_worker.Index, StatCounter.TcpOutOfOrderQueued);
+                kept = AddOutOfOrder(sequence, sequence + (uint)payload.Length);
+                if (kept)
+                {
+                    rx.WriteAt(rx.Count + offset, payload);
+                    Nic.Stats.Add(_worker.Index, StatCounter.TcpOutOfOrderQueued);
+                }
+                else
+                {
+                    Nic.Stats.Add(_worker.Index, StatCounter.TcpOutOfOrderDrops);
+                }
             }
-            else
+            // The FIN waits with the data before it, as in Linux's out-of-order queue; the first one seen stands.
+            if (fin && kept && !_oooFin)
             {
-                Nic.Stats.Add(_worker.Index, StatCounter.TcpOutOfOrderDrops);
+                _oooFin = true;
+                _oooFinSequence = sequence + (uint)payload.Length;
             }
             // RFC 5681 §4.2: an out-of-order segment is ACKed at once (a duplicate ACK).
             _ackNow = true;

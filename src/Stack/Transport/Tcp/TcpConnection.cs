@@ -27,6 +27,11 @@ public sealed partial class TcpConnection
     private uint[] _oooEnd = [];
     private int _oooCount;
 
+    // A FIN that came beyond RcvNxt (Linux keeps it with its segment in the out-of-order queue): taken when RcvNxt
+    // reaches its sequence number, so the peer need not send it again.
+    private bool _oooFin;
+    private uint _oooFinSequence;
+
     internal TcpConnection()
     {
     }

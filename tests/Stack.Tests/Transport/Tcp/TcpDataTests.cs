@@ -66,6 +66,28 @@ public class TcpDataTests
         Assert.Equal(1007u, echo.Ack);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(0)]
+    public void OutOfOrder_FinKeptAndTakenWhenTheHoleFills(int finSegmentData)
+    {
+        // Linux keeps a FIN that comes beyond RCV.NXT with its segment in the out-of-order queue and takes it when
+        // the hole fills: the ACK for the missing segment covers the FIN too, and the peer need not send it again.
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Sent dup = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Fin, 1004, iss + 1, new byte[finSegmentData], window: 512)));
+        Assert.Equal(1001u, dup.Ack);
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.False(c.PeerClosed);
+        List<Sent> answer = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 512));
+        uint finAck = 1004 + (uint)finSegmentData + 1;
+        Assert.Contains(answer, s => s.Ack == finAck);
+        Assert.True(c.PeerClosed);
+        // The echo answers everything it read and closes its side too.
+        Assert.Equal(3 + finSegmentData, answer.Sum(s => s.Payload.Length));
+        Assert.Contains(answer, s => (s.Flags & TcpFlags.Fin) != 0);
+    }
+
     [Fact]
     public void OutOfOrder_OverlappingAndDuplicateSegmentsDeliveredOnce()
     {
