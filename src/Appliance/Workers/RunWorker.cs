@@ -387,6 +387,11 @@ internal sealed unsafe class RunWorker
             if (++idleRounds < SpinRounds)
             {
                 Thread.SpinWait(20);
+                // Idle, not per frame: on a CPU shared with the kernel's RX threads (a veth's NAPI thread, the
+                // softirq that completes our sends), what the worker waits for runs only when it gets the CPU, and
+                // at nice -10 the worker would keep it for the whole spin. sched_yield hands it over at once and
+                // returns at once when nothing else is runnable (a dedicated core).
+                Thread.Yield();
                 continue;
             }
             WaitSet.PrepareToSleep();
