@@ -205,7 +205,7 @@ start_generator() { # start_generator LOG; sets $gpid and $glog
         --src-addr "$SRC" --dst-addr "$DST" --src-port 40000 --dst-port 9 --pkt-size $(( FRAME + 4 )) \
         --hop-limit 64 --threads 1 --interval 3600 "$GI" > "$1" 2>&1 &
       gpid=$!; track_pid "$gpid"
-      wait_for "$1" "Transmitting on" 30 ;;
+      wait_for "$1" "Transmitting on" 30 "$gpid" ;;
     livegen) # BPF_PROG_TEST_RUN live frames redirected into GI, FRAME bytes without FCS, TTL/hop limit 64
       ip netns exec "$GEN" taskset -c "$GEN_CPU" "$work/xdp_livegen" "$GI" "$da_mac" "$SRC" "$DST" \
         --rate "$RATE" --size "$FRAME" --sport 40000 --dport 9 > "$1" 2>&1 &

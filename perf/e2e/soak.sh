@@ -110,8 +110,8 @@ testpmd_txonly echo "$GE" "$(mac "$DUT" "$DE")" 198.18.4.2 198.18.4.1 40000,7
 ip netns exec "$GEN" taskset -c "$GEN_CPU" "$XDP_TOOLS_BIN/xdp-trafficgen" udp --dst-mac "$(mac "$DUT" "$DC")" \
   --src-addr 2001:2:0:3::2 --dst-addr 2001:2:0:2::99 --src-port 40000 --dst-port 9 --pkt-size 66 \
   --hop-limit 64 --threads 1 --interval 3600 "$GC" > "$work/gen-fwd6.log" 2>&1 &
-track_pid $!
-wait_for "$work/gen-fwd6.log" "Transmitting on" 30
+gen6=$!; track_pid "$gen6"
+wait_for "$work/gen-fwd6.log" "Transmitting on" 30 "$gen6"
 for g in "$GA" "$GC" "$GE"; do pin_napi "$g" "$GEN_CPU"; done
 
 scrape() { ip netns exec "$DUT" curl -sf --max-time 5 http://127.0.0.1:9469/metrics; }
