@@ -25,6 +25,9 @@ public sealed partial class TcpConnection
     // The most cwnd may reach, in octets: far above any window a 32-bit sequence space can fill, far below overflow.
     private const int MaxCongestionWindow = 1 << 30;
 
+    // When the last segment with data left (Linux's lsndtime); negative before the first.
+    private long _lastDataSentUs;
+
     private void StartCongestionWindow()
     {
         _cwnd = InitialWindow();
@@ -32,6 +35,29 @@ public sealed partial class TcpConnection
         _maxFlight = 0;
         _flightWindowOpen = false;
         _cwndLimited = false;
+        _lastDataSentUs = -1;
+    }
+
+    // Linux's tcp_slow_start_after_idle_check and tcp_cwnd_restart (net.ipv4.tcp_slow_start_after_idle, on by
+    // default; RFC 7661 §4.3's older rule): data to send after more than an RTO with nothing in flight does not go
+    // out as one burst of the old window. cwnd halves for every RTO of the silence, down to the initial window (or
+    // the window, if smaller), and ssthresh keeps three quarters of the old window.
+    private void RestartWindowAfterIdle(long nowUs)
+    {
+        if (_sndMax != _sndUna || _lastDataSentUs < 0)
+            return;
+        long idle = nowUs - _lastDataSentUs;
+        if (idle <= _rtoUs)
+            return;
+        int restart = Math.Min(InitialWindow(), _cwnd);
+        if (!_inRecovery)
+            _ssthresh = Math.Max(_ssthresh, (_cwnd >> 1) + (_cwnd >> 2));
+        int cwnd = _cwnd;
+        while ((idle -= _rtoUs) > 0 && cwnd > restart)
+            cwnd >>= 1;
+        _cwnd = Math.Max(cwnd, restart);
+        // The next data is sent now, so the silence is over even if the window holds it back.
+        _lastDataSentUs = nowUs;
     }
 
     // After a send: the flight now, and whether cwnd (not the peer's window, not the application) stopped it.

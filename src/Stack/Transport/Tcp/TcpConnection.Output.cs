@@ -30,6 +30,8 @@ public sealed partial class TcpConnection
         if (State is TcpState.SynSent or TcpState.SynReceived or TcpState.Closed or TcpState.TimeWait || _tx is null)
             return false;
         bool sent = false;
+        if (_tx.Count > 0)
+            RestartWindowAfterIdle(nowUs);
         while (true)
         {
             uint inFlight = _sndNxt - _sndUna;
@@ -72,6 +74,8 @@ public sealed partial class TcpConnection
         else if (length > 0)
             stats.Add(_worker.Index, StatCounter.TcpBytesSent, length);
         uint end = sequence + (uint)length + (fin ? 1u : 0u);
+        if (length > 0)
+            _lastDataSentUs = nowUs;
         if (!retransmission && !_rttTiming && !_timestamps && length > 0)
         {
             _rttTiming = true;

@@ -282,6 +282,24 @@ public class TcpDataTests
     }
 
     [Fact]
+    public void IdleLongerThanTheRto_CwndRestartsAtTheInitialWindow()
+    {
+        // Linux's tcp_slow_start_after_idle (on by default): after a silence of more than an RTO with nothing in
+        // flight, cwnd halves per RTO of it down to the initial window; ssthresh becomes the larger of itself and
+        // three quarters of the old window (tcp_current_ssthresh), here still the initial "infinity".
+        TcpFixture f = Echo();
+        uint iss = f.Connect(7);
+        Assert.Equal(10, f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[14600], window: 512)).Count);
+        f.Send(Segment(7, TcpFlags.Ack, 1001 + 14600, iss + 1 + 14600, window: 512));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(29200, c.CongestionWindow);
+        f.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(10, f.Send(Segment(7, TcpFlags.Ack, 1001 + 14600, iss + 1 + 14600, new byte[29200], window: 512)).Count);
+        Assert.Equal(14600, c.CongestionWindow);
+        Assert.Equal(int.MaxValue, c.SlowStartThreshold);
+    }
+
+    [Fact]
     public void SlowStart_ApplicationLimited_CwndStaysAtTwiceTheFlight()
     {
         // Linux's tcp_is_cwnd_limited: in slow start cwnd grows only while it is under twice the largest flight, so
