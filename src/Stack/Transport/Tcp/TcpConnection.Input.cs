@@ -65,6 +65,7 @@ public sealed partial class TcpConnection
         _finAcked = false;
         _oooCount = 0;
         _oooFin = false;
+        ResetQuickAck();
         _unackedBytes = 0;
         _ackNow = false;
         _dupAcks = 0;
@@ -489,8 +490,9 @@ public sealed partial class TcpConnection
                 bool filledHole = _oooCount > 0;
                 MergeOutOfOrder(rx);
                 _unackedBytes += payload.Length;
-                // Linux ACKs at once when a hole fills, and for every second full-sized segment.
-                if (filledHole || _unackedBytes >= 2 * _mss)
+                NoteDataReceived(nowUs);
+                // Linux ACKs at once when a hole fills, for every second full-sized segment, and in quick-ACK mode.
+                if (filledHole || _unackedBytes >= 2 * _mss || InQuickAckMode)
                     _ackNow = true;
                 else
                     ScheduleDelayedAck(nowUs);

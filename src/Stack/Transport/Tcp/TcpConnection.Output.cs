@@ -175,6 +175,10 @@ public sealed partial class TcpConnection
             };
         }
         _worker.SendSegment(this, header, _tx, dataOffset, length);
+        if (_unackedBytes > 0)
+            NoteAckSent();
+        if (length > 0)
+            NoteDataSent(nowUs);
         _ackNow = false;
         _unackedBytes = 0;
         _delayedAckDeadline = 0;

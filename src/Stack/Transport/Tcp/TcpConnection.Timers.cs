@@ -127,6 +127,7 @@ public sealed partial class TcpConnection
         if (_delayedAckDeadline != 0 && nowUs >= _delayedAckDeadline)
         {
             _delayedAckDeadline = 0;
+            NoteDelayedAckFired();
             SendAck();
         }
         if (_rtoDeadline != 0 && nowUs >= _rtoDeadline)

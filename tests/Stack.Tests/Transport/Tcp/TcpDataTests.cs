@@ -28,17 +28,49 @@ public class TcpDataTests
         Assert.Equal(5, f[StatCounter.TcpBytesSent]);
     }
 
+    // Linux's quick-ACK mode at the start of a connection: the first data is ACKed at once, segment by segment, as
+    // many times as half the window holds full segments, at most 16 (TCP_MAX_QUICKACKS); a 64 KiB window gives 16.
+    private const int QuickAcks = 16;
+
+    // Sends QuickAcks small segments to the discard service, each ACKed at once; returns the next sequence number.
+    private static uint UseUpQuickAcks(TcpFixture f, uint iss)
+    {
+        uint seq = 1001;
+        for (int i = 0; i < QuickAcks; i++)
+        {
+            Sent ack = Assert.Single(f.Send(Segment(9, TcpFlags.Ack, seq, iss + 1, new byte[100], window: 512)));
+            seq += 100;
+            Assert.Equal(seq, ack.Ack);
+            Assert.Empty(ack.Payload);
+        }
+        return seq;
+    }
+
     [Fact]
-    public void Discard_DelayedAckAfter40Milliseconds()
+    public void Discard_QuickAcksAtTheStart_ThenDelayedAckAfter40Milliseconds()
     {
         var f = new TcpFixture();
         Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Discard, 9)));
         uint iss = f.Connect(9);
-        Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, 1001, iss + 1, new byte[100], window: 512)));
+        uint seq = UseUpQuickAcks(f, iss);
+        Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, seq, iss + 1, new byte[100], window: 512)));
         Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(39)));
         Sent ack = Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1)));
-        Assert.Equal(1101u, ack.Ack);
+        Assert.Equal(seq + 100, ack.Ack);
         Assert.Empty(ack.Payload);
+    }
+
+    [Fact]
+    public void Discard_AfterASilenceLongerThanTheRto_QuickAcksAgain()
+    {
+        // tcp_event_data_recv: data after more than an RTO without any restarts quick ACKs.
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Discard, 9)));
+        uint iss = f.Connect(9);
+        uint seq = UseUpQuickAcks(f, iss);
+        f.Advance(TimeSpan.FromSeconds(2));
+        Sent ack = Assert.Single(f.Send(Segment(9, TcpFlags.Ack, seq, iss + 1, new byte[100], window: 512)));
+        Assert.Equal(seq + 100, ack.Ack);
     }
 
     [Fact]
@@ -47,9 +79,10 @@ public class TcpDataTests
         var f = new TcpFixture();
         Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Discard, 9)));
         uint iss = f.Connect(9);
-        Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, 1001, iss + 1, new byte[1460], window: 512)));
-        Sent ack = Assert.Single(f.Send(Segment(9, TcpFlags.Ack, 2461, iss + 1, new byte[1460], window: 512)));
-        Assert.Equal(3921u, ack.Ack);
+        uint seq = UseUpQuickAcks(f, iss);
+        Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, seq, iss + 1, new byte[1460], window: 512)));
+        Sent ack = Assert.Single(f.Send(Segment(9, TcpFlags.Ack, seq + 1460, iss + 1, new byte[1460], window: 512)));
+        Assert.Equal(seq + 2920, ack.Ack);
     }
 
     [Fact]

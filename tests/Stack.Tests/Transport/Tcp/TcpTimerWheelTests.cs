@@ -22,6 +22,15 @@ public class TcpTimerWheelTests
         Assert.Equal(TcpState.TimeWait, f.Tcp.ConnectionsOf(0).Single(c => c.RemotePort == clientPort).State);
     }
 
+    // One request answered: the answer follows the request at once, so the connection is in Linux's ping-pong mode
+    // and its next ACK waits for an answer to ride on (else the delayed-ACK timer). Returns the next sequence number.
+    private static uint Answered(TcpFixture f, uint iss, ushort clientPort = TcpFixture.ClientPort)
+    {
+        byte[] request = "GET / HTTP/1.1\r\n\r\n"u8.ToArray();
+        Assert.Contains(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, request, window: 512, clientPort: clientPort)), s => s.Payload.Length > 0);
+        return 1001 + (uint)request.Length;
+    }
+
     private static TcpFixture Http()
     {
         var f = new TcpFixture();
@@ -78,12 +87,13 @@ public class TcpTimerWheelTests
         // A connection in TIME_WAIT files a far deadline; a new connection's delayed ACK must not wait behind it.
         CloseOne(f, 42000);
         uint iss = f.Connect(80, clientPort: 42001);
-        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512, clientPort: 42001)));
+        uint seq = Answered(f, iss, 42001);
+        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512, clientPort: 42001)));
         TimeSpan delay = new TcpSettings().DelayedAck;
         Assert.Empty(f.Advance(delay - TimeSpan.FromMilliseconds(2)));
         Sent ack = Assert.Single(f.Advance(TimeSpan.FromMilliseconds(3)));
         Assert.Equal(TcpFlags.Ack, ack.Header.Flags);
-        Assert.Equal(1001u + 16, ack.Header.AcknowledgmentNumber);
+        Assert.Equal(seq + 16, ack.Header.AcknowledgmentNumber);
     }
 
     [Fact]
@@ -91,10 +101,11 @@ public class TcpTimerWheelTests
     {
         TcpFixture f = Http();
         uint iss = f.Connect(80);
+        uint seq = Answered(f, iss);
         // Data at 600 µs into a millisecond: the delayed ACK falls due 600 µs into a later one.
         long intoMs = f.Clock.Now.Ticks / 10 % 1000;
         f.Advance(TimeSpan.FromTicks((1600 - intoMs) % 1000 * 10));
-        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512)));
+        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512)));
         TimeSpan delay = new TcpSettings().DelayedAck;
         // A poll 300 µs before the deadline, in the same millisecond, visits its slot too early...
         Assert.Empty(f.Advance(delay - TimeSpan.FromMicroseconds(300)));
