@@ -109,7 +109,7 @@ internal sealed partial class Ipv4Endpoint
             _errorBuckets.Consume(worker);
         }
         if (from.IsUnspecified)
-            from = ChooseErrorSource(addresses, ip.Destination);
+            from = ChooseErrorSource(addresses, ip.Destination, ip.Source);
         if (from.IsUnspecified)
         {
             stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
@@ -171,16 +171,25 @@ internal sealed partial class Ipv4Endpoint
         return true;
     }
 
-    private static Ipv4Address ChooseErrorSource(AddressSnapshot addresses, Ipv4Address offendingDestination)
+    // The packet's own destination when it is ours; else, as Linux's icmp_send routes the error back to the sender
+    // and inet_select_addr picks the source, our address on the sender's subnet, or the first one when the sender
+    // is on none of ours (it came through a router): a host on a second subnet sees the hop by the address it uses.
+    private static Ipv4Address ChooseErrorSource(AddressSnapshot addresses, Ipv4Address offendingDestination, Ipv4Address errorDestination)
     {
         if (addresses.Ipv4.TryGetValue(offendingDestination, out AddressEndpoint? own)
             && own.Kind == AddressKind.Permanent && !offendingDestination.IsBroadcast)
             return offendingDestination;
+        Ipv4Address first = Ipv4Address.Any;
         foreach (AddressEndpoint ep in addresses.PrimaryIpv4Array)
         {
-            if (ep.Kind == AddressKind.Permanent)
-                return ep.Address.V4;
+            if (ep.Kind != AddressKind.Permanent)
+                continue;
+            Ipv4Address candidate = ep.Address.V4;
+            if (Ipv4Prefix.Containing(candidate, ep.PrefixLength).Contains(errorDestination))
+                return candidate;
+            if (first.IsUnspecified)
+                first = candidate;
         }
-        return Ipv4Address.Any;
+        return first;
     }
 }

@@ -208,15 +208,18 @@ internal sealed partial class Ipv6Endpoint
         return true;
     }
 
-    // The packet's own destination when it is ours (Linux's icmp6_send), else the first address whose scope is the
-    // error's destination's (RFC 6724 rule 2, as Linux's ipv6_dev_get_saddr): a global sender never hears from a
-    // link-local address listed first, a link-local one hears from ours on the link; any address when none matches.
+    // The packet's own destination when it is ours (Linux's icmp6_send); else, as Linux's ipv6_dev_get_saddr ranks
+    // them (RFC 6724): an address of the error's destination's scope (rule 2: a global sender never hears from a
+    // link-local address listed first, a link-local one hears from ours on the link), among those the one whose
+    // prefix holds the destination (rule 8, longest match, for an on-link sender), else the first; any address
+    // when none has the scope.
     private static Ipv6Address ChooseErrorSource(AddressSnapshot addresses, Ipv6Address offendingDestination, Ipv6Address errorDestination)
     {
         if (addresses.Ipv6.TryGetValue(offendingDestination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
             return offendingDestination;
         // Indexed, not foreach: an interface enumerator would allocate on the receive path.
         IReadOnlyList<AddressEndpoint> primary = addresses.PrimaryIpv6;
+        Ipv6Address sameScope = Ipv6Address.Any;
         Ipv6Address fallback = Ipv6Address.Any;
         for (int i = 0; i < primary.Count; i++)
         {
@@ -224,10 +227,15 @@ internal sealed partial class Ipv6Endpoint
                 continue;
             Ipv6Address candidate = primary[i].Address.V6;
             if (candidate.IsLinkLocal == errorDestination.IsLinkLocal)
-                return candidate;
+            {
+                if (Ipv6Prefix.Containing(candidate, primary[i].PrefixLength).Contains(errorDestination))
+                    return candidate;
+                if (sameScope.IsUnspecified)
+                    sameScope = candidate;
+            }
             if (fallback.IsUnspecified)
                 fallback = candidate;
         }
-        return fallback;
+        return sameScope.IsUnspecified ? fallback : sameScope;
     }
 }

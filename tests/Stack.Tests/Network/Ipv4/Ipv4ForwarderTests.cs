@@ -84,6 +84,26 @@ public class Ipv4ForwarderTests
         Assert.Equal(1, f.Router1.Stats[StatCounter.IcmpTimeExceededSent]);
     }
 
+    [Theory]
+    [InlineData("198.18.5.10", "198.18.5.1")]
+    [InlineData("198.18.1.10", "198.18.1.1")]
+    [InlineData("198.19.7.7", "198.18.1.1")]
+    public void Forward_TtlOne_TimeExceededFromOurAddressOnTheSendersSubnet(string sender, string expectedSource)
+    {
+        // Linux routes the error back to the sender and picks the source there (inet_select_addr): our address on
+        // the sender's subnet, else the first (a sender beyond a router).
+        var f = new RouterFixture();
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic1, Ipv4Address.Parse("198.18.5.1"), 24));
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new XdpStack.Stack.Routing.Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.5.0"), 24), Ipv4Address.Any, 1)));
+        f.Link1.Clear();
+        f.Link1.InjectInbound(FromA(HostB, ttl: 1, source: Ipv4Address.Parse(sender)));
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal((byte)Icmpv4Type.TimeExceeded, error[IcmpOffset]);
+        Assert.Equal(Ipv4Address.Parse(expectedSource), Packets.IpSource(error));
+        Assert.Equal(Ipv4Address.Parse(sender), Packets.IpDestination(error));
+        Assert.Equal(0, Checksum.Compute(error.AsSpan(14, 20)));
+    }
+
     [Fact]
     public void Forward_NoRoute_NetUnreachable()
     {

@@ -226,6 +226,23 @@ public class Ipv6ForwarderTests
         Assert.True(Packets6.IcmpChecksumValid(error));
     }
 
+    [Theory]
+    [InlineData("2001:2:0:5::10", "2001:2:0:5::1")]
+    [InlineData("2001:2:0:1::a", "2001:2:0:1::1")]
+    [InlineData("2001:2:0:77::7", "2001:2:0:1::1")]
+    public void Forward_HopLimitOne_ErrorFromOurAddressOnTheSendersPrefix(string sender, string expectedSource)
+    {
+        // RFC 6724 rule 8 as Linux ranks it: of our addresses of the sender's scope, the one whose prefix holds it.
+        var f = new Router6Fixture();
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic1, Ipv6Address.Parse("2001:2:0:5::1"), 64));
+        f.Link1.Clear();
+        f.Link1.InjectInbound(FromA(HostB, hopLimit: 1, source: Ipv6Address.Parse(sender)));
+        byte[] error = Assert.Single(f.Link1.ReadAll());
+        Assert.Equal((byte)Icmpv6Type.TimeExceeded, error[IcmpOffset]);
+        Assert.Equal(Ipv6Address.Parse(expectedSource), Packets6.Source(error));
+        Assert.True(Packets6.IcmpChecksumValid(error));
+    }
+
     [Fact]
     public void Forward_LinkLocalSourceBackOntoItsOwnLink_ForwardedInPlace()
     {
