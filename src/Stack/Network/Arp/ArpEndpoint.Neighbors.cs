@@ -22,9 +22,21 @@ internal sealed partial class ArpEndpoint : INeighborHandler<Ipv4Address>
 
     void INeighborHandler<Ipv4Address>.SendProbe(Ipv4Address target, MacAddress unicastTo)
     {
-        // RFC 826 leaves the sender address to us; use the NIC's main address, as Linux does by default.
-        Ipv4Address source = _nic.MainAddress(EtherType.Ipv4)?.Address.V4 ?? Ipv4Address.Any;
-        SendRequest(NicStats.ControlWorker, source, target, unicastTo.IsZero ? MacAddress.Broadcast : unicastTo);
+        SendRequest(NicStats.ControlWorker, ProbeSource(target), target, unicastTo.IsZero ? MacAddress.Broadcast : unicastTo);
+    }
+
+    // RFC 826 leaves the sender address to us. Linux (arp_announce 0, the default) takes inet_select_addr(dev,
+    // target): the NIC's address on the target's subnet, else its main address, so a neighbour on a second subnet
+    // is asked from our address there. (Linux would first take a forwarded packet's own source if it were ours;
+    // a forwarded packet's never is.)
+    private Ipv4Address ProbeSource(Ipv4Address target)
+    {
+        foreach (AddressEndpoint ep in _nic.Addresses.PrimaryIpv4Array)
+        {
+            if (ep.Kind == AddressKind.Permanent && Ipv4Prefix.Containing(ep.Address.V4, ep.PrefixLength).Contains(target))
+                return ep.Address.V4;
+        }
+        return _nic.MainAddress(EtherType.Ipv4)?.Address.V4 ?? Ipv4Address.Any;
     }
 
     void INeighborHandler<Ipv4Address>.SendPending(Ipv4Address neighbor, MacAddress linkAddress, ReadOnlySpan<byte> packet, int tag, int worker)

@@ -146,6 +146,28 @@ public class Ipv4ForwarderTests
     }
 
     [Fact]
+    public void Forward_UnresolvedOnASecondSubnet_ArpAsksFromOurAddressThere()
+    {
+        // Linux's arp_solicit with arp_announce 0: inet_select_addr(dev, target) picks the address on the target's
+        // subnet, not the interface's first one.
+        var f = new RouterFixture(resolveHostB: false);
+        Ipv4Address second = Ipv4Address.Parse("198.18.6.1");
+        Ipv4Address neighbour = Ipv4Address.Parse("198.18.6.20");
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic2, second, 24));
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new XdpStack.Stack.Routing.Ipv4Route(new Ipv4Prefix(Ipv4Address.Parse("198.18.6.0"), 24), Ipv4Address.Any, 2)));
+        f.Link2.Clear();
+        f.Link1.InjectInbound(FromA(neighbour));
+        byte[] request = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(0x0806, Packets.EtherTypeOf(request));
+        Assert.Equal(second, Ipv4Address.Read(request.AsSpan(28)));
+        Assert.Equal(neighbour, Ipv4Address.Read(request.AsSpan(38)));
+        // The first subnet's neighbours are still asked from the first address.
+        f.Link1.InjectInbound(FromA(HostB));
+        byte[] first = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(Ip2, Ipv4Address.Read(first.AsSpan(28)));
+    }
+
+    [Fact]
     public void Forward_ResolutionFails_HostUnreachableFromIngress()
     {
         var f = new RouterFixture(resolveHostB: false);
