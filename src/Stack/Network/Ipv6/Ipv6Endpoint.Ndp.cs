@@ -187,10 +187,12 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         return StackError.None;
     }
 
-    // RFC 4861 §7.2.2: the source should be an address of ours the neighbour can answer; a
-    // link-local target gets our link-local address, others our first global one.
+    // RFC 4861 §7.2.2: the source should be an address of ours the neighbour can answer. As Linux's
+    // ipv6_dev_get_saddr ranks them (RFC 6724): one of the target's scope (a link-local target gets our
+    // link-local address), among those the one whose prefix holds the target, else the first of them.
     private Ipv6Address ChooseProbeSource(Ipv6Address target)
     {
+        Ipv6Address sameScope = Ipv6Address.Any;
         Ipv6Address fallback = Ipv6Address.Any;
         foreach (AddressEndpoint ep in _nic.Addresses.Ipv6.Values)
         {
@@ -198,11 +200,16 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
                 continue;
             Ipv6Address address = ep.Address.V6;
             if (address.IsLinkLocal == target.IsLinkLocal)
-                return address;
+            {
+                if (Ipv6Prefix.Containing(address, ep.PrefixLength).Contains(target))
+                    return address;
+                if (sameScope.IsUnspecified)
+                    sameScope = address;
+            }
             if (fallback.IsUnspecified)
                 fallback = address;
         }
-        return fallback;
+        return sameScope.IsUnspecified ? fallback : sameScope;
     }
 
     void INeighborHandler<Ipv6Address>.SendProbe(Ipv6Address target, MacAddress unicastTo) =>

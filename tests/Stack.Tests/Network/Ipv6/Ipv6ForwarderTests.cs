@@ -244,6 +244,25 @@ public class Ipv6ForwarderTests
     }
 
     [Fact]
+    public void Forward_UnresolvedOnASecondPrefix_SolicitationFromOurAddressThere()
+    {
+        // Linux's ndisc_solicit takes ipv6_dev_get_saddr(dev, target): the address whose prefix holds the target.
+        var f = new Router6Fixture(resolveHostB: false);
+        Ipv6Address second = Ipv6Address.Parse("2001:2:0:6::1");
+        Ipv6Address neighbour = Ipv6Address.Parse("2001:2:0:6::20");
+        Assert.Equal(StackError.None, f.Stack.AddAddress(Nic2, second, 64));
+        Assert.Equal(StackError.None, f.Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2:0:6::/64"), Ipv6Address.Any, 2)));
+        f.Link2.Clear();
+        f.Link1.InjectInbound(FromA(neighbour));
+        byte[] solicitation = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal((byte)Icmpv6Type.NeighborSolicitation, solicitation[IcmpOffset]);
+        Assert.Equal(second, Packets6.Source(solicitation));
+        f.Link1.InjectInbound(FromA(HostB));
+        byte[] first = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(Ip2, Packets6.Source(first));
+    }
+
+    [Fact]
     public void Forward_LinkLocalSourceBackOntoItsOwnLink_ForwardedInPlace()
     {
         // Linux checks the source scope only when the packet changes links; on its own link it stays in scope.
