@@ -414,6 +414,15 @@ public enum StatCounter
     /// <summary>ICMP errors about a connection's segments that it took: a smaller path MTU, a handshake ended, an error kept for a later timeout (Linux counts them in <c>Icmp.InDestUnreachs</c> and kin).</summary>
     TcpIcmpErrors,
 
+    /// <summary>D-SACK blocks for the peer, counted when noted for the next ACK: a segment, or part of one, that had already arrived (RFC 2883; Linux <c>TcpExt.TCPDSACKOldSent</c> and <c>TCPDSACKOfoSent</c>).</summary>
+    TcpDsacksSent,
+
+    /// <summary>CE marks on received data that started an ECN echo (RFC 3168 §6.1.3; Linux counts CE-marked segments in <c>TcpExt.TCPDeliveredCE</c> on the sender).</summary>
+    TcpEcnCongestionExperienced,
+
+    /// <summary>Congestion windows cut because the peer echoed a CE mark (RFC 3168 §6.1.2; Linux's CWR state).</summary>
+    TcpEcnWindowReductions,
+
     /// <summary>ICMP errors quoting a sequence number the connection has not sent or has had acknowledged: ignored (RFC 5927 §4.1; Linux <c>TcpExt.OutOfWindowIcmps</c>).</summary>
     TcpOutOfWindowIcmps,
 

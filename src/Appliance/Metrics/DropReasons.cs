@@ -189,6 +189,9 @@ internal static class DropReasons
         StatCounter.TcpSendErrors => CounterRole.Event(Tcp, "send_failed"),
         StatCounter.TcpIcmpErrors => CounterRole.Event(Tcp, "icmp_error"),
         StatCounter.TcpOutOfWindowIcmps => CounterRole.Event(Tcp, "icmp_out_of_window"),
+        StatCounter.TcpDsacksSent => CounterRole.Event(Tcp, "dsack_sent"),
+        StatCounter.TcpEcnCongestionExperienced => CounterRole.Event(Tcp, "ecn_ce_received"),
+        StatCounter.TcpEcnWindowReductions => CounterRole.Event(Tcp, "ecn_window_reduced"),
         StatCounter.HttpRequests => CounterRole.Event(Http, "answered"),
         StatCounter.HttpBadRequests => CounterRole.Event(Http, "bad_request"),
 

@@ -131,6 +131,8 @@ public sealed partial class TcpConnection
         }
 
         _sndUna = seg.Acknowledgment;
+        // Linux counts the SYN's octet in bytes_acked when the SYN-ACK acknowledges it.
+        _bytesAcked = 1;
         if (!synRetransmitted)
         {
             // The handshake's RTT (RFC 6298 §2.2), from the echoed timestamp when there is one.
@@ -172,6 +174,7 @@ public sealed partial class TcpConnection
     private void CompleteSimultaneousOpen(ref TcpSegment seg, long nowUs)
     {
         _sndUna = seg.Acknowledgment;
+        _bytesAcked = 1;
         _rtoDeadline = 0;
         _retries = 0;
         Establish(ref seg);

@@ -14,6 +14,8 @@ public sealed partial class TcpConnection
     private uint _sndMax;
     private uint _sndWnd;
     private uint _maxSndWnd;
+    // Octets the peer has acknowledged on this connection (Linux's bytes_acked): RFC 5961 §5.2's bound on old ACKs.
+    private long _bytesAcked;
     private uint _sndWl1;
     private uint _sndWl2;
     private int _sndShift;
@@ -40,6 +42,11 @@ public sealed partial class TcpConnection
     private int _unackedBytes;
     private bool _ackNow;
     private ushort _ipId;
+
+    // When an ACK last answered a segment that was not taken (Linux's last_oow_ack_time and
+    // net.ipv4.tcp_invalid_ratelimit): such ACKs, challenge ACKs among them, go out at most once per 500 ms.
+    private const long InvalidAckIntervalUs = 500_000;
+    private long _lastInvalidAckUs;
 
     internal ushort NextIpId() => _ipId++;
 
@@ -79,7 +86,9 @@ public sealed partial class TcpConnection
         _closeDeadline = 0;
         _keepAliveDeadline = 0;
         _keepAliveProbes = 0;
+        _lastInvalidAckUs = -1;
         ResetSack();
+        ResetEcn(false);
         ResetCongestionControl(listener?.CongestionControl ?? worker.Settings.CongestionControl);
         _ipId = (ushort)worker.Random();
         if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
@@ -96,6 +105,7 @@ public sealed partial class TcpConnection
         int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : DefaultMss(IsIpv6);
         Negotiate(syn.Sequence, _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10)), syn.Window, peerMss,
             syn.HasTimestamps, syn.TsValue, syn.WindowScale, syn.SackPermitted);
+        ResetEcn(SynRequestsEcn(ref syn));
         State = TcpState.SynReceived;
         SendSynAck();
         ArmRto(nowUs);
@@ -103,14 +113,15 @@ public sealed partial class TcpConnection
 
     /// <summary>
     /// The ACK of a cookie handshake (<see cref="TcpSynCookie"/>): what <see cref="AcceptSyn"/> would have negotiated,
-    /// rebuilt from the cookie (the MSS) and the echoed timestamp (window scale, SACK), then ESTABLISHED at once.
+    /// rebuilt from the cookie (the MSS) and the echoed timestamp (window scale, SACK, ECN), then ESTABLISHED at once.
     /// The caller processes the segment itself next.
     /// </summary>
-    internal void AcceptCookie(ref TcpSegment ack, int cookieMss, int peerWindowScale, bool sackPermitted, long nowUs)
+    internal void AcceptCookie(ref TcpSegment ack, int cookieMss, int peerWindowScale, bool sackPermitted, bool ecn, long nowUs)
     {
         bool timestamps = ack.HasTimestamps;
         Negotiate(ack.Sequence - 1, ack.Acknowledgment - 1, ack.Window, cookieMss, timestamps, ack.TsValue,
             timestamps ? peerWindowScale : -1, timestamps && sackPermitted);
+        ResetEcn(timestamps && ecn);
         // The SYN is acknowledged by this very segment; its data and window are processed next.
         _sndUna = ack.Acknowledgment;
         // What the cookie SYN-ACK advertised (unscaled, as in any SYN), or the first segment would look like a window update.
@@ -133,6 +144,7 @@ public sealed partial class TcpConnection
         _maxSndWnd = _sndWnd;
         _sndWl1 = peerIsn;
         _sndWl2 = _iss;
+        _bytesAcked = 0;
         int ourMss = OurMss(Nic, IsIpv6);
         _timestamps = timestamps;
         if (_timestamps)
@@ -203,7 +215,7 @@ public sealed partial class TcpConnection
         if (_timestamps && seg.HasTimestamps && !seg.Has(TcpFlags.Rst) && LessThan(seg.TsValue, _tsRecent))
         {
             stats.Add(worker, StatCounter.TcpPawsDrops);
-            SendAck();
+            AnswerUntakenSegment(ref seg, nowUs);
             return true;
         }
 
@@ -211,7 +223,7 @@ public sealed partial class TcpConnection
         {
             stats.Add(worker, StatCounter.TcpOutOfWindow);
             if (!seg.Has(TcpFlags.Rst))
-                SendAck();
+                AnswerUntakenSegment(ref seg, nowUs);
             return true;
         }
 
@@ -227,7 +239,7 @@ public sealed partial class TcpConnection
             }
             else
             {
-                SendChallengeAck();
+                SendChallengeAck(nowUs);
             }
             return true;
         }
@@ -235,7 +247,7 @@ public sealed partial class TcpConnection
         if (seg.Has(TcpFlags.Syn))
         {
             // RFC 5961 §4.2: a SYN in a synchronized state (or a new one in SYN-RECEIVED) is answered with a challenge ACK.
-            SendChallengeAck();
+            SendChallengeAck(nowUs);
             return true;
         }
 
@@ -273,6 +285,31 @@ public sealed partial class TcpConnection
         return true;
     }
 
+    // A segment that failed PAWS or the window test (Linux's tcp_validate_incoming): a SYN draws a challenge ACK; one
+    // with data or a FIN is ACKed at once, with a D-SACK for what it repeats; a bare ACK is ACKed at most every
+    // 500 ms, so two ends that disagree about the window cannot ping-pong ACKs forever.
+    private void AnswerUntakenSegment(ref TcpSegment seg, long nowUs)
+    {
+        if (seg.Has(TcpFlags.Syn))
+        {
+            SendChallengeAck(nowUs);
+            return;
+        }
+        if (seg.Length == 0 && InvalidAckLimited(nowUs))
+            return;
+        NoteOldSegment(ref seg);
+        SendAck();
+    }
+
+    // Linux's __tcp_oow_rate_limited: true when such an ACK went out less than 500 ms ago; else notes this one.
+    private bool InvalidAckLimited(long nowUs)
+    {
+        if (_lastInvalidAckUs >= 0 && nowUs - _lastInvalidAckUs < InvalidAckIntervalUs)
+            return true;
+        _lastInvalidAckUs = nowUs;
+        return false;
+    }
+
     // RFC 9293 §3.10.7.4, the acceptability test of a segment's sequence numbers.
     private bool IsAcceptable(ref TcpSegment seg)
     {
@@ -303,16 +340,20 @@ public sealed partial class TcpConnection
     {
         uint ack = seg.Acknowledgment;
         // SND.MAX, not SND.NXT: a timeout rewinds SND.NXT to SND.UNA (go-back-N), and the peer may still ACK what
-        // went out before it (Linux never rewinds snd_nxt, so its after(ack, snd_nxt) is the same test).
-        if (GreaterThan(ack, _sndMax) || LessThan(ack, _sndUna - _maxSndWnd))
+        // went out before it (Linux never rewinds snd_nxt, so its after(ack, snd_nxt) is the same test). "Too old" is
+        // below SND.UNA by more than the largest window the peer offered or all it has acknowledged, whichever is
+        // less (Linux's tcp_ack): on a connection that has sent nothing yet, any ACK below SND.UNA.
+        if (GreaterThan(ack, _sndMax) || LessThan(ack, _sndUna - (uint)Math.Min(_maxSndWnd, _bytesAcked)))
         {
-            // RFC 5961 §5.2: an ACK of data never sent, or far too old, is answered and dropped.
-            SendAck();
+            // RFC 5961 §5.2: an ACK of data never sent, or far too old, draws a challenge ACK and is dropped.
+            SendChallengeAck(nowUs);
             return false;
         }
         uint window = (uint)seg.Window << _sndShift;
         if (_sackPermitted && seg.Sack.Count > 0)
             TakeSackBlocks(ref seg, ack);
+        if (seg.Has(TcpFlags.Ece) && GreaterOrEqual(ack, _sndUna))
+            OnEcnEcho();
         if (GreaterThan(ack, _sndUna))
         {
             OnNewAck(ref seg, ack, nowUs);
@@ -342,6 +383,8 @@ public sealed partial class TcpConnection
         _finAcked |= finAcked;
         _tx?.Consume(dataAcked);
         _sendSpaceFreed = dataAcked > 0;
+        // Linux's bytes_acked leaves out the SYN of a passive open (its child socket starts at SND.UNA = ISS + 1).
+        _bytesAcked += _sndUna == _iss && _listener is not null ? acked - 1 : acked;
         _sndUna = ack;
         if (LessThan(_sndNxt, _sndUna))
             _sndNxt = _sndUna;
@@ -376,6 +419,10 @@ public sealed partial class TcpConnection
                 Retransmit();
                 _cwnd = Math.Max(_mss, _cwnd - dataAcked + _mss);
             }
+        }
+        else if (_ecnReducing)
+        {
+            EndEcnReductionIfDone();
         }
         else
         {
@@ -428,7 +475,11 @@ public sealed partial class TcpConnection
     private void EnterRecovery(long nowUs)
     {
         int flight = (int)(_sndMax - _sndUna);
-        _ssthresh = SlowStartThresholdAfterLoss(flight);
+        // A window already cut for an ECE is not cut again (Linux's tcp_enter_recovery from the CWR state).
+        if (!_ecnReducing)
+            _ssthresh = SlowStartThresholdAfterLoss(flight);
+        _ecnReducing = false;
+        QueueCongestionWindowReduced();
         _recover = _sndMax;
         _inRecovery = true;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
@@ -450,8 +501,16 @@ public sealed partial class TcpConnection
         Span<byte> payload = seg.Payload;
         uint sequence = seg.Sequence;
         bool fin = seg.Has(TcpFlags.Fin);
+        if (payload.Length > 0 || fin)
+        {
+            // Linux's tcp_data_queue: the peer's CWR, and a D-SACK still waiting is given up for what this one brings.
+            AcceptCongestionWindowReduced(ref seg);
+            _dsack = false;
+        }
         if (LessThan(sequence, _rcvNxt))
         {
+            // Part of it arrived before: D-SACK that part (the rest is new, or the window test would have refused it).
+            NoteDuplicate(sequence, _rcvNxt);
             uint skip = _rcvNxt - sequence;
             if (skip > payload.Length)
             {
@@ -482,6 +541,7 @@ public sealed partial class TcpConnection
         {
             if (payload.Length > 0)
             {
+                CheckCongestionExperienced(ref seg);
                 rx.WriteAt(rx.Count, payload);
                 rx.Commit(payload.Length);
                 _rcvNxt += (uint)payload.Length;
@@ -512,6 +572,8 @@ public sealed partial class TcpConnection
             bool kept = true;
             if (payload.Length > 0)
             {
+                CheckCongestionExperienced(ref seg);
+                NoteOutOfOrderDuplicate(sequence, sequence + (uint)payload.Length);
                 kept = AddOutOfOrder(sequence, sequence + (uint)payload.Length);
                 if (kept)
                 {

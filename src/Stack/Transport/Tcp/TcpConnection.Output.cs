@@ -127,8 +127,12 @@ public sealed partial class TcpConnection
         Emit(_sndNxt, TcpFlags.Ack, 0, 0);
     }
 
-    private void SendChallengeAck()
+    // RFC 5961's challenge ACK, as Linux's tcp_send_challenge_ack: at most one every 500 ms per connection, shared
+    // with the ACKs for segments not taken (net.ipv4.tcp_challenge_ack_limit, the host-wide limit, is off by default).
+    private void SendChallengeAck(long nowUs)
     {
+        if (InvalidAckLimited(nowUs))
+            return;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpChallengeAcks);
         SendAck();
     }
@@ -157,13 +161,14 @@ public sealed partial class TcpConnection
         // RFC 7323 §2.2: the window in a SYN is never scaled.
         uint field = syn ? Math.Min(window, ushort.MaxValue) : Math.Min(window >> _rcvShift, ushort.MaxValue);
         _lastAdvertised = syn ? field : field << _rcvShift;
+        byte ecn = EcnFor(ref flags, sequence, length);
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, (ushort)field);
         long nowUs = _worker.NowMicroseconds();
         if (_timestamps)
             header = header with { Timestamps = new TcpTimestamps(TimestampNow(nowUs), _tsRecent) };
         // The SACK option must not push a full segment past the MSS: blocks go in the room the data leaves (Linux
         // shrinks the data instead; a full segment without blocks is followed soon enough by an ACK with them).
-        if (!syn && _sackPermitted && _oooCount > 0 && (length == 0 || _mss - length >= 12))
+        if (!syn && _sackPermitted && (_oooCount > 0 || _dsack) && (length == 0 || _mss - length >= 12))
             header = header with { SackBlocks = ReceiveSackBlocks(length == 0 ? TcpSackBlocks.MaxBlocks : (_mss - length - 4) / 8) };
         if (syn)
         {
@@ -174,7 +179,7 @@ public sealed partial class TcpConnection
                 SackPermitted = _sackPermitted,
             };
         }
-        _worker.SendSegment(this, header, _tx, dataOffset, length);
+        _worker.SendSegment(this, header, _tx, dataOffset, length, ecn);
         if (_unackedBytes > 0)
             NoteAckSent();
         if (length > 0)

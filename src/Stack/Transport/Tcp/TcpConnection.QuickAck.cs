@@ -36,6 +36,16 @@ public sealed partial class TcpConnection
         _lastDataReceivedUs = nowUs;
     }
 
+    // Linux's tcp_enter_quickack_mode: the next ACKs go at once, up to max of them (and no more than half the window
+    // holds full segments, but at least 2), and ping-pong ends. A duplicate segment or a CE mark calls for it.
+    private void EnterQuickAckMode(int max)
+    {
+        uint quick = ReceiveWindow() / (uint)(2 * Math.Max(_mss, 1));
+        quick = Math.Min(quick == 0 ? 2u : quick, (uint)max);
+        _quickAcks = Math.Max(_quickAcks, (int)quick);
+        _pingPong = false;
+    }
+
     // An ACK of new data went out (tcp_dec_quickack_mode).
     private void NoteAckSent()
     {

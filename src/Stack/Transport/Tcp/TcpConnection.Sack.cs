@@ -26,20 +26,87 @@ public sealed partial class TcpConnection
     private uint[] _oooStamp = [];
     private uint _oooClock;
 
+    // RFC 2883 D-SACK, as Linux with net.ipv4.tcp_dsack = 1: octets that arrived twice, reported once as the first block
+    // of the next segment with room for it (tcp_dsack_set, tcp_options_write), so the sender can tell a spurious
+    // retransmission from a loss.
+    private bool _dsack;
+    private uint _dsackStart;
+    private uint _dsackEnd;
+
     private void ResetSack()
     {
         _sackedCount = 0;
         _highRxt = 0;
         _sackRecovery = false;
         _oooClock = 0;
+        _dsack = false;
     }
 
-    // The out-of-order ranges as SACK blocks for an ACK, newest first: 3 fit beside timestamps, 4 without (RFC 2018 §3),
-    // and no more than <paramref name="room"/>.
+    // Linux's tcp_dsack_set: the newest duplicate replaces one not yet sent.
+    private void NoteDuplicate(uint start, uint end)
+    {
+        if (!_sackPermitted || !LessThan(start, end))
+            return;
+        _dsack = true;
+        _dsackStart = start;
+        _dsackEnd = end;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpDsacksSent);
+    }
+
+    // Linux's tcp_dsack_extend: a further duplicate of the same segment widens the block it touches.
+    private void ExtendDuplicate(uint start, uint end)
+    {
+        if (!_dsack)
+        {
+            NoteDuplicate(start, end);
+            return;
+        }
+        if (LessOrEqual(_dsackStart, end) && LessOrEqual(start, _dsackEnd))
+        {
+            if (LessThan(start, _dsackStart))
+                _dsackStart = start;
+            if (GreaterThan(end, _dsackEnd))
+                _dsackEnd = end;
+        }
+    }
+
+    // A segment that lies, at least in part, below RCV.NXT and was not taken (Linux's tcp_send_dupack): what it repeats
+    // is reported, and the next ACKs go at once.
+    private void NoteOldSegment(ref TcpSegment seg)
+    {
+        uint length = seg.Length;
+        if (length == 0 || !LessThan(seg.Sequence, _rcvNxt))
+            return;
+        EnterQuickAckMode(MaxQuickAcks);
+        uint end = seg.Sequence + length;
+        NoteDuplicate(seg.Sequence, GreaterThan(end, _rcvNxt) ? _rcvNxt : end);
+    }
+
+    // An out-of-order segment over ranges already held (tcp_data_queue_ofo): the octets it repeats.
+    private void NoteOutOfOrderDuplicate(uint start, uint end)
+    {
+        for (int i = 0; i < _oooCount; i++)
+        {
+            uint from = GreaterThan(_oooStart[i], start) ? _oooStart[i] : start;
+            uint to = LessThan(_oooEnd[i], end) ? _oooEnd[i] : end;
+            if (LessThan(from, to))
+                ExtendDuplicate(from, to);
+        }
+    }
+
+    // The SACK blocks of an outgoing segment: the D-SACK block first, then the out-of-order ranges newest first; 3 fit
+    // beside timestamps, 4 without (RFC 2018 §3), and no more than <paramref name="room"/>.
     private TcpSackBlocks ReceiveSackBlocks(int room)
     {
         var blocks = default(TcpSackBlocks);
-        int max = Math.Min(Math.Min(_oooCount, room), _timestamps ? 3 : TcpSackBlocks.MaxBlocks);
+        int max = Math.Min(room, _timestamps ? 3 : TcpSackBlocks.MaxBlocks);
+        if (_dsack && max > 0)
+        {
+            blocks.Add(_dsackStart, _dsackEnd);
+            _dsack = false;
+            max--;
+        }
+        max = Math.Min(max, _oooCount);
         uint taken = 0;
         for (int n = 0; n < max; n++)
         {

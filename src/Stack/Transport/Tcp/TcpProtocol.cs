@@ -163,7 +163,7 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         // RFC 1122 §4.2.3.10: no connection with a broadcast or multicast address.
         if (source.IsBroadcast || source.IsMulticast || destination.IsBroadcast || destination.IsMulticast
             || delivery.Addresses.Ipv4SubnetBroadcasts.Contains(destination)
-            || !TryReadSegment(packet, out TcpSegment segment))
+            || !TryReadSegment(packet, delivery.Ip.Ecn, out TcpSegment segment))
         {
             nic.Stats.Add(worker, StatCounter.TcpMalformedReceived);
             return TransportVerdict.Malformed;
@@ -201,7 +201,7 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
             nic.Stats.Add(worker, StatCounter.TcpChecksumErrors);
             return TransportVerdict.Malformed;
         }
-        if (!source.IsUnicast || !destination.IsUnicast || !TryReadSegment(packet, out TcpSegment segment))
+        if (!source.IsUnicast || !destination.IsUnicast || !TryReadSegment(packet, (byte)(delivery.Ip.TrafficClass & 3), out TcpSegment segment))
         {
             nic.Stats.Add(worker, StatCounter.TcpMalformedReceived);
             return TransportVerdict.Malformed;
@@ -235,10 +235,11 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
     }
 
     // The header's fields and options; false for a malformed option or a flag combination no TCP sends.
-    private static bool TryReadSegment(TcpPacket packet, out TcpSegment segment)
+    private static bool TryReadSegment(TcpPacket packet, byte ecn, out TcpSegment segment)
     {
         segment = new TcpSegment
         {
+            Ecn = ecn,
             Sequence = packet.SequenceNumber,
             Acknowledgment = packet.AcknowledgmentNumber,
             Flags = packet.Flags,
@@ -313,12 +314,13 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         }
         int peerWindowScale = -1;
         bool sackPermitted = false;
+        bool ecn = false;
         if (segment.HasTimestamps)
-            TcpSynCookie.DecodeTimestamp(segment.TsEcho, out peerWindowScale, out sackPermitted);
+            TcpSynCookie.DecodeTimestamp(segment.TsEcho, out peerWindowScale, out sackPermitted, out ecn);
         nic.Stats.Add(worker, StatCounter.TcpSynCookiesValidated);
         nic.Stats.Add(worker, StatCounter.TcpPassiveOpens);
         TcpConnection opened = tables.Add(key, listener, listener.Application, nic, ipv6, linkSource);
-        opened.AcceptCookie(ref segment, TcpSynCookie.MssOf(ipv6, index), peerWindowScale, sackPermitted, now);
+        opened.AcceptCookie(ref segment, TcpSynCookie.MssOf(ipv6, index), peerWindowScale, sackPermitted, ecn, now);
         if (opened.State != TcpState.Closed)
             opened.Receive(ref segment, now);
         return true;

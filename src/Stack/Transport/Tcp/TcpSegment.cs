@@ -12,6 +12,9 @@ internal ref struct TcpSegment
     public ushort Window;
     public Span<byte> Payload;
 
+    /// <summary>The ECN field of the IP header that carried the segment (RFC 3168 §5): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE.</summary>
+    public byte Ecn;
+
     /// <summary>The MSS option, 0 when absent.</summary>
     public ushort MaxSegmentSize;
 

@@ -11,9 +11,9 @@ namespace XdpStack.Stack.Transport.Tcp;
 /// subtracting H2 of that count must leave an index below 4, which a forger hits with odds of 2^-22 per guess that
 /// also passes the count (Linux's arithmetic exactly).</para>
 /// <para>The options of the SYN that only the SYN carries go in the low six bits of our TSval (Linux's
-/// <c>cookie_init_timestamp</c>): the peer's window scale (15 for none) and SACK-permitted. The ACK echoes them in
-/// TSecr. Without timestamps there is nowhere to keep them, so a cookie connection then has neither window
-/// scaling nor SACK, as in Linux.</para>
+/// <c>cookie_init_timestamp</c>): the peer's window scale (15 for none), SACK-permitted and ECN. The ACK echoes them
+/// in TSecr. Without timestamps there is nowhere to keep them, so a cookie connection then has neither window
+/// scaling nor SACK nor ECN, as in Linux.</para>
 /// </remarks>
 internal static class TcpSynCookie
 {
@@ -29,6 +29,7 @@ internal static class TcpSynCookie
     private const uint TsOptionBits = 0x3f;
     private const uint TsWindowScaleMask = 0x0f;
     private const uint TsSack = 0x10;
+    private const uint TsEcn = 0x20;
 
     // Linux's msstab (syncookies.c) and msstab for IPv6: the common path MTUs less the headers.
     private static ReadOnlySpan<ushort> Ipv4Mss => [536, 1300, 1440, 1460];
@@ -67,9 +68,9 @@ internal static class TcpSynCookie
     }
 
     /// <summary>Our TSval for a cookie SYN-ACK: <paramref name="now"/> with its low bits replaced by the options, never ahead of it.</summary>
-    public static uint EncodeTimestamp(uint now, int peerWindowScale, bool sackPermitted)
+    public static uint EncodeTimestamp(uint now, int peerWindowScale, bool sackPermitted, bool ecn)
     {
-        uint options = (peerWindowScale >= 0 ? (uint)peerWindowScale : TsWindowScaleMask) | (sackPermitted ? TsSack : 0);
+        uint options = (peerWindowScale >= 0 ? (uint)peerWindowScale : TsWindowScaleMask) | (sackPermitted ? TsSack : 0) | (ecn ? TsEcn : 0);
         uint ts = (now & ~TsOptionBits) | options;
         // A TSval ahead of our clock would make the peer's later echoes look old to our RTT estimate.
         if (GreaterThan(ts, now))
@@ -78,10 +79,11 @@ internal static class TcpSynCookie
     }
 
     /// <summary>The options an echoed cookie TSval carries.</summary>
-    public static void DecodeTimestamp(uint echo, out int peerWindowScale, out bool sackPermitted)
+    public static void DecodeTimestamp(uint echo, out int peerWindowScale, out bool sackPermitted, out bool ecn)
     {
         uint scale = echo & TsWindowScaleMask;
         peerWindowScale = scale == TsWindowScaleMask ? -1 : (int)Math.Min(scale, 14u);
         sackPermitted = (echo & TsSack) != 0;
+        ecn = (echo & TsEcn) != 0;
     }
 }

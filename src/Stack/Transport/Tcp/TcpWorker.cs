@@ -125,18 +125,18 @@ internal sealed class TcpWorker
     /// <summary>Runs the due timers; one comparison when the clock has not passed a millisecond since the last poll.</summary>
     public void PollTimers() => Timers.Poll(NowMicroseconds());
 
-    /// <summary>Builds a segment of <paramref name="connection"/> with <paramref name="header"/> and <paramref name="length"/> octets of <paramref name="data"/> from <paramref name="dataOffset"/>, and sends it.</summary>
-    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
+    /// <summary>Builds a segment of <paramref name="connection"/> with <paramref name="header"/> and <paramref name="length"/> octets of <paramref name="data"/> from <paramref name="dataOffset"/>, and sends it; <paramref name="ecn"/> goes in the IP header's ECN field (RFC 3168 §5).</summary>
+    public void SendSegment(TcpConnection connection, in TcpHeader header, TcpByteRing? data, int dataOffset, int length, byte ecn = 0)
     {
         if (!connection.PeerMac.IsZero)
         {
-            SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, connection.NextIpId(), header, data, dataOffset, length);
+            SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, connection.NextIpId(), header, data, dataOffset, length, ecn);
             return;
         }
         // An active open before the peer answered: the next hop may still be resolving. The frame waits in the
         // neighbour cache (which sends it once ARP or NDP answers); the SYN-ACK then gives the MAC.
         Nic nic = connection.Nic;
-        Span<byte> frame = Build(nic, connection.IsIpv6, connection.Key, default, connection.NextIpId(), header, data, dataOffset, length);
+        Span<byte> frame = Build(nic, connection.IsIpv6, connection.Key, default, connection.NextIpId(), header, data, dataOffset, length, ecn);
         IpAddress nextHop = connection.NextHop;
         bool resolved = connection.IsIpv6
             ? nic.Ipv6Neighbors.Resolve(nextHop.V6, frame, tag: 0, out MacAddress mac)
@@ -154,7 +154,7 @@ internal sealed class TcpWorker
     /// <summary>
     /// Answers a SYN with a SYN cookie (<see cref="TcpSynCookie"/>) and keeps nothing: the SYN-ACK a half-open
     /// connection would send, with the cookie as ISN, the MSS rounded down to the cookie's table, and, with timestamps,
-    /// the peer's window scale and SACK-permitted in our TSval (without timestamps neither is offered, as in Linux).
+    /// the peer's window scale, SACK-permitted and ECN in our TSval (without timestamps none is offered, as in Linux).
     /// </summary>
     public void SendCookieSynAck(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ref TcpSegment syn, long nowUs)
     {
@@ -170,9 +170,11 @@ internal sealed class TcpWorker
         if (syn.HasTimestamps)
         {
             uint now = TcpConnection.TimestampClock(nowUs) + Isn.TimestampOffset(key);
+            bool ecn = TcpConnection.SynRequestsEcn(ref syn);
             header = header with
             {
-                Timestamps = new TcpTimestamps(TcpSynCookie.EncodeTimestamp(now, syn.WindowScale, syn.SackPermitted), syn.TsValue),
+                Flags = ecn ? header.Flags | TcpFlags.Ece : header.Flags,
+                Timestamps = new TcpTimestamps(TcpSynCookie.EncodeTimestamp(now, syn.WindowScale, syn.SackPermitted, ecn), syn.TsValue),
                 WindowScale = syn.WindowScale >= 0 ? (byte)TcpConnection.ShiftFor(receiveBuffer) : null,
                 SackPermitted = syn.SackPermitted,
             };
@@ -180,11 +182,11 @@ internal sealed class TcpWorker
         SendSegment(nic, ipv6, key, peerMac, (ushort)Random(), header, null, 0, 0);
     }
 
-    private void SendSegment(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length) =>
-        Send(nic, ipv6, Build(nic, ipv6, key, peerMac, ipId, header, data, dataOffset, length));
+    private void SendSegment(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length, byte ecn = 0) =>
+        Send(nic, ipv6, Build(nic, ipv6, key, peerMac, ipId, header, data, dataOffset, length, ecn));
 
     // The segment as a whole frame in the worker's buffer.
-    private Span<byte> Build(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length)
+    private Span<byte> Build(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length, byte ecn)
     {
         Span<byte> frame = _frame;
         int ipLength = ipv6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength;
@@ -198,7 +200,10 @@ internal sealed class TcpWorker
         {
             Ipv6Address source = key.LocalAddress.V6;
             Ipv6Address destination = key.RemoteAddress.V6;
-            new Ipv6Header(source, destination, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, tcpLength).Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
+            new Ipv6Header(source, destination, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, tcpLength)
+            {
+                TrafficClass = ecn,
+            }.Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
             header.EmitWithChecksum(segment, source, destination);
         }
         else
@@ -210,6 +215,7 @@ internal sealed class TcpWorker
             {
                 DontFragment = true,
                 Identification = ipId,
+                TypeOfService = ecn,
             }.Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
             header.EmitWithChecksum(segment, source, destination);
         }

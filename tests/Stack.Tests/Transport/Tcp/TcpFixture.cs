@@ -75,7 +75,7 @@ internal sealed class TcpFixture
         Assert.Equal(Packets.HostIp, ip.Destination);
         Assert.True(TcpPacket.TryCreate(ip.Payload, out TcpPacket packet, out _));
         Assert.True(TcpHeader.TryParse(packet, ip.Source, ip.Destination, out TcpHeader header), "checksum");
-        return new Sent(header, packet.Payload.ToArray(), ip.DontFragment);
+        return new Sent(header, packet.Payload.ToArray(), ip.DontFragment, ip.Ecn);
     }
 
     /// <summary>Opens a connection to <paramref name="port"/> with the usual Linux SYN options; returns the server's ISN.</summary>
@@ -99,7 +99,18 @@ internal sealed class TcpFixture
         return sack;
     }
 
-    public readonly record struct Sent(TcpHeader Header, byte[] Payload, bool DontFragment)
+    /// <summary>The client's frame with the IP header's ECN field set to <paramref name="ecn"/> (RFC 3168 §5).</summary>
+    public static byte[] WithEcn(byte[] frame, byte ecn)
+    {
+        Span<byte> ip = frame.AsSpan(14);
+        ip[1] = (byte)((ip[1] & ~3) | ecn);
+        ip[10] = 0;
+        ip[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum.Compute(ip[..((ip[0] & 0xf) * 4)]));
+        return frame;
+    }
+
+    public readonly record struct Sent(TcpHeader Header, byte[] Payload, bool DontFragment, byte Ecn = 0)
     {
         public TcpFlags Flags => Header.Flags;
 
