@@ -103,7 +103,8 @@ public sealed partial class TcpConnection
     internal void AcceptSyn(ref TcpSegment syn, long nowUs)
     {
         int peerMss = syn.MaxSegmentSize != 0 ? syn.MaxSegmentSize : DefaultMss(IsIpv6);
-        Negotiate(syn.Sequence, _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10)), syn.Window, peerMss,
+        uint iss = _worker.TimeWaitIsn != 0 ? _worker.TimeWaitIsn : _worker.Isn.Generate(Key, TimeSpan.FromTicks(nowUs * 10));
+        Negotiate(syn.Sequence, iss, syn.Window, peerMss,
             syn.HasTimestamps, syn.TsValue, syn.WindowScale, syn.SackPermitted);
         ResetEcn(SynRequestsEcn(ref syn));
         State = TcpState.SynReceived;
@@ -147,11 +148,10 @@ public sealed partial class TcpConnection
         _bytesAcked = 0;
         int ourMss = OurMss(Nic, IsIpv6);
         _timestamps = timestamps;
+        // Without timestamps TS.Recent stays 0: a SYN in TIME_WAIT with any timestamp is then newer, as in Linux.
+        _tsRecent = _timestamps ? tsValue : 0;
         if (_timestamps)
-        {
-            _tsRecent = tsValue;
             _tsOffset = _worker.Isn.TimestampOffset(Key);
-        }
         _mss = Math.Max(64, Math.Min(ourMss, peerMss) - (_timestamps ? 12 : 0));
         ClampMssToPath();
         _advertisedMss = (ushort)Math.Max(64, ourMss);
@@ -678,6 +678,8 @@ public sealed partial class TcpConnection
         _oooCount--;
     }
 
+    // Linux's tcp_timewait_state_process, with RFC 1337 on (Linux's net.ipv4.tcp_rfc1337 is off by default; the
+    // issue asks for RFC 1337).
     private bool ReceiveInTimeWait(ref TcpSegment seg, long nowUs)
     {
         if (seg.Has(TcpFlags.Rst))
@@ -686,28 +688,33 @@ public sealed partial class TcpConnection
             Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaitResetsIgnored);
             return true;
         }
-        if (seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack))
+        bool pawsReject = _timestamps && seg.HasTimestamps && LessThan(seg.TsValue, _tsRecent);
+        if (pawsReject)
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpPawsDrops);
+        if (!pawsReject && seg.Sequence == _rcvNxt && seg.Length == 0)
         {
-            // RFC 6191 / Linux tcp_timewait_state_process: a SYN above the old sequence space (or with a newer
-            // timestamp) may open a new incarnation at once.
-            bool newer = _timestamps && seg.HasTimestamps ? GreaterThan(seg.TsValue, _tsRecent) : GreaterThan(seg.Sequence, _rcvNxt);
-            if (newer)
-            {
-                Release();
-                return false;
-            }
-            SendAck();
-            return true;
-        }
-        if (seg.Has(TcpFlags.Fin))
-        {
-            // The peer lost our last ACK: ACK again and restart 2 MSL (RFC 9293 §3.10.7.4).
-            SendAck();
+            // A bare ACK at the window's edge: the peer is still there; 2 MSL start again, nothing is sent.
             SetCloseDeadline(nowUs);
             return true;
         }
-        if (seg.Payload.Length > 0)
-            SendAck();
+        if (seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack) && !pawsReject
+            && (GreaterThan(seg.Sequence, _rcvNxt) || (seg.HasTimestamps && GreaterThan(seg.TsValue, _tsRecent))))
+        {
+            // RFC 6191: a SYN above the old sequence space, or with a newer timestamp, opens a new incarnation at
+            // once, its ISN above all the old one sent.
+            uint isn = _sndNxt + 65535 + 2;
+            Release();
+            _worker.TimeWaitIsn = isn == 0 ? 1 : isn;
+            return false;
+        }
+        // Anything else is ACKed (a retransmitted FIN: the peer lost our last ACK), at most every 500 ms unless it
+        // carries data; one with an ACK, or refused by PAWS, starts 2 MSL again. An old SYN without an ACK may be a
+        // new connection's with a random ISN below ours: it does not keep TIME_WAIT alive.
+        if (pawsReject || seg.Has(TcpFlags.Ack))
+            SetCloseDeadline(nowUs);
+        if ((seg.Payload.Length == 0 || seg.Has(TcpFlags.Syn)) && !seg.Has(TcpFlags.Fin) && InvalidAckLimited(nowUs))
+            return true;
+        SendAck();
         return true;
     }
 }

@@ -255,6 +255,7 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         nic.Stats.Add(worker, StatCounter.TcpSegmentsReceived);
         TcpWorker tables = _workers[worker];
         long now = tables.NowMicroseconds();
+        tables.TimeWaitIsn = 0;
         if (tables.Find(key) is { } connection)
         {
             if (connection.State == TcpState.SynSent)

@@ -22,6 +22,13 @@ internal sealed class TcpWorker
     private int _timeWait;
     private ulong _random;
 
+    /// <summary>
+    /// The ISN for the connection a SYN opens from TIME_WAIT, set by the TIME_WAIT connection as it gives way, taken
+    /// (and cleared) by the listener's handshake: the old SND.NXT + 65537, as Linux's tcp_timewait_state_process, so
+    /// the new incarnation's sequence numbers start above anything the old one sent. 0: none.
+    /// </summary>
+    public uint TimeWaitIsn;
+
     public TcpWorker(int index, TcpSettings settings, TcpIsnGenerator isn, IClock clock)
     {
         Index = index;
