@@ -300,7 +300,7 @@ public enum StatCounter
     /// <summary>Payload octets of the datagrams counted in <see cref="UdpDiscarded"/>.</summary>
     UdpDiscardedBytes,
 
-    /// <summary>ICMP errors not sent because their destination had used up its own credit (Linux <c>IcmpOutRateLimitHost</c>); <see cref="IcmpRateLimited"/> counts the host-wide bucket.</summary>
+    /// <summary>ICMP errors not sent because their destination had used up its own credit (Linux <c>IcmpOutRateLimitHost</c>), and Redirects held back by their host's backoff; <see cref="IcmpRateLimited"/> counts the host-wide bucket.</summary>
     IcmpRateLimitedHost,
 
     /// <summary>ICMPv6 errors not sent because their destination had used up its own credit (Linux <c>Icmp6OutRateLimitHost</c>).</summary>

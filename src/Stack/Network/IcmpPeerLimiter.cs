@@ -56,7 +56,7 @@ internal sealed class IcmpPeerLimiter
         long now = _clock.Now.Ticks;
         Slot[] table = _tables[worker >= 0 ? worker : _tables.Length - 1];
         int set = SetStart(high, low);
-        ref Slot slot = ref Find(table, set, high, low, now, burst);
+        ref Slot slot = ref Find(table, set, high, low, now, burst, burst);
         long tokens = Math.Min(burst, slot.Tokens + Math.Max(0, now - slot.Last));
         slot.Last = now;
         bool allowed = tokens >= cost;
@@ -64,9 +64,44 @@ internal sealed class IcmpPeerLimiter
         return allowed;
     }
 
-    // The destination's own slot in its set, else a free one, else an idle one (re-used with full credit, as a
-    // peer Linux has not seen starts), else the set's first, shared.
-    private static ref Slot Find(Slot[] table, int set, ulong high, ulong low, long now, long burst)
+    /// <summary>Linux's ip_rt_send_redirect: whether a Redirect may go to the host (an IPv4 address in <paramref name="low"/>) now.</summary>
+    /// <remarks>
+    /// The first goes at once; each later one only after twice the wait of the one before (20 ms, 40 ms, … :
+    /// ip_rt_redirect_load); after nine a host has ignored, none, until it has sent nothing that would draw one for
+    /// 20.48 s (ip_rt_redirect_silence), which starts the count again. Use a limiter of its own for this: the slots
+    /// hold a count and a time here, not credit.
+    /// </remarks>
+    public bool TryTakeRedirect(int worker, ulong low)
+    {
+        long now = _clock.Now.Ticks;
+        Slot[] table = _tables[worker >= 0 ? worker : _tables.Length - 1];
+        ref Slot slot = ref Find(table, SetStart(0, low), 0, low, now, RedirectSilence.Ticks, 0);
+        if (slot.Sent && now - slot.Last > RedirectSilence.Ticks)
+            slot.Tokens = 0;
+        slot.Sent = true;
+        if (slot.Tokens >= RedirectNumber)
+        {
+            slot.Last = now;
+            return false;
+        }
+        if (slot.Tokens == 0 || now - slot.Last > (RedirectLoad.Ticks << (int)slot.Tokens))
+        {
+            slot.Last = now;
+            slot.Tokens++;
+            return true;
+        }
+        return false;
+    }
+
+    // Linux's ip_rt_redirect_number, ip_rt_redirect_load (HZ / 50) and ip_rt_redirect_silence (load << 10).
+    private const int RedirectNumber = 9;
+    private static readonly TimeSpan RedirectLoad = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan RedirectSilence = TimeSpan.FromMilliseconds(20 << 10);
+
+    // The destination's own slot in its set, else a free one, else an idle one (re-used as a peer Linux has not seen
+    // starts: with <paramref name="fresh"/> in Tokens), else the set's first, shared. Idle: Tokens plus the time since
+    // Last reach <paramref name="idle"/>.
+    private static ref Slot Find(Slot[] table, int set, ulong high, ulong low, long now, long idle, long fresh)
     {
         int free = -1;
         for (int i = set; i < set + Ways; i++)
@@ -74,13 +109,13 @@ internal sealed class IcmpPeerLimiter
             ref Slot candidate = ref table[i];
             if (candidate.Used && candidate.High == high && candidate.Low == low)
                 return ref candidate;
-            if (free < 0 && (!candidate.Used || candidate.Tokens + (now - candidate.Last) >= burst))
+            if (free < 0 && (!candidate.Used || candidate.Tokens + (now - candidate.Last) >= idle))
                 free = i;
         }
         if (free < 0)
             return ref table[set];
         ref Slot taken = ref table[free];
-        taken = new Slot { Used = true, High = high, Low = low, Tokens = burst, Last = now };
+        taken = new Slot { Used = true, High = high, Low = low, Tokens = fresh, Last = now };
         return ref taken;
     }
 
@@ -101,5 +136,7 @@ internal sealed class IcmpPeerLimiter
         public ulong Low;
         public long Tokens;
         public long Last;
+        // A Redirect limiter's slot has seen a packet since it was taken (its Last means something).
+        public bool Sent;
     }
 }

@@ -88,8 +88,18 @@ internal sealed partial class Ipv4Endpoint
             stats.Add(worker, StatCounter.IcmpErrorsSuppressed);
             return false;
         }
-        // Behaviour 31: Fragmentation Needed drives path MTU discovery and is never rate-limited.
+        // Behaviour 31: Fragmentation Needed drives path MTU discovery and is never rate-limited. A Redirect is
+        // outside net.ipv4.icmp_ratemask, so neither bucket applies: Linux limits it by its own backoff per host.
         bool exempt = type == Icmpv4Type.DestinationUnreachable && code == IcmpDestinationUnreachableCode.FragmentationNeeded;
+        if (type == Icmpv4Type.Redirect)
+        {
+            exempt = true;
+            if (!_redirectPeers.TryTakeRedirect(worker, ip.Source.Value))
+            {
+                stats.Add(worker, StatCounter.IcmpRateLimitedHost);
+                return false;
+            }
+        }
         if (!exempt)
         {
             // As Linux since 6.12: the host-wide bucket is checked, then the destination's own credit (for the

@@ -19,6 +19,7 @@ internal sealed partial class Ipv4Endpoint
     private readonly Ipv4Reassembler?[] _reassemblers;
     private readonly IcmpErrorBuckets _errorBuckets;
     private readonly IcmpPeerLimiter _peerLimits;
+    private readonly IcmpPeerLimiter _redirectPeers;
     private readonly byte[][] _scratch;
 
     public Ipv4Endpoint(Nic nic)
@@ -28,6 +29,7 @@ internal sealed partial class Ipv4Endpoint
         _reassemblers = new Ipv4Reassembler?[workers];
         _errorBuckets = new IcmpErrorBuckets(nic.Stack);
         _peerLimits = new IcmpPeerLimiter(nic.Stack.Clock, nic.Stack.Workers);
+        _redirectPeers = new IcmpPeerLimiter(nic.Stack.Clock, nic.Stack.Workers);
         _scratch = new byte[workers][];
         for (int w = 0; w < workers; w++)
             _scratch[w] = new byte[IcmpErrorFrameLimit];

@@ -150,10 +150,45 @@ public class Ipv4ForwarderRedirectTests
             }
         }
         Assert.Equal(200, forwarded);
-        // The bucket holds 50 and the manual clock stands still.
-        Assert.Equal(50, redirects);
-        Assert.Equal(150, f.Router1.Stats[StatCounter.IcmpRateLimited]);
+        // The manual clock stands still: the host gets its first Redirect and no more (Linux's backoff).
+        Assert.Equal(1, redirects);
+        Assert.Equal(199, f.Router1.Stats[StatCounter.IcmpRateLimitedHost]);
+        Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimited]);
         Assert.Equal(200, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded]);
+    }
+
+    [Fact]
+    public void Forward_Redirects_BackOffAsLinuxThenStopAfterNineUntil20SecondsOfSilence()
+    {
+        RouterFixture f = Make();
+        bool Redirected()
+        {
+            f.Link1.InjectInbound(FromA(BeyondGateway1));
+            return f.Link1.ReadAll().Count(frame => frame[23] == 1) == 1;
+        }
+
+        // ip_rt_send_redirect: the n-th Redirect waits for more than 20 ms << n after the one before.
+        Assert.True(Redirected());
+        for (int n = 1; n < 9; n++)
+        {
+            f.Clock.Advance(TimeSpan.FromMilliseconds(20 << n));
+            Assert.False(Redirected(), $"redirect {n + 1} at exactly {20 << n} ms");
+            f.Clock.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.True(Redirected(), $"redirect {n + 1} after {(20 << n) + 1} ms");
+        }
+        Assert.Equal(9, f.Router1.Stats[StatCounter.IcmpRedirectsSent]);
+
+        // Nine ignored: none however long the wait, as long as the host keeps sending within 20.48 s.
+        for (int i = 0; i < 3; i++)
+        {
+            f.Clock.Advance(TimeSpan.FromSeconds(20));
+            Assert.False(Redirected());
+        }
+        // A silence longer than 20.48 s starts again, and another host was never held back.
+        f.Clock.Advance(TimeSpan.FromMilliseconds(20_481));
+        Assert.True(Redirected());
+        f.Link1.InjectInbound(FromA(BeyondGateway1, source: HostA2));
+        Assert.Contains(f.Link1.ReadAll(), frame => frame[23] == 1);
     }
 
     [Fact]

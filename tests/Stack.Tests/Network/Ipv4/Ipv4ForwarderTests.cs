@@ -447,16 +447,19 @@ public class Ipv4ForwarderTests
             "redirect" => FromA(hostA2),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        // Batches of the bucket's size a second apart (the clock advanced outside the measurement), so every packet
-        // that calls for a Redirect gets one built and sent.
-        void Refill() => f.Clock.Advance(TimeSpan.FromSeconds(1));
-        AllocatedForwarding(f, sent, 2, Refill, ErrorBurst);
+        // Batches of the bucket's size a second apart (the clock advanced outside the measurement); a Redirect's
+        // backoff lets one through per host after 20.48 s of silence, so those go one packet per batch, 21 s apart,
+        // and every packet that calls for a Redirect gets one built and sent.
+        bool redirect = kind == "redirect";
+        int batch = redirect ? 1 : ErrorBurst;
+        void Refill() => f.Clock.Advance(TimeSpan.FromSeconds(redirect ? 21 : 1));
+        AllocatedForwarding(f, sent, 2, Refill, batch);
         long forwardedBefore = f.Router1.Stats[StatCounter.Ipv4PacketsForwarded];
         long redirectsBefore = f.Router1.Stats[StatCounter.IcmpRedirectsSent];
         long limitedBefore = f.Router1.Stats[StatCounter.IcmpRateLimited];
-        Assert.Equal(0, AllocatedForwarding(f, sent, 20, Refill, ErrorBurst));
-        Assert.Equal(20 * ErrorBurst, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded] - forwardedBefore);
-        Assert.Equal(kind == "redirect" ? 20 * ErrorBurst : 0, f.Router1.Stats[StatCounter.IcmpRedirectsSent] - redirectsBefore);
+        Assert.Equal(0, AllocatedForwarding(f, sent, 20, Refill, batch));
+        Assert.Equal(20 * batch, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded] - forwardedBefore);
+        Assert.Equal(redirect ? 20 : 0, f.Router1.Stats[StatCounter.IcmpRedirectsSent] - redirectsBefore);
         Assert.Equal(0, f.Router1.Stats[StatCounter.IcmpRateLimited] - limitedBefore);
     }
 
