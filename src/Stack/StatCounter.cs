@@ -93,6 +93,12 @@ public enum StatCounter
     /// <summary>Echo replies sent.</summary>
     IcmpEchoRepliesSent,
 
+    /// <summary>Timestamp requests received (RFC 792; Linux <c>Icmp.InTimestamps</c>).</summary>
+    IcmpTimestampRequestsReceived,
+
+    /// <summary>Timestamp replies sent (Linux <c>Icmp.OutTimestampReps</c>).</summary>
+    IcmpTimestampRepliesSent,
+
     /// <summary>Destination Unreachable messages sent.</summary>
     IcmpDestinationUnreachableSent,
 

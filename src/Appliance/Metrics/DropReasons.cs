@@ -87,6 +87,8 @@ internal static class DropReasons
         StatCounter.IcmpInvalidReceived => CounterRole.Drop("malformed_icmp"),
         StatCounter.IcmpEchoRequestsReceived => CounterRole.Event(Icmp, "ipv4", "echo_request_received"),
         StatCounter.IcmpEchoRepliesSent => CounterRole.Event(Icmp, "ipv4", "echo_reply_sent"),
+        StatCounter.IcmpTimestampRequestsReceived => CounterRole.Event(Icmp, "ipv4", "timestamp_request_received"),
+        StatCounter.IcmpTimestampRepliesSent => CounterRole.Event(Icmp, "ipv4", "timestamp_reply_sent"),
         StatCounter.IcmpDestinationUnreachableSent => CounterRole.Event(Icmp, "ipv4", "dest_unreachable_sent"),
         StatCounter.IcmpTimeExceededSent => CounterRole.Event(Icmp, "ipv4", "time_exceeded_sent"),
         StatCounter.IcmpParameterProblemSent => CounterRole.Event(Icmp, "ipv4", "parameter_problem_sent"),

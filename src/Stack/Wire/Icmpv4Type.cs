@@ -9,4 +9,6 @@ public enum Icmpv4Type : byte
     EchoRequest = 8,
     TimeExceeded = 11,
     ParameterProblem = 12,
+    Timestamp = 13,
+    TimestampReply = 14,
 }

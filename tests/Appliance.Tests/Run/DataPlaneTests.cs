@@ -32,6 +32,11 @@ public sealed class DataPlaneTests
                 AssertPing(lab.HostA, RunLab.RouterAIpv4, ttl: 64);
                 AssertPing(lab.HostA, RunLab.RouterBIpv4, ttl: 64);
                 AssertPing(lab.HostB, RunLab.RouterAIpv6, ttl: 64);
+                // ICMP Timestamp, which Linux answers too.
+                CommandResult timestamp = lab.HostA.Run(TimeSpan.FromSeconds(20), "hping3", "--icmp", "--icmp-ts", "-c", "1", RunLab.RouterAIpv4);
+                string said = timestamp.StandardOutput + timestamp.StandardError;
+                Assert.True(timestamp.ExitCode == 0 && said.Contains("ICMP timestamp: Originate=", StringComparison.Ordinal)
+                    && said.Contains("1 packets received", StringComparison.Ordinal), said);
 
                 foreach ((NetNamespace from, string src, NetNamespace to, string dst) in (ValueTuple<NetNamespace, string, NetNamespace, string>[])
                 [

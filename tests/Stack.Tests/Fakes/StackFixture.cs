@@ -8,9 +8,15 @@ internal sealed class StackFixture
 {
     public static readonly NicId Nic1 = new(1);
 
-    public StackFixture(int workers = 1, bool addAddress = true, LinkCapabilities capabilities = LinkCapabilities.ResolutionRequired, int mtu = 1500, TimeSpan? icmpPeerInterval = null)
+    public StackFixture(int workers = 1, bool addAddress = true, LinkCapabilities capabilities = LinkCapabilities.ResolutionRequired, int mtu = 1500, TimeSpan? icmpPeerInterval = null, TimeProvider? wallClock = null)
     {
-        Stack = new NetworkStack(new StackOptions { Workers = workers, Clock = Clock, IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval });
+        Stack = new NetworkStack(new StackOptions
+        {
+            Workers = workers,
+            Clock = Clock,
+            IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval,
+            WallClock = wallClock ?? TimeProvider.System,
+        });
         Link = new ChannelEndpoint(Packets.StackMac, mtu: mtu, workers: workers, capabilities: capabilities);
         Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link, "eth0"));
         if (addAddress)

@@ -23,6 +23,11 @@ internal sealed partial class Ipv4Endpoint
             stats.Add(worker, StatCounter.IcmpInvalidReceived);
             return;
         }
+        if (icmp.Type == Icmpv4Type.Timestamp)
+        {
+            AnswerTimestamp(worker, addresses, ref delivery, icmp);
+            return;
+        }
         if (icmp.Type != Icmpv4Type.EchoRequest)
         {
             // RFC 1122 §4.1.3.3: an error goes to the transport endpoint that sent the datagram.
@@ -38,7 +43,8 @@ internal sealed partial class Ipv4Endpoint
             return;
 
         // The reply is the request turned around in place: MACs and addresses swapped, a fresh TTL,
-        // type 0, and both checksums patched (RFC 1624) rather than recomputed over the data.
+        // type 0, and both checksums patched (RFC 1624) rather than recomputed over the data. As from Linux's
+        // ICMP socket (IP_PMTUDISC_DONT), the reply has no DF and an Identification of its own.
         Span<byte> frame = delivery.Frame;
         MacAddress requester = MacAddress.Read(frame[MacAddress.Length..]);
         requester.CopyTo(frame);
@@ -50,7 +56,15 @@ internal sealed partial class Ipv4Endpoint
         // Swapping the two addresses leaves the one's-complement sum unchanged; only TTL moves it.
         ushort oldTtlWord = (ushort)((ip.TimeToLive << 8) | (byte)ip.Protocol);
         ip.TimeToLive = DefaultTtl;
-        ip.HeaderChecksum = Checksum.Update(ip.HeaderChecksum, oldTtlWord, (ushort)((DefaultTtl << 8) | (byte)ip.Protocol));
+        ushort checksum = Checksum.Update(ip.HeaderChecksum, oldTtlWord, (ushort)((DefaultTtl << 8) | (byte)ip.Protocol));
+        ushort oldIdentification = ip.Identification;
+        ushort identification = NextIdentification(worker);
+        ip.Identification = identification;
+        checksum = Checksum.Update(checksum, oldIdentification, identification);
+        Span<byte> flagsAndOffset = ip.Header[6..8];
+        checksum = Checksum.Update(checksum, BinaryPrimitives.ReadUInt16BigEndian(flagsAndOffset), 0);
+        flagsAndOffset.Clear();
+        ip.HeaderChecksum = checksum;
 
         ushort oldTypeWord = (ushort)(((byte)icmp.Type << 8) | icmp.Code);
         icmp.Type = Icmpv4Type.EchoReply;
@@ -66,6 +80,57 @@ internal sealed partial class Ipv4Endpoint
             stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
         }
     }
+
+    // RFC 792's Timestamp, answered as Linux's icmp_timestamp does (Linux answers by default): the request's
+    // identifier, sequence number and originate timestamp, and our receive and transmit timestamps, both the
+    // milliseconds since midnight UT now; from the address asked, with the request's TOS, no DF. Not to a
+    // broadcast or multicast request (icmp_echo_ignore_broadcasts covers both), and not rate-limited (type 14
+    // is outside icmp_ratemask).
+    private void AnswerTimestamp(int worker, AddressSnapshot addresses, ref Ipv4Delivery delivery, Icmpv4Packet request)
+    {
+        NicStats stats = _nic.Stats;
+        stats.Add(worker, StatCounter.IcmpTimestampRequestsReceived);
+        Ipv4Packet ip = delivery.Ip;
+        Ipv4Address destination = ip.Destination;
+        ReadOnlySpan<byte> data = request.Buffer[Icmpv4Packet.HeaderLength..];
+        if (data.Length < 4)
+        {
+            stats.Add(worker, StatCounter.IcmpInvalidReceived);
+            return;
+        }
+        if (destination.IsBroadcast || destination.IsMulticast || addresses.Ipv4SubnetBroadcasts.Contains(destination))
+            return;
+
+        const int icmpLength = Icmpv4Packet.HeaderLength + 12;
+        byte[] scratch = _scratch[worker];
+        Span<byte> frame = scratch.AsSpan(0, Ipv4Delivery.LinkHeaderLength + Ipv4Packet.MinHeaderLength + icmpLength);
+        new EthernetHeader(delivery.LinkSource, _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
+        Span<byte> reply = frame[Ipv4Delivery.LinkHeaderLength..];
+        new Ipv4Header(destination, ip.Source, IpProtocol.Icmp, DefaultTtl, icmpLength)
+        {
+            TypeOfService = ip.TypeOfService,
+            Identification = NextIdentification(worker),
+        }.Emit(reply);
+        Span<byte> message = reply[Ipv4Packet.MinHeaderLength..];
+        data[..4].CopyTo(message[Icmpv4Packet.HeaderLength..]);
+        uint now = MillisecondsSinceMidnight();
+        BinaryPrimitives.WriteUInt32BigEndian(message[(Icmpv4Packet.HeaderLength + 4)..], now);
+        BinaryPrimitives.WriteUInt32BigEndian(message[(Icmpv4Packet.HeaderLength + 8)..], now);
+        new Icmpv4Header(Icmpv4Type.TimestampReply, 0, request.RestOfHeader).EmitWithChecksum(message);
+        if (_nic.WriteFrame(worker, frame))
+        {
+            stats.Add(worker, StatCounter.IcmpTimestampRepliesSent);
+            stats.Add(worker, StatCounter.Ipv4PacketsSent);
+        }
+        else
+        {
+            stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
+        }
+    }
+
+    // RFC 792: "milliseconds since midnight UT".
+    private uint MillisecondsSinceMidnight() =>
+        (uint)(_nic.Stack.Options.WallClock.GetUtcNow().UtcTicks / TimeSpan.TicksPerMillisecond % (24L * 3600 * 1000));
 
     private void SendError(int worker, AddressSnapshot addresses, ref Ipv4Delivery delivery, Icmpv4Type type, byte code) =>
         SendError(worker, addresses, delivery.Frame, type, code, 0);
@@ -135,7 +200,7 @@ internal sealed partial class Ipv4Endpoint
         new EthernetHeader(MacAddress.Read(offending[MacAddress.Length..]), _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
         Span<byte> reply = frame[Ipv4Delivery.LinkHeaderLength..];
         // RFC 1812 §4.3.2.5: internetwork control precedence for ICMP errors.
-        new Ipv4Header(from, ip.Source, IpProtocol.Icmp, DefaultTtl, icmpLength) { TypeOfService = 0xC0 }.Emit(reply);
+        new Ipv4Header(from, ip.Source, IpProtocol.Icmp, DefaultTtl, icmpLength) { TypeOfService = 0xC0, Identification = NextIdentification(worker) }.Emit(reply);
         Span<byte> message = reply[Ipv4Packet.MinHeaderLength..];
         original[..quoted].CopyTo(message[Icmpv4Packet.HeaderLength..]);
         new Icmpv4Header(type, code, rest).EmitWithChecksum(message);

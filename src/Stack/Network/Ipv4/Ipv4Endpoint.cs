@@ -21,6 +21,10 @@ internal sealed partial class Ipv4Endpoint
     private readonly IcmpPeerLimiter _peerLimits;
     private readonly IcmpPeerLimiter _redirectPeers;
     private readonly byte[][] _scratch;
+    // Per worker (and one for control threads), a cache line apart: the IPv4 Identification of what the stack
+    // itself sends without DF, echo replies and ICMP errors (Linux's ip_select_ident for its ICMP socket).
+    private const int IdentificationStride = 16;
+    private readonly int[] _identifications;
 
     public Ipv4Endpoint(Nic nic)
     {
@@ -33,6 +37,16 @@ internal sealed partial class Ipv4Endpoint
         _scratch = new byte[workers][];
         for (int w = 0; w < workers; w++)
             _scratch[w] = new byte[IcmpErrorFrameLimit];
+        _identifications = new int[(workers + 1) * IdentificationStride];
+        for (int w = 0; w <= workers; w++)
+            _identifications[w * IdentificationStride] = Random.Shared.Next(ushort.MaxValue + 1);
+    }
+
+    // A worker's next Identification; control threads (a negative index) share the last counter.
+    private ushort NextIdentification(int worker)
+    {
+        int row = worker >= 0 ? worker : _identifications.Length / IdentificationStride - 1;
+        return (ushort)_identifications[row * IdentificationStride]++;
     }
 
     /// <summary>Handles one IPv4 frame; <paramref name="frame"/> starts at the Ethernet header.</summary>

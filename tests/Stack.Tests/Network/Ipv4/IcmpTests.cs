@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using XdpStack.Stack.Tests.Fakes;
 using XdpStack.Stack.Wire;
 
@@ -8,7 +9,7 @@ public class IcmpTests
     private const byte UnknownProtocol = 253;
 
     [Fact]
-    public void EchoRequestFromLinux_ReplyMatchesLinuxReplyExceptIdentificationAndFlags()
+    public void EchoRequestFromLinux_ReplyMatchesLinuxReplyExceptIdentification()
     {
         var f = new StackFixture();
         byte[] reply = Assert.Single(f.Exchange(LinuxCaptures.EchoRequest));
@@ -16,10 +17,12 @@ public class IcmpTests
         Assert.Equal(linux.Length, reply.Length);
         // Ethernet header, and the IP header up to identification.
         Assert.Equal(linux[..18], reply[..18]);
-        // TTL, protocol, addresses and the whole ICMP message (type 0, checksum, id, seq, data).
-        Assert.Equal(linux[22..24], reply[22..24]);
+        // Flags (no DF, as from Linux's ICMP socket, though the request had it), TTL, protocol, addresses and the
+        // whole ICMP message (type 0, checksum, id, seq, data).
+        Assert.NotEqual(0, LinuxCaptures.EchoRequest[20] & 0x40);
+        Assert.Equal(linux[20..24], reply[20..24]);
         Assert.Equal(linux[26..], reply[26..]);
-        // We keep the request's identification and DF bit; Linux picks its own. Both checksums verify.
+        // The identification is our own, as Linux's is its own; both checksums verify.
         Assert.Equal(0, Checksum.Compute(reply.AsSpan(14, 20)));
         Assert.Equal(0, Checksum.Compute(reply.AsSpan(34)));
         Assert.Equal(1, f[StatCounter.IcmpEchoRepliesSent]);
@@ -39,6 +42,57 @@ public class IcmpTests
         Assert.Equal(0, reply[34]);
         Assert.Equal(request[38..], reply[38..]);
         Assert.Equal(txBefore + 1, f[StatCounter.TxPackets]);
+    }
+
+    [Fact]
+    public void EchoReplies_TakeIdentificationsOfTheirOwn()
+    {
+        var f = new StackFixture();
+        byte[] first = Assert.Single(f.Exchange(Packets.EchoRequest(Packets.HostIp, Packets.StackIp, sequence: 1)));
+        byte[] second = Assert.Single(f.Exchange(Packets.EchoRequest(Packets.HostIp, Packets.StackIp, sequence: 2)));
+        ushort a = BinaryPrimitives.ReadUInt16BigEndian(first.AsSpan(18));
+        ushort b = BinaryPrimitives.ReadUInt16BigEndian(second.AsSpan(18));
+        Assert.Equal((ushort)(a + 1), b);
+        Assert.Equal(0, Checksum.Compute(second.AsSpan(14, 20)));
+    }
+
+    [Fact]
+    public void TimestampRequest_AnsweredAsLinuxDoes()
+    {
+        // 13:14:15.678 UTC: 47,655,678 ms after midnight.
+        var f = new StackFixture(wallClock: new FixedWallClock(new DateTimeOffset(2026, 12, 7, 13, 14, 15, 678, TimeSpan.Zero)));
+        byte[] rest = [0x12, 0x34, 0x00, 0x07, 0x01, 0x02, 0x03, 0x04, 0, 0, 0, 0, 0, 0, 0, 0];
+        byte[] request = Packets.Ipv4(Packets.HostIp, Packets.StackIp, 1, Packets.Icmp(13, 0, rest));
+        request[15] = 0x10; // TOS: the reply keeps it
+        request[24] = request[25] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(24), Checksum.Compute(request.AsSpan(14, 20)));
+        byte[] reply = Assert.Single(f.Exchange(request));
+        Assert.Equal(14 + 20 + 20, reply.Length);
+        Assert.Equal(Packets.HostMac, MacAddress.Read(reply));
+        Assert.Equal(Packets.StackIp, Packets.IpSource(reply));
+        Assert.Equal(Packets.HostIp, Packets.IpDestination(reply));
+        Assert.Equal(0x10, reply[15]);
+        Assert.Equal(0, reply[20] & 0x40);
+        Assert.Equal(64, reply[22]);
+        Assert.Equal(0, Checksum.Compute(reply.AsSpan(14, 20)));
+        Assert.Equal(14, reply[34]);
+        Assert.Equal(0, reply[35]);
+        Assert.Equal(0, Checksum.Compute(reply.AsSpan(34)));
+        // Identifier, sequence number and originate timestamp come back; receive and transmit are now.
+        Assert.Equal(rest[..8], reply[38..46]);
+        Assert.Equal(47_655_678u, BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(46)));
+        Assert.Equal(47_655_678u, BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(50)));
+        Assert.Equal(1, f[StatCounter.IcmpTimestampRequestsReceived]);
+        Assert.Equal(1, f[StatCounter.IcmpTimestampRepliesSent]);
+    }
+
+    [Fact]
+    public void TimestampRequest_ToBroadcastOrTooShort_NotAnswered()
+    {
+        var f = new StackFixture();
+        Assert.Empty(f.Exchange(Packets.Ipv4(Packets.HostIp, Ipv4Address.Parse("198.18.0.255"), 1, Packets.Icmp(13, 0, new byte[16]), to: MacAddress.Broadcast)));
+        Assert.Empty(f.Exchange(Packets.Ipv4(Packets.HostIp, Packets.StackIp, 1, Packets.Icmp(13, 0, new byte[7]))));
+        Assert.Equal(0, f[StatCounter.IcmpTimestampRepliesSent]);
     }
 
     [Fact]
