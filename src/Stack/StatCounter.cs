@@ -279,6 +279,9 @@ public enum StatCounter
     /// <summary>IPv4 packets to forward with malformed options, answered with Parameter Problem where allowed; counted on the ingress NIC.</summary>
     Ipv4ForwardOptionErrors,
 
+    /// <summary>Packets to us whose options are malformed: answered with Parameter Problem and dropped (Linux counts them in <c>Ip.InHdrErrors</c>).</summary>
+    Ipv4OptionErrorsReceived,
+
     /// <summary>IPv4 packets carrying a source-route option dropped without ICMP: source routing is off (<see cref="StackOptions.AcceptSourceRoute"/>), or the route goes on from a NIC that does not forward.</summary>
     Ipv4SourceRouteDrops,
 

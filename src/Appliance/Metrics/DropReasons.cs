@@ -207,6 +207,7 @@ internal static class DropReasons
         StatCounter.Ipv4ForwardTtlExceeded => CounterRole.Drop("ttl_exceeded"),
         StatCounter.Ipv4ForwardPacketTooBig => CounterRole.Drop("packet_too_big"),
         StatCounter.Ipv4ForwardOptionErrors => CounterRole.Drop("ip_option_error"),
+        StatCounter.Ipv4OptionErrorsReceived => CounterRole.Drop("ip_option_error"),
         StatCounter.Ipv4SourceRouteDrops => CounterRole.Drop("source_route"),
         StatCounter.Ipv4SourceRouteFailed => CounterRole.Drop("source_route_failed"),
 

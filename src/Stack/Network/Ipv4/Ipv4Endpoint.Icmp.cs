@@ -42,6 +42,16 @@ internal sealed partial class Ipv4Endpoint
         if (destination.IsBroadcast || destination.IsMulticast || addresses.Ipv4SubnetBroadcasts.Contains(destination))
             return;
 
+        // Options come back as Linux sends them: Record Route and Timestamp with our entries, nothing else.
+        Span<byte> replyOptions = stackalloc byte[40];
+        int replyOptionsLength = 0;
+        if (ip.HeaderLength > Ipv4Packet.MinHeaderLength)
+        {
+            replyOptionsLength = Ipv4EchoOptions.Build(ip.Options, replyOptions, destination, _nic.Stack);
+            if (replyOptionsLength < 0)
+                return;
+        }
+
         // The reply is the request turned around in place: MACs and addresses swapped, a fresh TTL,
         // type 0, and both checksums patched (RFC 1624) rather than recomputed over the data. As from Linux's
         // ICMP socket (IP_PMTUDISC_DONT), the reply has no DF and an Identification of its own.
@@ -69,6 +79,8 @@ internal sealed partial class Ipv4Endpoint
         ushort oldTypeWord = (ushort)(((byte)icmp.Type << 8) | icmp.Code);
         icmp.Type = Icmpv4Type.EchoReply;
         icmp.Checksum = Checksum.Update(icmp.Checksum, oldTypeWord, (ushort)(((byte)Icmpv4Type.EchoReply << 8) | icmp.Code));
+        if (ip.HeaderLength > Ipv4Packet.MinHeaderLength)
+            frame = SetEchoOptions(frame, ip, replyOptions[..replyOptionsLength]);
 
         if (delivery.SendInPlace(frame.Length))
         {
@@ -79,6 +91,24 @@ internal sealed partial class Ipv4Endpoint
         {
             stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
         }
+    }
+
+    // The reply's options in place of the request's, which are at least as long: the ICMP message moves up behind
+    // them, and the header gets its new length and a fresh checksum. Returns the shortened frame.
+    private static Span<byte> SetEchoOptions(Span<byte> frame, Ipv4Packet ip, scoped ReadOnlySpan<byte> options)
+    {
+        int oldHeader = ip.HeaderLength;
+        int newHeader = Ipv4Packet.MinHeaderLength + options.Length;
+        Span<byte> header = frame[Ipv4Delivery.LinkHeaderLength..];
+        int payload = ip.TotalLength - oldHeader;
+        header.Slice(oldHeader, payload).CopyTo(header[newHeader..]);
+        options.CopyTo(header[Ipv4Packet.MinHeaderLength..]);
+        header[0] = (byte)(0x40 | (newHeader / 4));
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)(newHeader + payload));
+        header[10] = 0;
+        header[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(header[10..], Checksum.Compute(header[..newHeader]));
+        return frame[..(Ipv4Delivery.LinkHeaderLength + newHeader + payload)];
     }
 
     // RFC 792's Timestamp, answered as Linux's icmp_timestamp does (Linux answers by default): the request's

@@ -108,6 +108,15 @@ internal sealed partial class Ipv4Endpoint
 
         if (ip.HeaderLength > Ipv4Packet.MinHeaderLength)
         {
+            // Linux's ip_rcv_options: malformed options in a packet to us draw a Parameter Problem pointing at
+            // the bad octet, and the packet goes no further.
+            int problem = Ipv4ForwardingOptions.FindProblem(ip.Options);
+            if (problem >= 0)
+            {
+                stats.Add(worker, StatCounter.Ipv4OptionErrorsReceived);
+                SendError(worker, addresses, frame, Icmpv4Type.ParameterProblem, 0, (uint)problem << 24);
+                return;
+            }
             int sourceRoute = Ipv4ForwardingOptions.FindSourceRoute(ip.Options);
             if (sourceRoute >= 0)
             {

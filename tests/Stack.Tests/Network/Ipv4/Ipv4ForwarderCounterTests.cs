@@ -94,7 +94,7 @@ public class Ipv4ForwarderCounterTests
         // throws, and every frame the router sends has a valid header checksum.
         var f = new RouterFixture(acceptSourceRoute: true);
         var g = new RouterFixture();
-        StatCounter[] outcomes = [.. Outcomes, StatCounter.Ipv4PacketsDelivered];
+        StatCounter[] outcomes = [.. Outcomes, StatCounter.Ipv4PacketsDelivered, StatCounter.Ipv4OptionErrorsReceived];
         outcomes = [.. outcomes.Distinct()];
         byte[] kinds = [0, 1, 7, 68, 131, 137, 148];
         Gen<byte[]> genOption = Gen.Select(Gen.Int[0, kinds.Length - 1], Gen.Int[0, 12], Gen.Int[0, 16], Gen.Int[0, 255], Gen.Byte.Array[0, 12])
@@ -116,7 +116,7 @@ public class Ipv4ForwarderCounterTests
         // The generator must reach the common outcomes, or the property proves little. A failed strict
         // source route needs a well-formed route naming an unconnected next address, which random bytes
         // reach in only some runs; Ipv4ForwarderSourceRouteTests covers it deterministically.
-        foreach (StatCounter counter in new[] { StatCounter.Ipv4PacketsForwarded, StatCounter.Ipv4ForwardOptionErrors, StatCounter.Ipv4ForwardTtlExceeded, StatCounter.Ipv4PacketsDelivered })
+        foreach (StatCounter counter in new[] { StatCounter.Ipv4PacketsForwarded, StatCounter.Ipv4ForwardOptionErrors, StatCounter.Ipv4ForwardTtlExceeded, StatCounter.Ipv4PacketsDelivered, StatCounter.Ipv4OptionErrorsReceived })
             Assert.True(f.Router1.Stats[counter] > 0, $"{counter} never counted");
         Assert.True(g.Router1.Stats[StatCounter.Ipv4SourceRouteDrops] > 0);
         Assert.True(f.Router2.Stats[StatCounter.Ipv4PacketsSent] > 0);
