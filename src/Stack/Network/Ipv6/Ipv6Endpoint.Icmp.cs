@@ -30,7 +30,7 @@ internal sealed partial class Ipv6Endpoint
         switch (icmp.Type)
         {
             case Icmpv6Type.EchoRequest:
-                HandleEcho(worker, frame, chain, ref descriptor, reassembled);
+                HandleEcho(worker, addresses, frame, chain, ref descriptor, reassembled);
                 return;
             case Icmpv6Type.NeighborSolicitation:
                 HandleSolicitation(worker, addresses, frame, chain, ref descriptor, reassembled);
@@ -45,17 +45,35 @@ internal sealed partial class Ipv6Endpoint
         }
     }
 
-    private void HandleEcho(int worker, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
+    private void HandleEcho(int worker, AddressSnapshot addresses, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
     {
         NicStats stats = _nic.Stats;
         stats.Add(worker, StatCounter.Icmpv6EchoRequestsReceived);
         Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet ip, out _);
         Ipv6Address destination = ip.Destination;
-        // A multicast echo would need one of our unicast addresses as the reply's source and a
-        // per-node delay (RFC 4443 §4.2 makes answering optional); we do not answer it.
-        if (!destination.IsUnicast)
-            return;
         Ipv6Address source = ip.Source;
+        // A group we are in (all-nodes, say) is answered too, as Linux does (icmpv6_echo_ignore_multicast 0): from
+        // the address source selection picks for the requester, with no delay, and within the ICMP limits that
+        // Linux's icmpv6_echo_reply applies to any echo not to a unicast address.
+        bool toGroup = destination.IsMulticast;
+        if (toGroup)
+        {
+            if (!source.IsUnicast || !_errorBuckets.HasToken(worker))
+                return;
+            if (!_peerLimits.TryTake(worker, source.High, source.Low, PeerInterval(source)))
+            {
+                stats.Add(worker, StatCounter.Icmpv6RateLimitedHost);
+                return;
+            }
+            _errorBuckets.Consume(worker);
+            destination = ChooseErrorSource(addresses, destination, source);
+            if (destination.IsUnspecified)
+                return;
+        }
+        else if (!destination.IsUnicast)
+        {
+            return;
+        }
         int icmpLength = chain.UpperLayerLength;
         Span<byte> ipBytes = frame[LinkHeaderLength..];
 
@@ -65,10 +83,11 @@ internal sealed partial class Ipv6Endpoint
         ip.Source = destination;
         ip.Destination = source;
         ip.HopLimit = DefaultHopLimit;
-        if (chain.UpperLayerOffset != Ipv6Packet.HeaderLength)
+        if (chain.UpperLayerOffset != Ipv6Packet.HeaderLength || toGroup)
         {
             // Extension headers (options, a fragment header) are the sender's business, not the
-            // reply's: move the message up behind the fixed header and recompute its checksum.
+            // reply's: move the message up behind the fixed header and recompute its checksum (also
+            // when our source replaced a group address, which changes the pseudo-header).
             ipBytes.Slice(chain.UpperLayerOffset, icmpLength).CopyTo(ipBytes[Ipv6Packet.HeaderLength..]);
             ipBytes[6] = (byte)IpProtocol.Icmpv6;
             BinaryPrimitives.WriteUInt16BigEndian(ipBytes[4..], (ushort)icmpLength);

@@ -43,6 +43,38 @@ public class Ipv6ReceiveTests
     }
 
     [Fact]
+    public void EchoRequest_ToAllNodes_AnsweredFromOurAddressAsLinuxDoes()
+    {
+        var f = Ipv6Fixture.Create();
+        byte[] request = Packets6.EchoRequest(Packets6.HostIp, Ipv6Address.AllNodes, dataLength: 24);
+        byte[] reply = Assert.Single(f.Exchange(request));
+        Assert.Equal(Packets.HostMac, MacAddress.Read(reply));
+        Assert.Equal(Packets6.StackIp, Packets6.Source(reply));
+        Assert.Equal(Packets6.HostIp, Packets6.Destination(reply));
+        Assert.Equal(64, reply[21]);
+        Assert.Equal((byte)Icmpv6Type.EchoReply, reply[54]);
+        Assert.Equal(request[58..], reply[58..]);
+        Assert.True(Packets6.IcmpChecksumValid(reply));
+        Assert.Equal(1, f[StatCounter.Icmpv6EchoRepliesSent]);
+        // A group we are not in is not ours to answer.
+        Assert.Empty(f.Exchange(Packets6.EchoRequest(Packets6.HostIp, Ipv6Address.Parse("ff02::1234"))));
+    }
+
+    [Fact]
+    public void EchoRequest_ToAllNodes_LimitedPerRequester()
+    {
+        var f = Ipv6Fixture.Create();
+        int replies = 0;
+        for (int i = 0; i < 20; i++)
+            replies += f.Exchange(Packets6.EchoRequest(Packets6.HostIp, Ipv6Address.AllNodes, sequence: (ushort)i)).Count;
+        // The clock stands still: the requester's six saved credits, as Linux's icmpv6_xrlim_allow gives.
+        Assert.Equal(6, replies);
+        // Echoes to our unicast address are never limited.
+        for (int i = 0; i < 20; i++)
+            Assert.Single(f.Exchange(Packets6.EchoRequest(Packets6.HostIp, Packets6.StackIp, sequence: (ushort)i)));
+    }
+
+    [Fact]
     public void EchoRequest_BadChecksum_CountedAndNotAnswered()
     {
         var f = Ipv6Fixture.Create();
