@@ -15,6 +15,7 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
     // 86 octets: NDP messages fit any IPv6 link and must never be fragmented (RFC 6980), so they
     // go straight to the link rather than through Output.
     private const int NdpFrameLength = LinkHeaderLength + Ipv6Packet.HeaderLength + NdpMessageLength + LinkLayerOptionLength;
+    private const uint RouterFlag = 0x8000_0000;
     private const uint SolicitedFlag = 0x4000_0000;
     private const uint OverrideFlag = 0x2000_0000;
 
@@ -61,12 +62,14 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
             _nic.Ipv6Neighbors.HandleProbe(source, sourceLinkAddress, worker);
 
         // §7.2.4: answer to the sender, or to all nodes for duplicate address detection (not
-        // solicited then); override set since the address is ours alone, not anycast.
+        // solicited then); override set since the address is ours alone, not anycast; router set
+        // while the NIC forwards IPv6 (Linux: the interface's forwarding setting), so that hosts
+        // mark us a router and drop us as a default router if we stop.
         bool toAllNodes = source.IsUnspecified;
         Ipv6Address replyTo = toAllNodes ? Ipv6Address.AllNodes : source;
         MacAddress replyMac = toAllNodes ? MacAddress.FromIpv6Multicast(Ipv6Address.AllNodes)
             : !sourceLinkAddress.IsZero ? sourceLinkAddress : MacAddress.Read(frame[MacAddress.Length..]);
-        uint flags = (toAllNodes ? 0 : SolicitedFlag) | OverrideFlag;
+        uint flags = (toAllNodes ? 0 : SolicitedFlag) | OverrideFlag | (_nic.IsForwarding(EtherType.Ipv6) ? RouterFlag : 0);
         if (frame.Length >= NdpFrameLength && !reassembled)
         {
             WriteAdvertisement(frame, replyMac, target, replyTo, flags);

@@ -35,6 +35,20 @@ public class NdpTests
     }
 
     [Fact]
+    public void Solicitation_NicForwardingIpv6_AdvertisementCarriesTheRouterFlag()
+    {
+        // RFC 4861 §7.2.4, and Linux's ndisc_recv_ns: the Router flag follows the interface's forwarding setting.
+        var f = Ipv6Fixture.Create();
+        Assert.Equal(StackError.None, f.Stack.SetForwarding(StackFixture.Nic1, EtherType.Ipv6, true, out _));
+        byte[] na = Assert.Single(f.Exchange(Packets6.Solicitation(Packets6.HostIp, Packets6.StackIp, Packets.HostMac)));
+        Assert.Equal(0xE000_0000u, Flags(na));
+        Assert.True(Packets6.IcmpChecksumValid(na));
+        Assert.Equal(StackError.None, f.Stack.SetForwarding(StackFixture.Nic1, EtherType.Ipv6, false, out _));
+        na = Assert.Single(f.Exchange(Packets6.Solicitation(Packets6.HostIp, Packets6.StackIp, Packets.HostMac)));
+        Assert.Equal(0x6000_0000u, Flags(na));
+    }
+
+    [Fact]
     public void Solicitation_WithSourceLinkAddress_SenderLearnedStale()
     {
         var f = Ipv6Fixture.Create();
