@@ -270,6 +270,9 @@ public enum StatCounter
     /// <summary>IPv4 packets to forward with no usable route, answered with Net Unreachable where allowed (gVisor <c>Forwarding.Unrouteable</c>); counted on the ingress NIC.</summary>
     Ipv4ForwardNoRoute,
 
+    /// <summary>Packets to the broadcast address of another NIC's subnet (directed broadcasts): taken in as broadcasts and not forwarded, as Linux does by default (bc_forwarding 0); counted on the ingress NIC.</summary>
+    Ipv4DirectedBroadcastsNotForwarded,
+
     /// <summary>IPv4 packets to forward with TTL 0 or 1, answered with Time Exceeded where allowed (gVisor <c>Forwarding.ExhaustedTTL</c>); counted on the ingress NIC.</summary>
     Ipv4ForwardTtlExceeded,
 

@@ -204,6 +204,7 @@ internal static class DropReasons
         StatCounter.Ipv6ForwardingPacketTooBig => CounterRole.Drop("packet_too_big"),
         StatCounter.Ipv6ForwardingHostUnreachable => CounterRole.Drop("neighbor_unreachable"),
         StatCounter.Ipv4ForwardNoRoute => CounterRole.Drop("no_route"),
+        StatCounter.Ipv4DirectedBroadcastsNotForwarded => CounterRole.Drop("directed_broadcast"),
         StatCounter.Ipv4ForwardTtlExceeded => CounterRole.Drop("ttl_exceeded"),
         StatCounter.Ipv4ForwardPacketTooBig => CounterRole.Drop("packet_too_big"),
         StatCounter.Ipv4ForwardOptionErrors => CounterRole.Drop("ip_option_error"),

@@ -118,6 +118,15 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
             return;
         }
 
+        // A directed broadcast to the subnet of one of our NICs (RFC 1812 §5.3.5.2 lets a router refuse to forward
+        // them; Linux does by default, bc_forwarding 0): Linux's local table names the address a broadcast, so the
+        // packet is taken in as one (an echo is not answered, no error is sent) and goes no further.
+        if (route.IsOnLink && egress.Addresses.Ipv4SubnetBroadcasts.Contains(target))
+        {
+            stats.Add(worker, StatCounter.Ipv4DirectedBroadcastsNotForwarded);
+            return;
+        }
+
         if (ip.TimeToLive <= 1)
         {
             stats.Add(worker, StatCounter.Ipv4ForwardTtlExceeded);

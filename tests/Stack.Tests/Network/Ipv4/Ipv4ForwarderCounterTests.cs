@@ -13,6 +13,7 @@ public class Ipv4ForwarderCounterTests
     [
         StatCounter.Ipv4PacketsForwarded,
         StatCounter.Ipv4ForwardNoRoute,
+        StatCounter.Ipv4DirectedBroadcastsNotForwarded,
         StatCounter.Ipv4ForwardTtlExceeded,
         StatCounter.Ipv4ForwardPacketTooBig,
         StatCounter.Ipv4ForwardOptionErrors,
@@ -34,6 +35,7 @@ public class Ipv4ForwarderCounterTests
         { "fragneeded", StatCounter.Ipv4ForwardPacketTooBig },
         { "options", StatCounter.Ipv4ForwardOptionErrors },
         { "sourceroute", StatCounter.Ipv4SourceRouteDrops },
+        { "directedbroadcast", StatCounter.Ipv4DirectedBroadcastsNotForwarded },
     };
 
     [Theory]
@@ -51,6 +53,8 @@ public class Ipv4ForwarderCounterTests
             "fragneeded" => FromA(HostB, payloadLength: 1400, flags: 0x4000),
             "options" => FromAWithOptions(HostB, [7, 7, 3, 0, 0, 0, 0, 0]),
             "sourceroute" => FromAWithOptions(HostB, [131, 7, 4, 198, 18, 70, 5, 0]),
+            // Router 2's subnet broadcast, 198.18.2.255: Linux neither forwards nor answers it.
+            "directedbroadcast" => FromA(Ipv4Address.Parse("198.18.2.255"), ttl: 1),
             _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
         };
         f.Link1.InjectInbound(frame);
