@@ -137,7 +137,11 @@ internal sealed class TcpWorker
     {
         if (!connection.PeerMac.IsZero)
         {
-            SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, connection.NextIpId(), header, data, dataOffset, length, ecn);
+            // A SYN-ACK leaves with Identification 0, as Linux's ip_build_and_send_pkt sends it with DF; the
+            // connection's own numbering starts with its first segment after that.
+            bool synAck = (header.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack);
+            ushort ipId = synAck ? (ushort)0 : connection.NextIpId();
+            SendSegment(connection.Nic, connection.IsIpv6, connection.Key, connection.PeerMac, ipId, header, data, dataOffset, length, ecn);
             return;
         }
         // An active open before the peer answered: the next hop may still be resolving. The frame waits in the
@@ -186,7 +190,7 @@ internal sealed class TcpWorker
                 SackPermitted = syn.SackPermitted,
             };
         }
-        SendSegment(nic, ipv6, key, peerMac, (ushort)Random(), header, null, 0, 0);
+        SendSegment(nic, ipv6, key, peerMac, 0, header, null, 0, 0);
     }
 
     private void SendSegment(Nic nic, bool ipv6, in TcpFlowKey key, MacAddress peerMac, ushort ipId, in TcpHeader header, TcpByteRing? data, int dataOffset, int length, byte ecn = 0) =>

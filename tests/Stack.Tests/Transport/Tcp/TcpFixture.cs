@@ -75,7 +75,7 @@ internal sealed class TcpFixture
         Assert.Equal(Packets.HostIp, ip.Destination);
         Assert.True(TcpPacket.TryCreate(ip.Payload, out TcpPacket packet, out _));
         Assert.True(TcpHeader.TryParse(packet, ip.Source, ip.Destination, out TcpHeader header), "checksum");
-        return new Sent(header, packet.Payload.ToArray(), ip.DontFragment, ip.Ecn);
+        return new Sent(header, packet.Payload.ToArray(), ip.DontFragment, ip.Ecn, ip.Identification);
     }
 
     /// <summary>Opens a connection to <paramref name="port"/> with the usual Linux SYN options; returns the server's ISN.</summary>
@@ -110,7 +110,7 @@ internal sealed class TcpFixture
         return frame;
     }
 
-    public readonly record struct Sent(TcpHeader Header, byte[] Payload, bool DontFragment, byte Ecn = 0)
+    public readonly record struct Sent(TcpHeader Header, byte[] Payload, bool DontFragment, byte Ecn = 0, ushort Identification = 0)
     {
         public TcpFlags Flags => Header.Flags;
 

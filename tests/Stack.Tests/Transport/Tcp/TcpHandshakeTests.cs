@@ -98,6 +98,8 @@ public class TcpHandshakeTests
         Assert.Equal((byte)1, synAck.Header.WindowScale);
         Assert.Equal(65535, synAck.Header.WindowSize);
         Assert.True(synAck.DontFragment);
+        // Linux's ip_build_and_send_pkt: DF and Identification 0; the connection numbers its datagrams after that.
+        Assert.Equal(0, synAck.Identification);
         Assert.Equal(1, f[StatCounter.TcpPassiveOpens]);
     }
 

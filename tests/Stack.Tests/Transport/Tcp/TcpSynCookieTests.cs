@@ -22,6 +22,7 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         TcpFixture f = Always();
         Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460)));
         Assert.Equal(TcpFlags.Syn | TcpFlags.Ack, synAck.Flags);
+        Assert.Equal(0, synAck.Identification);
         Assert.Equal(1001u, synAck.Ack);
         Assert.Equal((ushort)1460, synAck.Header.MaxSegmentSize);
         Assert.Empty(f.Tcp.ConnectionsOf(0));
