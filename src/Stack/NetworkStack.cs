@@ -36,6 +36,7 @@ public sealed partial class NetworkStack
         Transports = new TransportDispatcherTable();
         Raw = new Transport.Raw.RawTable(Workers);
         Ipv6FragmentIds = new Network.Ipv6.Ipv6FragmentIdentification(Workers);
+        _fragmentExpiry = new long[Workers * FragmentExpiryStride];
     }
 
     public StackOptions Options { get; }
@@ -45,7 +46,24 @@ public sealed partial class NetworkStack
     {
         foreach (IWorkerTimers timers in Transports.Timers)
             timers.PollTimers(worker);
+        // Fragments that will not be completed: looked at every 100 ms, so a datagram is given up (and its
+        // Time Exceeded sent) at most that long after its time, whether or not more fragments come.
+        TimeSpan now = Clock.Now;
+        ref long next = ref _fragmentExpiry[worker * FragmentExpiryStride];
+        if (now.Ticks < next)
+            return;
+        next = (now + FragmentExpiryInterval).Ticks;
+        foreach (Nic nic in NicArray)
+        {
+            nic.Ipv4.ExpireFragments(worker);
+            nic.Ipv6.ExpireFragments(worker);
+        }
     }
+
+    private static readonly TimeSpan FragmentExpiryInterval = TimeSpan.FromMilliseconds(100);
+    // Per worker, a cache line apart: when each next looks for expired fragments.
+    private const int FragmentExpiryStride = 8;
+    private readonly long[] _fragmentExpiry;
 
     public int Workers { get; }
 

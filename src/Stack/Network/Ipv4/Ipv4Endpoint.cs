@@ -49,6 +49,26 @@ internal sealed partial class Ipv4Endpoint
         return (ushort)_identifications[row * IdentificationStride]++;
     }
 
+    /// <summary>Gives up the worker's datagrams whose time ran out, answering Time Exceeded code 1 (fragment reassembly time exceeded) for those whose first fragment arrived, as Linux's ip_expire does (RFC 1122 §3.3.2).</summary>
+    public void ExpireFragments(int worker)
+    {
+        if (_reassemblers[worker] is { } reassembler)
+            ExpireFragments(worker, _nic.Addresses, reassembler);
+    }
+
+    private void ExpireFragments(int worker, AddressSnapshot addresses, Ipv4Reassembler reassembler)
+    {
+        while (reassembler.TakeExpired(out Span<byte> first))
+        {
+            _nic.Stats.Add(worker, StatCounter.Ipv4ReassemblyTimeouts);
+            if (!first.IsEmpty)
+                SendError(worker, addresses, first, Icmpv4Type.TimeExceeded, FragmentReassemblyTimeExceeded, 0);
+        }
+    }
+
+    // RFC 792: Time Exceeded code 1.
+    private const byte FragmentReassemblyTimeExceeded = 1;
+
     /// <summary>Handles one IPv4 frame; <paramref name="frame"/> starts at the Ethernet header.</summary>
     public void HandlePacket(int worker, AddressSnapshot addresses, Span<byte> frame, ref Frame descriptor)
     {
@@ -165,6 +185,7 @@ internal sealed partial class Ipv4Endpoint
         {
             stats.Add(worker, StatCounter.Ipv4FragmentsReceived);
             Ipv4Reassembler reassembler = _reassemblers[worker] ??= new Ipv4Reassembler(_nic.Stack.Options, _nic.Stack.Clock);
+            ExpireFragments(worker, addresses, reassembler);
             if (reassembler.Add(frame, ip, stats, worker, out Span<byte> whole))
             {
                 stats.Add(worker, StatCounter.Ipv4PacketsReassembled);

@@ -16,8 +16,8 @@ namespace XdpStack.Stack.Network.Ipv4;
 /// </para>
 /// <para>
 /// One worker owns the reassembler, so it takes no lock. Slot buffers are allocated on first use
-/// and then reused. Expired datagrams are reclaimed when the next fragment arrives, so no timer
-/// thread touches worker state. Fragments of one datagram that arrive on different workers are
+/// and then reused. Expired datagrams are reclaimed by <see cref="TakeExpired"/>, which the endpoint
+/// calls before each fragment and from the worker's timer poll, so no timer thread touches worker state. Fragments of one datagram that arrive on different workers are
 /// not joined: RSS must steer them to one queue (it hashes fragments on addresses only).
 /// </para>
 /// </remarks>
@@ -52,8 +52,6 @@ internal sealed class Ipv4Reassembler
     {
         datagram = default;
         TimeSpan now = _clock.Now;
-        while (_slots.TakeExpired(now) is not null)
-            stats.Add(worker, StatCounter.Ipv4ReassemblyTimeouts);
 
         var key = new DatagramKey(ip.Source.Value, ip.Destination.Value, ip.Identification, (byte)ip.Protocol);
         bool more = ip.MoreFragments;
@@ -110,8 +108,10 @@ internal sealed class Ipv4Reassembler
             slot.Total = end;
         if (offset == 0)
         {
-            // Keep the first fragment's link and IP headers: they become the datagram's.
+            // Keep the first fragment's link and IP headers: they become the datagram's, and until then they
+            // and its data are what a Time Exceeded quotes.
             slot.HeaderLength = headerLength;
+            slot.FirstLength = length;
             frame[..(Ipv4Delivery.LinkHeaderLength + headerLength)].CopyTo(buffer.AsSpan(PayloadStart - headerLength - Ipv4Delivery.LinkHeaderLength));
         }
         if (slot.Total < 0 || slot.Received != slot.Total || slot.HeaderLength == 0)
@@ -129,6 +129,26 @@ internal sealed class Ipv4Reassembler
         return true;
     }
 
+    /// <summary>
+    /// Frees the first expired datagram; true if one was found, with <paramref name="firstFragment"/> its first
+    /// fragment as it arrived (link header, IP header, data) when that fragment had come, empty otherwise; valid
+    /// until the next call.
+    /// </summary>
+    public bool TakeExpired(out Span<byte> firstFragment)
+    {
+        Slot? slot = _slots.TakeExpired(_clock.Now);
+        if (slot is null)
+        {
+            firstFragment = default;
+            return false;
+        }
+        int start = PayloadStart - slot.HeaderLength - Ipv4Delivery.LinkHeaderLength;
+        firstFragment = slot.HeaderLength > 0
+            ? slot.Buffer.AsSpan(start, Ipv4Delivery.LinkHeaderLength + slot.HeaderLength + slot.FirstLength)
+            : [];
+        return true;
+    }
+
     // RFC 791 §3.2: fragments belong together when these four fields agree.
     private readonly record struct DatagramKey(uint Source, uint Destination, ushort Id, byte Protocol);
 
@@ -137,6 +157,13 @@ internal sealed class Ipv4Reassembler
         // The first fragment's IP header length; 0 until that fragment has arrived.
         public int HeaderLength;
 
-        protected override void Clear() => HeaderLength = 0;
+        // The first fragment's data length.
+        public int FirstLength;
+
+        protected override void Clear()
+        {
+            HeaderLength = 0;
+            FirstLength = 0;
+        }
     }
 }

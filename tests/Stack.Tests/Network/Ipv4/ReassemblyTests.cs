@@ -76,11 +76,38 @@ public class ReassemblyTests
     public void Fragments_MissingPieceUntilTimeout_DroppedAndCounted()
     {
         var f = new StackFixture();
+        List<byte[]> fragments = Fragments((24, 24), (48, 16));
+        Assert.Empty(Send(f, [fragments[1]]));
+        f.Clock.Advance(TimeSpan.FromSeconds(31));
+        // The first fragment never came: nothing to quote, so no Time Exceeded (Linux's ip_expire).
+        Assert.Empty(Send(f, [fragments[0]]));
+        Assert.Equal(1, f[StatCounter.Ipv4ReassemblyTimeouts]);
+    }
+
+    [Fact]
+    public void Timeout_FirstFragmentArrived_TimeExceededCode1QuotingIt_FromTheTimerPoll()
+    {
+        var f = new StackFixture();
         List<byte[]> fragments = Fragments((0, 24), (24, 24), (48, 16));
         Assert.Empty(Send(f, [fragments[0], fragments[2]]));
-        f.Clock.Advance(TimeSpan.FromSeconds(31));
-        Assert.Empty(Send(f, [fragments[1]]));
+        f.Clock.Advance(TimeSpan.FromSeconds(29.9));
+        f.Stack.PollTimers(0);
+        Assert.Empty(f.Link.ReadAll());
+        f.Clock.Advance(TimeSpan.FromSeconds(0.2));
+        f.Stack.PollTimers(0);
+        byte[] error = Assert.Single(f.Link.ReadAll());
+        Assert.Equal(Packets.HostMac, MacAddress.Read(error));
+        Assert.Equal(Packets.StackIp, Packets.IpSource(error));
+        Assert.Equal(Packets.HostIp, Packets.IpDestination(error));
+        Assert.Equal((byte)Icmpv4Type.TimeExceeded, error[34]);
+        Assert.Equal(1, error[35]);
+        Assert.Equal(0, Checksum.Compute(error.AsSpan(34)));
+        // The first fragment as it arrived: its header (More Fragments set) and its 24 octets.
+        Assert.Equal(fragments[0][14..], error[42..]);
         Assert.Equal(1, f[StatCounter.Ipv4ReassemblyTimeouts]);
+        // Given up: the missing piece now completes nothing.
+        Assert.Empty(Send(f, [fragments[1]]));
+        Assert.Equal(0, f[StatCounter.Ipv4PacketsReassembled]);
     }
 
     [Fact]

@@ -104,6 +104,20 @@ public class Ipv6ReassemblyTests
     }
 
     [Fact]
+    public void Timeout_FirstFragmentArrived_TheWorkersTimerPollSendsTimeExceeded()
+    {
+        var f = Ipv6Fixture.Create();
+        List<byte[]> fragments = EchoFragments(0x6667);
+        f.Exchange(fragments[0]);
+        f.Clock.Advance(TimeSpan.FromSeconds(61));
+        f.Stack.PollTimers(0);
+        byte[] error = Assert.Single(f.Link.ReadAll());
+        Assert.Equal(Icmpv6Type.TimeExceeded, Ipv6Fixture.TypeOf(error));
+        Assert.Equal(1, error[55]);
+        Assert.Equal(1, f[StatCounter.Ipv6ReassemblyTimeouts]);
+    }
+
+    [Fact]
     public void Timeout_FirstFragmentMissing_NoErrorButCounted()
     {
         var f = Ipv6Fixture.Create();
