@@ -83,6 +83,9 @@ internal sealed partial class Ipv6Endpoint
         ip.Source = destination;
         ip.Destination = source;
         ip.HopLimit = DefaultHopLimit;
+        // The request's traffic class stays; the label is the reply flow's own (Linux does not reflect it by default).
+        uint versionClassLabel = BinaryPrimitives.ReadUInt32BigEndian(ipBytes);
+        BinaryPrimitives.WriteUInt32BigEndian(ipBytes, (versionClassLabel & 0xFFF0_0000) | Ipv6FlowLabel.For(destination, source, IpProtocol.Icmpv6));
         if (chain.UpperLayerOffset != Ipv6Packet.HeaderLength || toGroup)
         {
             // Extension headers (options, a fragment header) are the sender's business, not the
@@ -190,7 +193,10 @@ internal sealed partial class Ipv6Endpoint
         Span<byte> frame = scratch.AsSpan(0, LinkHeaderLength + Ipv6Packet.HeaderLength + icmpLength);
         new EthernetHeader(MacAddress.Read(offending[MacAddress.Length..]), _nic.Link.LinkAddress, EtherType.Ipv6).Emit(frame);
         Ipv6Address to = ip.Source;
-        new Ipv6Header(from, to, IpProtocol.Icmpv6, DefaultHopLimit, icmpLength).Emit(frame[LinkHeaderLength..]);
+        new Ipv6Header(from, to, IpProtocol.Icmpv6, DefaultHopLimit, icmpLength)
+        {
+            FlowLabel = Ipv6FlowLabel.For(from, to, IpProtocol.Icmpv6),
+        }.Emit(frame[LinkHeaderLength..]);
         Span<byte> message = frame[(LinkHeaderLength + Ipv6Packet.HeaderLength)..];
         original[..quoted].CopyTo(message[Icmpv6Packet.HeaderLength..]);
         new Icmpv6Header(type, code, rest).EmitWithChecksum(message, from, to);

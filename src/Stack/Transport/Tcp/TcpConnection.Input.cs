@@ -14,8 +14,9 @@ public sealed partial class TcpConnection
     private uint _sndMax;
     private uint _sndWnd;
     private uint _maxSndWnd;
-    // Octets the peer has acknowledged on this connection (Linux's bytes_acked): RFC 5961 §5.2's bound on old ACKs.
-    private long _bytesAcked;
+    // Octets the peer has acknowledged on this connection (Linux's bytes_acked), held at uint.MaxValue once there:
+    // only its minimum with the largest window matters (RFC 5961 §5.2's bound on old ACKs).
+    private uint _bytesAcked;
     private uint _sndWl1;
     private uint _sndWl2;
     private int _sndShift;
@@ -343,7 +344,7 @@ public sealed partial class TcpConnection
         // went out before it (Linux never rewinds snd_nxt, so its after(ack, snd_nxt) is the same test). "Too old" is
         // below SND.UNA by more than the largest window the peer offered or all it has acknowledged, whichever is
         // less (Linux's tcp_ack): on a connection that has sent nothing yet, any ACK below SND.UNA.
-        if (GreaterThan(ack, _sndMax) || LessThan(ack, _sndUna - (uint)Math.Min(_maxSndWnd, _bytesAcked)))
+        if (GreaterThan(ack, _sndMax) || LessThan(ack, _sndUna - Math.Min(_maxSndWnd, _bytesAcked)))
         {
             // RFC 5961 §5.2: an ACK of data never sent, or far too old, draws a challenge ACK and is dropped.
             SendChallengeAck(nowUs);
@@ -384,7 +385,7 @@ public sealed partial class TcpConnection
         _tx?.Consume(dataAcked);
         _sendSpaceFreed = dataAcked > 0;
         // Linux's bytes_acked leaves out the SYN of a passive open (its child socket starts at SND.UNA = ISS + 1).
-        _bytesAcked += _sndUna == _iss && _listener is not null ? acked - 1 : acked;
+        _bytesAcked = (uint)Math.Min(uint.MaxValue, (long)_bytesAcked + (_sndUna == _iss && _listener is not null ? acked - 1 : acked));
         _sndUna = ack;
         if (LessThan(_sndNxt, _sndUna))
             _sndNxt = _sndUna;

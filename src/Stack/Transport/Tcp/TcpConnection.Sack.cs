@@ -12,9 +12,17 @@ public sealed partial class TcpConnection
     // Ranges the peer SACKed above SND.UNA: sorted, disjoint. When full, the highest range gives way to a lower one
     // (the holes near SND.UNA are the ones recovery needs first).
     private const int ScoreboardRanges = 8;
-    private readonly uint[] _sackedStart = new uint[ScoreboardRanges];
-    private readonly uint[] _sackedEnd = new uint[ScoreboardRanges];
+    // Held inline in the connection object: two arrays would cost their headers and references on every
+    // connection (issue 13's bound is 1 KiB per idle connection beside its buffers).
+    private ScoreboardEdges _sackedStart;
+    private ScoreboardEdges _sackedEnd;
     private int _sackedCount;
+
+    [System.Runtime.CompilerServices.InlineArray(ScoreboardRanges)]
+    private struct ScoreboardEdges
+    {
+        private uint _first;
+    }
 
     // RFC 6675 HighRxt: the end of the highest octet retransmitted in this recovery.
     private uint _highRxt;

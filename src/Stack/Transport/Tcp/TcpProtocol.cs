@@ -361,7 +361,10 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         Span<byte> segment = ip.Slice(ipLength, TcpPacket.MinHeaderLength);
         if (ipv6)
         {
-            new Ipv6Header(key.LocalAddress.V6, key.RemoteAddress.V6, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, TcpPacket.MinHeaderLength).Emit(ip);
+            new Ipv6Header(key.LocalAddress.V6, key.RemoteAddress.V6, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, TcpPacket.MinHeaderLength)
+            {
+                FlowLabel = Network.Ipv6.Ipv6FlowLabel.For(key.LocalAddress.V6, key.RemoteAddress.V6, IpProtocol.Tcp, key.LocalPort, key.RemotePort),
+            }.Emit(ip);
             header.EmitWithChecksum(segment, key.LocalAddress.V6, key.RemoteAddress.V6);
         }
         else

@@ -214,6 +214,7 @@ internal sealed class TcpWorker
             new Ipv6Header(source, destination, IpProtocol.Tcp, Network.Ipv6.Ipv6Endpoint.DefaultHopLimit, tcpLength)
             {
                 TrafficClass = ecn,
+                FlowLabel = Network.Ipv6.Ipv6FlowLabel.For(source, destination, IpProtocol.Tcp, key.LocalPort, key.RemotePort),
             }.Emit(frame[EthernetFrame.UntaggedHeaderLength..]);
             header.EmitWithChecksum(segment, source, destination);
         }

@@ -187,7 +187,10 @@ public sealed class UdpEndpoint : IDisposable
                     return StackError.MessageTooLong;
                 int start = EthernetFrame.UntaggedHeaderLength + Ipv6Packet.HeaderLength;
                 byte[] frame = new byte[start + datagramLength];
-                new Ipv6Header(route.LocalAddress.V6, remoteAddress.V6, IpProtocol.Udp, 64, datagramLength).Emit(frame.AsSpan(EthernetFrame.UntaggedHeaderLength));
+                new Ipv6Header(route.LocalAddress.V6, remoteAddress.V6, IpProtocol.Udp, 64, datagramLength)
+                {
+                    FlowLabel = Network.Ipv6.Ipv6FlowLabel.For(route.LocalAddress.V6, remoteAddress.V6, IpProtocol.Udp, header.SourcePort, header.DestinationPort),
+                }.Emit(frame.AsSpan(EthernetFrame.UntaggedHeaderLength));
                 payload.CopyTo(frame.AsSpan(start + UdpPacket.HeaderLength));
                 header.EmitWithChecksum(frame.AsSpan(start), route.LocalAddress.V6, remoteAddress.V6);
                 IpAddress nextHop = route.NextHop.IsUnspecified ? remoteAddress : route.NextHop;

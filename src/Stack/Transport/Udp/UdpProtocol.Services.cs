@@ -179,7 +179,10 @@ public sealed partial class UdpProtocol
         if (delivery.UpperLayerOffset != Ipv6Packet.HeaderLength)
             delivery.Payload[..udpLength].CopyTo(frame[udpStart..]);
         TurnAround(frame, nic.Link.LinkAddress);
-        new Ipv6Header(server, client, IpProtocol.Udp, Ipv6Endpoint.DefaultHopLimit, udpLength).Emit(frame[Ipv6Delivery.LinkHeaderLength..]);
+        new Ipv6Header(server, client, IpProtocol.Udp, Ipv6Endpoint.DefaultHopLimit, udpLength)
+        {
+            FlowLabel = Ipv6FlowLabel.For(server, client, IpProtocol.Udp, serverPort, clientPort),
+        }.Emit(frame[Ipv6Delivery.LinkHeaderLength..]);
         // Swapping the addresses and the ports leaves every summed word in place: the checksum
         // (never 0 over IPv6, RFC 8200 §8.1) stands.
         SwapPorts(frame.Slice(udpStart, udpLength), clientPort, serverPort);

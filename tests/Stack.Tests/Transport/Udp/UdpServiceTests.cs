@@ -60,7 +60,12 @@ public class UdpServiceTests
         byte[] udp = UdpFixture.Datagram(serverPort, clientPort, payload);
         ushort sum = Packets6.Checksum6(server, client, 17, udp);
         BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(6), sum == 0 ? (ushort)0xFFFF : sum);
-        return Packets6.Ipv6(server, client, 17, udp, hopLimit: 64, to: Packets.HostMac, from: Packets.StackMac);
+        byte[] frame = Packets6.Ipv6(server, client, 17, udp, hopLimit: 64, to: Packets.HostMac, from: Packets.StackMac);
+        // As from a Linux socket: traffic class 0 and the flow's automatic label, the same for every reply of the flow.
+        uint label = XdpStack.Stack.Network.Ipv6.Ipv6FlowLabel.For(server, client, IpProtocol.Udp, serverPort, clientPort);
+        Assert.NotEqual(0u, label);
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(14), 0x6000_0000u | label);
+        return frame;
     }
 
     /// <summary>Hands <paramref name="request"/> to the NIC as a batch of one lying at offset 64 of a 0xA5-filled buffer, as a UMEM frame would; returns the buffer and the descriptor afterwards.</summary>
