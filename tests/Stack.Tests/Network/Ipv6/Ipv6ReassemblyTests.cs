@@ -115,6 +115,9 @@ public class Ipv6ReassemblyTests
         Assert.Equal(Icmpv6Type.TimeExceeded, Ipv6Fixture.TypeOf(error));
         Assert.Equal(1, error[55]);
         Assert.Equal(1, f[StatCounter.Ipv6ReassemblyTimeouts]);
+        // Errors carry their flow's automatic label, as Linux's icmp6_send.
+        Assert.Equal(XdpStack.Stack.Network.Ipv6.Ipv6FlowLabel.For(Packets6.StackIp, Packets6.HostIp, IpProtocol.Icmpv6),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(error.AsSpan(14)) & 0xFFFFF);
     }
 
     [Fact]

@@ -21,6 +21,10 @@ public class Ipv6ReceiveTests
         Assert.Equal((byte)Icmpv6Type.EchoReply, reply[54]);
         Assert.Equal(request[58..], reply[58..]);
         Assert.True(Packets6.IcmpChecksumValid(reply));
+        // The reply flow's own automatic label (Linux: auto_flowlabels), not the request's.
+        uint label = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(14)) & 0xFFFFF;
+        Assert.Equal(XdpStack.Stack.Network.Ipv6.Ipv6FlowLabel.For(Packets6.StackIp, Packets6.HostIp, IpProtocol.Icmpv6), label);
+        Assert.NotEqual(0u, label);
         Assert.Equal(1, f[StatCounter.Icmpv6EchoRepliesSent]);
         Assert.Equal(0, f.Nic.Stats.UnknownNetworkProtocols().GetValueOrDefault((ushort)0x86DD));
     }
