@@ -34,7 +34,7 @@ internal sealed partial class ArpEndpoint
             {
                 stats.Add(worker, StatCounter.ArpRequestsReceived);
                 Ipv4Address target = arp.TargetProtocolAddress;
-                if (!IsOwned(addresses, target))
+                if (!IsOwned(addresses, target) && !IsOwnedByAnotherNic(target))
                 {
                     // Behaviour 46: not ours, so neither answered nor learned from.
                     stats.Add(worker, StatCounter.ArpRequestsReceivedUnknownTargetAddress);
@@ -107,6 +107,11 @@ internal sealed partial class ArpEndpoint
     }
 
     private bool NeedsArp => (_nic.Link.Capabilities & LinkCapabilities.ResolutionRequired) != 0;
+
+    // Linux's default arp_ignore 0 (the weak host model): a request for an address of any of our NICs is answered
+    // with this NIC's MAC, as the kernel takes a packet to any local address on any interface.
+    private bool IsOwnedByAnotherNic(Ipv4Address target) =>
+        !target.IsLoopback && Ipv4.Ipv4Forwarder.IsLocalAddress(_nic.Stack, target);
 
     private static bool IsOwned(AddressSnapshot addresses, Ipv4Address target) =>
         !target.IsBroadcast

@@ -39,6 +39,24 @@ public class ArpTests
     }
 
     [Fact]
+    public void RequestForAnotherNicsAddress_AnsweredWithThisNicsMac_AsLinuxArpIgnore0()
+    {
+        // Router fixture: NIC 1 owns 198.18.1.1, NIC 2 owns 198.18.2.1. A host on NIC 1's link asks for NIC 2's address.
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(Packets.ArpRequest(RouterFixture.HostA, RouterFixture.HostAMac, RouterFixture.Ip2));
+        byte[] reply = Assert.Single(f.Link1.ReadAll());
+        Assert.True(ArpPacket.TryCreate(reply.AsSpan(14), out ArpPacket arp, out _));
+        Assert.Equal(ArpOperation.Reply, arp.Operation);
+        Assert.Equal(RouterFixture.Mac1, arp.SenderHardwareAddress);
+        Assert.Equal(RouterFixture.Ip2, arp.SenderProtocolAddress);
+        Assert.Equal(RouterFixture.HostA, arp.TargetProtocolAddress);
+        Assert.Empty(f.Link2.ReadAll());
+        // Loopback is never answered for.
+        f.Link1.InjectInbound(Packets.ArpRequest(RouterFixture.HostA, RouterFixture.HostAMac, Ipv4Address.Parse("127.0.0.1")));
+        Assert.Empty(f.Link1.ReadAll());
+    }
+
+    [Fact]
     public void RequestForUnownedAddress_IgnoredAndCounted()
     {
         var f = new StackFixture();
