@@ -127,7 +127,7 @@ public sealed partial class TcpConnection
         // The SYN is acknowledged by this very segment; its data and window are processed next.
         _sndUna = ack.Acknowledgment;
         // What the cookie SYN-ACK advertised (unscaled, as in any SYN), or the first segment would look like a window update.
-        _lastAdvertised = (uint)Math.Min(_worker.Settings.ReceiveBufferSize, ushort.MaxValue);
+        _lastAdvertised = SynWindow(_worker.Settings.ReceiveBufferSize, _advertisedMss, timestamps);
         Establish(ref ack);
     }
 

@@ -149,6 +149,18 @@ public sealed partial class TcpConnection
 
     private uint TimestampNow(long nowUs) => TimestampClock(nowUs) + _tsOffset;
 
+    /// <summary>
+    /// The window of a SYN or SYN-ACK, as Linux's tcp_select_initial_window picks it: the buffer rounded down to a
+    /// whole number of our segments (the MSS we announce, less the timestamps option when a SYN-ACK agrees to it), at
+    /// most 65535. With the default 64 KiB buffer that is Linux's own 64240 (a SYN-ACK with timestamps: 65160).
+    /// </summary>
+    internal static uint SynWindow(int buffer, int advertisedMss, bool timestamps)
+    {
+        int mss = Math.Max(1, advertisedMss - (timestamps ? 12 : 0));
+        int space = buffer > mss ? buffer - (buffer % mss) : buffer;
+        return (uint)Math.Min(space, ushort.MaxValue);
+    }
+
     /// <summary>Our timestamp clock before the per-connection offset: milliseconds, as Linux's.</summary>
     internal static uint TimestampClock(long nowUs) => (uint)(nowUs / 1000);
 
@@ -159,7 +171,8 @@ public sealed partial class TcpConnection
         bool syn = (flags & TcpFlags.Syn) != 0;
         uint window = ReceiveWindow();
         // RFC 7323 §2.2: the window in a SYN is never scaled.
-        uint field = syn ? Math.Min(window, ushort.MaxValue) : Math.Min(window >> _rcvShift, ushort.MaxValue);
+        // A SYN-ACK's segments carry timestamps when agreed; a SYN's count is the plain MSS (Linux's tcp_connect_init).
+        uint field = syn ? SynWindow((int)window, _advertisedMss, _timestamps && (flags & TcpFlags.Ack) != 0) : Math.Min(window >> _rcvShift, ushort.MaxValue);
         _lastAdvertised = syn ? field : field << _rcvShift;
         byte ecn = EcnFor(ref flags, sequence, length);
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, (ushort)field);

@@ -174,9 +174,11 @@ internal sealed class TcpWorker
         int index = TcpSynCookie.MssIndex(ipv6, Math.Min(peerMss, ourMss));
         uint cookie = TcpSynCookie.Encode(Isn, key, syn.Sequence, TcpSynCookie.Counter(nowUs), index);
         int receiveBuffer = Settings.ReceiveBufferSize;
-        var header = new TcpHeader(key.LocalPort, key.RemotePort, cookie, syn.Sequence + 1, TcpFlags.Syn | TcpFlags.Ack, (ushort)Math.Min(receiveBuffer, ushort.MaxValue))
+        ushort advertisedMss = (ushort)Math.Max(64, ourMss);
+        var header = new TcpHeader(key.LocalPort, key.RemotePort, cookie, syn.Sequence + 1, TcpFlags.Syn | TcpFlags.Ack,
+            (ushort)TcpConnection.SynWindow(receiveBuffer, advertisedMss, syn.HasTimestamps))
         {
-            MaxSegmentSize = (ushort)Math.Max(64, ourMss),
+            MaxSegmentSize = advertisedMss,
         };
         if (syn.HasTimestamps)
         {
