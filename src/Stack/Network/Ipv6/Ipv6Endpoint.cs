@@ -83,9 +83,13 @@ internal sealed partial class Ipv6Endpoint
     {
         NicStats stats = _nic.Stats;
         Ipv6Packet.TryCreate(frame[LinkHeaderLength..], out Ipv6Packet ip, out _);
-        if (!Ipv6ExtensionHeaderReader.TryWalk(ip, out Ipv6ExtensionChain chain, out _))
+        if (!Ipv6ExtensionHeaderReader.TryWalk(ip, out Ipv6ExtensionChain chain, out WireError chainError))
         {
             stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
+            // A Hop-by-Hop header anywhere but first is a Next Header value Linux does not know there
+            // (ip6_input_finish): Parameter Problem code 1 at the field that named it (RFC 8200 §4.3, §4).
+            if (chainError == WireError.MisplacedHopByHop)
+                SendError(worker, addresses, frame, Icmpv6Type.ParameterProblem, 1, (uint)MisplacedHopByHopField(ip));
             return;
         }
         if (chain.HeaderCount != 0 && !ProcessOptions(worker, addresses, frame, ip))
@@ -165,6 +169,17 @@ internal sealed partial class Ipv6Endpoint
                 return true;
         }
         return _nic.Promiscuous;
+    }
+
+    // The offset, from the IPv6 header, of the Next Header octet (the first of the header before it) that names a
+    // Hop-by-Hop header out of place.
+    private static int MisplacedHopByHopField(Ipv6Packet ip)
+    {
+        var reader = new Ipv6ExtensionHeaderReader(ip);
+        int field = 6;
+        while (reader.MoveNext())
+            field = reader.Current.Offset;
+        return field;
     }
 
     // The offset, from the IPv6 header, of the Next Header octet that names the upper layer.

@@ -79,6 +79,22 @@ public class Ipv6ReceiveTests
     }
 
     [Fact]
+    public void HopByHopAfterDestinationOptions_ParameterProblemCode1AtTheFieldNamingIt()
+    {
+        var f = Ipv6Fixture.Create();
+        byte[] echo = Packets6.Icmpv6(Packets6.HostIp, Packets6.StackIp, 128, 0, 0x0001_0002, Packets6.EchoBody(8));
+        // Destination Options naming Hop-by-Hop (0), which names ICMPv6: Linux answers as a tcpdump of it showed,
+        // "parameter problem, next header - octet 40".
+        byte[] payload = [0, 0, 1, 4, 0, 0, 0, 0, 58, 0, 1, 4, 0, 0, 0, 0, .. echo];
+        byte[] error = Assert.Single(f.Exchange(Packets6.Ipv6(Packets6.HostIp, Packets6.StackIp, 60, payload)));
+        Assert.Equal(Icmpv6Type.ParameterProblem, Ipv6Fixture.TypeOf(error));
+        Assert.Equal(1, error[55]);
+        Assert.Equal(40u, BinaryPrimitives.ReadUInt32BigEndian(error.AsSpan(58)));
+        Assert.True(Packets6.IcmpChecksumValid(error));
+        Assert.Equal(1, f[StatCounter.Ipv6MalformedPacketsReceived]);
+    }
+
+    [Fact]
     public void EchoRequest_BadChecksum_CountedAndNotAnswered()
     {
         var f = Ipv6Fixture.Create();
