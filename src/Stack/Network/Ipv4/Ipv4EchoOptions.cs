@@ -127,12 +127,14 @@ internal static class Ipv4EchoOptions
                 BinaryPrimitives.WriteUInt32BigEndian(entry[4..], now);
                 option[2] = (byte)(pointer + 8);
                 return true;
-            default:
+            case PrespecifiedAddresses:
                 if (!Ipv4Forwarder.IsLocalAddress(stack, Ipv4Address.Read(entry)))
                     return false;
                 BinaryPrimitives.WriteUInt32BigEndian(entry[4..], now);
                 option[2] = (byte)(pointer + 8);
                 return true;
+            default:
+                return false;
         }
     }
 

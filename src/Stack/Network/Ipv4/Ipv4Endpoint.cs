@@ -108,6 +108,13 @@ internal sealed partial class Ipv4Endpoint
                 stats.Add(worker, StatCounter.Ipv4InvalidDestinationAddressesReceived);
                 return;
             }
+            // Linux's martian sources (ip_route_input_slow, fib_validate_source): "this network" (0/8) except to the
+            // limited broadcast (a DHCP client before it has an address), and any address of ours, from outside.
+            if (((source.Value >> 24) == 0 && !destination.IsBroadcast) || Ipv4Forwarder.IsLocalAddress(_nic.Stack, source))
+            {
+                stats.Add(worker, StatCounter.Ipv4InvalidSourceAddressesReceived);
+                return;
+            }
         }
 
         // Routing protocols' multicast (OSPF 224.0.0.5/6, VRRP, RIP) for the kernel's twin; the stack goes on as before.

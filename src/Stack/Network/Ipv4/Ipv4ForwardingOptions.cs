@@ -21,6 +21,7 @@ internal static class Ipv4ForwardingOptions
     private const byte Timestamp = 68;
     private const byte LooseSourceRoute = 131;
     private const byte StrictSourceRoute = 137;
+    private const byte RouterAlert = 148;
     private const byte CopiedFlag = 0x80;
 
     // RFC 791 Internet Timestamp flags.
@@ -32,10 +33,12 @@ internal static class Ipv4ForwardingOptions
 
     /// <summary>
     /// Returns -1 when <paramref name="options"/> are well formed, or the offset from the start of
-    /// the IP header of the first bad octet, with Linux's ip_options_compile choices: the type
-    /// octet of a repeated option, the length octet of a bad length, the pointer when it is out of
-    /// range or leaves room for part of an entry only, the flag octet for an unknown timestamp
-    /// flag or an overflow count that would wrap.
+    /// the IP header of the first bad octet, as Linux's ip_options_compile judges a received packet
+    /// (checked against it with crafted packets): the type octet of a repeated option or of a length
+    /// below 2 or past the options; the length octet of a length too short for its kind; the pointer
+    /// when it is below the first entry or leaves room for part of one only; the flag octet for an
+    /// overflow count that would wrap. Pointers need not be 4-aligned, and an unknown timestamp flag
+    /// is accepted (nothing is stamped), as in Linux.
     /// </summary>
     public static int FindProblem(ReadOnlySpan<byte> options)
     {
@@ -50,7 +53,7 @@ internal static class Ipv4ForwardingOptions
                 case OptionStep.NoLength:
                     return FixedHeaderLength + i;
                 case OptionStep.BadLength:
-                    return FixedHeaderLength + i + 1;
+                    return FixedHeaderLength + i;
             }
             byte kind = options[i];
             switch (kind)
@@ -66,9 +69,9 @@ internal static class Ipv4ForwardingOptions
                     seen = true;
                     if (length < 3)
                         return FixedHeaderLength + i + 1;
-                    // Pointer counts from the option's first octet; slots are 4 bytes from octet 4.
+                    // Pointer counts from the option's first octet; the first slot is at octet 4.
                     int pointer = options[i + 2];
-                    if (pointer < 4 || (pointer & 3) != 0)
+                    if (pointer < 4)
                         return FixedHeaderLength + i + 2;
                     // "Some room but not enough room for a full address": the datagram is in error.
                     if (pointer <= length && pointer + 3 > length)
@@ -84,11 +87,10 @@ internal static class Ipv4ForwardingOptions
                         return FixedHeaderLength + i + 1;
                     int pointer = options[i + 2];
                     int flag = options[i + 3] & 0xF;
-                    if (flag is not (TimestampsOnly or TimestampsAndAddresses or PrespecifiedAddresses))
-                        return FixedHeaderLength + i + 3;
-                    int slot = flag == TimestampsOnly ? 4 : 8;
-                    if (pointer < 5 || (pointer - 5) % slot != 0)
+                    if (pointer < 5)
                         return FixedHeaderLength + i + 2;
+                    // An unknown flag stamps nothing, so only the time's four octets need room (Linux).
+                    int slot = flag is TimestampsAndAddresses or PrespecifiedAddresses ? 8 : 4;
                     if (pointer <= length && pointer + slot - 1 > length)
                         return FixedHeaderLength + i + 2;
                     // A full option counts the hops that could not stamp it; a 4-bit counter that
@@ -98,6 +100,11 @@ internal static class Ipv4ForwardingOptions
                         return FixedHeaderLength + i + 3;
                     break;
                 }
+                case RouterAlert:
+                    // RFC 2113: four octets.
+                    if (length < 4)
+                        return FixedHeaderLength + i + 1;
+                    break;
             }
             i += length;
         }
@@ -228,13 +235,16 @@ internal static class Ipv4ForwardingOptions
                 BinaryPrimitives.WriteUInt32BigEndian(entry[4..], MillisecondsSinceMidnight(stack));
                 option[2] = (byte)(pointer + 8);
                 return true;
-            default:
-                // Prespecified: only the hop the next entry names stamps it, and that may be any of our addresses.
+            case PrespecifiedAddresses:
+                // Only the hop the next entry names stamps it, and that may be any of our addresses.
                 if (!Ipv4Forwarder.IsLocalAddress(stack, Ipv4Address.Read(entry)))
                     return false;
                 BinaryPrimitives.WriteUInt32BigEndian(entry[4..], MillisecondsSinceMidnight(stack));
                 option[2] = (byte)(pointer + 8);
                 return true;
+            default:
+                // An unknown flag: carried on unstamped, as Linux does.
+                return false;
         }
     }
 

@@ -162,9 +162,13 @@ public class IcmpTests
     [Fact]
     public void Error_ForUnspecifiedSource_NotSent()
     {
+        // Such a packet is a martian on receipt (Ipv4ReceiveTests); the error path refuses it on its own too.
         var f = new StackFixture();
-        Assert.Empty(f.Exchange(Packets.Ipv4(Ipv4Address.Any, Packets.StackIp, UnknownProtocol, new byte[8])));
+        byte[] packet = Packets.Ipv4(Ipv4Address.Any, Packets.StackIp, UnknownProtocol, new byte[8]);
+        Assert.False(f.Nic.Ipv4.SendError(0, f.Nic.Addresses, packet, Icmpv4Type.DestinationUnreachable, 2, 0));
         Assert.Equal(1, f[StatCounter.IcmpErrorsSuppressed]);
+        Assert.Empty(f.Exchange(packet));
+        Assert.Equal(1, f[StatCounter.Ipv4InvalidSourceAddressesReceived]);
     }
 
     [Fact]

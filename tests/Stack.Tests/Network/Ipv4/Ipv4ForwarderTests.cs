@@ -355,15 +355,19 @@ public class Ipv4ForwarderTests
     }
 
     [Theory]
-    // Option length 1 (below 2): pointer at the length octet, 21.
-    [InlineData(new byte[] { 7, 1, 0, 0 }, 21)]
-    // Option runs past the header: length octet again.
-    [InlineData(new byte[] { 1, 7, 9, 4 }, 22)]
+    // Option length 1 (below 2): the option's type octet, 20, as Linux's ip_options_compile (checked on the wire).
+    [InlineData(new byte[] { 7, 1, 0, 0 }, 20)]
+    // Option runs past the header: its type octet again (after the NOP).
+    [InlineData(new byte[] { 1, 7, 9, 4 }, 21)]
+    // Record route too short to hold a pointer: the length octet.
+    [InlineData(new byte[] { 7, 2, 1, 1 }, 21)]
+    // Router Alert shorter than its four octets: the length octet.
+    [InlineData(new byte[] { 148, 3, 0, 1 }, 21)]
     // Record route pointer 3 (below 4): pointer at the pointer octet.
     [InlineData(new byte[] { 7, 7, 3, 0, 0, 0, 0, 0 }, 22)]
-    // Record route pointer 5, not on a 4-byte slot.
+    // Record route pointer 5 in 7 octets: room for part of an address only.
     [InlineData(new byte[] { 7, 7, 5, 0, 0, 0, 0, 0 }, 22)]
-    // Timestamp pointer 6, misaligned.
+    // Timestamp pointer 6 in 8 octets: room for part of a time only.
     [InlineData(new byte[] { 68, 8, 6, 0, 0, 0, 0, 0 }, 22)]
     // Timestamp full with the overflow counter already at 15.
     [InlineData(new byte[] { 68, 8, 9, 0xF0, 0, 0, 0, 0 }, 23)]
@@ -371,8 +375,6 @@ public class Ipv4ForwarderTests
     [InlineData(new byte[] { 7, 9, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 22)]
     // Timestamp with addresses (flag 1): 8-byte entries, but only 4 left.
     [InlineData(new byte[] { 68, 8, 5, 1, 0, 0, 0, 0 }, 22)]
-    // Timestamp flag 2 is not defined.
-    [InlineData(new byte[] { 68, 8, 5, 2, 0, 0, 0, 0 }, 23)]
     // Record route twice: the second one's type octet.
     [InlineData(new byte[] { 7, 3, 4, 7, 3, 4, 0, 0 }, 23)]
     // Two source routes (RFC 1812 §5.2.4.1), whatever AcceptSourceRoute says.
@@ -394,6 +396,22 @@ public class Ipv4ForwarderTests
         Assert.Equal(0, Checksum.Compute(error.AsSpan(IcmpOffset)));
         Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4ForwardOptionErrors]);
         Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded]);
+    }
+
+    [Theory]
+    // Linux accepts pointers off the 4-octet grid and timestamp flags it does not know (2): the packet goes on, an
+    // unknown flag unstamped, a misaligned Record Route with our address at the pointer (checked on the wire).
+    [InlineData(new byte[] { 68, 8, 5, 2, 0, 0, 0, 0 }, new byte[] { 68, 8, 5, 2, 0, 0, 0, 0 })]
+    [InlineData(new byte[] { 7, 11, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, new byte[] { 7, 11, 9, 0, 198, 18, 2, 1, 0, 0, 0, 0 })]
+    public void Forward_OptionsLinuxAccepts_ForwardedAsLinuxForwardsThem(byte[] options, byte[] forwardedOptions)
+    {
+        var f = new RouterFixture();
+        f.Link1.InjectInbound(WithOptions(options));
+        byte[] forwarded = Assert.Single(f.Link2.ReadAll());
+        Assert.Equal(forwardedOptions, forwarded[34..(34 + options.Length)]);
+        Assert.Equal(0, Checksum.Compute(forwarded.AsSpan(14, 20 + options.Length)));
+        Assert.Empty(f.Link1.ReadAll());
+        Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv4ForwardOptionErrors]);
     }
 
     [Theory]

@@ -116,6 +116,19 @@ public class Ipv4ReceiveTests
         Assert.Equal(0, f[StatCounter.Ipv4PacketsDelivered]);
     }
 
+    [Theory]
+    // As Linux (ip_route_input_slow, fib_validate_source), checked by pinging both with crafted sources.
+    [InlineData("0.0.0.0")]
+    [InlineData("0.1.2.3")]
+    [InlineData("198.18.0.2")]
+    public void MartianSource_ZeroNetworkOrOurOwnAddress_Dropped(string source)
+    {
+        var f = new StackFixture();
+        Assert.Empty(f.Exchange(Ping(Ipv4Address.Parse(source), Packets.StackIp)));
+        Assert.Equal(1, f[StatCounter.Ipv4InvalidSourceAddressesReceived]);
+        Assert.Equal(0, f[StatCounter.Ipv4PacketsDelivered]);
+    }
+
     [Fact]
     public void LoopbackSource_OnNonLoopbackNic_DroppedAsMartian()
     {

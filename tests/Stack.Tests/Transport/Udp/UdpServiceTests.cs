@@ -307,7 +307,6 @@ public class UdpServiceTests
             { "our address in a broadcast frame", UdpFixture.Udp4(Packets.HostIp, Packets.StackIp, ClientPort, EchoPort, Payload, to: MacAddress.Broadcast) },
             { "in an added subnet, its broadcast", UdpFixture.Udp4(Packets.HostIp, Ipv4Address.Parse("198.19.0.255"), ClientPort, EchoPort, Payload) },
             { "all nodes", UdpFixture.Udp6(Packets6.HostIp, Ipv6Address.AllNodes, ClientPort, EchoPort, Payload) },
-            { "from 0.0.0.0", UdpFixture.Udp4(Ipv4Address.Any, Packets.StackIp, ClientPort, EchoPort, Payload) },
             { "from ::", UdpFixture.Udp6(Ipv6Address.Any, Packets6.StackIp, ClientPort, EchoPort, Payload) },
             { "from port 1023", UdpFixture.Udp4(Packets.HostIp, Packets.StackIp, 1023, EchoPort, Payload) },
             { "from port 7 over IPv6", UdpFixture.Udp6(Packets6.HostIp, Packets6.StackIp, 7, EchoPort, Payload) },
