@@ -1,0 +1,100 @@
+import socket, struct, subprocess, sys, time, select
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b)//2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return (~s) & 0xffff
+subprocess.run(['nft', 'add', 'table', 'inet', 'drill'])
+subprocess.run(['nft', 'add', 'chain', 'inet', 'drill', 'o', '{ type filter hook output priority 0; }'])
+subprocess.run(['nft', 'add', 'rule', 'inet', 'drill', 'o', 'tcp', 'flags', '&', 'rst', '==', 'rst', 'drop'])
+subprocess.run(['ping', '-c', '1', '-W', '1', '198.18.50.1'], capture_output=True)
+neigh = subprocess.run(['ip', 'neigh', 'show', '198.18.50.1'], capture_output=True, text=True).stdout.split()
+dmac = bytes.fromhex(neigh[neigh.index('lladdr') + 1].replace(':', ''))
+smac = bytes.fromhex(open('/sys/class/net/va/address').read().strip().replace(':', ''))
+A = socket.inet_aton('198.18.50.2'); D = socket.inet_aton('198.18.50.1')
+SPORT, DPORT = 45000, 7
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800)); s.bind(('va', 0))
+ISN = 1000
+srv_isn = None
+def send(flags, seq, ack, data=b'', opts=b'', win=502, tos=0):
+    while len(opts) % 4: opts += b'\x01'
+    off = (20 + len(opts)) // 4
+    tcp = struct.pack('!HHIIBBHHH', SPORT, DPORT, seq & 0xffffffff, ack & 0xffffffff, off << 4, flags, win, 0, 0) + opts + data
+    c = csum(A + D + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)
+    tcp = tcp[:16] + struct.pack('!H', c) + tcp[18:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, tos, 20 + len(tcp), 0x2222, 0x4000, 64, 6, 0, A, D)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    s.send(dmac + smac + b'\x08\x00' + ip + tcp)
+FL = {0x01: 'F', 0x02: 'S', 0x04: 'R', 0x08: 'P', 0x10: '.', 0x40: 'E', 0x80: 'W'}
+def parse_opts(o):
+    out = []; i = 0
+    while i < len(o):
+        k = o[i]
+        if k == 0: break
+        if k == 1: i += 1; continue
+        l = o[i+1]
+        if k == 2: out.append('mss%d' % struct.unpack('!H', o[i+2:i+4]))
+        elif k == 3: out.append('ws')
+        elif k == 4: out.append('sackOK')
+        elif k == 8: out.append('TS')
+        elif k == 5:
+            blocks = [struct.unpack('!II', o[j:j+8]) for j in range(i+2, i+l, 8)]
+            out.append('sack' + ''.join('[%d,%d)' % ((a - ISN) & 0xffffffff, (b - ISN) & 0xffffffff) for a, b in blocks))
+        else: out.append('opt%d' % k)
+        i += l
+    return out
+def recv(t=0.4):
+    global srv_isn
+    got = []; end = time.time() + t
+    while True:
+        r, _, _ = select.select([s], [], [], max(0, end - time.time()))
+        if not r: break
+        f = s.recv(2000)
+        if f[6:12] == smac or f[12:14] != b'\x08\x00': continue
+        ip = f[14:]; ihl = (ip[0] & 15) * 4
+        if ip[9] != 6: continue
+        tcp = ip[ihl:]; sp, dp, seq, ack, offb, flags, win = struct.unpack('!HHIIBBH', tcp[:16])
+        if sp != DPORT or dp != SPORT: continue
+        doff = (offb >> 4) * 4; data = tcp[doff:struct.unpack('!H', ip[2:4])[0] - ihl]
+        if flags & 0x02: srv_isn = seq
+        rs = (seq - srv_isn) & 0xffffffff if srv_isn is not None else seq
+        ra = (ack - ISN) & 0xffffffff if flags & 0x10 else 0
+        got.append('%s seq=%d ack=%d len=%d ecn=%d %s' % (''.join(v for k, v in FL.items() if flags & k), rs, ra, len(data), ip[1] & 3, ','.join(parse_opts(tcp[20:doff]))))
+    return got
+def step(name, *a, t=0.4, **k):
+    send(*a, **k); print('%-14s -> %s' % (name, ' | '.join(recv(t)) or '-'))
+TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
+step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4\x04\x02\x08\x0a' + struct.pack('!II', 100, 0) + b'\x01\x03\x03\x07')
+step('ack', 0x10, ISN + 1, srv_isn + 1, opts=TSO(101, 0))
+step('data', 0x18, ISN + 1, srv_isn + 1, b'hello', opts=TSO(102, 0))
+step('ack-echo', 0x10, ISN + 6, srv_isn + 6, opts=TSO(103, 0))
+step('dup-data', 0x18, ISN + 1, srv_isn + 6, b'hello', opts=TSO(104, 0))
+step('ooo-data', 0x18, ISN + 106, srv_isn + 6, b'z' * 10, opts=TSO(105, 0))
+step('ooo-again', 0x18, ISN + 106, srv_isn + 6, b'z' * 10, opts=TSO(106, 0))
+step('beyond-win', 0x18, ISN + 10000000, srv_isn + 6, b'q', opts=TSO(107, 0))
+time.sleep(0.6)
+step('rst-inwin', 0x04, ISN + 50, 0)
+step('syn-estab', 0x02, ISN + 3, 0)
+time.sleep(0.6)
+step('syn-estab2', 0x02, ISN + 3, 0)
+step('ack-unsent', 0x10, ISN + 6, srv_isn + 100000, opts=TSO(108, 0))
+time.sleep(0.6)
+step('paws-old', 0x18, ISN + 6, srv_isn + 6, b'x', opts=TSO(50, 0))
+step('fill-hole', 0x18, ISN + 6, srv_isn + 6, b'y' * 100, opts=TSO(109, 0), t=0.6)
+step('fin', 0x11, ISN + 116, srv_isn + 6 + 110, opts=TSO(110, 0), t=0.6)
+step('ack-fin', 0x10, ISN + 117, srv_isn + 6 + 111, opts=TSO(111, 0))
+subprocess.run(['nft', 'delete', 'table', 'inet', 'drill'])
+print('--- ecn')
+subprocess.run(['nft', 'add', 'table', 'inet', 'drill'])
+subprocess.run(['nft', 'add', 'chain', 'inet', 'drill', 'o', '{ type filter hook output priority 0; }'])
+subprocess.run(['nft', 'add', 'rule', 'inet', 'drill', 'o', 'tcp', 'flags', '&', 'rst', '==', 'rst', 'drop'])
+SPORT = 45001; srv_isn = None
+step('syn-ecn', 0xC2, ISN, 0, opts=b'\x02\x04\x05\xb4\x04\x02')
+step('ack', 0x10, ISN + 1, srv_isn + 1)
+step('data-ce', 0x18, ISN + 1, srv_isn + 1, b'a' * 10, tos=3, t=0.6)
+step('ack-echo', 0x10, ISN + 11, srv_isn + 11)
+step('data-ect', 0x18, ISN + 11, srv_isn + 11, b'b' * 10, tos=2, t=0.6)
+step('data-cwr', 0x98, ISN + 21, srv_isn + 21, b'c' * 10, tos=2, t=0.6)
+step('ack-ece', 0x50, ISN + 31, srv_isn + 31)
+step('data-after', 0x18, ISN + 31, srv_isn + 31, b'd' * 10, tos=2, t=0.6)
+step('rst', 0x04, ISN + 41, 0)
+subprocess.run(['nft', 'delete', 'table', 'inet', 'drill'])
