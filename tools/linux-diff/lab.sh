@@ -69,13 +69,14 @@ T
   grep -q ready "$OUT/xdpstack.log" || { cat "$OUT/xdpstack.log"; exit 1; }
 fi
 sleep 1
-ip netns exec ldA tcpdump -i va -n -U -w "$OUT/$MODE.pcap" not arp 2>/dev/null &
+ip netns exec ldA tcpdump -i va -n -U -w "$OUT/$MODE.pcap" 2>/dev/null &
 TD=$!
 sleep 1
 : > "$OUT/$MODE.out"
 while IFS= read -r line; do
   [ -z "$line" ] && continue
-  line=${line//dA/ldA}
+  # Probe files name the namespaces dA, dB, dD; this lab's are prefixed.
+  line=$(sed -E 's/\bd([ABD])\b/ld\1/g' <<< "$line")
   echo "### $line" >> "$OUT/$MODE.out"
   timeout 40 bash -c "$line" >> "$OUT/$MODE.out" 2>&1
   sleep 0.3

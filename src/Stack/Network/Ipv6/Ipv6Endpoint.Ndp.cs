@@ -69,19 +69,23 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         Ipv6Address replyTo = toAllNodes ? Ipv6Address.AllNodes : source;
         MacAddress replyMac = toAllNodes ? MacAddress.FromIpv6Multicast(Ipv6Address.AllNodes)
             : !sourceLinkAddress.IsZero ? sourceLinkAddress : MacAddress.Read(frame[MacAddress.Length..]);
-        uint flags = (toAllNodes ? 0 : SolicitedFlag) | OverrideFlag | (_nic.IsForwarding(EtherType.Ipv6) ? RouterFlag : 0);
+        // A solicitation sent to us alone (a reachability probe) is answered as Linux's ndisc_send_na answers it:
+        // without Override and without the Target Link-Layer Address option, which §7.2.4 lets it leave out.
+        bool toGroup = ip.Destination.IsMulticast;
+        uint flags = (toAllNodes ? 0 : SolicitedFlag) | (toGroup ? OverrideFlag : 0) | (_nic.IsForwarding(EtherType.Ipv6) ? RouterFlag : 0);
+        int length = toGroup ? NdpFrameLength : NdpFrameLength - LinkLayerOptionLength;
         if (frame.Length >= NdpFrameLength && !reassembled)
         {
-            WriteAdvertisement(frame, replyMac, target, replyTo, flags);
-            descriptor.Length = NdpFrameLength;
+            WriteAdvertisement(frame, replyMac, target, replyTo, flags, toGroup);
+            descriptor.Length = length;
             descriptor.Action = FrameAction.Transmit;
             stats.Add(worker, StatCounter.Ipv6PacketsSent);
             stats.Add(worker, StatCounter.NdpAdvertisementsSent);
             return;
         }
         // A solicitation without options is too short to hold the answer with its option.
-        Span<byte> scratch = worker >= 0 ? _scratch[worker].AsSpan(0, NdpFrameLength) : new byte[NdpFrameLength];
-        WriteAdvertisement(scratch, replyMac, target, replyTo, flags);
+        Span<byte> scratch = worker >= 0 ? _scratch[worker].AsSpan(0, length) : new byte[length];
+        WriteAdvertisement(scratch, replyMac, target, replyTo, flags, toGroup);
         if (_nic.WriteFrame(worker, scratch))
         {
             stats.Add(worker, StatCounter.Ipv6PacketsSent);
@@ -93,16 +97,21 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         }
     }
 
-    private void WriteAdvertisement(Span<byte> frame, MacAddress to, Ipv6Address target, Ipv6Address destination, uint flags)
+    private void WriteAdvertisement(Span<byte> frame, MacAddress to, Ipv6Address target, Ipv6Address destination, uint flags, bool withTargetLinkAddress)
     {
         MacAddress self = _nic.Link.LinkAddress;
+        int messageLength = NdpMessageLength + (withTargetLinkAddress ? LinkLayerOptionLength : 0);
         new EthernetHeader(to, self, EtherType.Ipv6).Emit(frame);
-        new Ipv6Header(target, destination, IpProtocol.Icmpv6, NdpHopLimit, NdpMessageLength + LinkLayerOptionLength).Emit(frame[LinkHeaderLength..]);
-        Span<byte> message = frame.Slice(LinkHeaderLength + Ipv6Packet.HeaderLength, NdpMessageLength + LinkLayerOptionLength);
+        new Ipv6Header(target, destination, IpProtocol.Icmpv6, NdpHopLimit, messageLength).Emit(frame[LinkHeaderLength..]);
+        Span<byte> message = frame.Slice(LinkHeaderLength + Ipv6Packet.HeaderLength, messageLength);
+        message[4..8].Clear();
         target.CopyTo(message[8..]);
-        message[NdpMessageLength] = NdpOptionReader.TargetLinkLayerAddress;
-        message[NdpMessageLength + 1] = 1;
-        self.CopyTo(message[(NdpMessageLength + 2)..]);
+        if (withTargetLinkAddress)
+        {
+            message[NdpMessageLength] = NdpOptionReader.TargetLinkLayerAddress;
+            message[NdpMessageLength + 1] = 1;
+            self.CopyTo(message[(NdpMessageLength + 2)..]);
+        }
         new Icmpv6Header(Icmpv6Type.NeighborAdvertisement, 0, flags).EmitWithChecksum(message, target, destination);
     }
 

@@ -65,7 +65,11 @@ public class NdpTests
         byte[] ns = Packets6.Solicitation(Packets6.HostIp, Packets6.StackIp, null, destination: Packets6.StackIp);
         byte[] na = Assert.Single(f.Exchange(ns));
         Assert.Equal(Packets.HostMac, MacAddress.Read(na));
-        Assert.Equal(0x6000_0000u, Flags(na));
+        // As Linux's ndisc_send_na answers a solicitation sent to it alone (a reachability probe): Solicited, but
+        // not Override, and no Target Link-Layer Address option (checked against Linux on the wire).
+        Assert.Equal(0x4000_0000u, Flags(na));
+        Assert.Equal(14 + 40 + 24, na.Length);
+        Assert.Equal(24, BinaryPrimitives.ReadUInt16BigEndian(na.AsSpan(18)));
         Assert.True(Packets6.IcmpChecksumValid(na));
         Assert.False(f.Nic.Ipv6Neighbors.TryGetInfo(Packets6.HostIp, out _));
     }
