@@ -15,7 +15,8 @@ mask() {
     -e 's/^[0-9:.]+ //; s/id [0-9]+/id N/g; s/cksum 0x[0-9a-f]+/cksum X/g; s/flowlabel 0x[0-9a-f]+, //' \
     -e 's/\.[0-9]+ > /.P > /; s/> ([0-9.]+)\.[0-9]+:/> \1.P:/; s/[0-9]{7,8}@/T@/g; s/TS\{[^}]*\}/TS{..}/g' \
     -e 's/frag \(0x[0-9a-f]+/frag (ID/; s/, bad cksum [0-9a-f]+ \(->[0-9a-f]+\)!//; s/fe80::[0-9a-f:]+/fe80::X/g' \
-    -e 's/\(incorrect -> 0x[0-9a-f]+\)/(correct)/; s/(seq|ack) [0-9]{6,}(:[0-9]{6,})?/\1 N/g'
+    -e 's/\(incorrect -> 0x[0-9a-f]+\)/(correct)/; s/(seq|ack) [0-9]{6,}(:[0-9]{6,})?/\1 N/g' \
+    -e 's/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g'
 }
 diff <(mask "$OUT/linux.txt") <(mask "$OUT/xdp.txt") && echo "same answers on the wire ($OUT)"
 echo "probe output: $OUT/linux.out, $OUT/xdp.out"

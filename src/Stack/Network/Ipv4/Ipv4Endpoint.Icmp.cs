@@ -214,7 +214,7 @@ internal sealed partial class Ipv4Endpoint
             _errorBuckets.Consume(worker);
         }
         if (from.IsUnspecified)
-            from = ChooseErrorSource(addresses, ip.Destination, ip.Source);
+            from = ChooseErrorSource(_nic.Stack, addresses, ip.Destination, ip.Source);
         if (from.IsUnspecified)
         {
             stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
@@ -279,10 +279,13 @@ internal sealed partial class Ipv4Endpoint
     // The packet's own destination when it is ours; else, as Linux's icmp_send routes the error back to the sender
     // and inet_select_addr picks the source, our address on the sender's subnet, or the first one when the sender
     // is on none of ours (it came through a router): a host on a second subnet sees the hop by the address it uses.
-    private static Ipv4Address ChooseErrorSource(AddressSnapshot addresses, Ipv4Address offendingDestination, Ipv4Address errorDestination)
+    private static Ipv4Address ChooseErrorSource(NetworkStack stack, AddressSnapshot addresses, Ipv4Address offendingDestination, Ipv4Address errorDestination)
     {
-        if (addresses.Ipv4.TryGetValue(offendingDestination, out AddressEndpoint? own)
-            && own.Kind == AddressKind.Permanent && !offendingDestination.IsBroadcast)
+        // A packet to one of our addresses, on this NIC or another (Linux's icmp_send takes the packet's own
+        // destination whenever the route made it local).
+        if (!offendingDestination.IsBroadcast
+            && ((addresses.Ipv4.TryGetValue(offendingDestination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
+                || Ipv4Forwarder.IsLocalAddress(stack, offendingDestination)))
             return offendingDestination;
         Ipv4Address first = Ipv4Address.Any;
         foreach (AddressEndpoint ep in addresses.PrimaryIpv4Array)

@@ -66,7 +66,7 @@ internal sealed partial class Ipv6Endpoint
                 return;
             }
             _errorBuckets.Consume(worker);
-            destination = ChooseErrorSource(addresses, destination, source);
+            destination = ChooseErrorSource(_nic.Stack, addresses, destination, source);
             if (destination.IsUnspecified)
                 return;
         }
@@ -180,7 +180,7 @@ internal sealed partial class Ipv6Endpoint
             }
             _errorBuckets.Consume(worker);
         }
-        Ipv6Address from = ChooseErrorSource(addresses, ip.Destination, ip.Source);
+        Ipv6Address from = ChooseErrorSource(_nic.Stack, addresses, ip.Destination, ip.Source);
         if (from.IsUnspecified)
         {
             stats.Add(worker, StatCounter.Ipv6OutgoingPacketErrors);
@@ -212,6 +212,18 @@ internal sealed partial class Ipv6Endpoint
         return true;
     }
 
+    private static bool IsLocalUnicast(NetworkStack stack, Ipv6Address address)
+    {
+        if (!address.IsUnicast)
+            return false;
+        foreach (Nic nic in stack.NicArray)
+        {
+            if (nic.Enabled && nic.Addresses.Ipv6.TryGetValue(address, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
+                return true;
+        }
+        return false;
+    }
+
     // RFC 4443 §2.4(e): no error about an error, about a packet to a multicast address (except
     // Packet Too Big and an unrecognized option, code 2), sent as link multicast, or from a source
     // that does not name one node.
@@ -238,9 +250,11 @@ internal sealed partial class Ipv6Endpoint
     // link-local address listed first, a link-local one hears from ours on the link), among those the one whose
     // prefix holds the destination (rule 8, longest match, for an on-link sender), else the first; any address
     // when none has the scope.
-    private static Ipv6Address ChooseErrorSource(AddressSnapshot addresses, Ipv6Address offendingDestination, Ipv6Address errorDestination)
+    private static Ipv6Address ChooseErrorSource(NetworkStack stack, AddressSnapshot addresses, Ipv6Address offendingDestination, Ipv6Address errorDestination)
     {
-        if (addresses.Ipv6.TryGetValue(offendingDestination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
+        // A packet to one of our addresses, on this NIC or another: the error comes from it (Linux's icmp6_send).
+        if ((addresses.Ipv6.TryGetValue(offendingDestination, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
+            || IsLocalUnicast(stack, offendingDestination))
             return offendingDestination;
         // Indexed, not foreach: an interface enumerator would allocate on the receive path.
         IReadOnlyList<AddressEndpoint> primary = addresses.PrimaryIpv6;
