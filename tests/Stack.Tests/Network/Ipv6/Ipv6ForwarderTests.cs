@@ -563,12 +563,20 @@ public class Ipv6ForwarderTests
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         AllocatedErrors(f, sent, 2, out _);
-        long errorsBefore = f.Router1.Stats[StatCounter.Icmpv6ErrorsSent];
-        long limitedBefore = f.Router1.Stats[StatCounter.Icmpv6RateLimited];
-        Assert.Equal(0, AllocatedErrors(f, sent, 20, out int errors));
-        Assert.Equal(20 * ErrorBurst, errors);
-        Assert.Equal(20 * ErrorBurst, f.Router1.Stats[StatCounter.Icmpv6ErrorsSent] - errorsBefore);
-        Assert.Equal(0, f.Router1.Stats[StatCounter.Icmpv6RateLimited] - limitedBefore);
+        // Up to three windows of 1,000 errors each: a path that allocates per error does so in every one, while the
+        // runtime's one-off work on this thread (a method moving to optimized code mid-loop, seen once in CI as
+        // 2,264 bytes in a window) lands in one at most.
+        long allocated = -1;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long errorsBefore = f.Router1.Stats[StatCounter.Icmpv6ErrorsSent];
+            long limitedBefore = f.Router1.Stats[StatCounter.Icmpv6RateLimited];
+            allocated = AllocatedErrors(f, sent, 20, out int errors);
+            Assert.Equal(20 * ErrorBurst, errors);
+            Assert.Equal(20 * ErrorBurst, f.Router1.Stats[StatCounter.Icmpv6ErrorsSent] - errorsBefore);
+            Assert.Equal(0, f.Router1.Stats[StatCounter.Icmpv6RateLimited] - limitedBefore);
+        }
+        Assert.Equal(0, allocated);
     }
 
     private static long AllocatedForwarding(Router6Fixture f, byte[] frame, int batches)
