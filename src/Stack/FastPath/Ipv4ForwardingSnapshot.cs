@@ -46,7 +46,7 @@ public sealed class Ipv4ForwardingSnapshot
     /// <summary>Receiving NICs by id.</summary>
     public FastIngress[] Ingress { get; }
 
-    /// <summary>Subnet broadcast addresses of every NIC (host order): the full stack drops packets from them (behaviour 35).</summary>
+    /// <summary>Subnet broadcast addresses and addresses of every NIC (host order): the full stack drops packets from them (behaviour 35, and Linux's martian sources).</summary>
     public uint[] RefusedSources { get; }
 
     /// <summary>The <see cref="RouteTable.Version"/> this snapshot was built from.</summary>

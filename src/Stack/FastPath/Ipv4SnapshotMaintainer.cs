@@ -224,6 +224,8 @@ internal sealed class Ipv4SnapshotMaintainer(bool useHugePages, ReaderEpochs? re
             {
                 builder.Add(new Ipv4Prefix(address, 32), Ipv4ForwardingSnapshot.SlowPath);
                 local.Add(new Ipv4Prefix(address, 32));
+                // A packet from one of our own addresses is a martian the full stack drops (Linux's fib_validate_source).
+                refused.Add(address.Value);
             }
             foreach (Ipv4Address broadcast in addresses.Ipv4SubnetBroadcasts)
             {

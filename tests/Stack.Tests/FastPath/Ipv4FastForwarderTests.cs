@@ -106,6 +106,9 @@ public class Ipv4FastForwarderTests(ITestOutputHelper output)
             { "above egress MTU", FromA(HostB, payloadLength: 1400, flags: 0x4000) },
             { "martian source", FromA(HostB, source: Ipv4Address.Parse("0.1.2.3")) },
             { "subnet broadcast source", FromA(HostB, source: Ipv4Address.Parse("198.18.1.255")) },
+            // A martian to Linux, which the full stack drops (the fuzz target's seed that caught the fast path forwarding it).
+            { "the router's own address as source", FromA(HostB, source: Ip1) },
+            { "another NIC's address as source", FromA(HostB, source: Ip2) },
             { "options", Packets.Ipv4(HostA, HostB, 17, new byte[16], ihl: 6, to: Mac1, from: HostAMac) },
         };
     }
