@@ -7,10 +7,12 @@ subprocess.run(['ping', '-c', '1', '-W', '1', '198.18.50.1'], capture_output=Tru
 neigh = subprocess.run(['ip', 'neigh', 'show', '198.18.50.1'], capture_output=True, text=True).stdout.split()
 dmac = bytes.fromhex(neigh[neigh.index('lladdr') + 1].replace(':', ''))
 smac = bytes.fromhex(open('/sys/class/net/va/address').read().strip().replace(':', ''))
-A = socket.inet_aton('198.18.50.2'); D = socket.inet_aton('198.18.50.1'); B = socket.inet_aton('198.18.51.2')
+C = socket.inet_aton('198.18.60.9'); A = socket.inet_aton('198.18.50.2'); D = socket.inet_aton('198.18.50.1'); B = socket.inet_aton('198.18.51.2')
 def echo(seq):
     b = struct.pack('!BBHHH', 8, 0, 0, 0x4321, seq) + b'y' * 16
     return b[:2] + struct.pack('!H', csum(b)) + b[4:]
+def udp(dport, data=b'z' * 8):
+    return struct.pack('!HHHH', 40000, dport, 8 + len(data), 0) + data
 def ip4(src, dst, payload, proto=1, ttl=64, options=b'', flags=0, ident=0x1111, tot=None):
     ihl = 5 + len(options) // 4
     h = struct.pack('!BBHHHBBH4s4s', 0x40 | ihl, 0, tot if tot is not None else ihl * 4 + len(payload), ident, flags, ttl, proto, 0, src, dst) + options
@@ -49,6 +51,31 @@ cases = {
  'rr_ptr_over': ip4(A, D, echo(32), options=bytes([7, 7, 12, 0, 0, 0, 0, 0])),
  'tsaddr_misaligned': ip4(A, D, echo(33), options=bytes([68, 12, 6, 1, 0, 0, 0, 0, 0, 0, 0, 0])),
  'fwd_rr_misaligned': ip4(A, B, echo(34), options=bytes([7, 11, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+
+ # ICMP errors about packets that carry options: what the error's own header echoes, and what it quotes.
+ 'err_fwd_rr_ttl1': ip4(A, B, echo(40), ttl=1, options=bytes([7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_fwd_rr_one_ttl1': ip4(A, B, echo(41), ttl=1, options=bytes([7, 7, 4, 0, 0, 0, 0, 0])),
+ 'err_fwd_rr_full_ttl1': ip4(A, B, echo(42), ttl=1, options=bytes([7, 7, 8, 1, 2, 3, 4, 0])),
+ 'err_fwd_rr_partial_ttl1': ip4(A, B, echo(43), ttl=1, options=bytes([7, 9, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_fwd_ts_ttl1': ip4(A, B, echo(44), ttl=1, options=bytes([68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_fwd_tsaddr_ttl1': ip4(A, B, echo(45), ttl=1, options=bytes([68, 20, 5, 1] + [0] * 16)),
+ 'err_fwd_tsprespec_ttl1': ip4(A, B, echo(46), ttl=1, options=bytes([68, 20, 5, 3, 198, 18, 50, 1, 0, 0, 0, 0, 198, 18, 51, 2, 0, 0, 0, 0])),
+ 'err_fwd_unknown_rr_ttl1': ip4(A, B, echo(47), ttl=1, options=bytes([0x9e, 4, 0, 0, 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_fwd_rr_ts_ttl1': ip4(A, B, echo(48), ttl=1, options=bytes([68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_fwd_rr_df_big': ip4(A, B, echo(49) + b'x' * 1400, flags=0x4000, options=bytes([7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_udp_rr': ip4(A, D, udp(33434), proto=17, options=bytes([7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_udp_ts': ip4(A, D, udp(33435), proto=17, options=bytes([68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_udp_rr_full': ip4(A, D, udp(33436), proto=17, options=bytes([7, 7, 8, 1, 2, 3, 4, 0])),
+ 'err_udp_rr_one': ip4(A, D, udp(33437), proto=17, options=bytes([7, 7, 4, 0, 0, 0, 0, 0])),
+ 'err_proto_rr': ip4(A, D, b'p' * 8, proto=253, options=bytes([7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_redirect': ip4(A, C, echo(51)),
+ 'err_redirect_rr': ip4(A, C, echo(52), options=bytes([7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_fwd_eol_junk_ttl1': ip4(A, B, echo(53), ttl=1, options=bytes([0, 7, 1, 1])),
+ 'fwd_eol_junk': ip4(A, B, echo(54), options=bytes([0, 7, 1, 1])),
+ 'fwd_rr_eol_junk': ip4(A, B, echo(55), options=bytes([7, 7, 4, 0, 0, 0, 0, 0, 9, 9, 9, 9])),
+ 'err_fwd_tsprespec_short_ttl1': ip4(A, B, echo(56), ttl=1, options=bytes([68, 14, 5, 3, 198, 18, 50, 1, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'tsprespec_short': ip4(A, D, echo(57), options=bytes([68, 14, 5, 3, 198, 18, 50, 1, 0, 0, 0, 0, 0, 0, 0, 0])),
+ 'err_bad_ra_after_rr': ip4(A, D, echo(50), options=bytes([7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 148, 3, 0, 0])),
 }
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('va', 0))
 for name in sys.argv[1:]:

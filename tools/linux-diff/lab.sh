@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 NS=(ldA ldD ldB)
 XPID=; TD=
 cleanup() {
-  [ -n "$TD" ] && kill "$TD" 2>/dev/null
+  [ -n "$TD" ] && kill $TD 2>/dev/null
   [ -n "$XPID" ] && kill -TERM "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
   for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
 }
@@ -36,6 +36,9 @@ if [ "$MODE" = linux ]; then
   ip -n ldD addr add 198.18.50.1/24 dev vd; ip -n ldD addr add 2001:2:0:50::1/64 dev vd nodad
   ip -n ldD addr add 198.18.51.1/24 dev ve; ip -n ldD addr add 2001:2:0:51::1/64 dev ve nodad
   ip netns exec ldD sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # A gateway on A's own link, so that packets for 198.18.60.0/24 draw Redirects.
+  ip -n ldD route add 198.18.60.0/24 via 198.18.50.3
+  ip -n ldD neigh add 198.18.50.3 lladdr 02:00:00:00:50:03 dev vd nud permanent
   ip netns exec ldD python3 "$DIFF_TOOLS/echo_server.py" &
   XPID=$!
 else
@@ -54,6 +57,13 @@ name = "ve"
 queues = "all"
 mtu = 1280
 addresses = ["198.18.51.1/24", "2001:2:0:51::1/64"]
+[[route]]
+prefix = "198.18.60.0/24"
+via = "198.18.50.3"
+[[neighbor]]
+interface = "vd"
+address = "198.18.50.3"
+mac = "02:00:00:00:50:03"
 [[service]]
 kind = "udp-echo"
 port = 7
@@ -71,6 +81,9 @@ fi
 sleep 1
 ip netns exec ldA tcpdump -i va -n -U -w "$OUT/$MODE.pcap" 2>/dev/null &
 TD=$!
+# B's link too: what the router forwards, options and all.
+ip netns exec ldB tcpdump -i vb -n -U -w "$OUT/$MODE-b.pcap" 2>/dev/null &
+TD="$TD $!"
 sleep 1
 : > "$OUT/$MODE.out"
 while IFS= read -r line; do
@@ -82,5 +95,6 @@ while IFS= read -r line; do
   sleep 0.3
 done < "$PROBES"
 sleep 1
-kill "$TD"; wait "$TD" 2>/dev/null; TD=
-tcpdump -n -v -r "$OUT/$MODE.pcap" > "$OUT/$MODE.txt" 2>/dev/null
+kill $TD; for t in $TD; do wait "$t" 2>/dev/null; done; TD=
+tcpdump -n -S -v -r "$OUT/$MODE.pcap" > "$OUT/$MODE.txt" 2>/dev/null
+tcpdump -n -S -v -r "$OUT/$MODE-b.pcap" > "$OUT/$MODE-b.txt" 2>/dev/null

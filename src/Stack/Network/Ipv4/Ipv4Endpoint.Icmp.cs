@@ -10,6 +10,7 @@ internal sealed partial class Ipv4Endpoint
     // RFC 1812 §4.3.2.3: an error carries as much of the original as fits in 576 bytes of IP.
     private const int IcmpErrorIpLimit = 576;
     private const int IcmpErrorFrameLimit = Ipv4Delivery.LinkHeaderLength + IcmpErrorIpLimit;
+    private const int MaxOptionsLength = 40;
     // Linux's ip_default_ttl; also what the stack's own UDP replies carry.
     internal const byte DefaultTtl = 64;
 
@@ -183,6 +184,39 @@ internal sealed partial class Ipv4Endpoint
             stats.Add(worker, StatCounter.IcmpErrorsSuppressed);
             return false;
         }
+        if (from.IsUnspecified)
+            from = ChooseErrorSource(_nic.Stack, addresses, ip.Destination, ip.Source);
+        if (from.IsUnspecified)
+        {
+            stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
+            return false;
+        }
+
+        // As Linux's icmp_send: the error carries the offending packet's Record Route and Timestamp with our
+        // entries (ip_options_echo), and quotes the packet as its arrival left it (ip_options_compile writes in
+        // place and leaves the quoted header checksum as it was). Where an option has room for part of an entry
+        // only, Linux sends no error.
+        int receivedOptionsLength = ip.HeaderLength - Ipv4Packet.MinHeaderLength;
+        Span<byte> arrived = stackalloc byte[MaxOptionsLength];
+        Span<byte> errorOptions = stackalloc byte[MaxOptionsLength];
+        int errorOptionsLength = 0;
+        if (receivedOptionsLength > 0)
+        {
+            arrived = arrived[..receivedOptionsLength];
+            ip.Options.CopyTo(arrived);
+            // A Parameter Problem about an option: Linux took in only the options before the bad one.
+            int pointer = (int)(rest >> 24);
+            int problem = type == Icmpv4Type.ParameterProblem && pointer >= Ipv4Packet.MinHeaderLength ? pointer - Ipv4Packet.MinHeaderLength : int.MaxValue;
+            Ipv4Address arrivedAt = ChooseErrorSource(_nic.Stack, addresses, ip.Destination, ip.Source);
+            Ipv4EchoOptions.Arrival arrival = Ipv4EchoOptions.Arrive(arrived, arrivedAt, _nic.Stack, problem);
+            errorOptionsLength = Ipv4EchoOptions.Echo(arrived, arrival, errorOptions, from, _nic.Stack);
+            if (errorOptionsLength < 0)
+            {
+                stats.Add(worker, StatCounter.IcmpErrorsSuppressed);
+                return false;
+            }
+        }
+
         // Behaviour 31: Fragmentation Needed drives path MTU discovery and is never rate-limited. A Redirect is
         // outside net.ipv4.icmp_ratemask, so neither bucket applies: Linux limits it by its own backoff per host.
         bool exempt = type == Icmpv4Type.DestinationUnreachable && code == IcmpDestinationUnreachableCode.FragmentationNeeded;
@@ -213,26 +247,24 @@ internal sealed partial class Ipv4Endpoint
             }
             _errorBuckets.Consume(worker);
         }
-        if (from.IsUnspecified)
-            from = ChooseErrorSource(_nic.Stack, addresses, ip.Destination, ip.Source);
-        if (from.IsUnspecified)
-        {
-            stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
-            return false;
-        }
-
         // Control threads (the forwarding issue's timers, say) get a fresh buffer; workers reuse theirs.
         byte[] scratch = worker >= 0 ? _scratch[worker] : new byte[IcmpErrorFrameLimit];
         ReadOnlySpan<byte> original = ip.Buffer[..ip.TotalLength];
-        int quoted = Math.Min(original.Length, IcmpErrorIpLimit - Ipv4Packet.MinHeaderLength - Icmpv4Packet.HeaderLength);
+        int headerLength = Ipv4Packet.MinHeaderLength + errorOptionsLength;
+        int quoted = Math.Min(original.Length, IcmpErrorIpLimit - headerLength - Icmpv4Packet.HeaderLength);
         int icmpLength = Icmpv4Packet.HeaderLength + quoted;
-        Span<byte> frame = scratch.AsSpan(0, Ipv4Delivery.LinkHeaderLength + Ipv4Packet.MinHeaderLength + icmpLength);
+        Span<byte> frame = scratch.AsSpan(0, Ipv4Delivery.LinkHeaderLength + headerLength + icmpLength);
         new EthernetHeader(MacAddress.Read(offending[MacAddress.Length..]), _nic.Link.LinkAddress, EtherType.Ipv4).Emit(frame);
         Span<byte> reply = frame[Ipv4Delivery.LinkHeaderLength..];
         // RFC 1812 §4.3.2.5: internetwork control precedence for ICMP errors.
-        new Ipv4Header(from, ip.Source, IpProtocol.Icmp, DefaultTtl, icmpLength) { TypeOfService = 0xC0, Identification = NextIdentification(worker) }.Emit(reply);
-        Span<byte> message = reply[Ipv4Packet.MinHeaderLength..];
-        original[..quoted].CopyTo(message[Icmpv4Packet.HeaderLength..]);
+        new Ipv4Header(from, ip.Source, IpProtocol.Icmp, DefaultTtl, errorOptionsLength + icmpLength) { TypeOfService = 0xC0, Identification = NextIdentification(worker) }.Emit(reply);
+        if (errorOptionsLength > 0)
+            AddOptions(reply, errorOptions[..errorOptionsLength]);
+        Span<byte> message = reply[headerLength..];
+        Span<byte> quote = message[Icmpv4Packet.HeaderLength..];
+        original[..quoted].CopyTo(quote);
+        if (receivedOptionsLength > 0)
+            arrived.CopyTo(quote[Ipv4Packet.MinHeaderLength..]);
         new Icmpv4Header(type, code, rest).EmitWithChecksum(message);
 
         if (!_nic.WriteFrame(worker, frame))
@@ -249,6 +281,16 @@ internal sealed partial class Ipv4Endpoint
             _ => StatCounter.IcmpParameterProblemSent,
         });
         return true;
+    }
+
+    // Turns the 20-octet header Ipv4Header wrote (with the options counted in its length) into one that carries them.
+    private static void AddOptions(Span<byte> header, scoped ReadOnlySpan<byte> options)
+    {
+        options.CopyTo(header[Ipv4Packet.MinHeaderLength..]);
+        header[0] = (byte)(0x40 | ((Ipv4Packet.MinHeaderLength + options.Length) / 4));
+        header[10] = 0;
+        header[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(header[10..], Checksum.Compute(header[..(Ipv4Packet.MinHeaderLength + options.Length)]));
     }
 
     // RFC 1122 §3.2.2 and RFC 1812 §4.3.2.7: the packets an error must never be sent about.

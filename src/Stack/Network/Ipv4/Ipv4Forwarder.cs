@@ -153,12 +153,13 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
         }
 
         Ipv4Address nextHop = route.NextHopFor(target);
+        ip.DecrementTimeToLive();
 
         // RFC 1812 §5.2.7.2: out the NIC it came in on, to a next hop on the sender's own subnet,
         // and not source routed: the sender could have gone there directly. The Redirect comes
         // from our address on that subnet, the gateway hosts check it against (Linux picks it the
-        // same way), quotes the packet as received and shares the ICMP token bucket; the packet
-        // still goes on.
+        // same way), shares the ICMP token bucket, and quotes the packet as Linux's ip_forward does:
+        // TTL already decremented, options not yet rewritten for the next hop. The packet still goes on.
         if (egress == ingress && sourceRoute < 0 && stack.Options.SendRedirects)
         {
             AddressSnapshot addresses = ingress.Addresses;
@@ -177,14 +178,9 @@ public sealed class Ipv4Forwarder : IIpv4Forwarder
                 ip.Destination = target;
                 changed = true;
             }
-            ip.DecrementTimeToLive();
             // Options are rare and the fast path never sees them, so the whole header is summed again.
             if (changed)
                 ip.FillChecksum();
-        }
-        else
-        {
-            ip.DecrementTimeToLive();
         }
 
         // Queued for resolution (behaviour 39 answers Host Unreachable if it fails): counted as forwarded.

@@ -143,8 +143,9 @@ internal static class Ipv4ForwardingOptions
     }
 
     /// <summary>
-    /// Records this router in the Record Route and Timestamp options of a packet it forwards, and
-    /// returns true when any octet changed (the header checksum must then be recomputed).
+    /// Records this router in the Record Route and Timestamp options of a packet it forwards, zeroes
+    /// whatever follows End of Option List (as Linux's ip_options_compile does to every received
+    /// packet), and returns true when any octet changed (the header checksum must then be recomputed).
     /// </summary>
     /// <param name="options">Options that <see cref="FindProblem"/> passed.</param>
     /// <param name="egress">The address of the NIC the packet leaves by, which RFC 791 asks for ("as known in the environment into which this datagram is being forwarded").</param>
@@ -162,6 +163,15 @@ internal static class Ipv4ForwardingOptions
             else if (kind == Timestamp)
                 changed |= Stamp(option, egress, stack);
             i += length;
+        }
+        if (i < options.Length && options[i] == EndOfList)
+        {
+            Span<byte> rest = options[(i + 1)..];
+            if (rest.ContainsAnyExcept(EndOfList))
+            {
+                rest.Clear();
+                changed = true;
+            }
         }
         return changed;
     }

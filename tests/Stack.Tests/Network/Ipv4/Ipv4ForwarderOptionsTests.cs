@@ -167,18 +167,6 @@ public class Ipv4ForwarderOptionsTests
     }
 
     [Fact]
-    public void Forward_OptionsTimeExceeded_QuoteIsPacketAsReceived()
-    {
-        var f = new RouterFixture();
-        byte[] sent = FromAWithOptions(HostB, [7, 7, 4, 0, 0, 0, 0, 0], ttl: 1);
-        f.Link1.InjectInbound(sent);
-        Assert.Empty(f.Link2.ReadAll());
-        byte[] error = Assert.Single(f.Link1.ReadAll());
-        Assert.Equal((byte)Icmpv4Type.TimeExceeded, error[34]);
-        Assert.Equal(sent[14..50], error[42..78]);
-    }
-
-    [Fact]
     public void Forward_FragmentedWithOptions_OnlyCopiedOptionsAfterFirstFragment()
     {
         var f = new RouterFixture(mtu2: 1280);

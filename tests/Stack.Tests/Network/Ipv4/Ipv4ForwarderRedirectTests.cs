@@ -50,8 +50,14 @@ public class Ipv4ForwarderRedirectTests
         Assert.Equal(1, redirect[IcmpOffset + 1]);
         Assert.Equal(gateway, Ipv4Address.Read(redirect.AsSpan(IcmpOffset + 4)));
         Assert.Equal(0, Checksum.Compute(redirect.AsSpan(IcmpOffset)));
-        // The quote is the packet as received, TTL included: header and at least 64 bits of data.
-        Assert.Equal(sent[14..42], redirect[(IcmpOffset + 8)..(IcmpOffset + 36)]);
+        // The quote is the packet as Linux's ip_forward has it when it sends the Redirect: TTL already decremented
+        // (checked on the wire), header checksum patched to match, then at least 64 bits of data.
+        byte[] quote = redirect[(IcmpOffset + 8)..(IcmpOffset + 36)];
+        Assert.Equal(29, quote[8]);
+        Assert.Equal(0, Checksum.Compute(quote.AsSpan(0, 20)));
+        Assert.Equal(sent[14..22], quote[..8]);
+        Assert.Equal(sent[23..24], quote[9..10]);
+        Assert.Equal(sent[26..42], quote[12..28]);
 
         Assert.Equal(MacAddress.Parse(nextHopMac), MacAddress.Read(forwarded));
         Assert.Equal(Mac1, MacAddress.Read(forwarded.AsSpan(6)));

@@ -387,13 +387,15 @@ public class Ipv4ForwarderTests
         f.Link1.InjectInbound(WithOptions(options));
         Assert.Empty(f.Link2.ReadAll());
         byte[] error = Assert.Single(f.Link1.ReadAll());
-        Assert.Equal((byte)Icmpv4Type.ParameterProblem, error[IcmpOffset]);
-        Assert.Equal(0, error[IcmpOffset + 1]);
-        Assert.Equal(pointer, error[IcmpOffset + 4]);
-        Assert.Equal(0, error[IcmpOffset + 5] | error[IcmpOffset + 6] | error[IcmpOffset + 7]);
+        // The error may echo an option that came before the bad one (see Ipv4ForwarderOptionsTests).
+        int icmp = 14 + ((error[14] & 0xF) * 4);
+        Assert.Equal((byte)Icmpv4Type.ParameterProblem, error[icmp]);
+        Assert.Equal(0, error[icmp + 1]);
+        Assert.Equal(pointer, error[icmp + 4]);
+        Assert.Equal(0, error[icmp + 5] | error[icmp + 6] | error[icmp + 7]);
         Assert.Equal(Ip1, Packets.IpSource(error));
         Assert.Equal(HostA, Packets.IpDestination(error));
-        Assert.Equal(0, Checksum.Compute(error.AsSpan(IcmpOffset)));
+        Assert.Equal(0, Checksum.Compute(error.AsSpan(icmp)));
         Assert.Equal(1, f.Router1.Stats[StatCounter.Ipv4ForwardOptionErrors]);
         Assert.Equal(0, f.Router1.Stats[StatCounter.Ipv4PacketsForwarded]);
     }
