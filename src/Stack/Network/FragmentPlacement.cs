@@ -6,9 +6,9 @@ internal enum FragmentPlacement
     /// <summary>It touches no range held.</summary>
     New,
 
-    /// <summary>It covers exactly a range held: a retransmission, ignored.</summary>
+    /// <summary>It lies inside a run of data held: a retransmission, ignored (Linux's IPFRAG_DUP).</summary>
     Duplicate,
 
-    /// <summary>It overlaps a range held in any other way, which makes the whole datagram suspect (RFC 5722).</summary>
+    /// <summary>It overlaps what is held in any other way, or contradicts the datagram's end, which makes the whole datagram suspect (RFC 5722): it is dropped.</summary>
     Overlap,
 }

@@ -101,10 +101,10 @@ internal sealed class ReassemblySlots<TKey, TSlot>
     public byte[] Store(TSlot slot, ReadOnlySpan<byte> data, int offset, int end)
     {
         byte[] buffer = slot.Buffer ??= new byte[_dataStart + MaxData];
-        data.CopyTo(buffer.AsSpan(_dataStart + offset));
-        slot.Ranges[slot.RangeCount++] = (offset, end);
-        slot.Received += data.Length;
-        _memoryUsed += data.Length;
+        data[..(end - offset)].CopyTo(buffer.AsSpan(_dataStart + offset));
+        slot.AddRange(offset, end);
+        slot.Received += end - offset;
+        _memoryUsed += end - offset;
         return buffer;
     }
 

@@ -8,11 +8,13 @@ namespace XdpStack.Stack.Network.Ipv4;
 /// <remarks>
 /// <para>
 /// Datagrams are keyed by (source, destination, protocol, identification). Each slot keeps the
-/// fragment ranges it has seen. A fragment identical to one already held is a duplicate and is
-/// ignored; one that overlaps or lies inside another in any other way makes the whole datagram
-/// suspect (RFC 5722 reasons the same way for IPv6; gVisor drops it, behaviour 50), so the
-/// datagram is dropped. The datagram is complete when the last fragment has arrived and the
-/// ranges, which cannot overlap, add up to its length.
+/// runs of data it holds and judges each fragment as Linux's ip_frag_queue does: one that lies
+/// inside a run already held is a duplicate and is ignored; one that overlaps in any other way
+/// makes the whole datagram suspect (RFC 5722 reasons the same way for IPv6; gVisor drops it,
+/// behaviour 50), as do a zero-length fragment and a last fragment that contradicts the data or
+/// the end already seen, so the datagram is dropped. A fragment with more to come keeps its data's
+/// whole eights. The datagram is complete when the last fragment has arrived and the runs, which
+/// cannot overlap, add up to its length.
 /// </para>
 /// <para>
 /// One worker owns the reassembler, so it takes no lock. Slot buffers are allocated on first use
@@ -61,8 +63,12 @@ internal sealed class Ipv4Reassembler
         int length = payload.Length;
         int end = offset + length;
 
-        // RFC 791: every fragment but the last carries a multiple of 8 bytes; nothing may end past 65535.
-        if ((more && (length % 8 != 0 || length == 0)) || headerLength + end > MaxDatagram)
+        // RFC 791: every fragment but the last carries a multiple of 8 bytes. Linux's ip_frag_queue keeps the whole
+        // eights of one that does not, and so do we.
+        if (more)
+            end = offset + (length & ~7);
+        // Nothing may end past 65535 octets of datagram: the fragment is dropped.
+        if (headerLength + end > MaxDatagram)
         {
             stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
             return false;
@@ -75,7 +81,7 @@ internal sealed class Ipv4Reassembler
             return false;
         }
 
-        switch (slot.Place(offset, end))
+        switch (slot.Admit(offset, end, more))
         {
             case FragmentPlacement.Duplicate:
                 return false; // already have these bytes
@@ -84,19 +90,13 @@ internal sealed class Ipv4Reassembler
                 _slots.Release(slot);
                 return false;
         }
-        if (!more && slot.Total >= 0 && slot.Total != end)
+        if (slot.RangesFull)
         {
             stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
             _slots.Release(slot);
             return false;
         }
-        if ((slot.Total >= 0 && end > slot.Total) || slot.RangesFull)
-        {
-            stats.Add(worker, StatCounter.Ipv4MalformedFragmentsReceived);
-            _slots.Release(slot);
-            return false;
-        }
-        if (!_slots.Fits(length))
+        if (!_slots.Fits(end - offset))
         {
             stats.Add(worker, StatCounter.Ipv4ReassemblyMemoryDrops);
             _slots.Release(slot);
@@ -104,14 +104,12 @@ internal sealed class Ipv4Reassembler
         }
 
         byte[] buffer = _slots.Store(slot, payload, offset, end);
-        if (!more)
-            slot.Total = end;
         if (offset == 0)
         {
             // Keep the first fragment's link and IP headers: they become the datagram's, and until then they
             // and its data are what a Time Exceeded quotes.
             slot.HeaderLength = headerLength;
-            slot.FirstLength = length;
+            slot.FirstLength = end;
             frame[..(Ipv4Delivery.LinkHeaderLength + headerLength)].CopyTo(buffer.AsSpan(PayloadStart - headerLength - Ipv4Delivery.LinkHeaderLength));
         }
         if (slot.Total < 0 || slot.Received != slot.Total || slot.HeaderLength == 0)

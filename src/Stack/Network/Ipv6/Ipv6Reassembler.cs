@@ -5,9 +5,10 @@ namespace XdpStack.Stack.Network.Ipv6;
 /// <summary>Reassembles IPv6 fragments addressed to the stack (RFC 8200 §4.5) for one worker, within a memory limit and a time limit.</summary>
 /// <remarks>
 /// <para>
-/// Datagrams are keyed by (source, destination, identification). A fragment identical to one
+/// Datagrams are keyed by (source, destination, identification). A fragment inside a run of data
 /// already held is a duplicate and is ignored; any other overlap drops the whole datagram (RFC
-/// 5722, behaviour 50). The reassembled packet is the first fragment's Ethernet and fixed IPv6
+/// 5722, behaviour 50), as do a zero-length fragment and a last fragment that contradicts the data
+/// or the end already seen (Linux's ip6_frag_queue and inet_frag_queue_insert). The reassembled packet is the first fragment's Ethernet and fixed IPv6
 /// headers followed by the data, with the fragment header's Next Header in the fixed header: the
 /// unfragmentable extension headers were already processed on each fragment and are not kept.
 /// </para>
@@ -21,6 +22,7 @@ internal sealed class Ipv6Reassembler
 {
     internal const int MaxPayload = 65535;
     private const int HeadersLength = Ipv6Endpoint.LinkHeaderLength + Ipv6Packet.HeaderLength;
+    private const int FragmentHeaderLength = 8;
 
     private readonly ReassemblySlots<DatagramKey, Slot> _slots;
     private readonly IClock _clock;
@@ -74,7 +76,9 @@ internal sealed class Ipv6Reassembler
     {
         whole = default;
         int offset = chain.FragmentOffset;
-        Span<byte> data = ip.Packet[chain.UpperLayerOffset..];
+        // The fragmentable part starts right after the fragment header (RFC 8200 §4.5): in a first fragment
+        // that may be extension headers (destination options) before the upper layer.
+        Span<byte> data = ip.Packet[(chain.FragmentHeaderOffset + FragmentHeaderLength)..];
         int end = offset + data.Length;
         if (end > MaxPayload)
             return Outcome.TooLong;
@@ -86,11 +90,7 @@ internal sealed class Ipv6Reassembler
             if (slot is null)
                 return Outcome.NoMemory;
         }
-        else if (!_slots.Fits(data.Length))
-        {
-            return Outcome.NoMemory;
-        }
-        switch (slot.Place(offset, end))
+        switch (slot.Admit(offset, end, chain.MoreFragments))
         {
             case FragmentPlacement.Duplicate:
                 return Outcome.Duplicate;
@@ -98,28 +98,12 @@ internal sealed class Ipv6Reassembler
                 _slots.Release(slot);
                 return Outcome.Overlap;
         }
-        if (!chain.MoreFragments)
-        {
-            // A second "last" fragment, or data past the end, contradicts what came before.
-            if ((slot.Total >= 0 && slot.Total != end) || slot.MaxEnd > end)
-            {
-                _slots.Release(slot);
-                return Outcome.Overlap;
-            }
-            slot.Total = end;
-        }
-        else if (slot.Total >= 0 && end > slot.Total)
-        {
-            _slots.Release(slot);
-            return Outcome.Overlap;
-        }
-        if (slot.RangesFull)
+        if (slot.RangesFull || !_slots.Fits(data.Length))
         {
             _slots.Release(slot);
             return Outcome.NoMemory;
         }
         byte[] buffer = _slots.Store(slot, data, offset, end);
-        slot.MaxEnd = Math.Max(slot.MaxEnd, end);
         if (offset == 0)
         {
             frame[..HeadersLength].CopyTo(buffer);
@@ -151,9 +135,6 @@ internal sealed class Ipv6Reassembler
 
     private sealed class Slot(int firstFragmentKept) : ReassemblySlot<DatagramKey>
     {
-        // The end of the furthest data held, so a "last" fragment cannot end before it.
-        public int MaxEnd;
-
         // How much of First is the first fragment's frame; 0 until it has arrived.
         public int FirstLength;
 
@@ -162,7 +143,6 @@ internal sealed class Ipv6Reassembler
 
         protected override void Clear()
         {
-            MaxEnd = 0;
             FirstLength = 0;
         }
     }

@@ -64,12 +64,55 @@ public class ReassemblyTests
         Assert.True(f[StatCounter.Ipv4MalformedFragmentsReceived] > 0);
     }
 
+    // Linux's inet_frag_queue_insert (checked on the wire against a Linux host): a fragment inside a run of data
+    // already held is a duplicate, whatever its bounds; runs form only from fragments that arrive in order.
     [Fact]
-    public void Fragments_Subset_Dropped()
+    public void Fragments_InsideARunHeld_DuplicateIgnored()
     {
         var f = new StackFixture();
-        Assert.Empty(Send(f, Fragments((0, 48), (8, 16), (48, 16))));
+        Assert.Single(Send(f, Fragments((0, 48), (8, 16), (48, 16))));
+        Assert.Equal(1, f[StatCounter.Ipv4PacketsReassembled]);
+    }
+
+    [Fact]
+    public void Fragments_AcrossTwoInOrderFragments_DuplicateOfTheirRun()
+    {
+        var f = new StackFixture();
+        Assert.Single(Send(f, Fragments((0, 24), (24, 24), (16, 16), (48, 16))));
+    }
+
+    [Fact]
+    public void Fragments_AcrossTwoRunsOutOfOrder_Overlap_DatagramDropped()
+    {
+        var f = new StackFixture();
+        // [24,48) then [0,24) make two runs, so [16,32) crosses a boundary.
+        Assert.Empty(Send(f, Fragments((24, 24), (0, 24), (16, 16), (48, 16))));
         Assert.Equal(0, f[StatCounter.Ipv4PacketsReassembled]);
+        Assert.True(f[StatCounter.Ipv4MalformedFragmentsReceived] > 0);
+    }
+
+    [Fact]
+    public void Fragments_SecondLastInsideTheFirst_Duplicate()
+    {
+        var f = new StackFixture();
+        Assert.Single(Send(f, Fragments((40, 24), (48, 16), (0, 40))));
+    }
+
+    [Fact]
+    public void Fragments_ZeroLengthWithMoreToCome_DatagramDropped()
+    {
+        var f = new StackFixture();
+        Assert.Empty(Send(f, Fragments((0, 40), (40, 0), (40, 24))));
+        Assert.Equal(0, f[StatCounter.Ipv4PacketsReassembled]);
+    }
+
+    [Fact]
+    public void Fragments_MoreToComeNotAMultipleOf8_WholeEightsKept()
+    {
+        // 30 octets with more to come: Linux's ip_frag_queue keeps 24, and the next fragment starts there.
+        var f = new StackFixture();
+        byte[] reply = Assert.Single(Send(f, Fragments((0, 30), (24, 40))));
+        Assert.Equal(0, Checksum.Compute(reply.AsSpan(34)));
     }
 
     [Fact]

@@ -62,6 +62,77 @@ public class Ipv6ReassemblyTests
         Assert.Equal(0, f[StatCounter.Ipv6PacketsReassembled]);
     }
 
+    // Linux's inet_frag_queue_insert (checked on the wire): a fragment inside a run already held is a duplicate.
+    [Fact]
+    public void Fragment_InsideAnInOrderRun_DuplicateIgnored()
+    {
+        var f = Ipv6Fixture.Create();
+        List<byte[]> fragments = EchoFragments(0x3434);
+        byte[] echo = Packets6.Icmpv6(Packets6.HostIp, Packets6.StackIp, 128, 0, 0x0007_0001, Packets6.EchoBody(1192));
+        byte[] inside = Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 58, 200, true, 0x3434, echo.AsSpan(200, 400));
+        Assert.Empty(f.Exchange(fragments[0]));
+        Assert.Empty(f.Exchange(fragments[1]));
+        Assert.Empty(f.Exchange(inside));
+        Assert.Single(f.Exchange(fragments[2]));
+    }
+
+    [Fact]
+    public void Fragment_ZeroLengthWithMoreToCome_DatagramDropped()
+    {
+        var f = Ipv6Fixture.Create();
+        List<byte[]> fragments = EchoFragments(0x3535);
+        Assert.Empty(f.Exchange(fragments[0]));
+        Assert.Empty(f.Exchange(Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 58, 400, true, 0x3535, [])));
+        Assert.Empty(f.Exchange(fragments[1]));
+        Assert.Empty(f.Exchange(fragments[2]));
+        Assert.Equal(0, f[StatCounter.Ipv6PacketsReassembled]);
+    }
+
+    [Fact]
+    public void FirstFragment_DestinationOptionsBeforeTheEcho_Reassembled()
+    {
+        // The fragmentable part starts right after the fragment header: here an 8-octet Destination Options header.
+        var f = Ipv6Fixture.Create();
+        byte[] echo = Packets6.Icmpv6(Packets6.HostIp, Packets6.StackIp, 128, 0, 0x0007_0001, Packets6.EchoBody(192));
+        byte[] fragmentable = [58, 0, 1, 4, 0, 0, 0, 0, .. echo];
+        Assert.Empty(f.Exchange(Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 60, 0, true, 0x3636, fragmentable.AsSpan(0, 104))));
+        byte[] reply = Assert.Single(f.Exchange(Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 60, 104, false, 0x3636, fragmentable.AsSpan(104))));
+        Assert.Equal(Icmpv6Type.EchoReply, Ipv6Fixture.TypeOf(reply));
+        Assert.Equal(Packets6.EchoBody(192), reply[62..]);
+    }
+
+    [Fact]
+    public void FirstFragment_WithoutTheUpperLayerHeader_ParameterProblemCode3AtOctet0()
+    {
+        // RFC 7112: the first fragment ends after a Destination Options header, before the ICMPv6 header.
+        var f = Ipv6Fixture.Create();
+        byte[] first = Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 60, 0, true, 0x3737, [58, 0, 1, 4, 0, 0, 0, 0]);
+        byte[] error = Assert.Single(f.Exchange(first));
+        Assert.Equal(Icmpv6Type.ParameterProblem, Ipv6Fixture.TypeOf(error));
+        Assert.Equal(3, error[55]);
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32BigEndian(error.AsSpan(58)));
+        Assert.Equal(1, f[StatCounter.Ipv6MalformedFragmentsReceived]);
+    }
+
+    [Fact]
+    public void FirstFragment_UdpHeaderCut_ParameterProblemCode3()
+    {
+        var f = Ipv6Fixture.Create();
+        byte[] first = Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 17, 0, true, 0x3838, [0, 1, 0, 2, 0, 0]);
+        // Six octets with more to come is also not a multiple of 8; RFC 7112's check comes first, as in Linux.
+        byte[] error = Assert.Single(f.Exchange(first));
+        Assert.Equal(3, error[55]);
+    }
+
+    [Fact]
+    public void Fragment_PastLimitAndNotAMultipleOf8_PointsAtTheOffsetAsLinux()
+    {
+        var f = Ipv6Fixture.Create();
+        byte[] error = Assert.Single(f.Exchange(Packets6.Fragment(Packets6.HostIp, Packets6.StackIp, 58, 65528, true, 0x3939, new byte[12])));
+        Assert.Equal(0, error[55]);
+        Assert.Equal(42u, BinaryPrimitives.ReadUInt32BigEndian(error.AsSpan(58)));
+    }
+
     [Fact]
     public void Fragment_MoreSetLengthNotMultipleOf8_ParameterProblemAtPayloadLength()
     {
