@@ -31,10 +31,11 @@ internal static class TcpSynCookie
     private const uint TsSack = 0x10;
     private const uint TsEcn = 0x20;
 
-    // Linux's msstab (syncookies.c) and msstab for IPv6: the common path MTUs less the headers.
-    private static ReadOnlySpan<ushort> Ipv4Mss => [536, 1300, 1440, 1460];
+    // Linux's msstab (syncookies.c) and msstab for IPv6: the common path MTUs less the headers. Arrays rather than
+    // span literals: unoptimized code (a Debug build) fetches a ushort literal through reflection, allocating per SYN.
+    private static readonly ushort[] Ipv4Mss = [536, 1300, 1440, 1460];
 
-    private static ReadOnlySpan<ushort> Ipv6Mss => [1220, 1420, 1440, 8940];
+    private static readonly ushort[] Ipv6Mss = [1220, 1420, 1440, 8940];
 
     public static uint Counter(long nowUs) => (uint)(nowUs / PeriodUs);
 
