@@ -3,9 +3,13 @@ def csum(b):
     if len(b) % 2: b += b'\0'
     s = sum(struct.unpack('!%dH' % (len(b)//2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
     return (~s) & 0xffff
-subprocess.run(['nft', 'add', 'table', 'inet', 'drill'])
-subprocess.run(['nft', 'add', 'chain', 'inet', 'drill', 'o', '{ type filter hook output priority 0; }'])
-subprocess.run(['nft', 'add', 'rule', 'inet', 'drill', 'o', 'tcp', 'flags', '&', 'rst', '==', 'rst', 'drop'])
+# A's kernel knows nothing of the crafted connections: keep it from resetting them while a scenario runs.
+def quiet_kernel():
+    subprocess.run(['nft', 'add', 'table', 'inet', 'drill'])
+    subprocess.run(['nft', 'add', 'chain', 'inet', 'drill', 'o', '{ type filter hook output priority 0; }'])
+    subprocess.run(['nft', 'add', 'rule', 'inet', 'drill', 'o', 'tcp', 'flags', '&', 'rst', '==', 'rst', 'drop'])
+def kernel_back():
+    subprocess.run(['nft', 'delete', 'table', 'inet', 'drill'])
 subprocess.run(['ping', '-c', '1', '-W', '1', '198.18.50.1'], capture_output=True)
 neigh = subprocess.run(['ip', 'neigh', 'show', '198.18.50.1'], capture_output=True, text=True).stdout.split()
 dmac = bytes.fromhex(neigh[neigh.index('lladdr') + 1].replace(':', ''))
@@ -62,39 +66,97 @@ def recv(t=0.4):
     return got
 def step(name, *a, t=0.4, **k):
     send(*a, **k); print('%-14s -> %s' % (name, ' | '.join(recv(t)) or '-'))
+def main():
+    global SPORT, srv_isn
+    SPORT = 45000; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4\x04\x02\x08\x0a' + struct.pack('!II', 100, 0) + b'\x01\x03\x03\x07')
+    step('ack', 0x10, ISN + 1, srv_isn + 1, opts=TSO(101, 0))
+    step('data', 0x18, ISN + 1, srv_isn + 1, b'hello', opts=TSO(102, 0))
+    step('ack-echo', 0x10, ISN + 6, srv_isn + 6, opts=TSO(103, 0))
+    step('dup-data', 0x18, ISN + 1, srv_isn + 6, b'hello', opts=TSO(104, 0))
+    step('ooo-data', 0x18, ISN + 106, srv_isn + 6, b'z' * 10, opts=TSO(105, 0))
+    step('ooo-again', 0x18, ISN + 106, srv_isn + 6, b'z' * 10, opts=TSO(106, 0))
+    step('beyond-win', 0x18, ISN + 10000000, srv_isn + 6, b'q', opts=TSO(107, 0))
+    time.sleep(0.6)
+    step('rst-inwin', 0x04, ISN + 50, 0)
+    step('syn-estab', 0x02, ISN + 3, 0)
+    time.sleep(0.6)
+    step('syn-estab2', 0x02, ISN + 3, 0)
+    step('ack-unsent', 0x10, ISN + 6, srv_isn + 100000, opts=TSO(108, 0))
+    time.sleep(0.6)
+    step('paws-old', 0x18, ISN + 6, srv_isn + 6, b'x', opts=TSO(50, 0))
+    step('fill-hole', 0x18, ISN + 6, srv_isn + 6, b'y' * 100, opts=TSO(109, 0), t=0.6)
+    step('fin', 0x11, ISN + 116, srv_isn + 6 + 110, opts=TSO(110, 0), t=0.6)
+    step('ack-fin', 0x10, ISN + 117, srv_isn + 6 + 111, opts=TSO(111, 0))
+
+def ecn():
+    global SPORT, srv_isn
+    SPORT = 45001; srv_isn = None
+    step('syn-ecn', 0xC2, ISN, 0, opts=b'\x02\x04\x05\xb4\x04\x02')
+    step('ack', 0x10, ISN + 1, srv_isn + 1)
+    step('data-ce', 0x18, ISN + 1, srv_isn + 1, b'a' * 10, tos=3, t=0.6)
+    step('ack-echo', 0x10, ISN + 11, srv_isn + 11)
+    step('data-ect', 0x18, ISN + 11, srv_isn + 11, b'b' * 10, tos=2, t=0.6)
+    step('data-cwr', 0x98, ISN + 21, srv_isn + 21, b'c' * 10, tos=2, t=0.6)
+    step('ack-ece', 0x50, ISN + 31, srv_isn + 31)
+    step('data-after', 0x18, ISN + 31, srv_isn + 31, b'd' * 10, tos=2, t=0.6)
+    step('rst', 0x04, ISN + 41, 0)
+
+# SYN-RECEIVED, as Linux's tcp_check_req: a repeated SYN gets the SYN-ACK again, another SYN in the window a
+# reset, an ACK of the wrong number a reset, a RST drops the half-open connection quietly.
+def synrecv():
+    global SPORT, srv_isn
+    SPORT = 45002; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4')
+    step('syn-again', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4')
+    step('ack-wrong', 0x10, ISN + 1, srv_isn + 5)
+    step('syn-inwin', 0x02, ISN + 5, 0, opts=b'\x02\x04\x05\xb4')
+    step('ack-after', 0x10, ISN + 1, srv_isn + 1)
+    SPORT = 45003; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4')
+    step('syn-before', 0x02, ISN - 5, 0, opts=b'\x02\x04\x05\xb4')
+    step('rst', 0x04, ISN + 1, 0)
+    step('ack-after-rst', 0x10, ISN + 1, srv_isn + 1)
+    SPORT = 45004; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4')
+    step('ack+data', 0x18, ISN + 1, srv_isn + 1, b'hi')
+    step('fin', 0x11, ISN + 3, srv_isn + 3, t=0.6)
+    step('ack-fin', 0x10, ISN + 4, srv_isn + 4)
+    SPORT = 45005; srv_isn = None
+    step('synack-listen', 0x12, ISN, 77777)
+    step('fin-listen', 0x01, ISN, 0)
+    step('data-listen', 0x08, ISN, 0, b'x')
+
+# Options a SYN may leave out or push to their limits, and what the echo then sends.
+def options():
+    global SPORT, srv_isn
+    SPORT = 45006; srv_isn = None
+    step('syn-bare', 0x02, ISN, 0)
+    step('ack', 0x10, ISN + 1, srv_isn + 1)
+    step('data-1000', 0x18, ISN + 1, srv_isn + 1, b'm' * 1000, t=0.6)
+    step('ack-all', 0x10, ISN + 1001, srv_isn + 1001)
+    step('rst', 0x04, ISN + 1001, 0)
+    SPORT = 45007; srv_isn = None
+    step('syn-mss100', 0x02, ISN, 0, opts=b'\x02\x04\x00\x64')
+    step('ack', 0x10, ISN + 1, srv_isn + 1)
+    step('data-300', 0x18, ISN + 1, srv_isn + 1, b'n' * 300, t=0.6)
+    step('rst', 0x04, ISN + 301, 0)
+    SPORT = 45008; srv_isn = None
+    step('syn-ws15', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4\x01\x03\x03\x0f')
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=1)
+    step('data-10', 0x18, ISN + 1, srv_isn + 1, b'o' * 10, win=1, t=0.6)
+    step('rst', 0x04, ISN + 11, 0)
+    SPORT = 45009; srv_isn = None
+    step('syn-ts-only', 0x02, ISN, 0, opts=b'\x01\x01\x08\x0a' + struct.pack('!II', 5, 0))
+    step('ack-no-ts', 0x10, ISN + 1, srv_isn + 1)
+    step('data', 0x18, ISN + 1, srv_isn + 1, b'p' * 5, opts=TSO(6, 0))
+    step('rst', 0x04, ISN + 6, 0)
+
 TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
-step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4\x04\x02\x08\x0a' + struct.pack('!II', 100, 0) + b'\x01\x03\x03\x07')
-step('ack', 0x10, ISN + 1, srv_isn + 1, opts=TSO(101, 0))
-step('data', 0x18, ISN + 1, srv_isn + 1, b'hello', opts=TSO(102, 0))
-step('ack-echo', 0x10, ISN + 6, srv_isn + 6, opts=TSO(103, 0))
-step('dup-data', 0x18, ISN + 1, srv_isn + 6, b'hello', opts=TSO(104, 0))
-step('ooo-data', 0x18, ISN + 106, srv_isn + 6, b'z' * 10, opts=TSO(105, 0))
-step('ooo-again', 0x18, ISN + 106, srv_isn + 6, b'z' * 10, opts=TSO(106, 0))
-step('beyond-win', 0x18, ISN + 10000000, srv_isn + 6, b'q', opts=TSO(107, 0))
-time.sleep(0.6)
-step('rst-inwin', 0x04, ISN + 50, 0)
-step('syn-estab', 0x02, ISN + 3, 0)
-time.sleep(0.6)
-step('syn-estab2', 0x02, ISN + 3, 0)
-step('ack-unsent', 0x10, ISN + 6, srv_isn + 100000, opts=TSO(108, 0))
-time.sleep(0.6)
-step('paws-old', 0x18, ISN + 6, srv_isn + 6, b'x', opts=TSO(50, 0))
-step('fill-hole', 0x18, ISN + 6, srv_isn + 6, b'y' * 100, opts=TSO(109, 0), t=0.6)
-step('fin', 0x11, ISN + 116, srv_isn + 6 + 110, opts=TSO(110, 0), t=0.6)
-step('ack-fin', 0x10, ISN + 117, srv_isn + 6 + 111, opts=TSO(111, 0))
-subprocess.run(['nft', 'delete', 'table', 'inet', 'drill'])
-print('--- ecn')
-subprocess.run(['nft', 'add', 'table', 'inet', 'drill'])
-subprocess.run(['nft', 'add', 'chain', 'inet', 'drill', 'o', '{ type filter hook output priority 0; }'])
-subprocess.run(['nft', 'add', 'rule', 'inet', 'drill', 'o', 'tcp', 'flags', '&', 'rst', '==', 'rst', 'drop'])
-SPORT = 45001; srv_isn = None
-step('syn-ecn', 0xC2, ISN, 0, opts=b'\x02\x04\x05\xb4\x04\x02')
-step('ack', 0x10, ISN + 1, srv_isn + 1)
-step('data-ce', 0x18, ISN + 1, srv_isn + 1, b'a' * 10, tos=3, t=0.6)
-step('ack-echo', 0x10, ISN + 11, srv_isn + 11)
-step('data-ect', 0x18, ISN + 11, srv_isn + 11, b'b' * 10, tos=2, t=0.6)
-step('data-cwr', 0x98, ISN + 21, srv_isn + 21, b'c' * 10, tos=2, t=0.6)
-step('ack-ece', 0x50, ISN + 31, srv_isn + 31)
-step('data-after', 0x18, ISN + 31, srv_isn + 31, b'd' * 10, tos=2, t=0.6)
-step('rst', 0x04, ISN + 41, 0)
-subprocess.run(['nft', 'delete', 'table', 'inet', 'drill'])
+quiet_kernel()
+try:
+    for scenario in sys.argv[1:] or ['main', 'ecn']:
+        print('---', scenario)
+        globals()[scenario]()
+finally:
+    kernel_back()

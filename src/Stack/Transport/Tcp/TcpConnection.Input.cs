@@ -140,6 +140,7 @@ public sealed partial class TcpConnection
         _sndUna = _iss;
         _sndNxt = _iss + 1;
         _sndMax = _sndNxt;
+        _pushedSequence = _sndNxt;
         _recover = _iss;
         // RFC 9293 §3.10.7.2: SND.WND from the SYN, never scaled (RFC 7323 §2.2).
         _sndWnd = window;
@@ -205,12 +206,8 @@ public sealed partial class TcpConnection
             return true;
         }
 
-        if (State == TcpState.SynReceived && seg.Has(TcpFlags.Syn) && !seg.Has(TcpFlags.Ack | TcpFlags.Rst) && seg.Sequence == _irs)
-        {
-            // The peer did not get our SYN-ACK: send it again now rather than at the timer.
-            SendSynAck();
+        if (State == TcpState.SynReceived && _listener is not null && !AdmitToHalfOpen(ref seg, nowUs))
             return true;
-        }
 
         // RFC 7323 §5.3 (PAWS): a timestamp older than TS.Recent marks an old duplicate.
         if (_timestamps && seg.HasTimestamps && !seg.Has(TcpFlags.Rst) && LessThan(seg.TsValue, _tsRecent))
@@ -284,6 +281,73 @@ public sealed partial class TcpConnection
             _application?.OnReceive(this);
         AfterInput(nowUs);
         return true;
+    }
+
+    /// <summary>
+    /// A passive open's SYN-RECEIVED, as Linux's tcp_check_req judges a segment for a request, in its order; true
+    /// when it goes on to the usual processing (an acceptable ACK that completes the handshake).
+    /// </summary>
+    /// <remarks>
+    /// A repeated SYN gets the SYN-ACK again and restarts its timer. An ACK of anything but our SYN draws
+    /// &lt;SEQ=SEG.ACK&gt;&lt;CTL=RST&gt;. Outside the window (or refused by PAWS) a segment gets an ACK, at most one every
+    /// 500 ms. In the window, a RST drops the half-open connection quietly and a new SYN drops it with a reset (RFC
+    /// 5961's challenge ACKs are for synchronized states; Linux keeps no more for a request than this).
+    /// </remarks>
+    private bool AdmitToHalfOpen(ref TcpSegment seg, long nowUs)
+    {
+        NicStats stats = Nic.Stats;
+        int worker = _worker.Index;
+        TcpFlags flags = seg.Flags & (TcpFlags.Rst | TcpFlags.Syn | TcpFlags.Ack);
+        bool pawsReject = _timestamps && seg.HasTimestamps && (flags & TcpFlags.Rst) == 0 && LessThan(seg.TsValue, _tsRecent);
+        if (seg.Sequence == _irs && flags == TcpFlags.Syn && !pawsReject)
+        {
+            // The peer did not get our SYN-ACK: again now, and its timer from now.
+            if (!InvalidAckLimited(nowUs))
+            {
+                stats.Add(worker, StatCounter.TcpSynAckRetransmits);
+                SendSynAck();
+                ArmRto(nowUs);
+            }
+            return false;
+        }
+        if ((flags & TcpFlags.Ack) != 0 && seg.Acknowledgment != _iss + 1)
+        {
+            if ((flags & TcpFlags.Rst) == 0)
+                _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
+            return false;
+        }
+        if (pawsReject || !InHalfOpenWindow(ref seg))
+        {
+            stats.Add(worker, pawsReject ? StatCounter.TcpPawsDrops : StatCounter.TcpOutOfWindow);
+            if ((flags & TcpFlags.Rst) == 0 && !InvalidAckLimited(nowUs))
+                SendAck();
+            return false;
+        }
+        // The peer's own SYN again, with more on it, is not a new SYN.
+        bool newSyn = (flags & TcpFlags.Syn) != 0 && seg.Sequence != _irs;
+        if ((flags & TcpFlags.Rst) != 0 || newSyn)
+        {
+            if ((flags & TcpFlags.Rst) == 0)
+                _worker.SendReset(this, 0, seg.Sequence + seg.Length, TcpFlags.Rst | TcpFlags.Ack);
+            else
+                stats.Add(worker, StatCounter.TcpResetsReceived);
+            stats.Add(worker, StatCounter.TcpConnectionsReset);
+            Release();
+            return false;
+        }
+        return (flags & TcpFlags.Ack) != 0;
+    }
+
+    // Linux's tcp_in_window against the window the SYN-ACK offered.
+    private bool InHalfOpenWindow(ref TcpSegment seg)
+    {
+        uint end = seg.Sequence + seg.Length;
+        uint windowEnd = _rcvNxt + ReceiveWindow();
+        if (seg.Sequence == _rcvNxt)
+            return true;
+        if (GreaterThan(end, _rcvNxt) && LessThan(seg.Sequence, windowEnd))
+            return true;
+        return seg.Sequence == windowEnd && seg.Sequence == end;
     }
 
     // A segment that failed PAWS or the window test (Linux's tcp_validate_incoming): a SYN draws a challenge ACK; one

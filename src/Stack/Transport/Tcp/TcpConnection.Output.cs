@@ -65,7 +65,14 @@ public sealed partial class TcpConnection
 
     private void SendData(uint sequence, int length, bool fin, long nowUs)
     {
-        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
+        TcpFlags push = PushFor((int)(sequence - _sndUna), length);
+        // Linux's forced_push: a long write is pushed at least every half of the largest window the peer offered.
+        uint segmentEnd = sequence + (uint)length;
+        if (push == 0 && length > 0 && segmentEnd - _pushedSequence > _maxSndWnd / 2)
+            push = TcpFlags.Psh;
+        if (push != 0)
+            _pushedSequence = segmentEnd;
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         bool retransmission = LessThan(sequence, _sndMax);
         Emit(sequence, flags, (int)(sequence - _sndUna), length);
         NicStats stats = Nic.Stats;
@@ -106,7 +113,9 @@ public sealed partial class TcpConnection
         if (length == 0 && !fin)
             return;
         _rttTiming = false; // Karn: no sample from a retransmitted segment.
-        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
+        // A segment the window cut short is a probe, which Linux's tcp_write_wakeup always pushes.
+        TcpFlags push = length > 0 && length < Math.Min(_mss, queued) ? TcpFlags.Psh : PushFor(0, length);
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         Emit(_sndUna, flags, 0, length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         // Octets past SND.MAX (a probe of a window closed before they went out) leave for the first time: they count as sent.
@@ -121,6 +130,11 @@ public sealed partial class TcpConnection
         if (GreaterThan(end, _sndMax))
             _sndMax = end;
     }
+
+    // PSH on the segment that carries the last octet written so far, as Linux marks the tail of what a write queued
+    // (tcp_push); the segments before it go without.
+    private TcpFlags PushFor(int offset, int length) =>
+        length > 0 && _tx is not null && offset + length == _tx.Count ? TcpFlags.Psh : 0;
 
     internal void SendAck()
     {
@@ -203,4 +217,7 @@ public sealed partial class TcpConnection
     }
 
     private bool _windowScaleOffered;
+
+    // The end of the last segment sent with PSH (Linux's pushed_seq).
+    private uint _pushedSequence;
 }

@@ -327,7 +327,7 @@ public sealed partial class TcpConnection
         if (length == 0 && !fin)
             return false;
         _rttTiming = false; // Karn: no sample from a retransmitted segment.
-        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (length > 0 ? TcpFlags.Psh : 0);
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | PushFor(offset, length);
         Emit(sequence, flags, offset, length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRetransmits);
