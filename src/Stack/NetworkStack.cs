@@ -36,6 +36,7 @@ public sealed partial class NetworkStack
         Transports = new TransportDispatcherTable();
         Raw = new Transport.Raw.RawTable(Workers);
         Ipv6FragmentIds = new Network.Ipv6.Ipv6FragmentIdentification(Workers);
+        PathMtus = new Network.PathMtuCache(Clock);
         _fragmentExpiry = new long[Workers * FragmentExpiryStride];
     }
 
@@ -77,6 +78,9 @@ public sealed partial class NetworkStack
 
     // Stack-wide rather than per NIC: one source may reach one destination through several NICs.
     internal Network.Ipv6.Ipv6FragmentIdentification Ipv6FragmentIds { get; }
+
+    /// <summary>Path MTUs learned for the stack's own packets from Fragmentation Needed and Packet Too Big.</summary>
+    public Network.PathMtuCache PathMtus { get; }
 
     /// <summary>Where packets not addressed to us go when the receiving NIC forwards IPv6 (raising <see cref="ForwardingStateChanged"/> when set, like <see cref="Ipv4Forwarder"/>); null drops them as invalid destinations.</summary>
     public IIpv6Forwarder? Ipv6Forwarder

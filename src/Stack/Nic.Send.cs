@@ -35,11 +35,12 @@ public sealed partial class Nic
     internal bool WriteIpv4Frame(int worker, ReadOnlySpan<byte> frame)
     {
         int linkHeader = EthernetFrame.UntaggedHeaderLength;
-        if (frame.Length - linkHeader <= Link.Mtu)
+        int mtu = Ipv4PathMtu(frame);
+        if (frame.Length - linkHeader <= mtu)
             return WriteFrame(worker, frame);
         ReadOnlySpan<byte> ip = frame[linkHeader..];
         int headerLength = (ip[0] & 0xF) * 4;
-        int chunk = (Link.Mtu - headerLength) & ~7;
+        int chunk = (mtu - headerLength) & ~7;
         if (chunk <= 0)
             return false;
         ushort flags = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
@@ -64,6 +65,20 @@ public sealed partial class Nic
                 return false;
         }
         return true;
+    }
+
+    /// <summary>True when the IPv4 packet in <paramref name="frame"/> may be fragmented and exceeds the path MTU learned for its destination.</summary>
+    internal bool ExceedsPathMtu(ReadOnlySpan<byte> frame) =>
+        frame.Length - EthernetFrame.UntaggedHeaderLength > Ipv4PathMtu(frame);
+
+    // What an IPv4 packet the stack sends is cut to: the path MTU learned for its destination, or the link's. A packet
+    // with DF set is its sender's to size (TCP shrinks its segments itself), so only the link MTU applies to it.
+    private int Ipv4PathMtu(ReadOnlySpan<byte> frame)
+    {
+        ReadOnlySpan<byte> ip = frame[EthernetFrame.UntaggedHeaderLength..];
+        if (frame.Length - EthernetFrame.UntaggedHeaderLength <= Network.PathMtuCache.MinIpv4 || (ip[6] & 0x40) != 0)
+            return Link.Mtu;
+        return Stack.PathMtus.Get(Ipv4Address.Read(ip[16..]), Link.Mtu);
     }
 
     /// <summary>A buffer for one fragment frame (link header and a packet of the link MTU), shared by IPv4 and IPv6: the worker's own, made on its first use, or a fresh one for control threads, which may run at once.</summary>

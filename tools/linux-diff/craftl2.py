@@ -38,7 +38,24 @@ def udp6(src, dst, sport, dport, data, cs=True):
         u = u[:6] + struct.pack('!H', c) + u[8:]
     return ip6(src, dst, 17, u, hlim=64)
 M6 = lambda a: b'\x33\x33' + a[12:]
+# Path MTU news from A about packets D sent it: an IPv4 Fragmentation Needed or an ICMPv6 Packet Too Big quoting the
+# start of a 1,428-octet echo reply from D to A.
+def quoted4(total):
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, total, 0x4444, 0, 64, 1, 0, D, A)
+    return ip[:10] + struct.pack('!H', csum(ip)) + ip[12:] + struct.pack('!BBHHH', 0, 0, 0, 0x77, 1) + b'r' * 20
+def frag_needed(mtu):
+    body = struct.pack('!BBHHH', 3, 4, 0, 0, mtu) + quoted4(1428)
+    body = body[:2] + struct.pack('!H', csum(body)) + body[4:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0xc0, 20 + len(body), 0x5555, 0, 64, 1, 0, A, D)
+    return ip[:10] + struct.pack('!H', csum(ip)) + ip[12:] + body
+def packet_too_big(mtu):
+    quoted = struct.pack('!IHBB', 0x60000000, 1408, 58, 64) + D6 + A6 + struct.pack('!BBHHH', 129, 0, 0, 0x77, 1) + b'r' * 40
+    return ip6(A6, D6, 58, icmp6(A6, D6, struct.pack('!BBHI', 2, 0, 0, mtu) + quoted), hlim=64)
 cases = {
+ 'fn4_1000': (dmac, 0x0800, frag_needed(1000)),
+ 'fn4_500': (dmac, 0x0800, frag_needed(500)),
+ 'ptb6_1300': (dmac, 0x86dd, packet_too_big(1300)),
+ 'ptb6_1000': (dmac, 0x86dd, packet_too_big(1000)),
  'arp_gratuitous': (bcast, 0x0806, arp(1, smac, A, b'\0' * 6, A)),
  'arp_probe_ours': (bcast, 0x0806, arp(1, smac, b'\0\0\0\0', b'\0' * 6, D)),
  'arp_conflict': (bcast, 0x0806, arp(1, smac, D, b'\0' * 6, socket.inet_aton('198.18.50.9'))),

@@ -70,7 +70,10 @@ public ref struct Ipv4Delivery
         if (_sent)
             return false;
         _sent = true;
-        if (!IsReassembled && !Unsafe.IsNullRef(ref _descriptor))
+        // In place unless a learned path MTU is smaller than the reply (then it leaves in fragments, its
+        // descriptor released); the lookup only matters past the smallest MTU a path may be given.
+        if (!IsReassembled && !Unsafe.IsNullRef(ref _descriptor)
+            && (frameLength - LinkHeaderLength <= Network.PathMtuCache.MinIpv4 || !Nic.ExceedsPathMtu(Frame[..frameLength])))
         {
             _descriptor.Length = frameLength;
             _descriptor.Action = FrameAction.Transmit;

@@ -31,6 +31,8 @@ internal sealed partial class Ipv4Endpoint
         }
         if (icmp.Type != Icmpv4Type.EchoRequest)
         {
+            if (icmp.Type == Icmpv4Type.DestinationUnreachable && icmp.Code == IcmpDestinationUnreachableCode.FragmentationNeeded)
+                LearnPathMtu(icmp);
             // RFC 1122 §4.1.3.3: an error goes to the transport endpoint that sent the datagram.
             if (icmp.Type is Icmpv4Type.DestinationUnreachable or Icmpv4Type.TimeExceeded or Icmpv4Type.ParameterProblem)
                 IcmpErrorDispatch.DeliverV4(_nic, worker, icmp.Buffer[Icmpv4Packet.HeaderLength..], (byte)icmp.Type, icmp.Code, icmp.RestOfHeader);
@@ -157,6 +159,20 @@ internal sealed partial class Ipv4Endpoint
         {
             stats.Add(worker, StatCounter.Ipv4OutgoingPacketErrors);
         }
+    }
+
+    // RFC 1191: a Fragmentation Needed about a packet from one of our addresses lowers the path MTU toward its
+    // destination for everything the stack sends there (Linux's ipv4_update_pmtu, which finds no route, and so
+    // changes nothing, for a source that is not ours).
+    private void LearnPathMtu(Icmpv4Packet icmp)
+    {
+        ReadOnlySpan<byte> quoted = icmp.Buffer[Icmpv4Packet.HeaderLength..];
+        if (quoted.Length < Ipv4Packet.MinHeaderLength || (quoted[0] >> 4) != 4)
+            return;
+        Ipv4Address source = Ipv4Address.Read(quoted[12..]);
+        if (!Ipv4Forwarder.IsLocalAddress(_nic.Stack, source))
+            return;
+        _nic.Stack.PathMtus.LearnIpv4(Ipv4Address.Read(quoted[16..]), (int)(icmp.RestOfHeader & 0xFFFF), _nic.Link.Mtu);
     }
 
     // RFC 792: "milliseconds since midnight UT".

@@ -39,10 +39,35 @@ internal sealed partial class Ipv6Endpoint
                 HandleAdvertisement(worker, frame, chain);
                 return;
             case Icmpv6Type.DestinationUnreachable or Icmpv6Type.PacketTooBig or Icmpv6Type.TimeExceeded or Icmpv6Type.ParameterProblem:
+                if (icmp.Type == Icmpv6Type.PacketTooBig)
+                    LearnPathMtu(icmp);
                 // RFC 4443 §3: an error goes to the transport endpoint that sent the packet.
                 IcmpErrorDispatch.DeliverV6(_nic, worker, icmp.Data, (byte)icmp.Type, icmp.Code, icmp.RestOfHeader);
                 return;
         }
+    }
+
+    // RFC 8201: a Packet Too Big about a packet from one of our addresses lowers the path MTU toward its destination
+    // for everything the stack sends there (Linux's ip6_update_pmtu; one below 1280 is ignored).
+    private void LearnPathMtu(Icmpv6Packet icmp)
+    {
+        ReadOnlySpan<byte> quoted = icmp.Data;
+        if (quoted.Length < Ipv6Packet.HeaderLength || (quoted[0] >> 4) != 6)
+            return;
+        if (!IsOurs(new Ipv6Address(quoted.Slice(8, 16))))
+            return;
+        _nic.Stack.PathMtus.LearnIpv6(new Ipv6Address(quoted.Slice(24, 16)), (int)Math.Min(icmp.RestOfHeader, int.MaxValue), _nic.Link.Mtu);
+    }
+
+    // A permanent address of any enabled NIC (the weak host model).
+    private bool IsOurs(Ipv6Address address)
+    {
+        foreach (Nic nic in _nic.Stack.NicArray)
+        {
+            if (nic.Enabled && nic.Addresses.Ipv6.TryGetValue(address, out AddressEndpoint? own) && own.Kind == AddressKind.Permanent)
+                return true;
+        }
+        return false;
     }
 
     private void HandleEcho(int worker, AddressSnapshot addresses, Span<byte> frame, Ipv6ExtensionChain chain, ref Frame descriptor, bool reassembled)
@@ -117,7 +142,7 @@ internal sealed partial class Ipv6Endpoint
     {
         NicStats stats = _nic.Stats;
         bool sent;
-        if (reassembled || length - LinkHeaderLength > PathMtu())
+        if (reassembled || length - LinkHeaderLength > PathMtu(frame[..length]))
         {
             sent = Output(worker, frame[..length]);
         }

@@ -19,7 +19,7 @@ internal sealed partial class Ipv6Endpoint
     /// <remarks>Fragments are built in the NIC's per-worker fragment buffer, so a worker allocates nothing here.</remarks>
     internal bool Output(int worker, Span<byte> frame)
     {
-        int mtu = PathMtu();
+        int mtu = PathMtu(frame);
         if (frame.Length - LinkHeaderLength <= mtu)
             return _nic.WriteFrame(worker, frame);
         NicStats stats = _nic.Stats;
@@ -32,12 +32,14 @@ internal sealed partial class Ipv6Endpoint
         return true;
     }
 
-    // The stack keeps no path MTU cache: a Packet Too Big it receives only goes to the transport
-    // endpoint that sent the packet (IcmpErrorDispatch), so the path MTU is the link MTU. Linux
-    // records the MTU a Packet Too Big carries (raised to 1280 if lower, RFC 8201 §4) as a route
-    // exception for that destination (rt6_do_update_pmtu), kept net.ipv6.route.mtu_expires (600 s),
-    // and ip6_fragment cuts to it; this is where such a lookup would go.
-    private int PathMtu() => _nic.Link.Mtu;
+    // The path MTU toward the packet's destination: what a Packet Too Big taught (NetworkStack.PathMtus, as
+    // Linux's route exceptions) or the link's. Nothing can be below 1280, so small packets skip the lookup.
+    private int PathMtu(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length - LinkHeaderLength <= PathMtuCache.MinIpv6)
+            return _nic.Link.Mtu;
+        return _nic.Stack.PathMtus.Get(new Ipv6Address(frame.Slice(LinkHeaderLength + 24, 16)), _nic.Link.Mtu);
+    }
 
     private bool WriteFragments(int worker, Span<byte> frame, int mtu)
     {
