@@ -10,6 +10,8 @@ internal sealed partial class Ipv6Endpoint
     private const byte PadN = 1;
     private const byte RouterAlert = 5;
 
+    private const byte Jumbo = 0xC2;
+
     // RFC 2711 §2.1: the Router Alert value is one 16-bit field.
     private const int RouterAlertDataLength = 2;
 
@@ -39,19 +41,45 @@ internal sealed partial class Ipv6Endpoint
             Span<byte> options = header.Options;
             bool hopByHop = header.Type == IpProtocol.HopByHop;
             bool routerAlertSeen = false;
+            // Padding in a row: Linux's ip6_parse_tlv refuses more than 7 octets of it (RFC 4942 §2.1.9.5), and
+            // PadN that carries anything but zeros.
+            int padding = 0;
             int i = 0;
             while (i < options.Length)
             {
                 byte type = options[i];
                 if (type == Pad1)
                 {
+                    if (++padding > 7)
+                        return DropMalformedOptions(worker);
                     i++;
                     continue;
                 }
                 if (i + 1 >= options.Length || i + 2 + options[i + 1] > options.Length)
+                    return DropMalformedOptions(worker);
+                if (type == PadN)
                 {
-                    _nic.Stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
-                    return false;
+                    padding += 2 + options[i + 1];
+                    if (padding > 7 || options.Slice(i + 2, options[i + 1]).ContainsAnyExcept((byte)0))
+                        return DropMalformedOptions(worker);
+                    i += 2 + options[i + 1];
+                    continue;
+                }
+                padding = 0;
+                if (type == Jumbo && hopByHop)
+                {
+                    // RFC 2675, as Linux's ipv6_hop_jumbo: a length below 65536 points at the value, a jumbogram
+                    // whose fixed header gives a payload length points at the option; both are code 0. A
+                    // real jumbogram cannot be more than a link of this stack carries: dropped.
+                    int at = header.Offset + 2 + i;
+                    if (options[i + 1] != 4 || (at & 3) != 2)
+                        return DropMalformedOptions(worker);
+                    uint jumboLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(options[(i + 2)..]);
+                    if (jumboLength <= ushort.MaxValue)
+                        SendError(worker, addresses, frame, Icmpv6Type.ParameterProblem, 0, (uint)(at + 2));
+                    else if (ip.PayloadLength != 0)
+                        SendError(worker, addresses, frame, Icmpv6Type.ParameterProblem, 0, (uint)at);
+                    return DropMalformedOptions(worker);
                 }
                 if (type == RouterAlert && hopByHop)
                 {
@@ -65,7 +93,7 @@ internal sealed partial class Ipv6Endpoint
                     }
                     routerAlertSeen = true;
                 }
-                else if (type != PadN)
+                else
                 {
                     // An option we do not recognise says by its top two bits what to do: skip, drop,
                     // drop and report, or drop and report unless the destination is a group.
@@ -90,5 +118,11 @@ internal sealed partial class Ipv6Endpoint
             return false;
         }
         return true;
+    }
+
+    private bool DropMalformedOptions(int worker)
+    {
+        _nic.Stats.Add(worker, StatCounter.Ipv6MalformedPacketsReceived);
+        return false;
     }
 }
