@@ -35,6 +35,41 @@ public sealed partial class Nic
     public bool SendIcmpv6Error(int worker, Span<byte> offendingFrame, Icmpv6Type type, byte code, uint rest = 0) =>
         Ipv6.SendError(worker, Volatile.Read(ref _snapshot), offendingFrame, type, code, rest);
 
+    /// <summary>
+    /// True when <paramref name="address"/> is a Subnet-Router anycast address of this NIC (RFC 4291 §2.6.1): the
+    /// prefix of one of its IPv6 addresses with the rest zero, which a router answers for while it forwards IPv6, as
+    /// Linux joins it (addrconf_join_anycast; not for prefixes of 127 or 128 bits, RFC 6164).
+    /// </summary>
+    internal bool IsSubnetRouterAnycast(Ipv6Address address) =>
+        !address.IsMulticast && !address.IsUnspecified && FindSubnetRouterAnycast(address, solicitedNodeGroup: false);
+
+    /// <summary>True when <paramref name="group"/> is the solicited-node group of one of this NIC's Subnet-Router anycast addresses, which Linux joins with the address.</summary>
+    internal bool IsSubnetRouterAnycastGroup(Ipv6Address group) =>
+        group.IsSolicitedNodeMulticast && FindSubnetRouterAnycast(group, solicitedNodeGroup: true);
+
+    private bool FindSubnetRouterAnycast(Ipv6Address address, bool solicitedNodeGroup)
+    {
+        if (!Enabled || !IsForwarding(EtherType.Ipv6))
+            return false;
+        IReadOnlyList<AddressEndpoint> own = Addresses.PrimaryIpv6;
+        for (int i = 0; i < own.Count; i++)
+        {
+            AddressEndpoint endpoint = own[i];
+            if (endpoint.Kind != AddressKind.Permanent || endpoint.PrefixLength >= 127)
+                continue;
+            Ipv6Address anycast = Ipv6Prefix.Containing(endpoint.Address.V6, endpoint.PrefixLength).Address;
+            if (!anycast.IsUnspecified && (solicitedNodeGroup ? anycast.SolicitedNodeMulticast : anycast) == address)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when this NIC is in <paramref name="group"/> as a router: all-routers, link- and site-local (RFC 4291 §2.7.1), which Linux joins while the interface forwards.</summary>
+    internal bool IsRouterGroup(Ipv6Address group) =>
+        (group == Ipv6Address.AllRouters || group == SiteLocalAllRouters) && IsForwarding(EtherType.Ipv6);
+
+    private static readonly Ipv6Address SiteLocalAllRouters = new(0xFF05_0000_0000_0000UL, 2);
+
     /// <summary>Gives up this worker's fragment reassemblies whose time ran out; a worker calls it when idle so timeouts are answered without new fragments.</summary>
     public void ExpireIpv6Fragments(int worker) => Ipv6.ExpireFragments(worker);
 }

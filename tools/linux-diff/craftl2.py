@@ -70,6 +70,12 @@ cases = {
  'udp4_shortlen': (dmac, 0x0800, udp4(A, D, 40000, 9999, b'abcdef', ulen=9)),
  'udp6_nocsum': (dmac, 0x86dd, udp6(A6, D6, 40000, 9999, b'abc', cs=False)),
  'udp4_echo_nocsum': (dmac, 0x0800, udp4(A, D, 40000, 7, b'ping', cs=False)),
+ # Echo to broadcast and group addresses, and what a closed port or TCP says there.
+ 'udp4_bcast_echo': (bcast, 0x0800, udp4(A, b'\xff' * 4, 40001, 7, b'bcast')),
+ 'udp4_subnet_bcast_echo': (bcast, 0x0800, udp4(A, socket.inet_aton('198.18.50.255'), 40002, 7, b'subnet')),
+ 'udp4_allhosts_echo': (bytes.fromhex('01005e000001'), 0x0800, udp4(A, socket.inet_aton('224.0.0.1'), 40003, 7, b'group')),
+ 'udp4_bcast_closed': (bcast, 0x0800, udp4(A, b'\xff' * 4, 40004, 9999, b'closed')),
+ 'udp4_other_group_echo': (bytes.fromhex('01005e000909'), 0x0800, udp4(A, socket.inet_aton('224.0.9.9'), 40005, 7, b'other')),
 }
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('va', 0))
 for name in sys.argv[1:]:

@@ -59,6 +59,17 @@ internal sealed partial class Ipv6Endpoint
         _nic.Stack.PathMtus.LearnIpv6(new Ipv6Address(quoted.Slice(24, 16)), (int)Math.Min(icmp.RestOfHeader, int.MaxValue), _nic.Link.Mtu);
     }
 
+    // A Subnet-Router anycast address of any NIC (the weak host model, as Linux's local table holds them all).
+    private bool IsStackAnycast(Ipv6Address address)
+    {
+        foreach (Nic nic in _nic.Stack.NicArray)
+        {
+            if (nic.IsSubnetRouterAnycast(address))
+                return true;
+        }
+        return false;
+    }
+
     // A permanent address of any enabled NIC (the weak host model).
     private bool IsOurs(Ipv6Address address)
     {
@@ -91,6 +102,15 @@ internal sealed partial class Ipv6Endpoint
                 return;
             }
             _errorBuckets.Consume(worker);
+            destination = ChooseErrorSource(_nic.Stack, addresses, destination, source);
+            if (destination.IsUnspecified)
+                return;
+        }
+        else if (IsStackAnycast(destination))
+        {
+            // A Subnet-Router anycast address is not a source (Linux's anycast_src_echo_reply 0): the reply comes from
+            // the address source selection picks for the requester, like a group's.
+            toGroup = true;
             destination = ChooseErrorSource(_nic.Stack, addresses, destination, source);
             if (destination.IsUnspecified)
                 return;

@@ -52,7 +52,12 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
             return;
         }
         Ipv6Address target = icmp.TargetAddress;
-        if (!addresses.Ipv6.TryGetValue(target, out AddressEndpoint? owned) || owned.Kind != AddressKind.Permanent)
+        // A Subnet-Router anycast address of this NIC is answered too, without Override (RFC 4861 §7.2.4: others may
+        // answer for it). Linux delays that answer by up to proxy_delay (0.8 s) when the solicitation was multicast;
+        // this answers at once.
+        bool anycast = false;
+        if ((!addresses.Ipv6.TryGetValue(target, out AddressEndpoint? owned) || owned.Kind != AddressKind.Permanent)
+            && !(anycast = _nic.IsSubnetRouterAnycast(target)))
         {
             stats.Add(worker, StatCounter.NdpSolicitationsUnknownTarget);
             return;
@@ -72,7 +77,7 @@ internal sealed partial class Ipv6Endpoint : INeighborHandler<Ipv6Address>
         // A solicitation sent to us alone (a reachability probe) is answered as Linux's ndisc_send_na answers it:
         // without Override and without the Target Link-Layer Address option, which §7.2.4 lets it leave out.
         bool toGroup = ip.Destination.IsMulticast;
-        uint flags = (toAllNodes ? 0 : SolicitedFlag) | (toGroup ? OverrideFlag : 0) | (_nic.IsForwarding(EtherType.Ipv6) ? RouterFlag : 0);
+        uint flags = (toAllNodes ? 0 : SolicitedFlag) | (toGroup && !anycast ? OverrideFlag : 0) | (_nic.IsForwarding(EtherType.Ipv6) ? RouterFlag : 0);
         int length = toGroup ? NdpFrameLength : NdpFrameLength - LinkLayerOptionLength;
         if (frame.Length >= NdpFrameLength && !reassembled)
         {

@@ -164,9 +164,15 @@ internal sealed partial class Ipv6Endpoint
             return true;
         if (destination.IsMulticast)
         {
-            // Every node is in all-nodes on every interface (RFC 4291 §2.8); other groups need a join.
-            if (destination == Ipv6Address.AllNodes || addresses.Ipv6Groups.Contains(destination))
+            // Every node is in all-nodes on every interface (RFC 4291 §2.8), a router in all-routers; other groups
+            // need a join.
+            if (destination == Ipv6Address.AllNodes || addresses.Ipv6Groups.Contains(destination) || _nic.IsRouterGroup(destination)
+                || _nic.IsSubnetRouterAnycastGroup(destination))
                 return true;
+        }
+        else if (_nic.IsSubnetRouterAnycast(destination))
+        {
+            return true;
         }
         return _nic.Promiscuous;
     }

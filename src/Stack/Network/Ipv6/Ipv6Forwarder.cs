@@ -76,8 +76,8 @@ public sealed class Ipv6Forwarder : IIpv6Forwarder
         // Another NIC's address is ours too (the weak host model of Linux and gVisor, behaviour 32).
         foreach (Nic nic in stack.NicArray)
         {
-            if (nic != ingress && nic.Enabled && nic.Addresses.Ipv6.TryGetValue(destination, out AddressEndpoint? own)
-                && own.Kind == AddressKind.Permanent)
+            if (nic != ingress && nic.Enabled && ((nic.Addresses.Ipv6.TryGetValue(destination, out AddressEndpoint? own)
+                && own.Kind == AddressKind.Permanent) || nic.IsSubnetRouterAnycast(destination)))
             {
                 ingress.Ipv6.DeliverAsLocal(worker, addresses, frame, ref descriptor);
                 return;

@@ -283,7 +283,7 @@ public class Ipv6ForwarderTests
     [InlineData("fe80::b")]
     [InlineData("ff02::1234")]
     [InlineData("ff0e::1234")]
-    [InlineData("ff05::2")]
+    [InlineData("ff05::1:3")]
     [InlineData("::1")]
     [InlineData("::")]
     public void Forward_ScopedOrMulticastDestination_DroppedCountedNoIcmp(string destination)
