@@ -30,12 +30,15 @@ public sealed partial class Nic
         return StackError.None;
     }
 
-    /// <summary>Sends a complete IPv4 frame, fragmenting it (RFC 791 §3.2) when its packet exceeds the link MTU; fragments after the first carry only the options marked copied.</summary>
-    /// <remarks>Fragments are built in a per-worker scratch buffer, so the receive path allocates nothing here.</remarks>
-    internal bool WriteIpv4Frame(int worker, ReadOnlySpan<byte> frame)
+    /// <summary>Sends a complete IPv4 frame, fragmenting it (RFC 791 §3.2) when its packet exceeds the link MTU, or for a packet the stack originated (<paramref name="ownPacket"/>) the path MTU learned for its destination; fragments after the first carry only the options marked copied.</summary>
+    /// <remarks>
+    /// Fragments are built in a per-worker scratch buffer, so the receive path allocates nothing here. A forwarded
+    /// packet is cut to the link MTU alone, as Linux's ip_forward does with net.ipv4.ip_forward_use_pmtu at 0.
+    /// </remarks>
+    internal bool WriteIpv4Frame(int worker, ReadOnlySpan<byte> frame, bool ownPacket = false)
     {
         int linkHeader = EthernetFrame.UntaggedHeaderLength;
-        int mtu = Ipv4PathMtu(frame);
+        int mtu = ownPacket ? Ipv4PathMtu(frame) : Link.Mtu;
         if (frame.Length - linkHeader <= mtu)
             return WriteFrame(worker, frame);
         ReadOnlySpan<byte> ip = frame[linkHeader..];

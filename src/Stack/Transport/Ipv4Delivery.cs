@@ -80,6 +80,6 @@ public ref struct Ipv4Delivery
             return true;
         }
         // A reassembled datagram's reply may exceed the MTU; it leaves in fragments then.
-        return Nic.WriteIpv4Frame(Worker, Frame[..frameLength]);
+        return Nic.WriteIpv4Frame(Worker, Frame[..frameLength], ownPacket: true);
     }
 }

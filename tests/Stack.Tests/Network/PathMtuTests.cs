@@ -106,4 +106,21 @@ public class PathMtuTests
         f.Exchange(PacketTooBig(1000));
         Assert.Single(Echo6(f));
     }
+
+    [Fact]
+    public void Forwarded_PacketsCutToTheLinkMtuOnly_AsLinuxWithoutIpForwardUsePmtu()
+    {
+        var f = new RouterFixture(mtu2: 1280);
+        // The stack learns 1000 toward host B from a Fragmentation Needed about a packet it sent there itself.
+        byte[] quoted = Packets.Ipv4(RouterFixture.Ip2, RouterFixture.HostB, 1, new byte[8])[14..42];
+        BinaryPrimitives.WriteUInt16BigEndian(quoted.AsSpan(2), 1428);
+        byte[] rest = [0, 0, 0x03, 0xE8, .. quoted];
+        f.Link2.InjectInbound(Packets.Ipv4(RouterFixture.HostB, RouterFixture.Ip2, 1, Packets.Icmp(3, 4, rest), to: RouterFixture.Mac2, from: RouterFixture.HostBMac));
+        Assert.Equal(1000, f.Stack.PathMtus.Get(RouterFixture.HostB, 1280));
+        // A forwarded 1,428-octet packet without DF is still cut to the egress link's 1280, not to 1000.
+        f.Link1.InjectInbound(RouterFixture.FromA(RouterFixture.HostB, payloadLength: 1400));
+        List<byte[]> fragments = f.Link2.ReadAll();
+        Assert.Equal(2, fragments.Count);
+        Assert.Equal(14 + 20 + ((1280 - 20) & ~7), fragments[0].Length);
+    }
 }
