@@ -24,7 +24,7 @@ internal sealed class Router6Fixture : TwoNicRouterFixture
     public Router6Fixture(int mtu2 = 1500, bool forwarding = true, bool resolveHostB = true, bool installForwarder = true, TimeSpan? icmpPeerInterval = null, bool sendRedirects = true)
         : base(Mac1, Mac2, mtu2)
     {
-        CreateStack(new StackOptions { Clock = Clock, IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval, SendRedirects = sendRedirects });
+        CreateStack(new StackOptions { Clock = Clock, IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval, Icmpv6PeerInterval = icmpPeerInterval ?? new StackOptions().Icmpv6PeerInterval, SendRedirects = sendRedirects });
         Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Ip1, 64));
         Assert.Equal(StackError.None, Stack.AddAddress(Nic2, Ip2, 64));
         Assert.Equal(StackError.None, Stack.AddRoute(new Ipv6Route(Ipv6Prefix.Parse("2001:2:0:1::/64"), Ipv6Address.Any, 1)));

@@ -35,6 +35,7 @@ internal sealed class RouterFixture : TwoNicRouterFixture
             AcceptSourceRoute = acceptSourceRoute,
             SendRedirects = sendRedirects,
             IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval,
+            Icmpv6PeerInterval = icmpPeerInterval ?? new StackOptions().Icmpv6PeerInterval,
         });
         Assert.Equal(StackError.None, Stack.AddAddress(Nic1, Ip1, 24));
         Assert.Equal(StackError.None, Stack.AddAddress(Nic2, Ip2, 24));

@@ -15,6 +15,7 @@ internal sealed class StackFixture
             Workers = workers,
             Clock = Clock,
             IcmpPeerInterval = icmpPeerInterval ?? new StackOptions().IcmpPeerInterval,
+            Icmpv6PeerInterval = icmpPeerInterval ?? new StackOptions().Icmpv6PeerInterval,
             WallClock = wallClock ?? TimeProvider.System,
         });
         Link = new ChannelEndpoint(Packets.StackMac, mtu: mtu, workers: workers, capabilities: capabilities);

@@ -40,7 +40,7 @@ internal sealed class WorkerPathFixture
     {
         // No per-destination ICMP limit: every path below sends its errors to host A, and the counts must stay exact
         // (IcmpPeerLimiter is on the scanned path all the same, and has tests of its own).
-        Stack = new NetworkStack(new StackOptions { Clock = Clock, IcmpPeerInterval = TimeSpan.Zero });
+        Stack = new NetworkStack(new StackOptions { Clock = Clock, IcmpPeerInterval = TimeSpan.Zero, Icmpv6PeerInterval = TimeSpan.Zero });
         Link1 = new ChannelEndpoint(Packets.StackMac);
         Link2 = new ChannelEndpoint(Mac2);
         Assert.Equal(StackError.None, Stack.CreateNic(Nic1, Link1, "eth1"));

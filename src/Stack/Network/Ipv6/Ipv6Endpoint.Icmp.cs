@@ -176,19 +176,10 @@ internal sealed partial class Ipv6Endpoint
         return sent;
     }
 
-    /// <summary>
-    /// The time that earns one error toward <paramref name="destination"/>: Linux's icmpv6_xrlim_allow gives wider
-    /// routes more, halving the interval for every 32 bits the route's prefix is shorter than 128 (a /64: a quarter,
-    /// the default route: a sixteenth).
-    /// </summary>
-    private TimeSpan PeerInterval(Ipv6Address destination)
-    {
-        TimeSpan interval = _nic.Stack.Options.IcmpPeerInterval;
-        NetworkStack stack = _nic.Stack;
-        if (stack.Routes.Lookup(destination, new Ipv4.EnabledNicFilter(stack)) is { } route && route.Destination.Length < 128)
-            interval = TimeSpan.FromTicks(interval.Ticks >> ((128 - route.Destination.Length) >> 5));
-        return interval;
-    }
+    // The time that earns one error toward a destination. Linux's icmpv6_xrlim_allow shortens it for destinations whose
+    // route is wider than /128, but the route it looks at is the per-destination copy (a /128), so on the wire a host
+    // on a connected /64 gets the sysctl's interval as it is (measured: 100 ms on 6.18).
+    private TimeSpan PeerInterval(Ipv6Address destination) => _nic.Stack.Options.Icmpv6PeerInterval;
 
     /// <summary>
     /// Sends an ICMPv6 error about the packet in <paramref name="offending"/> (an Ethernet frame
