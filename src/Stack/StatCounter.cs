@@ -372,6 +372,9 @@ public enum StatCounter
     /// <summary>Keep-alive probes sent (Linux <c>TcpExt.TCPKeepAlive</c>); a connection dropped after its last unanswered one counts in <see cref="TcpAbortOnTimeout"/>.</summary>
     TcpKeepAliveProbes,
 
+    /// <summary>Zero-window probes sent, &lt;SEQ=SND.UNA-1&gt;&lt;ACK&gt; from the probe timer (Linux <c>TcpExt.TCPWinProbe</c>).</summary>
+    TcpWindowProbes,
+
     /// <summary>Segments retransmitted, by timer or fast retransmit (Linux <c>Tcp.RetransSegs</c>).</summary>
     TcpRetransmits,
 

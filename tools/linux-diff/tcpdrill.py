@@ -152,6 +152,30 @@ def options():
     step('data', 0x18, ISN + 1, srv_isn + 1, b'p' * 5, opts=TSO(6, 0))
     step('rst', 0x04, ISN + 6, 0)
 
+# Shut and small windows: zero-window probes, a window too small for the next segment, a window shut on data in
+# flight, and a FIN waiting for room. No window scaling, so the windows below are what the peer offers. The
+# handshake's ACK comes 0.4 s after the SYN-ACK: both ends then start with an RTO of 1.2 s, and each wait below
+# leaves room around the timer it watches (the output lists what came, not when).
+def zerowin():
+    global SPORT, srv_isn
+    SPORT = 45010; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4', win=4000)
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=4000)
+    step('data-win0', 0x18, ISN + 1, srv_isn + 1, b'z' * 1000, win=0, t=1.6)        # probe at ~1.2 s
+    step('answer-win0', 0x10, ISN + 1001, srv_isn + 1, win=0, t=2.9)               # backed off: ~2.4 s
+    step('open', 0x10, ISN + 1001, srv_isn + 1, win=4000, t=0.3)                   # the 1,000 octets
+    step('ack-win300', 0x10, ISN + 1001, srv_isn + 1001, win=300, t=0.1)
+    step('data-win300', 0x18, ISN + 1001, srv_isn + 1001, b'y' * 1000, win=300, t=2.5)  # 300 at the probe timer
+    step('ack300-win0', 0x10, ISN + 2001, srv_isn + 1301, win=0, t=0.2)
+    step('open-rest', 0x10, ISN + 2001, srv_isn + 1301, win=4000, t=0.3)           # the other 700
+    step('ack-rest', 0x10, ISN + 2001, srv_isn + 2001, win=4000, t=0.1)
+    step('data-1400', 0x18, ISN + 2001, srv_isn + 2001, b'x' * 1400, win=4000, t=0.05)
+    step('shut-in-flight', 0x10, ISN + 3401, srv_isn + 2001, win=0, t=2.0)         # SND.UNA's segment again, whole
+    step('ack-all-win0', 0x10, ISN + 3401, srv_isn + 3401, win=0, t=0.1)
+    step('fin-win0', 0x11, ISN + 3401, srv_isn + 3401, win=0, t=3.5)               # FIN held, probed
+    step('open-fin', 0x10, ISN + 3402, srv_isn + 3401, win=4000, t=0.3)
+    step('ack-fin', 0x10, ISN + 3402, srv_isn + 3402, win=4000)
+
 TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
 quiet_kernel()
 try:

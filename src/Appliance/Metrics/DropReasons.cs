@@ -172,6 +172,7 @@ internal static class DropReasons
         StatCounter.TcpSackRecoveries => CounterRole.Event(Tcp, "sack_recovery"),
         StatCounter.TcpSackRetransmits => CounterRole.Event(Tcp, "sack_retransmitted"),
         StatCounter.TcpKeepAliveProbes => CounterRole.Event(Tcp, "keepalive_probe"),
+        StatCounter.TcpWindowProbes => CounterRole.Event(Tcp, "window_probe"),
         StatCounter.TcpRetransmits => CounterRole.Event(Tcp, "retransmitted"),
         StatCounter.TcpTimeouts => CounterRole.Event(Tcp, "timeout"),
         StatCounter.TcpFastRetransmits => CounterRole.Event(Tcp, "fast_retransmit"),

@@ -126,6 +126,7 @@ public sealed partial class TcpConnection
             // Simultaneous open (RFC 9293 Figure 8): SYN-RECEIVED, and our SYN again with the ACK of theirs.
             State = TcpState.SynReceived;
             SendSynAck();
+            _synSentUs = -1; // the handshake is not timed (the SYN-ACK is a retransmission of our SYN's sequence number)
             ArmRto(nowUs);
             return;
         }

@@ -87,6 +87,7 @@ public sealed partial class TcpConnection
         _closeDeadline = 0;
         _keepAliveDeadline = 0;
         _keepAliveProbes = 0;
+        ResetPersist();
         _lastInvalidAckUs = -1;
         ResetSack();
         ResetEcn(false);
@@ -110,6 +111,7 @@ public sealed partial class TcpConnection
         ResetEcn(SynRequestsEcn(ref syn));
         State = TcpState.SynReceived;
         SendSynAck();
+        _synSentUs = nowUs;
         ArmRto(nowUs);
     }
 
@@ -266,6 +268,10 @@ public sealed partial class TcpConnection
             }
             if (_listener is not null)
                 _listener.HalfOpen(_worker.Index)--;
+            // The handshake's RTT from the SYN-ACK, by the clock, unless it was sent more than once (Linux's
+            // tcp_synack_rtt_meas): without it the first data would wait the initial 1 s RTO.
+            if (_synSentUs >= 0)
+                SampleRtt(nowUs - _synSentUs);
             Establish(ref seg);
         }
 
@@ -306,6 +312,7 @@ public sealed partial class TcpConnection
             {
                 stats.Add(worker, StatCounter.TcpSynAckRetransmits);
                 SendSynAck();
+                _synSentUs = -1;
                 ArmRto(nowUs);
             }
             return false;
@@ -414,6 +421,7 @@ public sealed partial class TcpConnection
             SendChallengeAck(nowUs);
             return false;
         }
+        bool nothingWasInFlight = _sndMax == _sndUna;
         uint window = (uint)seg.Window << _sndShift;
         if (_sackPermitted && seg.Sack.Count > 0)
             TakeSackBlocks(ref seg, ack);
@@ -437,29 +445,35 @@ public sealed partial class TcpConnection
             _sndWl1 = seg.Sequence;
             _sndWl2 = ack;
         }
+        NoteAckForProbes(nothingWasInFlight, nowUs);
         return true;
     }
 
     private void OnNewAck(ref TcpSegment seg, uint ack, long nowUs)
     {
         int acked = (int)(ack - _sndUna);
+        bool synAcked = _sndUna == _iss;
         int dataAcked = Math.Min(acked, _tx?.Count ?? 0);
         bool finAcked = _finQueued && !_finAcked && ack == FinSequence + 1;
         _finAcked |= finAcked;
         _tx?.Consume(dataAcked);
         _sendSpaceFreed = dataAcked > 0;
         // Linux's bytes_acked leaves out the SYN of a passive open (its child socket starts at SND.UNA = ISS + 1).
-        _bytesAcked = (uint)Math.Min(uint.MaxValue, (long)_bytesAcked + (_sndUna == _iss && _listener is not null ? acked - 1 : acked));
+        _bytesAcked = (uint)Math.Min(uint.MaxValue, (long)_bytesAcked + (synAcked && _listener is not null ? acked - 1 : acked));
         _sndUna = ack;
         if (LessThan(_sndNxt, _sndUna))
             _sndNxt = _sndUna;
         TrimScoreboard();
 
-        // RTT (RFC 6298 §3, RFC 7323 §4.1): from the echoed timestamp, else from the one timed segment (Karn).
-        if (_timestamps && seg.HasTimestamps && seg.TsEcho != 0)
-            SampleRtt(((long)(uint)(TimestampNow(nowUs) - seg.TsEcho)) * 1000);
-        else if (_rttTiming && GreaterOrEqual(ack, _rttSequence))
-            SampleRtt(nowUs - _rttStartUs);
+        // RTT (RFC 6298 §3, RFC 7323 §4.1): from the echoed timestamp, else from the one timed segment (Karn). The ACK
+        // of a passive open's SYN-ACK was timed already, by the clock.
+        if (!synAcked)
+        {
+            if (_timestamps && seg.HasTimestamps && seg.TsEcho != 0)
+                SampleRtt(((long)(uint)(TimestampNow(nowUs) - seg.TsEcho)) * 1000);
+            else if (_rttTiming && GreaterOrEqual(ack, _rttSequence))
+                SampleRtt(nowUs - _rttStartUs);
+        }
         if (_rttTiming && GreaterOrEqual(ack, _rttSequence))
             _rttTiming = false;
         _retries = 0;

@@ -24,6 +24,19 @@ public sealed partial class TcpConnection
             SendAck(); // the application drained a closed window: tell the peer (a window update)
     }
 
+    /// <summary>
+    /// The size data is cut to: the MSS, but no more than half the largest window the peer offered (all of it when
+    /// that is at most 536), as Linux's tcp_bound_to_half_wnd; a peer with a tiny window then gets segments it can take.
+    /// </summary>
+    private int SegmentSize
+    {
+        get
+        {
+            long cutoff = _maxSndWnd > 536 ? _maxSndWnd >> 1 : _maxSndWnd;
+            return cutoff > 0 && _mss > cutoff ? Math.Max((int)cutoff, 48 - (_timestamps ? 12 : 0)) : _mss;
+        }
+    }
+
     /// <summary>Sends new data and the FIN as far as the windows allow; true when it sent anything (every segment carries the ACK).</summary>
     private bool Flush(long nowUs)
     {
@@ -32,6 +45,7 @@ public sealed partial class TcpConnection
         bool sent = false;
         if (_tx.Count > 0)
             RestartWindowAfterIdle(nowUs);
+        int mss = SegmentSize;
         while (true)
         {
             uint inFlight = _sndNxt - _sndUna;
@@ -40,16 +54,19 @@ public sealed partial class TcpConnection
             uint window = Math.Min(_sndWnd, (uint)_cwnd);
             if (unsent > 0 && inFlight < window)
             {
-                int length = (int)Math.Min((uint)Math.Min(_mss, unsent), window - inFlight);
-                // Sender-side silly-window avoidance (RFC 9293 §3.8.6.2.1): no small segment while a larger one may soon fit.
-                if (length < _mss && length < unsent && inFlight > 0)
+                int length = (int)Math.Min((uint)Math.Min(mss, unsent), window - inFlight);
+                // Sender-side silly-window avoidance (RFC 9293 §3.8.6.2.1): no segment cut short while a larger one may
+                // soon fit. With nothing in flight only the peer's window cuts it: as Linux's tcp_snd_wnd_test, it then
+                // waits for the probe timer, which sends what the window takes.
+                if (length < mss && length < unsent)
                     break;
                 bool fin = _finQueued && !_finAcked && length == unsent;
                 SendData(_sndNxt, length, fin, nowUs);
                 sent = true;
                 continue;
             }
-            if (unsent == 0 && _finQueued && !_finAcked && _sndNxt == FinSequence)
+            // A FIN takes a sequence number, so it waits for room in the window as Linux's does (not for cwnd).
+            if (unsent == 0 && _finQueued && !_finAcked && _sndNxt == FinSequence && inFlight < _sndWnd)
             {
                 SendData(_sndNxt, 0, true, nowUs);
                 sent = true;
@@ -57,15 +74,13 @@ public sealed partial class TcpConnection
             break;
         }
         NoteFlight(unsentLeft: _tx.Count > (int)(_sndNxt - _sndUna));
-        // Data waits on a closed window with nothing in flight: the timer probes it (RFC 9293 §3.8.6.1).
-        if (_rtoDeadline == 0 && _tx.Count > 0 && _sndNxt == _sndUna)
-            ArmRto(nowUs);
+        CheckTimers(nowUs);
         return sent;
     }
 
-    private void SendData(uint sequence, int length, bool fin, long nowUs)
+    private void SendData(uint sequence, int length, bool fin, long nowUs, TcpFlags push = 0)
     {
-        TcpFlags push = PushFor((int)(sequence - _sndUna), length);
+        push |= PushFor((int)(sequence - _sndUna), length);
         // Linux's forced_push: a long write is pushed at least every half of the largest window the peer offered.
         uint segmentEnd = sequence + (uint)length;
         if (push == 0 && length > 0 && segmentEnd - _pushedSequence > _maxSndWnd / 2)
@@ -92,6 +107,8 @@ public sealed partial class TcpConnection
         _sndNxt = end;
         if (GreaterThan(end, _sndMax))
             _sndMax = end;
+        if (_probeTimer)
+            LeaveProbeMode();
         if (_rtoDeadline == 0)
             ArmRto(nowUs);
     }
@@ -100,25 +117,27 @@ public sealed partial class TcpConnection
     /// <remarks>
     /// The window may have shrunk below what is in flight, or more may have been queued behind a small one: an MSS
     /// from SND.UNA would land beyond it, and the peer drops what lies there (Linux limits the segment to the window in
-    /// tcp_retransmit_skb). A closed window gets one octet, which is then the zero-window probe (RFC 9293 §3.8.6.1).
+    /// tcp_retransmit_skb). A window the peer shut with data in flight gets the whole segment anyway, as Linux's
+    /// tcp_retransmit_skb sends SND.UNA's: the peer's answer then shows when the window opens.
     /// </remarks>
     private void Retransmit()
     {
         if (_tx is null)
             return;
         int queued = _tx.Count;
-        int window = (int)Math.Min(_sndWnd, int.MaxValue);
-        int length = Math.Min(Math.Min(_mss, queued), Math.Max(window, 1));
+        int mss = SegmentSize;
+        int window = _sndWnd == 0 ? mss : (int)Math.Min(_sndWnd, int.MaxValue);
+        int length = Math.Min(Math.Min(mss, queued), window);
         bool fin = _finQueued && !_finAcked && length == queued;
         if (length == 0 && !fin)
             return;
         _rttTiming = false; // Karn: no sample from a retransmitted segment.
-        // A segment the window cut short is a probe, which Linux's tcp_write_wakeup always pushes.
-        TcpFlags push = length > 0 && length < Math.Min(_mss, queued) ? TcpFlags.Psh : PushFor(0, length);
+        // A segment the window cut short is pushed, as Linux's tcp_write_wakeup pushes what it sends into a small window.
+        TcpFlags push = length > 0 && length < Math.Min(mss, queued) ? TcpFlags.Psh : PushFor(0, length);
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         Emit(_sndUna, flags, 0, length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
-        // Octets past SND.MAX (a probe of a window closed before they went out) leave for the first time: they count as sent.
+        // Octets past SND.MAX (queued behind a small segment after it went out) leave for the first time: they count as sent.
         uint dataEnd = _sndUna + (uint)length;
         if (GreaterThan(dataEnd, _sndMax))
             Nic.Stats.Add(_worker.Index, StatCounter.TcpBytesSent, dataEnd - _sndMax);

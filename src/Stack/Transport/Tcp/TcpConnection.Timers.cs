@@ -79,7 +79,11 @@ public sealed partial class TcpConnection
         }
     }
 
-    private void ArmRto(long nowUs) => SetDeadline(ref _rtoDeadline, nowUs + _rtoUs);
+    private void ArmRto(long nowUs)
+    {
+        _probeTimer = false;
+        SetDeadline(ref _rtoDeadline, nowUs + _rtoUs);
+    }
 
     private void ScheduleDelayedAck(long nowUs)
     {
@@ -133,7 +137,10 @@ public sealed partial class TcpConnection
         if (_rtoDeadline != 0 && nowUs >= _rtoDeadline)
         {
             _rtoDeadline = 0;
-            OnRetransmissionTimeout(nowUs);
+            if (_probeTimer)
+                OnProbeTimer(nowUs);
+            else
+                OnRetransmissionTimeout(nowUs);
         }
         if (_keepAliveDeadline != 0 && nowUs >= _keepAliveDeadline && State != TcpState.Closed)
         {
@@ -146,6 +153,7 @@ public sealed partial class TcpConnection
     private void NoteHeardFrom(long nowUs)
     {
         _keepAliveProbes = 0;
+        _lastHeardUs = nowUs;
         if (_listener?.KeepAlive is { } keepAlive && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.FinWait2)
             SetDeadline(ref _keepAliveDeadline, nowUs + (long)keepAlive.Idle.TotalMicroseconds);
     }
@@ -181,7 +189,11 @@ public sealed partial class TcpConnection
         TcpSettings settings = _worker.Settings;
         NicStats stats = Nic.Stats;
         int worker = _worker.Index;
-        _retries++;
+        // The peer shut its window on data in flight (Linux's "receiver dastardly shrinks window"): the retransmissions
+        // are then window probes and do not count toward the limit; only a peer silent for the longest RTO ends it.
+        bool shutWindow = _sndWnd == 0 && State is not (TcpState.SynSent or TcpState.SynReceived);
+        if (!shutWindow)
+            _retries++;
         // RFC 6298 §5.5: back off.
         _rtoUs = Math.Min(_rtoUs * 2, (long)settings.MaxRto.TotalMicroseconds);
         if (State == TcpState.SynSent)
@@ -200,19 +212,21 @@ public sealed partial class TcpConnection
             stats.Add(worker, StatCounter.TcpSynAckRetransmits);
             stats.Add(worker, StatCounter.TcpRetransmits);
             SendSynAck();
+            _synSentUs = -1;
             ArmRto(nowUs);
             return;
         }
         if (_sndUna == _sndNxt && _sndUna == _sndMax && (_tx is null || _tx.Count == 0) && !(_finQueued && !_finAcked && _sndNxt == FinSequence))
             return;
-        if (_retries > settings.MaxRetries)
+        if (shutWindow ? nowUs - _lastHeardUs > (long)settings.MaxRto.TotalMicroseconds : _retries > settings.MaxRetries)
         {
             // Linux gives up quietly (tcp_write_err): no RST.
             stats.Add(worker, StatCounter.TcpAbortOnTimeout);
             CloseWith(TimeoutError);
             return;
         }
-        stats.Add(worker, StatCounter.TcpTimeouts);
+        if (!shutWindow)
+            stats.Add(worker, StatCounter.TcpTimeouts);
         // RFC 5681 §3.1 (equation 4, or RFC 9438 §4.8's β_cubic) and the loss window of one segment; go back to SND.UNA.
         int flight = (int)(_sndMax - _sndUna);
         // A window already cut for an ECE keeps its ssthresh (Linux's tcp_enter_loss from the CWR state).
@@ -229,7 +243,7 @@ public sealed partial class TcpConnection
         _dupAcks = 0;
         _rttTiming = false;
         _sndNxt = _sndUna;
-        // Only what the peer's window takes, as Linux's tcp_retransmit_skb; a closed window gets a one-octet probe.
+        // Only what the peer's window takes, as Linux's tcp_retransmit_skb; a shut window gets the whole segment.
         Retransmit();
         ArmRto(nowUs);
     }

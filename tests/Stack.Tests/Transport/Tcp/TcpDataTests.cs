@@ -207,22 +207,6 @@ public class TcpDataTests
     }
 
     [Fact]
-    public void Send_ZeroWindowPeerGetsProbes()
-    {
-        TcpFixture f = Echo();
-        uint iss = f.Connect(7);
-        Assert.DoesNotContain(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 0)), s => s.Payload.Length > 0);
-        Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
-        Assert.Single(probe.Payload);
-        Assert.Equal(iss + 1, probe.Sequence);
-        // The probe's octet left for the first time: it counts as sent, once, and the rest follows when the window opens.
-        Assert.Equal(1, f[StatCounter.TcpBytesSent]);
-        Sent rest = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1004, iss + 2, window: 512)), s => s.Payload.Length > 0);
-        Assert.Equal("bc"u8.ToArray(), rest.Payload);
-        Assert.Equal(3, f[StatCounter.TcpBytesSent]);
-    }
-
-    [Fact]
     public void Rto_AckOfWhatLeftBeforeTheTimeoutIsAccepted()
     {
         // The timeout rewinds SND.NXT to SND.UNA; the peer's ACK of all three original segments then lies above
@@ -264,7 +248,7 @@ public class TcpDataTests
     }
 
     [Fact]
-    public void Rto_PeerShrankTheWindow_RetransmissionFitsIt_ZeroWindowGetsAProbe()
+    public void Rto_PeerShrankTheWindow_RetransmissionFitsIt_ShutWindowGetsAWholeSegment()
     {
         // 2,920 octets in flight, then the peer shrinks its window to 256 octets without ACKing any: the timeout's
         // retransmission carries only those 256 (Linux's tcp_retransmit_skb), not an MSS the peer would drop.
@@ -280,15 +264,16 @@ public class TcpDataTests
         Assert.Equal(stream.AsSpan(0, 256).ToArray(), again.Payload);
         Assert.Equal(0, f[StatCounter.TcpBytesSent] - 2920);
 
-        // Its ACK closes the window: the next timeout sends one octet, a probe, and no FIN or more data.
+        // Its ACK shuts the window with data still in flight: the next timeout sends SND.UNA's segment whole, as
+        // Linux's tcp_retransmit_skb does when the window is zero (the peer drops it and answers with its window).
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 3921, iss + 1 + 256, window: 0)));
         Sent probe = Assert.Single(f.Advance(TimeSpan.FromSeconds(2)));
         Assert.Equal(iss + 1 + 256, probe.Sequence);
-        Assert.Equal(stream.AsSpan(256, 1).ToArray(), probe.Payload);
-        Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, probe.Flags);
+        Assert.Equal(stream.AsSpan(256, 1460).ToArray(), probe.Payload);
+        Assert.Equal(TcpFlags.Ack, probe.Flags);
 
         // The window opens: the rest follows as the client ACKs it (cwnd is one MSS again), and the stream comes back whole.
-        var echoed = new List<byte>(stream.AsSpan(0, 257).ToArray());
+        var echoed = new List<byte>(stream.AsSpan(0, 256 + 1460).ToArray());
         for (int round = 0; round < 10 && echoed.Count < stream.Length; round++)
         {
             foreach (Sent s in f.Send(Segment(7, TcpFlags.Ack, 3921, iss + 1 + (uint)echoed.Count, window: 512)))
@@ -355,34 +340,42 @@ public class TcpDataTests
     [Fact]
     public void Rto_RetransmitsWithBackoffAndCollapsesCwnd()
     {
+        // The handshake took no time on the fixture's clock: its RTT sample puts the RTO at the 200 ms floor.
         TcpFixture f = Echo();
         uint iss = f.Connect(7);
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), c.RetransmissionTimeout);
+        TimeSpan srtt = c.SmoothedRtt;
         Sent original = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8, window: 512)));
-        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(999)));
+        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(199)));
         Sent again = Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1)));
         Assert.Equal(original.Sequence, again.Sequence);
         Assert.Equal(original.Payload, again.Payload);
-        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(1999)));
+        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(399)));
         Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1)));
-        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(c.SendMss, c.CongestionWindow);
-        Assert.Equal(TimeSpan.FromSeconds(4), c.RetransmissionTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(800), c.RetransmissionTimeout);
         Assert.Equal(2, f[StatCounter.TcpTimeouts]);
         // The ACK ends it: no more retransmissions, and Karn's rule kept the retransmitted segment out of the RTT.
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512)));
         Assert.Empty(f.Advance(TimeSpan.FromSeconds(10)));
-        Assert.Equal(TimeSpan.Zero, c.SmoothedRtt);
+        Assert.Equal(srtt, c.SmoothedRtt);
     }
 
     [Fact]
     public void Rtt_SampledFromTimedSegment_RtoHasFloor()
     {
+        // A handshake of 10 ms (its sample comes from the SYN-ACK's ACK), then a data segment timed at 10 ms.
         TcpFixture f = Echo();
-        uint iss = f.Connect(7);
+        Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460, windowScale: 7)));
+        uint iss = synAck.Sequence;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, window: 512)));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(10), c.SmoothedRtt);
         Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8, window: 512)));
         f.Clock.Advance(TimeSpan.FromMilliseconds(10));
         f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512));
-        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(TimeSpan.FromMilliseconds(10), c.SmoothedRtt);
         Assert.Equal(TimeSpan.FromMilliseconds(200), c.RetransmissionTimeout);
     }

@@ -95,10 +95,11 @@ public class TcpDsackTests
         uint seq = 1001;
         for (int i = 0; i < 20; i++, seq += 1460)
             f.Send(Segment(9, TcpFlags.Ack, seq, iss + 1, new byte[1460], window: 512));
-        f.Advance(TimeSpan.FromMilliseconds(500));
+        // Pauses shorter than the RTO (200 ms after the handshake's RTT sample), which would start quick-ACK mode again.
+        f.Advance(TimeSpan.FromMilliseconds(100));
         Assert.Empty(f.Send(Segment(9, TcpFlags.Ack, seq, iss + 1, new byte[100], window: 512)));
         seq += 100;
-        f.Advance(TimeSpan.FromMilliseconds(500));
+        f.Advance(TimeSpan.FromMilliseconds(100));
         Sent dup = Assert.Single(f.Send(Segment(9, TcpFlags.Ack, seq - 100, iss + 1, new byte[100], window: 512)));
         Assert.Equal(Sack((seq - 100, seq)), dup.Header.SackBlocks);
         // Linux's tcp_send_dupack enters quick-ACK mode: the next small segment is ACKed at once.

@@ -192,4 +192,38 @@ public class TcpHandshakeTests
         uint b = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1, 0, clientPort: 40002))).Sequence;
         Assert.NotEqual(a, b);
     }
+
+    [Fact]
+    public void PassiveOpen_HandshakeTimesTheRtt_FirstDataRetransmittedAtThatRto()
+    {
+        // Linux's tcp_synack_rtt_meas: the ACK of the SYN-ACK gives the first RTT sample, so a 100 ms handshake puts
+        // the RTO at 300 ms (RFC 6298 §2.2: SRTT + 4 * SRTT/2), not the initial 1 s.
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        uint iss = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460))).Sequence;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1)));
+        var connection = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), connection.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), connection.RetransmissionTimeout);
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8)));
+        Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(299)));
+        Assert.Equal("hello"u8.ToArray(), Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1))).Payload);
+    }
+
+    [Fact]
+    public void PassiveOpen_SynAckSentTwice_NoRttSample()
+    {
+        // Karn: after the SYN-ACK went twice (here for a repeated SYN) its ACK cannot be timed; the RTO stays 1 s.
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        uint iss = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460))).Sequence;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460)));
+        f.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1)));
+        var connection = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.Zero, connection.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromSeconds(1), connection.RetransmissionTimeout);
+    }
 }
