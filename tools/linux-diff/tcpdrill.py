@@ -176,6 +176,23 @@ def zerowin():
     step('open-fin', 0x10, ISN + 3402, srv_isn + 3401, win=4000, t=0.3)
     step('ack-fin', 0x10, ISN + 3402, srv_isn + 3402, win=4000)
 
+# Retransmission timing: the echo is never acknowledged, so it goes again at the RTO, doubled each time. The first
+# connection's handshake takes 0.4 s (RTO 1.2 s); the second's takes what the wire takes (RTO about 200 ms).
+def rto():
+    global SPORT, srv_isn
+    SPORT = 45011; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4', win=4000)
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=4000)
+    step('data', 0x18, ISN + 1, srv_isn + 1, b'r' * 100, win=4000, t=4.0)          # at ~1.2 and ~3.6 s
+    step('ack-it', 0x10, ISN + 101, srv_isn + 101, win=4000, t=0.1)
+    step('rst', 0x04, ISN + 101, 0)
+    SPORT = 45012; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x05\xb4', win=4000, t=0.05)
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=4000, t=0.05)
+    step('data', 0x18, ISN + 1, srv_isn + 1, b's' * 100, win=4000, t=1.3)          # at ~0.2, 0.6, 1.4 s
+    step('ack-it', 0x10, ISN + 101, srv_isn + 101, win=4000, t=0.1)
+    step('rst', 0x04, ISN + 101, 0)
+
 TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
 quiet_kernel()
 try:

@@ -130,7 +130,7 @@ public sealed partial class TcpConnection
         switch (_congestionControl)
         {
             case TcpCongestionControl.Cubic:
-                _cwnd = _cubic.OnAck(_cwnd, acked, _mss, nowUs, _srttUs);
+                _cwnd = _cubic.OnAck(_cwnd, acked, _mss, nowUs, SmoothedRttUs);
                 break;
             default:
                 // RFC 5681 eq. 3: about one segment per window acknowledged.

@@ -79,7 +79,9 @@ public sealed partial class TcpConnection
         _dupAcks = 0;
         _inRecovery = false;
         _retries = 0;
-        _srttUs = 0;
+        _srtt8Us = 0;
+        _mdevUs = 0;
+        _mdevMaxUs = 0;
         _rttvarUs = 0;
         _rttTiming = false;
         _rtoDeadline = 0;

@@ -1,4 +1,5 @@
 using XdpStack.Stack.Wire;
+using static XdpStack.Stack.Transport.Tcp.TcpSequence;
 
 namespace XdpStack.Stack.Transport.Tcp;
 
@@ -7,8 +8,13 @@ namespace XdpStack.Stack.Transport.Tcp;
 public sealed partial class TcpConnection
 {
     private long _rtoUs;
-    private long _srttUs;
+    // SRTT times 8, the mean deviation, its largest value this round trip, and RTTVAR (Linux's srtt_us, mdev_us,
+    // mdev_max_us, rttvar_us), and the SND.NXT that ends the round trip (rtt_seq).
+    private long _srtt8Us;
+    private long _mdevUs;
+    private long _mdevMaxUs;
     private long _rttvarUs;
+    private uint _rttSeq;
     private bool _rttTiming;
     private uint _rttSequence;
     private long _rttStartUs;
@@ -47,7 +53,10 @@ public sealed partial class TcpConnection
     public TimeSpan RetransmissionTimeout => TimeSpan.FromTicks(_rtoUs * 10);
 
     /// <summary>The smoothed round-trip time (zero before the first sample).</summary>
-    public TimeSpan SmoothedRtt => TimeSpan.FromTicks(_srttUs * 10);
+    public TimeSpan SmoothedRtt => TimeSpan.FromTicks((_srtt8Us >> 3) * 10);
+
+    /// <summary>The smoothed round-trip time in microseconds (0 before the first sample).</summary>
+    private long SmoothedRttUs => _srtt8Us >> 3;
 
     /// <summary>The MSS segments we send carry at most (options excluded).</summary>
     public int SendMss => _mss;
@@ -99,24 +108,60 @@ public sealed partial class TcpConnection
         _worker.Timers.Schedule(this, at);
     }
 
-    // RFC 6298 §2.2-2.3 in microseconds, with Linux's floor.
+    // RFC 6298's estimator as Linux runs it (tcp_rtt_estimator, tcp_set_rto), in microseconds: SRTT with gain 1/8;
+    // the mean deviation with gain 1/4 (1/32 while the RTT falls, so a falling RTT does not shrink the RTO fast);
+    // RTTVAR is the largest deviation seen in the last round trip but never under the minimum RTO, and RTO =
+    // SRTT + RTTVAR. So the RTO is at least SRTT + 200 ms, where RFC 6298 with a 200 ms floor would give 200 ms for
+    // any RTT up to about 70 ms; the first sample gives 3 x RTT (or RTT + 200 ms).
     private void SampleRtt(long rttUs)
     {
         if (rttUs < 0)
             return;
-        if (_srttUs == 0)
+        TcpSettings settings = _worker.Settings;
+        long minRtoUs = (long)settings.MinRto.TotalMicroseconds;
+        long m = rttUs;
+        long srtt8 = _srtt8Us;
+        if (srtt8 != 0)
         {
-            _srttUs = Math.Max(rttUs, 1);
-            _rttvarUs = rttUs / 2;
+            m -= srtt8 >> 3;
+            srtt8 += m;
+            if (m < 0)
+            {
+                m = -m - (_mdevUs >> 2);
+                if (m > 0)
+                    m >>= 3;
+            }
+            else
+            {
+                m -= _mdevUs >> 2;
+            }
+            _mdevUs += m;
+            if (_mdevUs > _mdevMaxUs)
+            {
+                _mdevMaxUs = _mdevUs;
+                if (_mdevMaxUs > _rttvarUs)
+                    _rttvarUs = _mdevMaxUs;
+            }
+            // Once per round trip the variance decays toward the round's largest deviation.
+            if (GreaterThan(_sndUna, _rttSeq))
+            {
+                if (_mdevMaxUs < _rttvarUs)
+                    _rttvarUs -= (_rttvarUs - _mdevMaxUs) >> 2;
+                _rttSeq = _sndNxt;
+                _mdevMaxUs = minRtoUs;
+            }
         }
         else
         {
-            _rttvarUs = ((3 * _rttvarUs) + Math.Abs(_srttUs - rttUs)) / 4;
-            _srttUs = ((7 * _srttUs) + rttUs) / 8;
+            srtt8 = m << 3;
+            _mdevUs = m << 1;
+            _rttvarUs = Math.Max(_mdevUs, minRtoUs);
+            _mdevMaxUs = _rttvarUs;
+            _rttSeq = _sndNxt;
         }
-        TcpSettings settings = _worker.Settings;
-        long rto = _srttUs + Math.Max(1000, 4 * _rttvarUs);
-        _rtoUs = Math.Clamp(rto, (long)settings.MinRto.TotalMicroseconds, (long)settings.MaxRto.TotalMicroseconds);
+        _srtt8Us = Math.Max(1, srtt8);
+        long rto = (_srtt8Us >> 3) + _rttvarUs;
+        _rtoUs = Math.Clamp(rto, minRtoUs, (long)settings.MaxRto.TotalMicroseconds);
     }
 
     /// <summary>Runs whichever of this connection's timers are due at <paramref name="nowUs"/>.</summary>

@@ -377,7 +377,28 @@ public class TcpDataTests
         f.Clock.Advance(TimeSpan.FromMilliseconds(10));
         f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512));
         Assert.Equal(TimeSpan.FromMilliseconds(10), c.SmoothedRtt);
-        Assert.Equal(TimeSpan.FromMilliseconds(200), c.RetransmissionTimeout);
+        // Linux's estimator: RTTVAR never falls below the 200 ms minimum, and RTO = SRTT + RTTVAR.
+        Assert.Equal(TimeSpan.FromMilliseconds(210), c.RetransmissionTimeout);
+    }
+
+    [Fact]
+    public void Rtt_FallingRtt_LinuxEstimatorShrinksTheRtoSlowly()
+    {
+        // A 400 ms handshake (RTO 1.2 s: 3 x RTT), then a segment timed at 10 ms. Linux's tcp_rtt_estimator: SRTT
+        // 400 - 390/8 = 351.25 ms; the deviation grows by (390 - 800/4)/8 = 23.75 ms, as a falling RTT gets 1/32 of
+        // the usual gain, so RTO = 351.25 + 823.75 = 1,175 ms (RFC 6298's formula alone would give 1,341.25 ms).
+        TcpFixture f = Echo();
+        Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460, windowScale: 7)));
+        uint iss = synAck.Sequence;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, window: 512)));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(1200), c.RetransmissionTimeout);
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8, window: 512)));
+        f.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512));
+        Assert.Equal(TimeSpan.FromMicroseconds(351_250), c.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(1175), c.RetransmissionTimeout);
     }
 
     [Fact]
