@@ -53,8 +53,10 @@ public sealed partial class TcpConnection
         if (!_ecn || !seg.Has(TcpFlags.Cwr))
             return;
         _ecnEchoing = false;
-        // The sender's window may now be a single segment: do not hold its ACK back.
+        // The sender's window may now be a single segment: do not hold its ACK back, nor make it wait for the
+        // application (Linux's ICSK_ACK_NOW, even in ping-pong mode).
         _ackNow = true;
+        _dataAckNow = true;
     }
 
     // New data arrived, in order or not (tcp_ecn_check_ce).

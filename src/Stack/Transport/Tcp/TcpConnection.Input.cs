@@ -42,6 +42,9 @@ public sealed partial class TcpConnection
     // Bytes received in order since our last ACK: a second full segment is ACKed at once.
     private int _unackedBytes;
     private bool _ackNow;
+    // New in-order data asked for an immediate ACK (quick-ACK mode, a second full segment, a filled hole): it leaves
+    // before the application sees the data, as Linux sends it from the receive path before the reader wakes.
+    private bool _dataAckNow;
     private ushort _ipId;
 
     // When an ACK last answered a segment that was not taken (Linux's last_oow_ack_time and
@@ -76,6 +79,7 @@ public sealed partial class TcpConnection
         ResetQuickAck();
         _unackedBytes = 0;
         _ackNow = false;
+        _dataAckNow = false;
         _dupAcks = 0;
         _inRecovery = false;
         _retries = 0;
@@ -285,6 +289,12 @@ public sealed partial class TcpConnection
             return true;
 
         bool delivered = ProcessData(ref seg, nowUs);
+        if (_dataAckNow)
+        {
+            _dataAckNow = false;
+            if (_application is not null)
+                SendAck();
+        }
         if (delivered || _sendSpaceFreed)
             _application?.OnReceive(this);
         AfterInput(nowUs);
@@ -634,7 +644,10 @@ public sealed partial class TcpConnection
                 NoteDataReceived(nowUs);
                 // Linux ACKs at once when a hole fills, for every second full-sized segment, and in quick-ACK mode.
                 if (filledHole || _unackedBytes >= 2 * _mss || InQuickAckMode)
+                {
                     _ackNow = true;
+                    _dataAckNow = true;
+                }
                 else
                     ScheduleDelayedAck(nowUs);
             }
@@ -645,6 +658,10 @@ public sealed partial class TcpConnection
                 PeerClosed = true;
                 delivered = true;
                 _ackNow = true;
+                // Linux enters ping-pong mode on a FIN: the ACK waits to ride on the application's answer and FIN
+                // (unless a CWR demanded it now).
+                if (!(_ecn && seg.Has(TcpFlags.Cwr)))
+                    _dataAckNow = false;
                 OnFin(nowUs);
             }
         }

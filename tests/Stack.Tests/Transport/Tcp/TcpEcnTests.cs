@@ -56,9 +56,22 @@ public class TcpEcnTests
             f.Send(Segment(7, TcpFlags.Ack, 1001, synAck.Sequence + 1, window: 512));
             TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
             Assert.False(c.EcnEnabled);
-            Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, synAck.Sequence + 1, "hi"u8, window: 512)));
+            Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, synAck.Sequence + 1, "hi"u8, window: 512))));
             Assert.Equal(NotEct, echo.Ecn);
         }
+    }
+
+    [Fact]
+    public void DataWithCwr_AckedBeforeTheAnswerEvenInPingPongMode()
+    {
+        // Linux's tcp_ecn_accept_cwr: the sender that cut its window may be down to one segment, so data carrying CWR
+        // is ACKed at once (ICSK_ACK_NOW), ahead of the echo, where ping-pong mode would let the echo carry the ACK.
+        TcpFixture f = Service(TcpServiceKind.Echo, 7);
+        uint iss = ConnectWithEcn(f, 7);
+        Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "one"u8, window: 512))));
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1004, iss + 4, "two"u8, window: 512)));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh | TcpFlags.Cwr, 1007, iss + 7, "three"u8, window: 512))));
+        Assert.Equal("three"u8.ToArray(), echo.Payload);
     }
 
     [Fact]
@@ -66,7 +79,7 @@ public class TcpEcnTests
     {
         TcpFixture f = Service(TcpServiceKind.Echo, 7);
         uint iss = ConnectWithEcn(f, 7);
-        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "hello"u8, window: 512)));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "hello"u8, window: 512))));
         Assert.Equal("hello"u8.ToArray(), echo.Payload);
         Assert.Equal(Ect0, echo.Ecn);
         Assert.Equal(TcpFlags.Ack | TcpFlags.Psh, echo.Flags);
@@ -119,7 +132,7 @@ public class TcpEcnTests
         TcpFixture f = Service(TcpServiceKind.Echo, 7);
         uint iss = ConnectWithEcn(f, 7);
         // Five full segments echoed: 7,300 octets in flight.
-        List<Sent> echoed = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[7300], window: 512));
+        List<Sent> echoed = AfterAck(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[7300], window: 512)));
         Assert.Equal(5, echoed.Count);
         Assert.All(echoed, s => Assert.Equal(Ect0, s.Ecn));
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));

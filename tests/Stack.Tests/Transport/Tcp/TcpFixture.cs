@@ -90,6 +90,21 @@ internal sealed class TcpFixture
         return s.Header.SequenceNumber;
     }
 
+    /// <summary>
+    /// What the stack sent for data that asked for an immediate ACK (quick-ACK mode, a second full segment, a filled
+    /// hole): first the pure ACK, as Linux sends it from its receive path before the application reads, then what the
+    /// application answered. Checks the ACK and returns the rest.
+    /// </summary>
+    public static List<Sent> AfterAck(List<Sent> sent)
+    {
+        Assert.NotEmpty(sent);
+        Sent ack = sent[0];
+        Assert.Empty(ack.Payload);
+        Assert.Equal(TcpFlags.Ack, ack.Flags & ~(TcpFlags.Ece | TcpFlags.Cwr));
+        Assert.All(sent.Skip(1), s => Assert.Equal(ack.Ack, s.Ack));
+        return sent.GetRange(1, sent.Count - 1);
+    }
+
     /// <summary>SACK blocks from (left, right) pairs.</summary>
     public static TcpSackBlocks Sack(params (uint Left, uint Right)[] blocks)
     {

@@ -206,7 +206,7 @@ public class TcpHandshakeTests
         var connection = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(TimeSpan.FromMilliseconds(100), connection.SmoothedRtt);
         Assert.Equal(TimeSpan.FromMilliseconds(300), connection.RetransmissionTimeout);
-        Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8)));
+        Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "hello"u8))));
         Assert.Empty(f.Advance(TimeSpan.FromMilliseconds(299)));
         Assert.Equal("hello"u8.ToArray(), Assert.Single(f.Advance(TimeSpan.FromMilliseconds(1))).Payload);
     }

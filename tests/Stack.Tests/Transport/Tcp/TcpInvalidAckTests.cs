@@ -71,7 +71,7 @@ public class TcpInvalidAckTests
         Assert.Equal(1, f[StatCounter.TcpChallengeAcks]);
 
         // Once the peer has acknowledged data, an ACK within that much below SND.UNA is an ordinary old ACK.
-        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "hello"u8, window: 512)));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "hello"u8, window: 512))));
         Assert.Equal("hello"u8.ToArray(), echo.Payload);
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1006, iss + 6, window: 512)));
         Sent late = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1006, iss + 2, "again"u8, window: 512)));

@@ -69,7 +69,7 @@ public class TcpKeepAliveTests
     {
         TcpFixture f = Echo(new TcpKeepAlive(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 1));
         uint iss = f.Connect(7);
-        Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "x"u8, window: 512)));
+        Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "x"u8, window: 512))));
         // The echo is never ACKed: what goes out is its retransmission, never a probe.
         foreach (Sent s in f.Advance(TimeSpan.FromSeconds(1.1)))
             Assert.Equal("x"u8.ToArray(), s.Payload);

@@ -70,8 +70,8 @@ public class TcpSackTests
     {
         TcpFixture f = Service(TcpServiceKind.Echo, congestionControl);
         uint iss = f.Connect(7);
-        var sent = f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[7300], window: 512));
-        sent.AddRange(f.Send(Segment(7, TcpFlags.Ack, 8301, iss + 1, new byte[7300], window: 512)));
+        var sent = AfterAck(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[7300], window: 512)));
+        sent.AddRange(AfterAck(f.Send(Segment(7, TcpFlags.Ack, 8301, iss + 1, new byte[7300], window: 512))));
         Assert.Equal(10, sent.Count);
         uint[] starts = new uint[11];
         for (int i = 0; i <= 10; i++)

@@ -37,7 +37,7 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         Assert.Equal(1, f[StatCounter.TcpSynCookiesValidated]);
         Assert.Equal(1, f[StatCounter.TcpEstablished]);
 
-        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, synAck.Sequence + 1, "hello"u8)));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, synAck.Sequence + 1, "hello"u8))));
         Assert.Equal("hello"u8.ToArray(), echo.Payload);
         Assert.Equal(synAck.Sequence + 1, echo.Sequence);
         Assert.Equal(1006u, echo.Ack);
@@ -48,7 +48,7 @@ public class TcpSynCookieTests(ITestOutputHelper output)
     {
         TcpFixture f = Always();
         Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 5000, 0, mss: 1460)));
-        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 5001, synAck.Sequence + 1, "abc"u8)));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 5001, synAck.Sequence + 1, "abc"u8))));
         Assert.Equal("abc"u8.ToArray(), echo.Payload);
         Assert.Equal(5004u, echo.Ack);
     }
@@ -86,7 +86,7 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         Assert.True(c.TimestampsOn);
         Assert.Equal(1460 - 12, c.SendMss);
         // Our window is scaled by the shift the SYN-ACK announced.
-        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, synAck.Sequence + 1, "x"u8, window: 512, timestamps: new TcpTimestamps(557, ts.Value))));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, synAck.Sequence + 1, "x"u8, window: 512, timestamps: new TcpTimestamps(557, ts.Value)))));
         Assert.Equal(65536 >> 1, echo.Header.WindowSize);
         Assert.Equal(557u, echo.Header.Timestamps!.Value.EchoReply);
     }
@@ -220,7 +220,7 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 9000, 0, mss: 1460, windowScale: 7, sackPermitted: true, timestamps: new TcpTimestamps(10, 0))));
         TcpTimestamps ts = synAck.Header.Timestamps!.Value;
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 9001, synAck.Sequence + 1, window: 512, timestamps: new TcpTimestamps(11, ts.Value))));
-        Sent echo = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 9001, synAck.Sequence + 1, "during"u8, window: 512, timestamps: new TcpTimestamps(12, ts.Value))));
+        Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 9001, synAck.Sequence + 1, "during"u8, window: 512, timestamps: new TcpTimestamps(12, ts.Value)))));
         Assert.Equal("during"u8.ToArray(), echo.Payload);
 
         // Forged ACKs with random numbers from the flood's sources: none opens a connection, each is counted, none allocates.
@@ -242,7 +242,7 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         Assert.Equal(Backlog + 2, f.Tcp.ConnectionsOf(0).Count);
 
         // The connection made before the flood still works.
-        Sent old = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 7001, establishedIss + 1, "before"u8, window: 512, clientPort: 30000)));
+        Sent old = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 7001, establishedIss + 1, "before"u8, window: 512, clientPort: 30000))));
         Assert.Equal("before"u8.ToArray(), old.Payload);
 
         // The half-open connections of the flood expire after their SYN-ACK retries; the table is back to the two real ones.

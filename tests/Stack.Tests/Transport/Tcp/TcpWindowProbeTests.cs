@@ -192,7 +192,7 @@ public class TcpWindowProbeTests
         // number and Linux holds it (tcp_snd_wnd_test) and probes until the window opens.
         TcpFixture f = Echo();
         uint iss = f.Connect(7);
-        Assert.Equal("abc"u8.ToArray(), Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 512))).Payload);
+        Assert.Equal("abc"u8.ToArray(), Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 512)))).Payload);
         Sent ackOfFin = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Fin, 1004, iss + 4, window: 0)));
         Assert.Equal(TcpFlags.Ack, ackOfFin.Flags);
         Assert.Equal(1005u, ackOfFin.Ack);
