@@ -1,10 +1,16 @@
 import socket, threading, time
-def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 7))
+def v6only(s):
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); return s
+def udp(family=socket.AF_INET):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET6: v6only(s)
+    s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 7))
     while True:
         d, a = s.recvfrom(65535); s.sendto(d, a)
-def tcp():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 7)); s.listen(16)
+def tcp(family=socket.AF_INET):
+    s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6: v6only(s)
+    s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 7)); s.listen(16)
     while True:
         c, a = s.accept()
         def h(c=c):
@@ -14,6 +20,7 @@ def tcp():
                 c.sendall(d)
             c.close()
         threading.Thread(target=h, daemon=True).start()
-threading.Thread(target=udp, daemon=True).start()
-threading.Thread(target=tcp, daemon=True).start()
+for f in (socket.AF_INET, socket.AF_INET6):
+    threading.Thread(target=udp, args=(f,), daemon=True).start()
+    threading.Thread(target=tcp, args=(f,), daemon=True).start()
 time.sleep(40)
