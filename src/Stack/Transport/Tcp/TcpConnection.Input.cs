@@ -71,6 +71,7 @@ public sealed partial class TcpConnection
         State = TcpState.Closed;
         ApplicationState = 0;
         ApplicationState2 = 0;
+        Orphaned = false;
         PeerClosed = false;
         _finQueued = false;
         _finAcked = false;

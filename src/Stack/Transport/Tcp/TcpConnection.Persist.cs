@@ -7,6 +7,10 @@ namespace XdpStack.Stack.Transport.Tcp;
 // The probe timer shares the retransmission deadline, as Linux's ICSK_TIME_PROBE0 shares icsk_retransmit_timer.
 public sealed partial class TcpConnection
 {
+    // Unanswered probes an orphaned connection gets while its interval is short (Linux's tcp_orphan_retries when
+    // net.ipv4.tcp_orphan_retries is 0 and the peer was heard from recently).
+    private const int OrphanProbes = 8;
+
     // True while _rtoDeadline is the probe timer rather than the retransmission timer.
     private bool _probeTimer;
 
@@ -91,7 +95,12 @@ public sealed partial class TcpConnection
             _windowProbes = 0;
             return;
         }
-        if (_windowProbes >= _worker.Settings.MaxRetries)
+        // An orphan (Linux's SOCK_DEAD, tcp_orphan_retries 0): at most 8 probes unanswered, and none once the probe
+        // interval has grown to the maximum RTO, however the peer answers; so a peer that never reads cannot hold
+        // a closed connection's buffers for good.
+        bool orphanSpent = Orphaned
+            && (ProbeIntervalUs(_probeBackoff) >= (long)_worker.Settings.MaxRto.TotalMicroseconds || _windowProbes >= OrphanProbes);
+        if (orphanSpent || _windowProbes >= _worker.Settings.MaxRetries)
         {
             // As a retransmission limit: Linux's tcp_write_err, no RST.
             Nic.Stats.Add(_worker.Index, StatCounter.TcpAbortOnTimeout);

@@ -236,7 +236,8 @@ public sealed partial class TcpConnection
         int worker = _worker.Index;
         // The peer shut its window on data in flight (Linux's "receiver dastardly shrinks window"): the retransmissions
         // are then window probes and do not count toward the limit; only a peer silent for the longest RTO ends it.
-        bool shutWindow = _sndWnd == 0 && State is not (TcpState.SynSent or TcpState.SynReceived);
+        // Not for an orphan (Linux's !SOCK_DEAD): its timeouts count as any.
+        bool shutWindow = _sndWnd == 0 && !Orphaned && State is not (TcpState.SynSent or TcpState.SynReceived);
         if (!shutWindow)
             _retries++;
         // RFC 6298 §5.5: back off.

@@ -107,8 +107,23 @@ public sealed partial class TcpConnection
     /// <summary>Queues as much of <paramref name="data"/> as the send buffer takes; returns how many octets. They leave when the callback returns.</summary>
     public int Write(ReadOnlySpan<byte> data) => SendSpace == 0 ? 0 : _tx!.Append(data);
 
-    /// <summary>Closes our side: a FIN follows the queued data (RFC 9293 §3.10.4). Idempotent.</summary>
+    /// <summary>
+    /// The application is done with the connection (Linux's <c>close()</c>): a FIN follows the queued data, as
+    /// <see cref="Shutdown"/>, and the connection is an orphan, which a peer that keeps its window shut cannot hold
+    /// open (Linux's <c>tcp_orphan_retries</c>: the window probes give up once their interval reaches the maximum RTO).
+    /// Idempotent.
+    /// </summary>
     public void Close()
+    {
+        Orphaned = true;
+        Shutdown();
+    }
+
+    /// <summary>True once the application closed the connection with <see cref="Close"/> rather than only shutting down its sending side.</summary>
+    public bool Orphaned { get; private set; }
+
+    /// <summary>Closes our side for sending: a FIN follows the queued data (RFC 9293 §3.10.4); the application may go on reading. Idempotent.</summary>
+    public void Shutdown()
     {
         if (_finQueued)
             return;

@@ -82,7 +82,12 @@ public sealed partial class TcpSocket
             progressed = true;
         }
         if (_shutdownRequested && !connection.Closing && _outbound.Count == 0)
-            connection.Close();
+        {
+            if (_discardInput)
+                connection.Close();
+            else
+                connection.Shutdown();
+        }
         if (connection.Closing && !_finSent)
         {
             _finSent = true;

@@ -206,4 +206,48 @@ public class TcpWindowProbeTests
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1005, iss + 5, window: 512)));
         Assert.Empty(f.Tcp.ConnectionsOf(0));
     }
+
+    // The echo has closed (the peer's FIN came after all was acknowledged) and its FIN waits on a shut window: an
+    // orphan, as a Linux server's socket is after close(). Returns our ISN.
+    private static uint OrphanBehindShutWindow(TcpFixture f)
+    {
+        uint iss = f.Connect(7);
+        Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, "abc"u8, window: 512))));
+        Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Fin, 1004, iss + 4, window: 0)));
+        Assert.True(Only(f).Orphaned);
+        return iss;
+    }
+
+    [Fact]
+    public void Orphan_AnsweredProbes_GiveUpOnceTheIntervalReachesTheMaximumRto()
+    {
+        // Linux's tcp_probe_timer for a dead socket (tcp_orphan_retries 0): answered or not, the probing ends when
+        // its backed-off interval reaches TCP_RTO_MAX. From a 200 ms RTO that is after 10 probes (200 ms << 10).
+        TcpFixture f = Echo();
+        uint iss = OrphanBehindShutWindow(f);
+        TcpConnection connection = Only(f);
+        for (int i = 0; i < 10; i++)
+        {
+            Sent probe = Assert.Single(f.Advance(MaxRto));
+            Assert.Equal(iss + 3, probe.Sequence);
+            Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1005, iss + 4, window: 0)));
+        }
+        Assert.Empty(f.Advance(MaxRto));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TcpError.TimedOut, connection.CloseError);
+        Assert.Equal(10, f[StatCounter.TcpWindowProbes]);
+        Assert.Equal(0, f[StatCounter.TcpResetsSent]);
+    }
+
+    [Fact]
+    public void Orphan_UnansweredProbes_GiveUpAfterEight()
+    {
+        TcpFixture f = Echo();
+        OrphanBehindShutWindow(f);
+        for (int i = 0; i < 8; i++)
+            Assert.Single(f.Advance(MaxRto));
+        Assert.Empty(f.Advance(MaxRto));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(1, f[StatCounter.TcpAbortOnTimeout]);
+    }
 }
