@@ -135,6 +135,10 @@ public sealed partial class TcpConnection
         ResetEcn(timestamps && ecn);
         // The SYN is acknowledged by this very segment; its data and window are processed next.
         _sndUna = ack.Acknowledgment;
+        // No state recorded when the SYN-ACK left: the RTT comes from the echoed cookie TSval, which may lag the
+        // clock by up to 63 ms (as in Linux, where a cookie request has no snt_synack).
+        if (timestamps && ack.TsEcho != 0)
+            SampleRtt(((long)(uint)(TimestampNow(nowUs) - ack.TsEcho)) * 1000);
         // What the cookie SYN-ACK advertised (unscaled, as in any SYN), or the first segment would look like a window update.
         _lastAdvertised = SynWindow(_worker.Settings.ReceiveBufferSize, _advertisedMss, timestamps);
         Establish(ref ack);
@@ -275,10 +279,13 @@ public sealed partial class TcpConnection
             }
             if (_listener is not null)
                 _listener.HalfOpen(_worker.Index)--;
-            // The handshake's RTT from the SYN-ACK, by the clock, unless it was sent more than once (Linux's
-            // tcp_synack_rtt_meas): without it the first data would wait the initial 1 s RTO.
+            // The handshake's RTT from the SYN-ACK, by the clock, unless it was sent more than once; then from the
+            // echoed timestamp if there is one (Linux's tcp_synack_rtt_meas and tcp_ack_update_rtt). Without it the
+            // first data would wait the initial 1 s RTO.
             if (_synSentUs >= 0)
                 SampleRtt(nowUs - _synSentUs);
+            else if (_timestamps && seg.HasTimestamps && seg.TsEcho != 0)
+                SampleRtt(((long)(uint)(TimestampNow(nowUs) - seg.TsEcho)) * 1000);
             Establish(ref seg);
         }
 

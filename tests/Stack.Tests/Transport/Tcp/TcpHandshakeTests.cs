@@ -226,4 +226,21 @@ public class TcpHandshakeTests
         Assert.Equal(TimeSpan.Zero, connection.SmoothedRtt);
         Assert.Equal(TimeSpan.FromSeconds(1), connection.RetransmissionTimeout);
     }
+
+    [Fact]
+    public void PassiveOpen_SynAckSentTwice_WithTimestamps_TheEchoTimesIt()
+    {
+        // A timestamp echo names the SYN-ACK it answers, so Karn's ambiguity does not arise: Linux's
+        // tcp_ack_update_rtt falls back to it when tcp_synack_rtt_meas has no clock sample.
+        var f = new TcpFixture();
+        Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Echo, 7)));
+        Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460, timestamps: new TcpTimestamps(10, 0))));
+        f.Clock.Advance(TimeSpan.FromMilliseconds(600));
+        Sent again = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460, timestamps: new TcpTimestamps(11, 0))));
+        f.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, again.Sequence + 1, timestamps: new TcpTimestamps(12, again.Header.Timestamps!.Value.Value))));
+        var connection = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), connection.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), connection.RetransmissionTimeout);
+    }
 }

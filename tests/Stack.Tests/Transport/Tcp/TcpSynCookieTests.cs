@@ -91,6 +91,21 @@ public class TcpSynCookieTests(ITestOutputHelper output)
         Assert.Equal(557u, echo.Header.Timestamps!.Value.EchoReply);
     }
 
+    [Fact]
+    public void WithTimestamps_TheEchoedCookieTsvalTimesTheHandshake()
+    {
+        // No state was kept when the cookie SYN-ACK left; as in Linux the RTT comes from the echoed TSval, which lags
+        // our clock by the bits the options took (up to 63 ms): a 100 ms handshake reads as 100..163 ms, RTO 3 x that.
+        TcpFixture f = Always();
+        Sent synAck = Assert.Single(f.Send(Segment(7, TcpFlags.Syn, 1000, 0, mss: 1460, windowScale: 7, sackPermitted: true, timestamps: new TcpTimestamps(555, 0))));
+        TcpTimestamps ts = synAck.Header.Timestamps!.Value;
+        f.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, 1001, synAck.Sequence + 1, window: 512, timestamps: new TcpTimestamps(556, ts.Value))));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.InRange(c.SmoothedRtt, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(163));
+        Assert.Equal(3 * c.SmoothedRtt, c.RetransmissionTimeout);
+    }
+
     [Theory]
     [InlineData(1460, 1460)]
     [InlineData(1459, 1440)]
