@@ -27,6 +27,8 @@ public sealed partial class TcpConnection
     private uint _rcvNxt;
     private int _rcvShift;
     private uint _lastAdvertised;
+    // RCV.NXT as our last segment acknowledged it (Linux's rcv_wup): the left edge of the window the peer knows.
+    private uint _rcvWup;
 
     private bool _timestamps;
     private uint _tsRecent;
@@ -149,6 +151,7 @@ public sealed partial class TcpConnection
         TcpSettings settings = _worker.Settings;
         _irs = peerIsn;
         _rcvNxt = peerIsn + 1;
+        _rcvWup = _rcvNxt;
         _iss = iss;
         _sndUna = _iss;
         _sndNxt = _iss + 1;
@@ -232,6 +235,13 @@ public sealed partial class TcpConnection
 
         if (!IsAcceptable(ref seg))
         {
+            if (IsResetAfterPeerFin(ref seg))
+            {
+                stats.Add(worker, StatCounter.TcpResetsReceived);
+                stats.Add(worker, StatCounter.TcpConnectionsReset);
+                CloseWith(TcpError.ConnectionReset);
+                return true;
+            }
             stats.Add(worker, StatCounter.TcpOutOfWindow);
             if (!seg.Has(TcpFlags.Rst))
                 AnswerUntakenSegment(ref seg, nowUs);
@@ -264,10 +274,6 @@ public sealed partial class TcpConnection
 
         if (!seg.Has(TcpFlags.Ack))
             return true;
-
-        // RFC 7323 §4.3: TS.Recent follows the segment that covers the left edge of the window.
-        if (_timestamps && seg.HasTimestamps && LessOrEqual(seg.Sequence, _rcvNxt))
-            _tsRecent = seg.TsValue;
 
         if (State == TcpState.SynReceived)
         {
@@ -402,17 +408,29 @@ public sealed partial class TcpConnection
         return false;
     }
 
-    // RFC 9293 §3.10.7.4, the acceptability test of a segment's sequence numbers.
+    // The acceptability test of a segment's sequence numbers as Linux's tcp_sequence runs it (RFC 9293 §3.10.7.4 in
+    // spirit): not wholly before the left edge the peer knows (a retransmission that ends there is taken for its ACK
+    // and timestamp, then ACKed as a duplicate), and not starting past the right edge; one that reaches past the
+    // right edge only while nothing waits unread.
     private bool IsAcceptable(ref TcpSegment seg)
     {
-        uint window = ReceiveWindow();
-        uint length = seg.Length;
-        if (length == 0)
-            return window == 0 ? seg.Sequence == _rcvNxt : InRange(seg.Sequence, _rcvNxt, _rcvNxt + window);
-        if (window == 0)
+        uint end = seg.Sequence + seg.Length;
+        if (LessThan(end, _rcvWup))
             return false;
-        return InRange(seg.Sequence, _rcvNxt, _rcvNxt + window) || InRange(seg.Sequence + length - 1, _rcvNxt, _rcvNxt + window);
+        uint rightEdge = _rcvNxt + ReceiveWindow();
+        if (GreaterThan(end, rightEdge))
+        {
+            if (GreaterThan(seg.Sequence, rightEdge))
+                return false;
+            if (_rx is not null && _rx.Count > 0)
+                return false;
+        }
+        return true;
     }
+
+    // Linux's tcp_reset_check: after the peer's FIN, its RST may carry the FIN's own sequence number.
+    private bool IsResetAfterPeerFin(ref TcpSegment seg) =>
+        seg.Has(TcpFlags.Rst) && seg.Sequence == _rcvNxt - 1 && State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing;
 
     private void Establish(ref TcpSegment seg)
     {
@@ -442,6 +460,11 @@ public sealed partial class TcpConnection
             return false;
         }
         bool nothingWasInFlight = _sndMax == _sndUna;
+        // RFC 7323 §4.3: TS.Recent follows the segment that covers the left edge of the window the peer knows, once
+        // its ACK is known to be neither of data never sent nor older than SND.UNA (Linux's tcp_replace_ts_recent
+        // from tcp_ack).
+        if (_timestamps && seg.HasTimestamps && LessOrEqual(seg.Sequence, _rcvWup) && GreaterOrEqual(ack, _sndUna))
+            _tsRecent = seg.TsValue;
         uint window = (uint)seg.Window << _sndShift;
         if (_sackPermitted && seg.Sack.Count > 0)
             TakeSackBlocks(ref seg, ack);
@@ -595,6 +618,15 @@ public sealed partial class TcpConnection
     // The segment's text and FIN (RFC 9293 §3.10.7.4, seventh and eighth checks). True when new data became readable or the peer closed.
     private bool ProcessData(ref TcpSegment seg, long nowUs)
     {
+        uint length = seg.Length;
+        if (length > 0 && LessOrEqual(seg.Sequence + length, _rcvNxt))
+        {
+            // Wholly old, a retransmission that reached the left edge (or a FIN again): as Linux's tcp_data_queue, a
+            // duplicate ACK at once with a D-SACK, and quick-ACK mode.
+            NoteOldSegment(ref seg);
+            _ackNow = true;
+            return false;
+        }
         if (State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2))
             return false;
         Span<byte> payload = seg.Payload;

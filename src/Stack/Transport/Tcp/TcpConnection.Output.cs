@@ -207,6 +207,7 @@ public sealed partial class TcpConnection
         // A SYN-ACK's segments carry timestamps when agreed; a SYN's count is the plain MSS (Linux's tcp_connect_init).
         uint field = syn ? SynWindow((int)window, _advertisedMss, _timestamps && (flags & TcpFlags.Ack) != 0) : Math.Min(window >> _rcvShift, ushort.MaxValue);
         _lastAdvertised = syn ? field : field << _rcvShift;
+        _rcvWup = _rcvNxt;
         byte ecn = EcnFor(ref flags, sequence, length);
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, (ushort)field);
         long nowUs = _worker.NowMicroseconds();
