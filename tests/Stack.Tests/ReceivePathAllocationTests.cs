@@ -13,16 +13,18 @@ public class ReceivePathAllocationTests
     {
         byte[] sink = new byte[2048];
         long allocated = 0;
-        sent = 0;
+        int frames = 0;
         for (int b = 0; b < batches; b++)
         {
             betweenBatches?.Invoke();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            f.Link.InjectInboundRepeated(frame, perBatch);
-            while (f.Link.Read(sink) >= 0)
-                sent++;
-            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated += AllocationWindow.Measure(() =>
+            {
+                f.Link.InjectInboundRepeated(frame, perBatch);
+                while (f.Link.Read(sink) >= 0)
+                    frames++;
+            });
         }
+        sent = frames;
         return allocated;
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using XdpStack.Xdp.Tests.Lab;
+using XdpStack.Stack.Tests.Fakes;
 
 namespace XdpStack.Xdp.Tests;
 
@@ -308,9 +309,8 @@ public sealed class XskSocketTests
             byte[] payload = new byte[64];
             Round(xsk, umem, link, payload, 20);    // warm up (JIT, first wakeups)
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            int sent = Round(xsk, umem, link, payload, 300);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            int sent = 0;
+            long allocated = AllocationWindow.Measure(() => sent = Round(xsk, umem, link, payload, 300));
 
             Assert.Equal(0, allocated);
             Assert.True(sent > 1000, $"only {sent} frames went out");

@@ -1,5 +1,6 @@
 using XdpStack.Stack.FastPath;
 using XdpStack.Stack.Link;
+using XdpStack.Stack.Tests.Fakes;
 
 namespace XdpStack.Stack.Tests.FastPath;
 
@@ -39,9 +40,8 @@ internal static class FastPathRuns
         Fill();
         forward(ingress, memory, frames, verdicts, egress);
         Fill();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int forwarded = forward(ingress, memory, frames, verdicts, egress);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int forwarded = 0;
+        long allocated = AllocationWindow.Measure(() => forwarded = forward(ingress, memory, frames, verdicts, egress));
         return (allocated, forwarded);
     }
 }

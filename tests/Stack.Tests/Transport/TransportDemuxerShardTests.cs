@@ -1,5 +1,6 @@
 using XdpStack.Stack.Transport;
 using XdpStack.Stack.Wire;
+using XdpStack.Stack.Tests.Fakes;
 
 namespace XdpStack.Stack.Tests.Transport;
 
@@ -104,18 +105,19 @@ public class TransportDemuxerShardTests
         int found = 0;
         long Run()
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int w = 0; w < Workers; w++)
+            return AllocationWindow.Measure(() =>
             {
-                for (ushort port = 1024; port < 2024; port++)
+                for (int w = 0; w < Workers; w++)
                 {
-                    found += demux.Find(w, Packet(53, port), Nic) is null ? 0 : 1;
-                    found += demux.Find(w, Packet(54, port), Nic) is null ? 0 : 1;
-                    found += demux.Find(w, Packet(55, port), Nic) is null ? 0 : 1;
-                    found += demux.FindExact(w, Bound(54)) is null ? 0 : 1;
+                    for (ushort port = 1024; port < 2024; port++)
+                    {
+                        found += demux.Find(w, Packet(53, port), Nic) is null ? 0 : 1;
+                        found += demux.Find(w, Packet(54, port), Nic) is null ? 0 : 1;
+                        found += demux.Find(w, Packet(55, port), Nic) is null ? 0 : 1;
+                        found += demux.FindExact(w, Bound(54)) is null ? 0 : 1;
+                    }
                 }
-            }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            });
         }
         Run();
         found = 0;

@@ -258,15 +258,16 @@ public class NdpTests
         byte[] sink = new byte[2048];
         long Run(int batches)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int b = 0; b < batches; b++)
+            return AllocationWindow.Measure(() =>
             {
-                f.Link.InjectInboundRepeated(ns, 100);
-                while (f.Link.Read(sink) >= 0)
+                for (int b = 0; b < batches; b++)
                 {
+                    f.Link.InjectInboundRepeated(ns, 100);
+                    while (f.Link.Read(sink) >= 0)
+                    {
+                    }
                 }
-            }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            });
         }
         Run(2);
         long before = f[StatCounter.NdpAdvertisementsSent];

@@ -451,15 +451,16 @@ public class UdpServiceTests
         byte[] sink = new byte[2048];
         long Run(int batches)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int b = 0; b < batches; b++)
+            return AllocationWindow.Measure(() =>
             {
-                u.F.Link.InjectInboundRepeated(request, 100);
-                while (u.F.Link.Read(sink) >= 0)
+                for (int b = 0; b < batches; b++)
                 {
+                    u.F.Link.InjectInboundRepeated(request, 100);
+                    while (u.F.Link.Read(sink) >= 0)
+                    {
+                    }
                 }
-            }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            });
         }
         Run(2);
         long repliesBefore = u.F[StatCounter.UdpEchoReplies];

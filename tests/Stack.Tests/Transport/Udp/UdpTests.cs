@@ -234,15 +234,16 @@ public class UdpTests
         byte[] buffer = new byte[2048];
         long Run(int batches)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int b = 0; b < batches; b++)
+            return AllocationWindow.Measure(() =>
             {
-                u.F.Link.InjectInboundRepeated(frame, 100);
-                while (ep.TryReceive(buffer, out _, out _))
+                for (int b = 0; b < batches; b++)
                 {
+                    u.F.Link.InjectInboundRepeated(frame, 100);
+                    while (ep.TryReceive(buffer, out _, out _))
+                    {
+                    }
                 }
-            }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            });
         }
         Run(2);
         long before = u.F[StatCounter.UdpDatagramsReceived];
