@@ -384,6 +384,12 @@ public enum StatCounter
     /// <summary>Fast retransmits after three duplicate ACKs (Linux <c>TcpExt.TCPFastRetrans</c>).</summary>
     TcpFastRetransmits,
 
+    /// <summary>Tail loss probes sent, new data or the last segment again after two round trips without an ACK (RFC 8985 §7; Linux <c>TcpExt.TCPLossProbes</c>).</summary>
+    TcpLossProbes,
+
+    /// <summary>Tail loss probes that repaired a lost segment, answered by a congestion window cut (Linux <c>TcpExt.TCPLossProbeRecovery</c>).</summary>
+    TcpLossProbeRecoveries,
+
     /// <summary>SYN-ACKs sent again because the handshake's ACK did not come, and SYNs of an active open sent again (Linux <c>TcpExt.TCPSynRetrans</c> counts both).</summary>
     TcpSynAckRetransmits,
 

@@ -193,6 +193,19 @@ def rto():
     step('ack-it', 0x10, ISN + 101, srv_isn + 101, win=4000, t=0.1)
     step('rst', 0x04, ISN + 101, 0)
 
+def tlp():
+    # A tail of two segments in flight with SACK on and no ACK for them (Linux's tail loss probe, RFC 8985 section 7),
+    # after a 50 ms handshake; then the first ACKed and the second not.
+    global SPORT, srv_isn
+    SPORT = 45021; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x03\xe8\x04\x02', win=65535, t=0.05)
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=65535, t=0.0)
+    send(0x10, ISN + 1, srv_isn + 1, b'a' * 1000, win=65535)
+    step('data2', 0x18, ISN + 1001, srv_isn + 1, b'b' * 1000, win=65535, t=1.5)      # echo, probe, RTO
+    step('ack-first', 0x10, ISN + 2001, srv_isn + 1001, win=65535, t=1.5)
+    step('ack-all', 0x10, ISN + 2001, srv_isn + 2001, win=65535, t=0.1)
+    step('rst', 0x04, ISN + 2001, 0)
+
 TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
 quiet_kernel()
 try:

@@ -176,6 +176,8 @@ internal static class DropReasons
         StatCounter.TcpRetransmits => CounterRole.Event(Tcp, "retransmitted"),
         StatCounter.TcpTimeouts => CounterRole.Event(Tcp, "timeout"),
         StatCounter.TcpFastRetransmits => CounterRole.Event(Tcp, "fast_retransmit"),
+        StatCounter.TcpLossProbes => CounterRole.Event(Tcp, "loss_probe"),
+        StatCounter.TcpLossProbeRecoveries => CounterRole.Event(Tcp, "loss_probe_recovery"),
         StatCounter.TcpSynAckRetransmits => CounterRole.Event(Tcp, "syn_ack_retransmitted"),
         StatCounter.TcpChallengeAcks => CounterRole.Event(Tcp, "challenge_ack"),
         StatCounter.TcpPawsDrops => CounterRole.Drop("tcp_paws"),

@@ -209,7 +209,7 @@ public sealed partial class RunTcpServiceTests
         double Tcp(string type) => metrics.Sum("xdpstack_tcp_segments_total", $"type={type}");
         string summary = $"100 MiB each way in {took.TotalSeconds:F1} s; dropped toward us {drops.ElementAtOrDefault(0)}, toward the client {drops.ElementAtOrDefault(1)}; "
             + $"stack: segments in {Tcp("received")}, out {Tcp("sent")}, retransmitted {Tcp("retransmitted")}, SACK recoveries {Tcp("sack_recovery")}, "
-            + $"SACK retransmissions {Tcp("sack_retransmitted")}, timeouts {Tcp("timeout")}, out-of-order queued {Tcp("out_of_order_queued")}";
+            + $"SACK retransmissions {Tcp("sack_retransmitted")}, loss probes {Tcp("loss_probe")}, timeouts {Tcp("timeout")}, out-of-order queued {Tcp("out_of_order_queued")}";
         Console.WriteLine(summary);
         Assert.True(took < TimeSpan.FromSeconds(60), summary);
         // The loss was real both ways, and SACK repaired what we lost.

@@ -97,17 +97,14 @@ public sealed partial class TcpConnection
         _keepAliveDeadline = 0;
         _keepAliveProbes = 0;
         ResetPersist();
+        ResetLossProbe();
         _lastInvalidAckUs = -1;
         ResetSack();
         ResetEcn(false);
         ResetCongestionControl(listener?.CongestionControl ?? worker.Settings.CongestionControl);
         _ipId = (ushort)worker.Random();
-        if (_oooStart.Length != worker.Settings.OutOfOrderRanges)
-        {
-            _oooStart = new uint[worker.Settings.OutOfOrderRanges];
-            _oooEnd = new uint[worker.Settings.OutOfOrderRanges];
-            _oooStamp = new uint[worker.Settings.OutOfOrderRanges];
-        }
+        if (_ooo.Length != worker.Settings.OutOfOrderRanges)
+            _ooo = new OutOfOrderRange[worker.Settings.OutOfOrderRanges];
     }
 
     /// <summary>A SYN to a listener (RFC 9293 §3.10.7.2): negotiates the options and answers with SYN-ACK.</summary>
@@ -466,8 +463,11 @@ public sealed partial class TcpConnection
         if (_timestamps && seg.HasTimestamps && LessOrEqual(seg.Sequence, _rcvWup) && GreaterOrEqual(ack, _sndUna))
             _tsRecent = seg.TsValue;
         uint window = (uint)seg.Window << _sndShift;
+        long sackedBefore = _lossProbeOut ? SackedOctets() : 0;
         if (_sackPermitted && seg.Sack.Count > 0)
             TakeSackBlocks(ref seg, ack);
+        if (_lossProbeOut)
+            ProcessLossProbeAck(ref seg, ack, GreaterThan(ack, _sndUna), SackedOctets() > sackedBefore);
         if (seg.Has(TcpFlags.Ece) && GreaterOrEqual(ack, _sndUna))
             OnEcnEcho();
         if (GreaterThan(ack, _sndUna))
@@ -553,9 +553,14 @@ public sealed partial class TcpConnection
         _dupAcks = 0;
 
         if (_sndUna == _sndNxt)
+        {
             _rtoDeadline = 0;
+        }
         else
+        {
             ArmRto(nowUs);
+            ScheduleLossProbe(nowUs);
+        }
 
         if (finAcked)
         {
@@ -604,6 +609,11 @@ public sealed partial class TcpConnection
         QueueCongestionWindowReduced();
         _recover = _sndMax;
         _inRecovery = true;
+        _lossProbeOut = false;
+        // No probe in recovery: the deadline is the retransmission timer's, from now (Linux's tcp_xmit_retransmit_queue
+        // restarts it with the first retransmission).
+        if (_lossProbeTimer)
+            ArmRto(nowUs);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpFastRetransmits);
         if (_sackPermitted && _sackedCount > 0)
         {
@@ -757,48 +767,42 @@ public sealed partial class TcpConnection
     {
         // Merge with every range it touches; insert in order otherwise.
         int i = 0;
-        while (i < _oooCount && LessThan(_oooEnd[i], start))
+        while (i < _oooCount && LessThan(_ooo[i].End, start))
             i++;
-        if (i < _oooCount && LessOrEqual(_oooStart[i], end))
+        if (i < _oooCount && LessOrEqual(_ooo[i].Start, end))
         {
-            if (LessThan(start, _oooStart[i]))
-                _oooStart[i] = start;
-            if (GreaterThan(end, _oooEnd[i]))
-                _oooEnd[i] = end;
-            _oooStamp[i] = ++_oooClock;
+            if (LessThan(start, _ooo[i].Start))
+                _ooo[i].Start = start;
+            if (GreaterThan(end, _ooo[i].End))
+                _ooo[i].End = end;
+            _ooo[i].Stamp = ++_oooClock;
             // The grown range may now reach the ones after it.
-            while (i + 1 < _oooCount && LessOrEqual(_oooStart[i + 1], _oooEnd[i]))
+            while (i + 1 < _oooCount && LessOrEqual(_ooo[i + 1].Start, _ooo[i].End))
             {
-                if (GreaterThan(_oooEnd[i + 1], _oooEnd[i]))
-                    _oooEnd[i] = _oooEnd[i + 1];
+                if (GreaterThan(_ooo[i + 1].End, _ooo[i].End))
+                    _ooo[i].End = _ooo[i + 1].End;
                 RemoveRange(i + 1);
             }
             return true;
         }
-        if (_oooCount == _oooStart.Length)
+        if (_oooCount == _ooo.Length)
             return false;
         for (int j = _oooCount; j > i; j--)
-        {
-            _oooStart[j] = _oooStart[j - 1];
-            _oooEnd[j] = _oooEnd[j - 1];
-            _oooStamp[j] = _oooStamp[j - 1];
-        }
-        _oooStart[i] = start;
-        _oooEnd[i] = end;
-        _oooStamp[i] = ++_oooClock;
+            _ooo[j] = _ooo[j - 1];
+        _ooo[i] = new OutOfOrderRange { Start = start, End = end, Stamp = ++_oooClock };
         _oooCount++;
         return true;
     }
 
     private void MergeOutOfOrder(TcpByteRing rx)
     {
-        while (_oooCount > 0 && LessOrEqual(_oooStart[0], _rcvNxt))
+        while (_oooCount > 0 && LessOrEqual(_ooo[0].Start, _rcvNxt))
         {
-            if (GreaterThan(_oooEnd[0], _rcvNxt))
+            if (GreaterThan(_ooo[0].End, _rcvNxt))
             {
-                int n = (int)(_oooEnd[0] - _rcvNxt);
+                int n = (int)(_ooo[0].End - _rcvNxt);
                 rx.Commit(n);
-                _rcvNxt = _oooEnd[0];
+                _rcvNxt = _ooo[0].End;
                 Nic.Stats.Add(_worker.Index, StatCounter.TcpBytesReceived, n);
             }
             RemoveRange(0);
@@ -808,11 +812,7 @@ public sealed partial class TcpConnection
     private void RemoveRange(int index)
     {
         for (int j = index; j < _oooCount - 1; j++)
-        {
-            _oooStart[j] = _oooStart[j + 1];
-            _oooEnd[j] = _oooEnd[j + 1];
-            _oooStamp[j] = _oooStamp[j + 1];
-        }
+            _ooo[j] = _ooo[j + 1];
         _oooCount--;
     }
 

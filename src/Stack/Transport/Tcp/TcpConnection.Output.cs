@@ -43,6 +43,7 @@ public sealed partial class TcpConnection
         if (State is TcpState.SynSent or TcpState.SynReceived or TcpState.Closed or TcpState.TimeWait || _tx is null)
             return false;
         bool sent = false;
+        uint sndMaxBefore = _sndMax;
         if (_tx.Count > 0)
             RestartWindowAfterIdle(nowUs);
         int mss = SegmentSize;
@@ -74,6 +75,9 @@ public sealed partial class TcpConnection
             break;
         }
         NoteFlight(unsentLeft: _tx.Count > (int)(_sndNxt - _sndUna));
+        // Linux's tcp_write_xmit: new data on the wire moves the probe timeout to two round trips from now.
+        if (_sndMax != sndMaxBefore)
+            ScheduleLossProbe(nowUs);
         CheckTimers(nowUs);
         return sent;
     }
@@ -98,6 +102,8 @@ public sealed partial class TcpConnection
         uint end = sequence + (uint)length + (fin ? 1u : 0u);
         if (length > 0)
             _lastDataSentUs = nowUs;
+        if (!retransmission)
+            _lastSegmentStart = sequence;
         if (!retransmission && !_rttTiming && !_timestamps && length > 0)
         {
             _rttTiming = true;

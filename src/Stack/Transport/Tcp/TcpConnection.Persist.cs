@@ -53,6 +53,7 @@ public sealed partial class TcpConnection
     private void ArmProbe(long atUs)
     {
         _probeTimer = true;
+        _lossProbeTimer = false;
         SetDeadline(ref _rtoDeadline, atUs);
     }
 

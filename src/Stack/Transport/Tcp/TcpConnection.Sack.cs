@@ -30,8 +30,7 @@ public sealed partial class TcpConnection
     // True while the recovery is RFC 6675's; false for NewReno's (no SACK, or no block seen when it began).
     private bool _sackRecovery;
 
-    // When each out-of-order range last grew, so that ACKs list the newest first (RFC 2018 §4).
-    private uint[] _oooStamp = [];
+    // The clock of OutOfOrderRange.Stamp.
     private uint _oooClock;
 
     // RFC 2883 D-SACK, as Linux with net.ipv4.tcp_dsack = 1: octets that arrived twice, reported once as the first block
@@ -95,8 +94,8 @@ public sealed partial class TcpConnection
     {
         for (int i = 0; i < _oooCount; i++)
         {
-            uint from = GreaterThan(_oooStart[i], start) ? _oooStart[i] : start;
-            uint to = LessThan(_oooEnd[i], end) ? _oooEnd[i] : end;
+            uint from = GreaterThan(_ooo[i].Start, start) ? _ooo[i].Start : start;
+            uint to = LessThan(_ooo[i].End, end) ? _ooo[i].End : end;
             if (LessThan(from, to))
                 ExtendDuplicate(from, to);
         }
@@ -121,11 +120,11 @@ public sealed partial class TcpConnection
             int newest = -1;
             for (int i = 0; i < _oooCount; i++)
             {
-                if ((taken & (1u << i)) == 0 && (newest < 0 || GreaterThan(_oooStamp[i], _oooStamp[newest])))
+                if ((taken & (1u << i)) == 0 && (newest < 0 || GreaterThan(_ooo[i].Stamp, _ooo[newest].Stamp)))
                     newest = i;
             }
             taken |= 1u << newest;
-            blocks.Add(_oooStart[newest], _oooEnd[newest]);
+            blocks.Add(_ooo[newest].Start, _ooo[newest].End);
         }
         return blocks;
     }

@@ -91,6 +91,8 @@ public sealed partial class TcpConnection
     private void ArmRto(long nowUs)
     {
         _probeTimer = false;
+        _lossProbeTimer = false;
+        _rtoStartUs = nowUs;
         SetDeadline(ref _rtoDeadline, nowUs + _rtoUs);
     }
 
@@ -184,6 +186,8 @@ public sealed partial class TcpConnection
             _rtoDeadline = 0;
             if (_probeTimer)
                 OnProbeTimer(nowUs);
+            else if (_lossProbeTimer)
+                OnLossProbe(nowUs);
             else
                 OnRetransmissionTimeout(nowUs);
         }
@@ -285,6 +289,7 @@ public sealed partial class TcpConnection
         // Go-back-N from SND.UNA resends everything; the peer's SACKs will be taken afresh (RFC 6675 §5.1 allows both).
         _sackRecovery = false;
         _sackedCount = 0;
+        _lossProbeOut = false;
         _recover = _sndMax;
         _dupAcks = 0;
         _rttTiming = false;

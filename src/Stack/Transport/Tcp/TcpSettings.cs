@@ -50,4 +50,7 @@ public sealed record TcpSettings
 
     /// <summary>Retransmissions of data before the connection is dropped (Linux <c>tcp_retries2</c>).</summary>
     public int MaxRetries { get; init; } = 15;
+
+    /// <summary>Tail loss probes (RFC 8985 §7) on connections with SACK, as Linux sends them by default (<c>tcp_early_retrans</c> 3); false leaves a lost tail to the retransmission timer.</summary>
+    public bool LossProbes { get; init; } = true;
 }

@@ -14,6 +14,10 @@ public class TcpDataTests
         return f;
     }
 
+    // The retransmission timer alone, as Linux with net.ipv4.tcp_early_retrans = 0: the fixture's connections agree
+    // to SACK, so a tail loss probe would otherwise come first (TcpLossProbeTests).
+    private static TcpFixture EchoWithoutLossProbes() => Echo(new TcpSettings { LossProbes = false });
+
     [Fact]
     public void Echo_DataComesBackAcked()
     {
@@ -211,7 +215,7 @@ public class TcpDataTests
     {
         // The timeout rewinds SND.NXT to SND.UNA; the peer's ACK of all three original segments then lies above
         // SND.NXT but not above what was sent, and must free the send buffer rather than be refused as "never sent".
-        TcpFixture f = Echo();
+        TcpFixture f = EchoWithoutLossProbes();
         uint iss = f.Connect(7);
         Assert.Equal(3, f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[3000], window: 512)).Count(s => s.Payload.Length > 0));
         Sent again = Assert.Single(f.Advance(TimeSpan.FromSeconds(1)), s => s.Payload.Length > 0);
@@ -228,7 +232,7 @@ public class TcpDataTests
         // 100 octets go out; 1,000 more wait behind the peer's small window. The timeout's retransmission of SND.UNA's
         // segment carries them too, past the old SND.MAX: the peer's ACK of all 1,100 must be taken, not refused as
         // "data never sent" (the reorder property test found a connection stuck that way for good).
-        TcpFixture f = Echo();
+        TcpFixture f = EchoWithoutLossProbes();
         uint iss = f.Connect(7);
         Sent first = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[100], window: 1)), s => s.Payload.Length > 0);
         Assert.Equal(100, first.Payload.Length);
@@ -252,7 +256,7 @@ public class TcpDataTests
     {
         // 2,920 octets in flight, then the peer shrinks its window to 256 octets without ACKing any: the timeout's
         // retransmission carries only those 256 (Linux's tcp_retransmit_skb), not an MSS the peer would drop.
-        TcpFixture f = Echo();
+        TcpFixture f = EchoWithoutLossProbes();
         uint iss = f.Connect(7);
         byte[] stream = new byte[2920];
         new Random(13).NextBytes(stream);
@@ -343,7 +347,7 @@ public class TcpDataTests
     public void Rto_RetransmitsWithBackoffAndCollapsesCwnd()
     {
         // The handshake took no time on the fixture's clock: its RTT sample puts the RTO at the 200 ms floor.
-        TcpFixture f = Echo();
+        TcpFixture f = EchoWithoutLossProbes();
         uint iss = f.Connect(7);
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(TimeSpan.FromMilliseconds(200), c.RetransmissionTimeout);

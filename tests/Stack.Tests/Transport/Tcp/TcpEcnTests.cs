@@ -77,7 +77,8 @@ public class TcpEcnTests
     [Fact]
     public void NewDataLeavesEct0_AcksAndRetransmissionsNotEct()
     {
-        TcpFixture f = Service(TcpServiceKind.Echo, 7);
+        // The retransmission timer's segment, not a tail loss probe's.
+        TcpFixture f = Service(TcpServiceKind.Echo, 7, new TcpSettings { LossProbes = false });
         uint iss = ConnectWithEcn(f, 7);
         Sent echo = Assert.Single(AfterAck(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "hello"u8, window: 512))));
         Assert.Equal("hello"u8.ToArray(), echo.Payload);
