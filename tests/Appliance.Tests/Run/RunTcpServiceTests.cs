@@ -54,6 +54,23 @@ public sealed partial class RunTcpServiceTests
         CommandResult v6 = lab.HostB.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", $"http://[{RunLab.RouterBIpv6}]/");
         Assert.True(v6.ExitCode == 0 && v6.StandardOutput == new string('x', 13), v6.StandardError);
 
+        // A 3 MB chunked upload (curl's own chunks, after its Expect: 100-continue), then a GET on the same connection.
+        string upload = Path.Combine(Path.GetTempPath(), $"xdpstack-upload-{lab.Tag}.bin");
+        File.WriteAllBytes(upload, RandomNumberGenerator.GetBytes(3_000_000));
+        try
+        {
+            CommandResult chunked = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "-v", "--max-time", "10", "-H", "Transfer-Encoding: chunked",
+                "--data-binary", "@" + upload, url, "--next", "--max-time", "10", url);
+            Assert.True(chunked.ExitCode == 0, chunked.StandardError);
+            Assert.Equal(new string('x', 26), chunked.StandardOutput);
+            Assert.Contains("Transfer-Encoding: chunked", chunked.StandardError);
+            Assert.Contains("Re-using existing connection", chunked.StandardError);
+        }
+        finally
+        {
+            File.Delete(upload);
+        }
+
         // ab without -k: HTTP/1.0, a new connection per request, closed by us after the response.
         CommandResult ab = lab.HostA.Run(TimeSpan.FromSeconds(120), "ab", "-n", "2000", "-c", "8", "-s", "10", url);
         Assert.True(ab.ExitCode == 0, ab.StandardOutput + ab.StandardError);

@@ -105,6 +105,95 @@ public class HttpResponderTests
     }
 
     [Fact]
+    public void ChunkedBody_SkippedWithExtensionsAndTrailers_NextRequestAnswered()
+    {
+        TcpFixture f = Http(new HttpResponse(201, 0));
+        uint iss = f.Connect(80);
+        byte[] requests = ("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+            + "5\r\nhello\r\n3;name=value\r\nabc\r\nA \r\n0123456789\r\n0\r\nChecksum: 1\r\nOther: 2\r\n\r\n"
+            + "GET / HTTP/1.1\r\n\r\n").Select(c => (byte)c).ToArray();
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, requests, window: 512));
+        string one = "HTTP/1.1 201 Created\r\nServer: xdpstack\r\nContent-Length: 0\r\n\r\n";
+        Assert.Equal(one + one, Text(sent));
+        Assert.Equal((2, 0), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
+        Assert.Equal(TcpState.Established, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+    }
+
+    [Fact]
+    public void ChunkedBody_SplitAnywhere_EachRequestAnsweredOnce()
+    {
+        // The same two requests cut into pieces of every size from 1 to 9 octets: inside the size line, the data, the
+        // CRLF after it, the last chunk and the trailers.
+        string requests = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n2\r\nok\r\n0\r\nT: 1\r\n\r\n"
+            + "GET /next HTTP/1.1\r\n\r\n";
+        for (int piece = 1; piece <= 9; piece++)
+        {
+            TcpFixture f = Http(new HttpResponse(200, 1));
+            uint iss = f.Connect(80);
+            var sent = new List<Sent>();
+            for (int at = 0; at < requests.Length; at += piece)
+            {
+                byte[] part = requests.Substring(at, Math.Min(piece, requests.Length - at)).Select(c => (byte)c).ToArray();
+                sent.AddRange(f.Send(Segment(80, TcpFlags.Ack, 1001 + (uint)at, iss + 1 + (uint)sent.Sum(s => s.Payload.Length), part, window: 512)));
+            }
+            string one = "HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 1\r\n\r\nx";
+            Assert.Equal(one + one, Text(sent));
+            Assert.Equal(0, f[StatCounter.HttpBadRequests]);
+        }
+    }
+
+    [Fact]
+    public void ChunkedBody_LargerThanTheBuffers_SkippedAsItArrives()
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        uint seq = 1001;
+        uint acked = iss + 1;
+        void Send(byte[] data)
+        {
+            List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, seq, acked, data, window: 512));
+            seq += (uint)data.Length;
+            acked += (uint)sent.Sum(s => s.Payload.Length);
+        }
+        Send("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n30D40\r\n"u8.ToArray());
+        for (int sent = 0; sent < 200_000; sent += 1000)
+            Send(new byte[1000]);
+        Send("\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n"u8.ToArray());
+        Assert.Equal(2, f[StatCounter.HttpRequests]);
+        Assert.Equal(0, f[StatCounter.HttpBadRequests]);
+    }
+
+    [Theory]
+    [InlineData("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501 Not Implemented")]
+    [InlineData("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "400 Bad Request")]
+    [InlineData("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request")]
+    [InlineData("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request")]
+    public void TransferEncodingThatCannotBeFramed_RefusedAndClosed(string request, string status)
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, request.Select(c => (byte)c).ToArray(), window: 512));
+        Assert.StartsWith("HTTP/1.1 " + status + "\r\n", Text(sent));
+        Assert.Contains(sent, s => (s.Flags & TcpFlags.Fin) != 0);
+        Assert.Equal((0, 1), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
+    }
+
+    [Theory]
+    [InlineData("zz\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5\r\nhelloXX0\r\n\r\n")]
+    [InlineData("1234567890ABCDEF0\r\n")]
+    public void MalformedChunk_AfterTheAnswer_ConnectionEnds(string body)
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        byte[] request = ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + body + "GET / HTTP/1.1\r\n\r\n").Select(c => (byte)c).ToArray();
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, request, window: 512));
+        Assert.Equal("HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 0\r\n\r\n", Text(sent));
+        Assert.Contains(sent, s => (s.Flags & TcpFlags.Fin) != 0);
+        Assert.Equal((1, 1), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
+    }
+
+    [Fact]
     public void LargeBody_StreamedAsTheWindowOpens()
     {
         TcpFixture f = Http(new HttpResponse(200, 200_000));

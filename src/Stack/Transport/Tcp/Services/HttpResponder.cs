@@ -5,17 +5,33 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 /// <summary>An HTTP/1.1 server (RFC 9112) that answers every request with one fixed response: keep-alive and <c>Connection: close</c> honoured, pipelined requests answered in order.</summary>
 /// <remarks>
 /// <para>It parses a request only as far as finding its end: the request line, the header fields up to the empty
-/// line (at most 8 KiB, copied into the worker's scratch buffer), and a <c>Content-Length</c> body, which it skips.
-/// A request it cannot frame (no HTTP/1.x version, a bad Content-Length, <c>Transfer-Encoding</c>, a head over 8 KiB)
-/// gets 400 and the connection closes, as a server that cannot find the next request must.</para>
+/// line (at most 8 KiB, copied into the worker's scratch buffer), and the body, which it skips: <c>Content-Length</c>
+/// octets, or a chunked body (RFC 9112 §7.1) chunk by chunk, trailer fields included. The answer goes out as soon as
+/// the head is read. A request it cannot frame (no HTTP/1.x version, a bad Content-Length, both Content-Length and
+/// Transfer-Encoding, chunked not the last coding, Transfer-Encoding on HTTP/1.0, a head over 8 KiB) gets 400 and a
+/// transfer coding other than chunked 501 (§6.1), and the connection closes, as a server that cannot find the next
+/// request must; a chunked body that turns out malformed, after the answer went, closes the connection.</para>
 /// <para>Per connection it keeps, in <see cref="TcpConnection.ApplicationState"/>, the body octets of the current
-/// response still to send and, in <see cref="TcpConnection.ApplicationState2"/>, the request-body octets still to
-/// skip (shifted left by one) and whether to close after the response (bit 0). The response head is built once.</para>
+/// response still to send and, in <see cref="TcpConnection.ApplicationState2"/>, whether to close after the response
+/// (bit 0), whether a chunked body is being skipped (bit 1) and where in it (bits 2-3), and the octets still to skip
+/// (from bit 4): the rest of a Content-Length body or of the current chunk. The response head is built once.</para>
 /// </remarks>
 public sealed class HttpResponder : ITcpApplication
 {
     private static readonly byte[] s_filler = CreateFiller();
     private static readonly byte[] s_badRequest = Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    private static readonly byte[] s_notImplemented = Encoding.ASCII.GetBytes("HTTP/1.1 501 Not Implemented\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+
+    // ApplicationState2: bit 0 close after the response; bit 1 a chunked body in progress; bits 2-3 its phase; from
+    // bit 4 the octets still to skip.
+    private const long CloseFlag = 1;
+    private const long ChunkedFlag = 2;
+    private const int CountShift = 4;
+    private const long ChunkSizeLine = 0 << 2, ChunkData = 1 << 2, ChunkDataEnd = 2 << 2, ChunkTrailer = 3 << 2;
+    private const long PhaseMask = 3 << 2;
+
+    // A chunk-size line or a trailer field longer than this ends the connection (nginx allows a line of about 4 KiB too).
+    private const int MaxChunkLine = 4096;
     private static readonly byte[] s_headEnd = "\r\n\r\n"u8.ToArray();
 
     private readonly byte[] _keepAlive;
@@ -47,22 +63,14 @@ public sealed class HttpResponder : ITcpApplication
         {
             if (connection.ApplicationState > 0 && !SendBody(connection))
                 return;
-            if ((connection.ApplicationState2 & 1) != 0)
+            if ((connection.ApplicationState2 & CloseFlag) != 0)
             {
                 connection.Consume(connection.Available);
                 connection.Close();
                 return;
             }
-            long skip = connection.ApplicationState2 >> 1;
-            if (skip > 0)
-            {
-                int n = (int)Math.Min(skip, connection.Available);
-                connection.Consume(n);
-                skip -= n;
-                connection.ApplicationState2 = skip << 1;
-                if (skip > 0)
-                    return;
-            }
+            if (connection.ApplicationState2 != 0 && !SkipBody(connection))
+                return;
             if (connection.Available == 0)
             {
                 if (connection.PeerClosed)
@@ -75,15 +83,16 @@ public sealed class HttpResponder : ITcpApplication
             if (end < 0)
             {
                 if (copied == scratch.Length)
-                    RefuseRequest(connection);
+                    RefuseRequest(connection, s_badRequest);
                 else if (connection.PeerClosed)
                     connection.Close();
                 return;
             }
             int headLength = end + s_headEnd.Length;
-            if (!TryParse(scratch[..headLength], out bool close, out bool http10, out bool head, out long contentLength))
+            RequestFraming framing = TryParse(scratch[..headLength], out bool close, out bool http10, out bool head, out long contentLength);
+            if (framing is RequestFraming.Bad or RequestFraming.UnknownCoding)
             {
-                RefuseRequest(connection);
+                RefuseRequest(connection, framing == RequestFraming.Bad ? s_badRequest : s_notImplemented);
                 return;
             }
             byte[] response = close ? _close : http10 ? _keepAlive10 : _keepAlive;
@@ -92,7 +101,9 @@ public sealed class HttpResponder : ITcpApplication
             connection.Write(response);
             connection.Consume(headLength);
             connection.ApplicationState = head ? 0 : Response.BodyBytes;
-            connection.ApplicationState2 = (contentLength << 1) | (close ? 1L : 0L);
+            connection.ApplicationState2 = close ? CloseFlag
+                : framing == RequestFraming.Chunked ? ChunkedFlag | ChunkSizeLine
+                : contentLength << CountShift;
             stats ??= connection.Nic.Stats;
             stats.Add(connection.Worker, StatCounter.HttpRequests);
         }
@@ -113,16 +124,128 @@ public sealed class HttpResponder : ITcpApplication
         return remaining == 0;
     }
 
-    private static void RefuseRequest(TcpConnection connection)
+    private static void RefuseRequest(TcpConnection connection, byte[] answer)
     {
         connection.Nic.Stats.Add(connection.Worker, StatCounter.HttpBadRequests);
         connection.Consume(connection.Available);
-        connection.Write(s_badRequest);
+        connection.Write(answer);
         connection.Close();
     }
 
+    // Skips what is left of the current request's body; true once it has all gone, false while more must arrive (or
+    // the connection was closed on a malformed chunk).
+    private static bool SkipBody(TcpConnection connection)
+    {
+        long state = connection.ApplicationState2;
+        while (state != 0)
+        {
+            long count = state >> CountShift;
+            long phase = state & PhaseMask;
+            if ((state & ChunkedFlag) == 0 || phase == ChunkData)
+            {
+                // Octets to drop: the rest of a Content-Length body or of a chunk.
+                int n = (int)Math.Min(count, connection.Available);
+                connection.Consume(n);
+                count -= n;
+                if (count > 0)
+                {
+                    connection.ApplicationState2 = (count << CountShift) | (state & (ChunkedFlag | PhaseMask));
+                    return false;
+                }
+                state = (state & ChunkedFlag) == 0 ? 0 : ChunkedFlag | ChunkDataEnd;
+                continue;
+            }
+            if (!TryTakeLine(connection, out ReadOnlySpan<byte> line, out bool malformed))
+            {
+                if (malformed)
+                    return AbandonBody(connection);
+                connection.ApplicationState2 = state;
+                return false;
+            }
+            if (phase == ChunkDataEnd)
+            {
+                // The CRLF that ends a chunk's data.
+                if (!line.IsEmpty)
+                    return AbandonBody(connection);
+                state = ChunkedFlag | ChunkSizeLine;
+            }
+            else if (phase == ChunkSizeLine)
+            {
+                if (!TryParseChunkSize(line, out long size))
+                    return AbandonBody(connection);
+                state = size == 0 ? ChunkedFlag | ChunkTrailer : (size << CountShift) | ChunkedFlag | ChunkData;
+            }
+            else if (line.IsEmpty)
+            {
+                // The empty line after the trailer fields: the request is complete.
+                state = 0;
+            }
+        }
+        connection.ApplicationState2 = 0;
+        return true;
+    }
+
+    // One line of the chunked framing, CRLF consumed; false when it has not all arrived (or is too long: malformed).
+    private static bool TryTakeLine(TcpConnection connection, out ReadOnlySpan<byte> line, out bool malformed)
+    {
+        Span<byte> scratch = connection.Scratch[..Math.Min(connection.Scratch.Length, MaxChunkLine + 2)];
+        int copied = connection.PeekCopy(scratch);
+        int end = scratch[..copied].IndexOf("\r\n"u8);
+        if (end < 0)
+        {
+            line = default;
+            malformed = copied == scratch.Length;
+            return false;
+        }
+        connection.Consume(end + 2);
+        line = scratch[..end];
+        malformed = false;
+        return true;
+    }
+
+    // RFC 9112 §7.1: chunk-size = 1*HEXDIG, then chunk extensions after ';' (ignored). At most 15 digits.
+    private static bool TryParseChunkSize(ReadOnlySpan<byte> line, out long size)
+    {
+        size = 0;
+        int digits = 0;
+        foreach (byte b in line)
+        {
+            int value = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (value < 0)
+                return digits > 0 && b is (byte)';' or (byte)' ' or (byte)'\t';
+            if (++digits > 15)
+                return false;
+            size = (size << 4) | (uint)value;
+        }
+        return digits > 0;
+    }
+
+    // The body cannot be framed after the answer went: no next request can be found, so the connection ends.
+    private static bool AbandonBody(TcpConnection connection)
+    {
+        connection.Nic.Stats.Add(connection.Worker, StatCounter.HttpBadRequests);
+        connection.ApplicationState2 = CloseFlag;
+        connection.Consume(connection.Available);
+        connection.Close();
+        return false;
+    }
+
+    private enum RequestFraming
+    {
+        Bad,
+        UnknownCoding,
+        Length,
+        Chunked,
+    }
+
     // RFC 9112 §3 and §6: the request line's version, and the fields that decide the connection and the body.
-    private static bool TryParse(ReadOnlySpan<byte> head, out bool close, out bool http10, out bool isHead, out long contentLength)
+    private static RequestFraming TryParse(ReadOnlySpan<byte> head, out bool close, out bool http10, out bool isHead, out long contentLength)
     {
         close = false;
         http10 = false;
@@ -132,17 +255,18 @@ public sealed class HttpResponder : ITcpApplication
         isHead = requestLine.StartsWith("HEAD "u8);
         int lastSpace = requestLine.LastIndexOf((byte)' ');
         if (lastSpace <= 0 || requestLine.IndexOf((byte)' ') == lastSpace)
-            return false;
+            return RequestFraming.Bad;
         ReadOnlySpan<byte> version = requestLine[(lastSpace + 1)..];
         if (version.SequenceEqual("HTTP/1.1"u8))
             http10 = false;
         else if (version.SequenceEqual("HTTP/1.0"u8))
             http10 = true;
         else
-            return false;
+            return RequestFraming.Bad;
         bool keepAlive = false;
         bool closeToken = false;
         bool sawLength = false;
+        RequestFraming coding = RequestFraming.Length;
         ReadOnlySpan<byte> fields = head[(lineEnd + 2)..];
         while (true)
         {
@@ -153,7 +277,7 @@ public sealed class HttpResponder : ITcpApplication
             fields = fields[(end + 2)..];
             int colon = line.IndexOf((byte)':');
             if (colon <= 0)
-                return false;
+                return RequestFraming.Bad;
             ReadOnlySpan<byte> name = line[..colon];
             ReadOnlySpan<byte> value = line[(colon + 1)..].Trim(" \t"u8);
             if (Ascii.EqualsIgnoreCase(name, "connection"u8))
@@ -166,19 +290,45 @@ public sealed class HttpResponder : ITcpApplication
             else if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
             {
                 if (!TryParseLength(value, out long length) || (sawLength && length != contentLength))
-                    return false;
+                    return RequestFraming.Bad;
                 contentLength = length;
                 sawLength = true;
             }
             else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
             {
-                // A chunked body cannot be skipped without decoding it; this responder does not.
-                return false;
+                // §6.1: chunked must be the last coding (the others, such as gzip, need no decoding to be skipped);
+                // a coding this server does not know is 501. §6.3: HTTP/1.0 framing with it is faulty.
+                RequestFraming thisField = LastCodingIsChunked(value);
+                if (http10 || thisField == RequestFraming.Bad || coding != RequestFraming.Length)
+                    return RequestFraming.Bad;
+                coding = thisField;
             }
         }
+        // §6.3: Content-Length beside Transfer-Encoding may be a smuggling attempt; refused, as nginx does.
+        if (coding != RequestFraming.Length && sawLength)
+            return RequestFraming.Bad;
         // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
         close = closeToken || (http10 && !keepAlive);
-        return true;
+        return coding;
+    }
+
+    // The framing a Transfer-Encoding field gives: Chunked when chunked is its last coding, UnknownCoding when the last
+    // is another, Bad when chunked comes before another or the field is empty.
+    private static RequestFraming LastCodingIsChunked(ReadOnlySpan<byte> value)
+    {
+        RequestFraming framing = RequestFraming.Bad;
+        while (!value.IsEmpty)
+        {
+            int comma = value.IndexOf((byte)',');
+            ReadOnlySpan<byte> item = (comma < 0 ? value : value[..comma]).Trim(" \t"u8);
+            value = comma < 0 ? default : value[(comma + 1)..];
+            if (item.IsEmpty)
+                continue;
+            if (framing == RequestFraming.Chunked)
+                return RequestFraming.Bad;
+            framing = Ascii.EqualsIgnoreCase(item, "chunked"u8) ? RequestFraming.Chunked : RequestFraming.UnknownCoding;
+        }
+        return framing;
     }
 
     private static bool ContainsToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
