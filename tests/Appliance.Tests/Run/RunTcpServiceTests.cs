@@ -50,6 +50,7 @@ public sealed partial class RunTcpServiceTests
         CommandResult close = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "-i", "--max-time", "10", "-H", "Connection: close", url);
         Assert.True(close.ExitCode == 0, close.StandardError);
         Assert.Contains("Connection: close\r\n", close.StandardOutput);
+        Assert.Matches(@"\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n", close.StandardOutput);
         Assert.EndsWith("\r\n\r\nxxxxxxxxxxxxx", close.StandardOutput);
         CommandResult v6 = lab.HostB.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", $"http://[{RunLab.RouterBIpv6}]/");
         Assert.True(v6.ExitCode == 0 && v6.StandardOutput == new string('x', 13), v6.StandardError);

@@ -106,7 +106,7 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         {
             if (_services.ContainsKey(service))
                 return StackError.PortInUse;
-            StackError result = Listen(service.Port, service.LocalAddress, service.CreateApplication(), out TcpListener? listener, service.Backlog, service.SynCookies, service.KeepAlive, service.CongestionControl);
+            StackError result = Listen(service.Port, service.LocalAddress, service.CreateApplication(_workers.Length), out TcpListener? listener, service.Backlog, service.SynCookies, service.KeepAlive, service.CongestionControl);
             if (result == StackError.None)
                 _services[service] = listener!;
             return result;

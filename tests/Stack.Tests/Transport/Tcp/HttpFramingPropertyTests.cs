@@ -67,7 +67,7 @@ public class HttpFramingPropertyTests
                     offset += n;
                 }
                 string one = "HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 3\r\n\r\nxxx";
-                Assert.Equal(string.Concat(Enumerable.Repeat(one, requests.Length)), answered.ToString());
+                Assert.Equal(string.Concat(Enumerable.Repeat(one, requests.Length)), HttpResponderTests.WithoutDate(answered.ToString()));
                 Assert.Equal((requests.Length, 0), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
                 Assert.Equal(TcpState.Established, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
             }, iter: 300);

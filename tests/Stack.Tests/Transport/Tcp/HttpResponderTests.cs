@@ -15,7 +15,10 @@ public class HttpResponderTests
         return f;
     }
 
-    private static string Text(IEnumerable<Sent> sent) => Encoding.ASCII.GetString(sent.SelectMany(s => s.Payload).ToArray());
+    // What the responder sent, each Date line (checked in Date_EveryResponse_CurrentImfFixdate) taken out.
+    private static string Text(IEnumerable<Sent> sent) => WithoutDate(Encoding.ASCII.GetString(sent.SelectMany(s => s.Payload).ToArray()));
+
+    internal static string WithoutDate(string text) => System.Text.RegularExpressions.Regex.Replace(text, "\r\nDate: [^\r]{29}\r\n", "\r\n");
 
     [Fact]
     public void KeepAlive_FixedResponseAndConnectionStaysOpen()
@@ -28,6 +31,25 @@ public class HttpResponderTests
         Assert.DoesNotContain(sent, s => (s.Flags & TcpFlags.Fin) != 0);
         Assert.Equal(TcpState.Established, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
         Assert.Equal(1, f[StatCounter.HttpRequests]);
+    }
+
+    [Fact]
+    public void Date_EveryResponse_CurrentImfFixdate()
+    {
+        // RFC 9110 §6.6.1: an origin server with a clock sends Date; after Server, as nginx orders them.
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        DateTime before = DateTime.UtcNow.AddSeconds(-1);
+        string raw = Encoding.ASCII.GetString(f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512)).SelectMany(s => s.Payload).ToArray());
+        System.Text.RegularExpressions.Match date = System.Text.RegularExpressions.Regex.Match(raw, "^HTTP/1.1 200 OK\r\nServer: xdpstack\r\nDate: ([^\r]*)\r\nContent-Length: 0\r\n\r\n$");
+        Assert.True(date.Success, raw);
+        DateTime sent = DateTime.ParseExact(date.Groups[1].Value, "R", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
+        Assert.InRange(sent, before, DateTime.UtcNow.AddSeconds(1));
+        // A Date among the configured headers is sent instead.
+        TcpFixture g = Http(new HttpResponse(200, 0, ["Date: Sun, 06 Nov 1994 08:49:37 GMT"]));
+        uint iss2 = g.Connect(80);
+        string fixedDate = Encoding.ASCII.GetString(g.Send(Segment(80, TcpFlags.Ack, 1001, iss2 + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512)).SelectMany(s => s.Payload).ToArray());
+        Assert.Equal("HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 0\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n", fixedDate);
     }
 
     [Fact]

@@ -23,7 +23,9 @@ public class TcpCongestionTransferTests(Xunit.Abstractions.ITestOutputHelper out
         uint iss = f.Connect(80);
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(algorithm, c.CongestionControl);
-        byte[] expected = [.. Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: {Body}\r\n\r\n"), .. Enumerable.Repeat((byte)'x', Body)];
+        // The Date's 29 octets are whatever second the response was built in; they are checked apart.
+        const string DatePrefix = "HTTP/1.1 200 OK\r\nServer: xdpstack\r\nDate: ";
+        byte[] expected = [.. Encoding.ASCII.GetBytes($"{DatePrefix}{new string('?', 29)}\r\nContent-Length: {Body}\r\n\r\n"), .. Enumerable.Repeat((byte)'x', Body)];
         byte[] received = new byte[expected.Length];
         var held = new List<(int Start, int End)>(); // received ranges of the response, sorted, merged
         var random = new Random(9438);
@@ -69,6 +71,8 @@ public class TcpCongestionTransferTests(Xunit.Abstractions.ITestOutputHelper out
         }
         output.WriteLine($"{algorithm} sack={sack}: {rounds} rounds, {f[StatCounter.TcpRetransmits]} retransmissions, {f[StatCounter.TcpFastRetransmits]} fast retransmits, {f[StatCounter.TcpTimeouts]} timeouts; cwnd {c.CongestionWindow}, ssthresh {c.SlowStartThreshold}");
         Assert.True(Cumulative() == expected.Length, $"after {rounds} rounds the client holds [0, {Cumulative()}) of {expected.Length}");
+        Assert.True(DateTime.TryParseExact(Encoding.ASCII.GetString(received, DatePrefix.Length, 29), "R", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _));
+        received.AsSpan(DatePrefix.Length, 29).CopyTo(expected.AsSpan(DatePrefix.Length));
         Assert.Equal(expected, received);
         // The drops were repaired by fast retransmit (not only by timeouts), and the window grew past ssthresh again
         // afterwards: the algorithm's congestion avoidance ran.

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
 
 namespace XdpStack.Stack.Transport.Tcp.Services;
@@ -34,18 +36,55 @@ public sealed class HttpResponder : ITcpApplication
     private const int MaxChunkLine = 4096;
     private static readonly byte[] s_headEnd = "\r\n\r\n"u8.ToArray();
 
-    private readonly byte[] _keepAlive;
-    private readonly byte[] _keepAlive10;
-    private readonly byte[] _close;
+    // "Date: " + an IMF-fixdate (RFC 9110 §5.6.7), always 29 octets: "Tue, 08 Dec 2026 00:44:11 GMT".
+    private const int DateLength = 29;
 
-    public HttpResponder(HttpResponse response)
+    // Each worker writes the current date into its own copies of the three heads, once a second.
+    private readonly WorkerHeads[] _heads;
+
+    // Where the date sits in every head (after the status line and Server); -1 when the configured headers bring a
+    // Date of their own.
+    private readonly int _dateOffset;
+
+    /// <summary>Answers with <paramref name="response"/> on <paramref name="workers"/> workers (each keeps its own copy of the heads, whose Date it refreshes).</summary>
+    public HttpResponder(HttpResponse response, int workers = 1)
     {
         if (response.Validate() is { } error)
             throw new ArgumentException(error, nameof(response));
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         Response = response;
-        _keepAlive = Head(response, null);
-        _keepAlive10 = Head(response, "keep-alive");
-        _close = Head(response, "close");
+        bool ownDate = !(response.Headers ?? []).Any(h => h.StartsWith("date:", StringComparison.OrdinalIgnoreCase));
+        _dateOffset = ownDate ? Head(response, null, ownDate).AsSpan().IndexOf("Date: "u8) + 6 : -1;
+        _heads = new WorkerHeads[workers];
+        for (int w = 0; w < workers; w++)
+            _heads[w] = new WorkerHeads(Head(response, null, ownDate), Head(response, "keep-alive", ownDate), Head(response, "close", ownDate));
+    }
+
+    private sealed class WorkerHeads(byte[] keepAlive, byte[] keepAlive10, byte[] close)
+    {
+        public readonly byte[] KeepAlive = keepAlive;
+        public readonly byte[] KeepAlive10 = keepAlive10;
+        public readonly byte[] Close = close;
+
+        // The second of the worker's clock the date was written in.
+        public long Second = long.MinValue;
+    }
+
+    // The calling worker's heads, their Date current to the second (RFC 9110 §6.6.1: a server with a clock sends one).
+    private WorkerHeads HeadsFor(TcpConnection connection)
+    {
+        WorkerHeads heads = _heads[connection.Worker];
+        if (_dateOffset < 0)
+            return heads;
+        long second = connection.ClockMicroseconds / 1_000_000;
+        if (second != heads.Second)
+        {
+            heads.Second = second;
+            DateTime now = DateTime.UtcNow;
+            foreach (byte[] head in (ReadOnlySpan<byte[]>)[heads.KeepAlive, heads.KeepAlive10, heads.Close])
+                Utf8Formatter.TryFormat(now, head.AsSpan(_dateOffset, DateLength), out _, new StandardFormat('R'));
+        }
+        return heads;
     }
 
     public HttpResponse Response { get; }
@@ -95,7 +134,8 @@ public sealed class HttpResponder : ITcpApplication
                 RefuseRequest(connection, framing == RequestFraming.Bad ? s_badRequest : s_notImplemented);
                 return;
             }
-            byte[] response = close ? _close : http10 ? _keepAlive10 : _keepAlive;
+            WorkerHeads heads = HeadsFor(connection);
+            byte[] response = close ? heads.Close : http10 ? heads.KeepAlive10 : heads.KeepAlive;
             if (connection.SendSpace < response.Length)
                 return; // the request stays until ACKs free the send buffer
             connection.Write(response);
@@ -358,11 +398,13 @@ public sealed class HttpResponder : ITcpApplication
         return true;
     }
 
-    private static byte[] Head(HttpResponse response, string? connection)
+    private static byte[] Head(HttpResponse response, string? connection, bool date)
     {
         var head = new StringBuilder();
         head.Append("HTTP/1.1 ").Append(response.Status).Append(' ').Append(Reason(response.Status)).Append("\r\n");
         head.Append("Server: xdpstack\r\n");
+        if (date)
+            head.Append("Date: ").Append(DateTime.UnixEpoch.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n");
         if (response.Status is not (204 or 304))
             head.Append("Content-Length: ").Append(response.BodyBytes).Append("\r\n");
         foreach (string line in response.Headers ?? [])

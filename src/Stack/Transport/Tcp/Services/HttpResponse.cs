@@ -3,7 +3,7 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 /// <summary>The fixed response of an <see cref="HttpResponder"/>: status, extra header lines, and the body's size (its octets are filler).</summary>
 /// <param name="Status">The status code, 200 to 599.</param>
 /// <param name="BodyBytes">Octets of body; 0 for none (and always 0 for 204 and 304).</param>
-/// <param name="Headers">Extra header lines, each "Name: value", sent after Server and Content-Length.</param>
+/// <param name="Headers">Extra header lines, each "Name: value", sent after Server, Date and Content-Length (a Date among them replaces the current one).</param>
 public sealed record HttpResponse(int Status = 200, long BodyBytes = 0, IReadOnlyList<string>? Headers = null)
 {
     /// <summary>Whether the record describes a response HTTP/1.1 allows (RFC 9110 §15: 204 and 304 carry no body); the reason when not.</summary>

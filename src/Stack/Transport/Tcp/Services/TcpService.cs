@@ -12,11 +12,11 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 public sealed record TcpService(TcpServiceKind Kind, ushort Port, IpAddress? LocalAddress = null, HttpResponse? Http = null,
     int? Backlog = null, TcpSynCookieMode? SynCookies = null, TcpKeepAlive? KeepAlive = null, TcpCongestionControl? CongestionControl = null)
 {
-    internal ITcpApplication CreateApplication() => Kind switch
+    internal ITcpApplication CreateApplication(int workers) => Kind switch
     {
         TcpServiceKind.Echo => TcpEchoResponder.Instance,
         TcpServiceKind.Discard => TcpDiscardResponder.Instance,
-        TcpServiceKind.Http => new HttpResponder(Http ?? new HttpResponse()),
+        TcpServiceKind.Http => new HttpResponder(Http ?? new HttpResponse(), workers),
         _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "not a TCP service kind"),
     };
 }
