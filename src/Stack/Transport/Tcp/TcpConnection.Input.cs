@@ -568,7 +568,10 @@ public sealed partial class TcpConnection
             {
                 case TcpState.FinWait1:
                     State = TcpState.FinWait2;
-                    SetCloseDeadline(nowUs);
+                    // Linux's tcp_fin_timeout holds only an orphan: after shutdown() the application may wait for the
+                    // peer's FIN as long as it likes (tcp_rcv_state_process, FIN_WAIT1 with SOCK_DEAD unset).
+                    if (Orphaned)
+                        SetCloseDeadline(nowUs);
                     break;
                 case TcpState.Closing:
                     EnterTimeWait(nowUs);

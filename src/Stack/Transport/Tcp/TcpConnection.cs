@@ -121,19 +121,22 @@ public sealed partial class TcpConnection
     /// <summary>
     /// The application is done with the connection (Linux's <c>close()</c>): a FIN follows the queued data, as
     /// <see cref="Shutdown"/>, and the connection is an orphan, which a peer that keeps its window shut cannot hold
-    /// open (Linux's <c>tcp_orphan_retries</c>: the window probes give up once their interval reaches the maximum RTO).
-    /// Idempotent.
+    /// open (Linux's <c>tcp_orphan_retries</c>: the window probes give up once their interval reaches the maximum RTO)
+    /// and which leaves FIN_WAIT_2 after 60 s without the peer's FIN (<c>tcp_fin_timeout</c>). Idempotent.
     /// </summary>
     public void Close()
     {
         Orphaned = true;
         Shutdown();
+        // Closed after a shutdown whose FIN is acknowledged already: FIN_WAIT_2 now ends after the timeout (tcp_close).
+        if (State == TcpState.FinWait2 && _closeDeadline == 0)
+            SetCloseDeadline(_worker.NowMicroseconds());
     }
 
     /// <summary>True once the application closed the connection with <see cref="Close"/> rather than only shutting down its sending side.</summary>
     public bool Orphaned { get; private set; }
 
-    /// <summary>Closes our side for sending: a FIN follows the queued data (RFC 9293 §3.10.4); the application may go on reading. Idempotent.</summary>
+    /// <summary>Closes our side for sending: a FIN follows the queued data (RFC 9293 §3.10.4); the application may go on reading, and FIN_WAIT_2 lasts until the peer's FIN. Idempotent.</summary>
     public void Shutdown()
     {
         if (_finQueued)

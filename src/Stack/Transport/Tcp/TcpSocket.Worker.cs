@@ -81,11 +81,12 @@ public sealed partial class TcpSocket
             _outbound.Advance(n);
             progressed = true;
         }
-        if (_shutdownRequested && !connection.Closing && _outbound.Count == 0)
+        if (_shutdownRequested && _outbound.Count == 0)
         {
-            if (_discardInput)
+            // A close after a shutdown still makes the connection an orphan (FIN_WAIT_2 then times out).
+            if (_discardInput && !connection.Orphaned)
                 connection.Close();
-            else
+            else if (!connection.Closing)
                 connection.Shutdown();
         }
         if (connection.Closing && !_finSent)

@@ -104,6 +104,22 @@ public class HttpResponderTests
     }
 
     [Fact]
+    public void ConnectionClose_ClientNeverSendsItsFin_GoneAfterTheFinWait2Timeout()
+    {
+        // The responder closed the connection (an orphan, as after Linux's close()): FIN_WAIT_2 lasts 60 s.
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        Sent last = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512))[^1];
+        Assert.True((last.Flags & TcpFlags.Fin) != 0);
+        f.Send(Segment(80, TcpFlags.Ack, 1001 + 37, last.Sequence + (uint)last.Payload.Length + 1, window: 512));
+        Assert.Equal(TcpState.FinWait2, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+        f.Advance(TimeSpan.FromSeconds(59));
+        Assert.Single(f.Tcp.ConnectionsOf(0));
+        f.Advance(TimeSpan.FromSeconds(1));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+    }
+
+    [Fact]
     public void Http10WithoutKeepAlive_Closes_WithKeepAlive_Stays()
     {
         TcpFixture f = Http(new HttpResponse(200, 0));

@@ -66,6 +66,39 @@ public class TcpSocketTests
     }
 
     [Fact]
+    public async Task Shutdown_FinWait2LastsUntilThePeersFin_CloseThenEndsItAfterTheTimeout()
+    {
+        // Linux's tcp_fin_timeout holds only orphans: after shutdown() FIN_WAIT_2 waits for the peer as long as
+        // it takes; a close() then gives it 60 s (tcp_close in FIN_WAIT_2).
+        (TcpFixture f, TcpSocket socket, Sent syn) = await Established();
+        uint iss = syn.Sequence;
+        Task shutdown = socket.ShutdownAsync().AsTask();
+        f.Stack.Stack.PollTimers(0);
+        Sent fin = Assert.Single(f.Drain(), s => (s.Flags & TcpFlags.Fin) != 0);
+        await shutdown.WaitAsync(s_wait);
+        List<Sent> afterFinAck = f.Send(FromPeer(syn, TcpFlags.Ack, PeerIsn + 1, fin.Sequence + 1, mss: null, windowScale: null, sackPermitted: false));
+        Assert.True(afterFinAck.Count == 0, string.Join("; ", afterFinAck.Select(s => $"{s.Flags} seq {s.Sequence - iss} ack {s.Ack - PeerIsn} len {s.Payload.Length}")));
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(TcpState.FinWait2, c.State);
+        f.Advance(TimeSpan.FromSeconds(300));
+        Assert.Equal(TcpState.FinWait2, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
+        // The peer still sends, and the application still reads.
+        f.Send(FromPeer(syn, TcpFlags.Ack | TcpFlags.Psh, PeerIsn + 1, fin.Sequence + 1, "late"u8, mss: null, windowScale: null, sackPermitted: false));
+        byte[] buffer = new byte[16];
+        Assert.Equal(4, await socket.ReadAsync(buffer).AsTask().WaitAsync(s_wait));
+
+        Task close = socket.CloseAsync().AsTask();
+        f.Stack.Stack.PollTimers(0);
+        f.Drain();
+        f.Advance(TimeSpan.FromSeconds(59));
+        Assert.Single(f.Tcp.ConnectionsOf(0));
+        f.Advance(TimeSpan.FromSeconds(1));
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+        await close.WaitAsync(s_wait);
+        Assert.Equal(iss + 1, fin.Sequence);
+    }
+
+    [Fact]
     public async Task Socket_Write_CompletesOnlyWhenTheSendBufferTookIt()
     {
         // 4 KiB of send buffer and 4 KiB of pipe; the peer's window is 1000 octets.
