@@ -54,10 +54,10 @@ internal sealed class TcpWorker
     /// <summary>Connections in TIME_WAIT.</summary>
     public int TimeWaitCount => _timeWait;
 
-    /// <summary>A scratch buffer for applications (an HTTP request head); 8 KiB.</summary>
+    /// <summary>A scratch buffer for applications (an HTTP request head, at most 32 KiB as nginx's default large_client_header_buffers allow); 32 KiB.</summary>
     public Span<byte> Scratch => _scratch;
 
-    private readonly byte[] _scratch = new byte[8192];
+    private readonly byte[] _scratch = new byte[32 * 1024];
 
     public long NowMicroseconds() => _clock.Now.Ticks / 10;
 

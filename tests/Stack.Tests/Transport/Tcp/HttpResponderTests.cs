@@ -216,6 +216,32 @@ public class HttpResponderTests
         Assert.Equal((0, 1), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
     }
 
+    [Fact]
+    public void HeadUpTo32KiB_Answered_LongerLinesAndHeadsRefusedAsNginx()
+    {
+        // nginx's default large_client_header_buffers (4 x 8 KiB): each line at most 8 KiB, the head at most 32 KiB.
+        string Field(char name, int length) => name + ": " + new string('v', length - 3) + "\r\n";
+        string ok = "GET / HTTP/1.1\r\n" + Field('a', 7000) + Field('b', 7000) + Field('c', 7000) + Field('d', 7000) + "\r\n";
+        (string Request, string Status)[] cases =
+        [
+            (ok, "200 OK"),
+            ("GET /" + new string('u', 8200) + " HTTP/1.1\r\n\r\n", "414 URI Too Long"),
+            ("GET / HTTP/1.1\r\n" + Field('a', 8300) + "\r\n", "400 Bad Request"),
+            ("GET / HTTP/1.1\r\n" + Field('a', 7000) + Field('b', 7000) + Field('c', 7000) + Field('d', 7000) + Field('e', 7000) + "\r\n", "400 Bad Request"),
+        ];
+        foreach ((string request, string status) in cases)
+        {
+            TcpFixture f = Http(new HttpResponse(200, 0));
+            uint iss = f.Connect(80);
+            byte[] bytes = Encoding.ASCII.GetBytes(request);
+            var sent = new List<Sent>();
+            for (int at = 0; at < bytes.Length; at += 1460)
+                sent.AddRange(f.Send(Segment(80, TcpFlags.Ack, 1001 + (uint)at, iss + 1, bytes.AsSpan(at, Math.Min(1460, bytes.Length - at)), window: 512)));
+            Assert.StartsWith("HTTP/1.1 " + status + "\r\n", Text(sent));
+            Assert.Equal(status == "200 OK" ? 0 : 1, f[StatCounter.HttpBadRequests]);
+        }
+    }
+
     [Theory]
     [InlineData("zz\r\nhello\r\n0\r\n\r\n")]
     [InlineData("5\r\nhelloXX0\r\n\r\n")]

@@ -7,10 +7,12 @@ namespace XdpStack.Stack.Transport.Tcp.Services;
 /// <summary>An HTTP/1.1 server (RFC 9112) that answers every request with one fixed response: keep-alive and <c>Connection: close</c> honoured, pipelined requests answered in order.</summary>
 /// <remarks>
 /// <para>It parses a request only as far as finding its end: the request line, the header fields up to the empty
-/// line (at most 8 KiB, copied into the worker's scratch buffer), and the body, which it skips: <c>Content-Length</c>
-/// octets, or a chunked body (RFC 9112 §7.1) chunk by chunk, trailer fields included. The answer goes out as soon as
-/// the head is read. A request it cannot frame (no HTTP/1.x version, a bad Content-Length, both Content-Length and
-/// Transfer-Encoding, chunked not the last coding, Transfer-Encoding on HTTP/1.0, a head over 8 KiB) gets 400 and a
+/// line (at most 32 KiB, each line at most 8 KiB, as nginx's default <c>large_client_header_buffers 4 8k</c>; copied
+/// into the worker's scratch buffer), and the body, which it skips: <c>Content-Length</c> octets, or a chunked body
+/// (RFC 9112 §7.1) chunk by chunk, trailer fields included.
+/// The answer goes out as soon as the head is read. A request it cannot frame (no HTTP/1.x version, a bad
+/// Content-Length, both Content-Length and Transfer-Encoding, chunked not the last coding, Transfer-Encoding on
+/// HTTP/1.0, a head over 32 KiB or a field line over 8 KiB) gets 400, a request line over 8 KiB 414 (RFC 9112 §3), a
 /// transfer coding other than chunked 501 (§6.1), and the connection closes, as a server that cannot find the next
 /// request must; a chunked body that turns out malformed, after the answer went, closes the connection.</para>
 /// <para>Per connection it keeps, in <see cref="TcpConnection.ApplicationState"/>, the body octets of the current
@@ -22,6 +24,7 @@ public sealed class HttpResponder : ITcpApplication
 {
     private static readonly byte[] s_filler = CreateFiller();
     private static readonly byte[] s_badRequest = Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    private static readonly byte[] s_uriTooLong = Encoding.ASCII.GetBytes("HTTP/1.1 414 URI Too Long\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     private static readonly byte[] s_notImplemented = Encoding.ASCII.GetBytes("HTTP/1.1 501 Not Implemented\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 
     // ApplicationState2: bit 0 close after the response; bit 1 a chunked body in progress; bits 2-3 its phase; from
@@ -34,6 +37,11 @@ public sealed class HttpResponder : ITcpApplication
 
     // A chunk-size line or a trailer field longer than this ends the connection (nginx allows a line of about 4 KiB too).
     private const int MaxChunkLine = 4096;
+
+    // The longest request line or header field line (nginx: one of its 8 KiB large header buffers), and the longest head.
+    private const int MaxHeadLine = 8192;
+    private const int MaxHead = 32 * 1024;
+    private const int ShortHead = 4096;
     private static readonly byte[] s_headEnd = "\r\n\r\n"u8.ToArray();
 
     // "Date: " + an IMF-fixdate (RFC 9110 §5.6.7), always 29 octets: "Tue, 08 Dec 2026 00:44:11 GMT".
@@ -116,12 +124,19 @@ public sealed class HttpResponder : ITcpApplication
                     connection.Close();
                 return;
             }
+            // The head is copied out of the ring: its first 4 KiB (where almost every head ends; a deep pipeline of
+            // small requests must not copy 32 KiB per request), then up to 32 KiB when it has not ended there.
             Span<byte> scratch = connection.Scratch;
-            int copied = connection.PeekCopy(scratch);
+            int copied = connection.PeekCopy(scratch[..ShortHead]);
             int end = scratch[..copied].IndexOf(s_headEnd);
+            if (end < 0 && copied == ShortHead)
+            {
+                copied = connection.PeekCopy(scratch[..MaxHead]);
+                end = scratch[..copied].IndexOf(s_headEnd);
+            }
             if (end < 0)
             {
-                if (copied == scratch.Length)
+                if (copied == MaxHead)
                     RefuseRequest(connection, s_badRequest);
                 else if (connection.PeerClosed)
                     connection.Close();
@@ -129,9 +144,14 @@ public sealed class HttpResponder : ITcpApplication
             }
             int headLength = end + s_headEnd.Length;
             RequestFraming framing = TryParse(scratch[..headLength], out bool close, out bool http10, out bool head, out long contentLength);
-            if (framing is RequestFraming.Bad or RequestFraming.UnknownCoding)
+            if (framing is RequestFraming.Bad or RequestFraming.UnknownCoding or RequestFraming.UriTooLong)
             {
-                RefuseRequest(connection, framing == RequestFraming.Bad ? s_badRequest : s_notImplemented);
+                RefuseRequest(connection, framing switch
+                {
+                    RequestFraming.UnknownCoding => s_notImplemented,
+                    RequestFraming.UriTooLong => s_uriTooLong,
+                    _ => s_badRequest,
+                });
                 return;
             }
             WorkerHeads heads = HeadsFor(connection);
@@ -167,6 +187,9 @@ public sealed class HttpResponder : ITcpApplication
     private static void RefuseRequest(TcpConnection connection, byte[] answer)
     {
         connection.Nic.Stats.Add(connection.Worker, StatCounter.HttpBadRequests);
+        // Whatever follows is dropped unread: no next request can be found in it.
+        connection.ApplicationState = 0;
+        connection.ApplicationState2 = CloseFlag;
         connection.Consume(connection.Available);
         connection.Write(answer);
         connection.Close();
@@ -279,6 +302,7 @@ public sealed class HttpResponder : ITcpApplication
     private enum RequestFraming
     {
         Bad,
+        UriTooLong,
         UnknownCoding,
         Length,
         Chunked,
@@ -289,8 +313,11 @@ public sealed class HttpResponder : ITcpApplication
     {
         close = false;
         http10 = false;
+        isHead = false;
         contentLength = 0;
         int lineEnd = head.IndexOf("\r\n"u8);
+        if (lineEnd > MaxHeadLine)
+            return RequestFraming.UriTooLong;
         ReadOnlySpan<byte> requestLine = head[..lineEnd];
         isHead = requestLine.StartsWith("HEAD "u8);
         int lastSpace = requestLine.LastIndexOf((byte)' ');
@@ -313,6 +340,8 @@ public sealed class HttpResponder : ITcpApplication
             int end = fields.IndexOf("\r\n"u8);
             if (end <= 0)
                 break;
+            if (end > MaxHeadLine)
+                return RequestFraming.Bad;
             ReadOnlySpan<byte> line = fields[..end];
             fields = fields[(end + 2)..];
             int colon = line.IndexOf((byte)':');
