@@ -38,7 +38,7 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         for (int w = 0; w < stack.Workers; w++)
         {
             _commands[w] = new TcpCommandQueue(CommandQueueCapacity);
-            _workers[w] = new TcpWorker(w, settings, isn, stack.Clock);
+            _workers[w] = new TcpWorker(w, settings, isn, stack.Clock, stack.Workers);
             _resetFrames[w] = new byte[EthernetFrame.UntaggedHeaderLength + Ipv6Packet.HeaderLength + TcpPacket.MinHeaderLength];
         }
     }
@@ -277,9 +277,25 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         if (segment.Has(TcpFlags.Rst))
             return false;
         if (segment.Has(TcpFlags.Ack))
-            return !(listener.MayHoldCookie(worker, now) && !segment.Has(TcpFlags.Syn) && TryOpenFromCookie(nic, worker, ipv6, key, ref segment, linkSource, listener, now));
+        {
+            if (!listener.MayHoldCookie(worker, now) || segment.Has(TcpFlags.Syn))
+                return true;
+            if (tables.AtConnectionLimit)
+            {
+                // No room for the connection the cookie would open: dropped as the SYN would have been (the peer's
+                // retransmission may find room).
+                nic.Stats.Add(worker, StatCounter.TcpListenDrops);
+                return false;
+            }
+            return !TryOpenFromCookie(nic, worker, ipv6, key, ref segment, linkSource, listener, now);
+        }
         if (!segment.Has(TcpFlags.Syn))
             return false;
+        if (tables.AtConnectionLimit)
+        {
+            nic.Stats.Add(worker, StatCounter.TcpListenDrops);
+            return false;
+        }
         ref int halfOpen = ref listener.HalfOpen(worker);
         bool full = halfOpen >= listener.Backlog;
         if (listener.SynCookies == TcpSynCookieMode.Always || (full && listener.SynCookies == TcpSynCookieMode.OnOverflow))

@@ -53,4 +53,21 @@ public sealed record TcpSettings
 
     /// <summary>Tail loss probes (RFC 8985 §7) on connections with SACK, as Linux sends them by default (<c>tcp_early_retrans</c> 3); false leaves a lost tail to the retransmission timer.</summary>
     public bool LossProbes { get; init; } = true;
+
+    /// <summary>
+    /// Connections per worker outside TIME_WAIT (each holds its receive and send buffers once established); a SYN, or a
+    /// cookie's ACK, beyond it is dropped and counted in <see cref="StatCounter.TcpListenDrops"/>, as Linux drops them
+    /// when its TCP memory is spent. Null: as many as half the memory the process may use holds at these buffer sizes.
+    /// </summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>The limit <see cref="MaxConnections"/> gives, or its default for <paramref name="workers"/> workers.</summary>
+    public int ConnectionLimit(int workers)
+    {
+        if (MaxConnections is { } max)
+            return max;
+        long perConnection = (long)ReceiveBufferSize + SendBufferSize;
+        long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2 / Math.Max(1, workers);
+        return (int)Math.Clamp(budget / Math.Max(1, perConnection), 1024, 1 << 20);
+    }
 }

@@ -29,10 +29,11 @@ internal sealed class TcpWorker
     /// </summary>
     public uint TimeWaitIsn;
 
-    public TcpWorker(int index, TcpSettings settings, TcpIsnGenerator isn, IClock clock)
+    public TcpWorker(int index, TcpSettings settings, TcpIsnGenerator isn, IClock clock, int workers = 1)
     {
         Index = index;
         Settings = settings;
+        ConnectionLimit = settings.ConnectionLimit(workers);
         Isn = isn;
         _clock = clock;
         _random = (ulong)System.Random.Shared.NextInt64() | 1;
@@ -41,6 +42,12 @@ internal sealed class TcpWorker
 
     /// <summary>The worker's timers.</summary>
     public TcpTimerWheel Timers { get; }
+
+    /// <summary>The most connections outside TIME_WAIT this worker keeps (<see cref="TcpSettings.MaxConnections"/>).</summary>
+    public int ConnectionLimit { get; }
+
+    /// <summary>True when a new connection would pass <see cref="ConnectionLimit"/>.</summary>
+    public bool AtConnectionLimit => _connections.Count - _timeWait >= ConnectionLimit;
 
     public int Index { get; }
 
