@@ -79,6 +79,26 @@ public class TcpLossProbeTests
     }
 
     [Fact]
+    public void AfterATimeout_NoProbeUntilWhatWasSentBeforeItIsAcknowledged()
+    {
+        // Linux's Loss state: once the timer fired, the go-back-N repairs the flight; no probe runs until SND.UNA
+        // passes what had been sent before the timeout.
+        (TcpFixture f, uint iss) = Connected();
+        List<Sent> tail = Echoed(f, iss, 3 * Mss);
+        Assert.Single(f.Advance(TimeSpan.FromMilliseconds(102)));
+        Assert.Single(f.Advance(TimeSpan.FromMilliseconds(250)));
+        Assert.Equal((1, 1), (f[StatCounter.TcpLossProbes], f[StatCounter.TcpTimeouts]));
+        // The first segment's ACK: the go-back-N sends the second and third again; the second's ACK leaves the third
+        // outstanding, SND.UNA still below what was sent before the timeout.
+        List<Sent> again = f.Send(Segment(7, TcpFlags.Ack, 1001 + (3 * Mss), tail[1].Sequence, window: 512));
+        Assert.Equal(tail[1].Sequence, again[0].Sequence);
+        f.Send(Segment(7, TcpFlags.Ack, 1001 + (3 * Mss), tail[2].Sequence, window: 512));
+        f.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, f[StatCounter.TcpLossProbes]);
+        Assert.Equal(2, f[StatCounter.TcpTimeouts]);
+    }
+
+    [Fact]
     public void WithoutSack_OnlyTheRetransmissionTimer()
     {
         (TcpFixture f, uint iss) = Connected(sack: false);
