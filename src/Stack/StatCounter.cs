@@ -339,7 +339,7 @@ public enum StatCounter
     /// <summary>Connections this stack opened (Linux <c>Tcp.ActiveOpens</c>).</summary>
     TcpActiveOpens,
 
-    /// <summary>Connections reset from SYN-RECEIVED or a synchronized state by a received RST, or aborted after too many retransmissions (Linux <c>Tcp.EstabResets</c> and <c>Tcp.AttemptFails</c>).</summary>
+    /// <summary>Connections reset from SYN-RECEIVED or a synchronized state by a received RST, or aborted after too many retransmissions or by the application (Linux <c>Tcp.EstabResets</c> and <c>Tcp.AttemptFails</c>).</summary>
     TcpConnectionsReset,
 
     /// <summary>RSTs sent: to closed ports, to unacceptable ACKs in SYN-RECEIVED, and aborts (Linux <c>Tcp.OutRsts</c>).</summary>
@@ -428,6 +428,12 @@ public enum StatCounter
 
     /// <summary>Connections dropped after the retransmission limit, no RST sent (Linux <c>TcpExt.TCPAbortOnTimeout</c>).</summary>
     TcpAbortOnTimeout,
+
+    /// <summary>Connections the application closed with received data unread, reset rather than closed with a FIN (RFC 2525 §2.17; Linux <c>TcpExt.TCPAbortOnClose</c>).</summary>
+    TcpAbortOnClose,
+
+    /// <summary>Connections reset because new data arrived after the application closed them (RFC 1122 §4.2.2.13; Linux <c>TcpExt.TCPAbortOnData</c>).</summary>
+    TcpAbortOnData,
 
     /// <summary>Segments that could not be sent: the link had no room, or no frame buffer was free.</summary>
     TcpSendErrors,

@@ -191,6 +191,8 @@ internal static class DropReasons
         StatCounter.TcpTimeWaitOverflow => CounterRole.Event(Tcp, "time_wait_overflow"),
         StatCounter.TcpTimeWaitResetsIgnored => CounterRole.Event(Tcp, "time_wait_rst_ignored"),
         StatCounter.TcpAbortOnTimeout => CounterRole.Event(Tcp, "abort_on_timeout"),
+        StatCounter.TcpAbortOnClose => CounterRole.Event(Tcp, "abort_on_close"),
+        StatCounter.TcpAbortOnData => CounterRole.Event(Tcp, "abort_on_data"),
         StatCounter.TcpSendErrors => CounterRole.Event(Tcp, "send_failed"),
         StatCounter.TcpIcmpErrors => CounterRole.Event(Tcp, "icmp_error"),
         StatCounter.TcpOutOfWindowIcmps => CounterRole.Event(Tcp, "icmp_out_of_window"),

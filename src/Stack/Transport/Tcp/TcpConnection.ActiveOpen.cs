@@ -161,6 +161,9 @@ public sealed partial class TcpConnection
     /// <summary>The application's abort (Linux's <c>tcp_disconnect</c>): a RST to a synchronized peer (none from SYN-SENT), then gone.</summary>
     internal void Abort()
     {
+        // Linux's tcp_set_state counts a synchronized connection that leaves for CLOSED (Tcp.EstabResets).
+        if (State is TcpState.Established or TcpState.CloseWait)
+            Nic.Stats.Add(_worker.Index, StatCounter.TcpConnectionsReset);
         if (State is not (TcpState.SynSent or TcpState.Closed or TcpState.TimeWait))
             _worker.SendReset(this, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack);
         CloseWith(TcpError.Aborted);

@@ -298,6 +298,16 @@ public sealed partial class TcpConnection
             return true;
         if (State == TcpState.Closed)
             return true;
+        if (Orphaned && seg.Payload.Length > 0 && State is TcpState.FinWait1 or TcpState.FinWait2
+            && GreaterThan(seg.Sequence + (uint)seg.Payload.Length, _rcvNxt))
+        {
+            // New data for an application that closed (Linux's tcp_rcv_state_process, RFC 1122 §4.2.2.13): nobody will
+            // read it, so the peer hears at once, <SEQ=SEG.ACK><CTL=RST>, and the connection ends.
+            stats.Add(worker, StatCounter.TcpAbortOnData);
+            _worker.SendReset(this, seg.Acknowledgment, 0, TcpFlags.Rst);
+            CloseWith(TcpError.Aborted);
+            return true;
+        }
 
         bool delivered = ProcessData(ref seg, nowUs);
         if (_dataAckNow)

@@ -124,13 +124,37 @@ public sealed partial class TcpConnection
     /// open (Linux's <c>tcp_orphan_retries</c>: the window probes give up once their interval reaches the maximum RTO)
     /// and which leaves FIN_WAIT_2 after 60 s without the peer's FIN (<c>tcp_fin_timeout</c>). Idempotent.
     /// </summary>
+    /// <remarks>
+    /// Received octets still unread are lost by the close, so the peer is told with a RST instead of a FIN (RFC 2525
+    /// §2.17, Linux's <c>tcp_close</c>); an application that means to ignore them consumes them first. New data that
+    /// arrives after the close is answered with a RST too (RFC 1122 §4.2.2.13, Linux's <c>TCPAbortOnData</c>).
+    /// </remarks>
     public void Close()
     {
+        if (Available > 0)
+        {
+            AbortOnClose();
+            return;
+        }
         Orphaned = true;
         Shutdown();
         // Closed after a shutdown whose FIN is acknowledged already: FIN_WAIT_2 now ends after the timeout (tcp_close).
         if (State == TcpState.FinWait2 && _closeDeadline == 0)
             SetCloseDeadline(_worker.NowMicroseconds());
+    }
+
+    /// <summary>A close that would lose received data: a RST to the peer, and the connection ends (Linux's <c>TCPAbortOnClose</c>).</summary>
+    internal void AbortOnClose()
+    {
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpAbortOnClose);
+        Abort();
+    }
+
+    /// <summary>New data for an application that closed: a RST to the peer, and the connection ends (Linux's <c>TCPAbortOnData</c>).</summary>
+    internal void AbortOnData()
+    {
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpAbortOnData);
+        Abort();
     }
 
     /// <summary>True once the application closed the connection with <see cref="Close"/> rather than only shutting down its sending side.</summary>

@@ -36,6 +36,13 @@ public sealed partial class TcpSocket
             case TcpCommand.Close:
                 _shutdownRequested = true;
                 _discardInput = true;
+                // Linux's tcp_close: octets that arrived and were never read are lost, and the peer hears a RST.
+                if (connection is not null && connection.State is not (TcpState.SynSent or TcpState.SynReceived)
+                    && (_inbound.Count > 0 || connection.Available > 0))
+                {
+                    connection.AbortOnClose();
+                    return;
+                }
                 break;
             case TcpCommand.Abort:
                 if (connection is not null)
@@ -60,6 +67,13 @@ public sealed partial class TcpSocket
     /// <summary>Worker: moves what arrived into the inbound pipe and what was written into the send buffer; sends the FIN once asked and all is in.</summary>
     internal void Pump(TcpConnection connection)
     {
+        // Data after the close, while what was written still moves into the send buffer (the connection is not yet
+        // the orphan that answers it itself): nobody will read it, so the peer hears a RST, as from Linux.
+        if (_discardInput && !_rejected && connection.Available > 0 && connection.State is not (TcpState.TimeWait or TcpState.Closed))
+        {
+            connection.AbortOnData();
+            return;
+        }
         bool progressed = false;
         while (connection.Available > 0)
         {
@@ -127,6 +141,7 @@ public sealed partial class TcpSocket
     {
         _shutdownRequested = true;
         _discardInput = true;
+        _rejected = true;
         Pump(connection);
     }
 

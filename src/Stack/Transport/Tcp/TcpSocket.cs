@@ -39,6 +39,7 @@ public sealed partial class TcpSocket
     private TcpConnection? _connection;
     private bool _shutdownRequested;
     private bool _discardInput;
+    private bool _rejected;   // no application took it: what arrives is dropped, not answered with a RST
     private byte[]? _leftover;
     private volatile int _leftoverRead;
 
@@ -155,8 +156,9 @@ public sealed partial class TcpSocket
     }
 
     /// <summary>
-    /// Closes the connection: a FIN after what was written, whatever arrives from now on is dropped, and it completes when
-    /// both sides have closed (our FIN acknowledged and the peer's received: TIME_WAIT or CLOSED) or the connection failed.
+    /// Closes the connection: a FIN after what was written, and it completes when both sides have closed (our FIN
+    /// acknowledged and the peer's received: TIME_WAIT or CLOSED) or the connection failed. As Linux's <c>close()</c>:
+    /// when octets that arrived were not read, or new ones arrive after this, they are lost and the peer gets a RST.
     /// </summary>
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
