@@ -458,4 +458,7 @@ public enum StatCounter
 
     /// <summary>HTTP requests an HTTP responder could not parse; answered with 400 and the connection closed.</summary>
     HttpBadRequests,
+
+    /// <summary>HTTP connections closed because the client was too slow: idle past the keep-alive timeout, or a request head, a body or a response that did not move within its limit (<see cref="Transport.Tcp.Services.HttpTimeouts"/>).</summary>
+    HttpTimeouts,
 }

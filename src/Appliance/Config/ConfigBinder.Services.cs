@@ -50,11 +50,17 @@ internal sealed partial class ConfigBinder
                     _errors.Add(item.Position, $"'headers' in [[service]] must list strings such as \"Content-Type: text/plain\", not {item.TypeName}");
             }
         }
+        // nginx's names and defaults; whole seconds, 0 for no limit.
+        Located<long>? keepAlive = reader.Integer("keepalive_timeout", 0, 86400);
+        Located<long>? header = reader.Integer("client_header_timeout", 0, 86400);
+        Located<long>? bodyTimeout = reader.Integer("client_body_timeout", 0, 86400);
+        Located<long>? send = reader.Integer("send_timeout", 0, 86400);
         if (draft.Kind is not ServiceKind.Http)
         {
             if (draft.Kind is { } other)
             {
-                foreach ((string key, SourcePosition? at) in (ReadOnlySpan<(string, SourcePosition?)>)[("status", status?.Position), ("body_bytes", body?.Position), ("headers", headersAt)])
+                foreach ((string key, SourcePosition? at) in (ReadOnlySpan<(string, SourcePosition?)>)[("status", status?.Position), ("body_bytes", body?.Position), ("headers", headersAt),
+                    ("keepalive_timeout", keepAlive?.Position), ("client_header_timeout", header?.Position), ("client_body_timeout", bodyTimeout?.Position), ("send_timeout", send?.Position)])
                 {
                     if (at is { } position)
                         _errors.Add(position, $"'{key}' applies only to kind = \"http\", not \"{other.Name()}\"");
@@ -62,7 +68,13 @@ internal sealed partial class ConfigBinder
             }
             return;
         }
-        var response = new HttpResponse((int)(status?.Value ?? 200), body?.Value ?? 0, headers);
+        HttpTimeouts nginx = HttpTimeouts.Nginx;
+        var timeouts = new HttpTimeouts(
+            keepAlive is { } k ? TimeSpan.FromSeconds(k.Value) : nginx.KeepAlive,
+            header is { } h ? TimeSpan.FromSeconds(h.Value) : nginx.ClientHeader,
+            bodyTimeout is { } b ? TimeSpan.FromSeconds(b.Value) : nginx.ClientBody,
+            send is { } t ? TimeSpan.FromSeconds(t.Value) : nginx.Send);
+        var response = new HttpResponse((int)(status?.Value ?? 200), body?.Value ?? 0, headers, timeouts == nginx ? null : timeouts);
         if (response.Validate() is { } error)
             _errors.Add(status?.Position ?? body?.Position ?? headersAt ?? reader.Position, $"[[service]] http response: {error}");
         else

@@ -19,6 +19,7 @@ internal sealed record ServiceConfig(ServiceKind Kind, int Port, IpAddress? Addr
     public override string ToString() =>
         $"{Kind.Name()} on {(Address is { } a ? a.ToString() : "*")} port {Port}"
         + (Http is { } h ? $" (status {h.Status}, {h.BodyBytes}-byte body{((h.Headers?.Count ?? 0) > 0 ? $", {h.Headers!.Count} header(s)" : "")})" : "")
+        + (Http?.Timeouts is { } t ? $" timeouts keepalive {t.KeepAlive.TotalSeconds}/header {t.ClientHeader.TotalSeconds}/body {t.ClientBody.TotalSeconds}/send {t.Send.TotalSeconds} s" : "")
         + (Backlog is { } b ? $" backlog {b}" : "")
         + (SynCookies is { } c ? $" syn_cookies {ConfigBinder.SynCookieNames[(int)c]}" : "")
         + (KeepAlive is { } k ? $" keepalive {k.Idle.TotalSeconds}/{k.Interval.TotalSeconds}/{k.Count}" : "")

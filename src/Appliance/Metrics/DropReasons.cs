@@ -201,6 +201,7 @@ internal static class DropReasons
         StatCounter.TcpEcnWindowReductions => CounterRole.Event(Tcp, "ecn_window_reduced"),
         StatCounter.HttpRequests => CounterRole.Event(Http, "answered"),
         StatCounter.HttpBadRequests => CounterRole.Event(Http, "bad_request"),
+        StatCounter.HttpTimeouts => CounterRole.Event(Http, "timed_out"),
 
         StatCounter.Ipv6ForwardingExhaustedHopLimit => CounterRole.Drop("ttl_exceeded"),
         StatCounter.Ipv6ForwardingLinkLocalSource => CounterRole.Drop("link_local_source"),

@@ -582,6 +582,32 @@ public sealed class ConfigErrorTests
     }
 
     [Fact]
+    public void TryParse_HttpTimeoutMistakes_EachWithItsPosition()
+    {
+        string[] errors = ConfigText.Errors("""
+            [[interface]]
+            name = "eth1"
+            addresses = ["198.18.0.1/24"]
+            [[service]]
+            kind = "http"
+            port = 80
+            keepalive_timeout = -1
+            send_timeout = 90000
+            [[service]]
+            kind = "tcp-echo"
+            port = 7
+            client_body_timeout = 5
+            """);
+
+        Assert.Equal(
+        [
+            "test.toml:7:21: 'keepalive_timeout' in [[service]] must be from 0 to 86400, not -1",
+            "test.toml:8:16: 'send_timeout' in [[service]] must be from 0 to 86400, not 90000",
+            "test.toml:12:23: 'client_body_timeout' applies only to kind = \"http\", not \"tcp-echo\"",
+        ], errors);
+    }
+
+    [Fact]
     public void TryParse_MtuTooSmall_IsAnError()
     {
         string[] errors = ConfigText.Errors("""

@@ -81,6 +81,10 @@ public sealed class ConfigLoaderTests
         status = 404
         body_bytes = 13
         headers = ["Content-Type: text/plain", "Cache-Control: no-store"]
+        keepalive_timeout = 300
+        client_header_timeout = 10
+        client_body_timeout = 20
+        send_timeout = 0
 
         [[service]]
         kind = "tcp-echo"
@@ -137,7 +141,8 @@ public sealed class ConfigLoaderTests
         [
             new ServiceConfig(ServiceKind.UdpEcho, 7, Ipv6Address.Parse("2001:2:0:1::1")),
             new ServiceConfig(ServiceKind.UdpDiscard, 9, null),
-            new ServiceConfig(ServiceKind.Http, 80, null, new HttpResponse(404, 13, ["Content-Type: text/plain", "Cache-Control: no-store"])),
+            new ServiceConfig(ServiceKind.Http, 80, null, new HttpResponse(404, 13, ["Content-Type: text/plain", "Cache-Control: no-store"],
+                new HttpTimeouts(TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20), TimeSpan.Zero))),
             new ServiceConfig(ServiceKind.TcpEcho, 7, null, Backlog: 128, SynCookies: Stack.Transport.Tcp.TcpSynCookieMode.Always,
                 KeepAlive: new Stack.Transport.Tcp.TcpKeepAlive(TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(30), 9)),
             new ServiceConfig(ServiceKind.TcpDiscard, 9, Ipv4Address.Parse("198.18.0.1")),

@@ -16,6 +16,11 @@ public interface ITcpApplication
     /// <summary>Data arrived, the peer closed its side (<see cref="TcpConnection.PeerClosed"/>), or send space freed up while data waits.</summary>
     void OnReceive(TcpConnection connection);
 
+    /// <summary>The deadline set with <see cref="TcpConnection.SetApplicationTimer"/> came (an idle limit, say); what the call writes or a close it makes leaves at once.</summary>
+    void OnTimer(TcpConnection connection)
+    {
+    }
+
     /// <summary>
     /// The connection ended (an orderly close, a reset, a refused or timed-out connect: <see cref="TcpConnection.CloseError"/>);
     /// it goes back to the worker's pool when this returns, so nothing may keep it. Responders need not know.

@@ -32,6 +32,7 @@ public sealed partial class TcpConnection
     private long _delayedAckDeadline;
     private long _closeDeadline;
     private long _keepAliveDeadline;
+    private long _applicationDeadline;
 
     // Keep-alive probes sent since the peer was last heard from.
     private int _keepAliveProbes;
@@ -84,6 +85,8 @@ public sealed partial class TcpConnection
                 next = _closeDeadline;
             if (_keepAliveDeadline != 0 && _keepAliveDeadline < next)
                 next = _keepAliveDeadline;
+            if (_applicationDeadline != 0 && _applicationDeadline < next)
+                next = _applicationDeadline;
             return next;
         }
     }
@@ -196,7 +199,34 @@ public sealed partial class TcpConnection
             _keepAliveDeadline = 0;
             OnKeepAlive(nowUs);
         }
+        if (_applicationDeadline != 0 && nowUs >= _applicationDeadline && State != TcpState.Closed)
+        {
+            _applicationDeadline = 0;
+            _application?.OnTimer(this);
+            // What the application wrote, or its FIN, leaves now.
+            AfterInput(nowUs);
+        }
     }
+
+    /// <summary>
+    /// Arms the application's one timer: <see cref="ITcpApplication.OnTimer"/> runs on the worker once
+    /// <see cref="ClockMicroseconds"/> reaches <paramref name="atMicroseconds"/> (up to a millisecond later); a later call
+    /// replaces the deadline, 0 disarms it. Nothing fires after the connection ended or entered TIME_WAIT.
+    /// </summary>
+    public void SetApplicationTimer(long atMicroseconds)
+    {
+        if (atMicroseconds <= 0 || _application is null || State is TcpState.Closed or TcpState.TimeWait)
+        {
+            _applicationDeadline = 0;
+            return;
+        }
+        // The wheel files a connection under its earliest deadline and looks again when that slot comes, so moving
+        // this one later costs nothing now.
+        SetDeadline(ref _applicationDeadline, atMicroseconds);
+    }
+
+    /// <summary>When the application's timer fires (in <see cref="ClockMicroseconds"/>); 0 when it is not armed.</summary>
+    public long ApplicationTimer => _applicationDeadline;
 
     /// <summary>The peer was heard from: keep-alive starts its idle time again (Linux counts from the last segment received).</summary>
     private void NoteHeardFrom(long nowUs)
@@ -305,6 +335,7 @@ public sealed partial class TcpConnection
         _rtoDeadline = 0;
         _delayedAckDeadline = 0;
         _keepAliveDeadline = 0;
+        _applicationDeadline = 0;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpTimeWaits);
         _lastAdvertised = ReceiveWindow();
         // Both sides have closed: for the application the connection has ended (Linux's socket leaves it here too). It
@@ -353,6 +384,7 @@ public sealed partial class TcpConnection
         _delayedAckDeadline = 0;
         _closeDeadline = 0;
         _keepAliveDeadline = 0;
+        _applicationDeadline = 0;
         ReturnRings();
         _worker.Remove(this);
     }

@@ -91,7 +91,7 @@ public sealed partial class TcpConnection
     public int Worker => _worker.Index;
 
     /// <summary>The owning worker's clock, in microseconds (monotonic, from an arbitrary origin).</summary>
-    internal long ClockMicroseconds => _worker.NowMicroseconds();
+    public long ClockMicroseconds => _worker.NowMicroseconds();
 
     /// <summary>A scratch buffer of the worker's, for applications that must see a request whole; valid until the callback returns.</summary>
     public Span<byte> Scratch => _worker.Scratch;

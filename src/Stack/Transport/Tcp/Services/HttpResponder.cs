@@ -27,13 +27,16 @@ public sealed class HttpResponder : ITcpApplication
     private static readonly byte[] s_uriTooLong = Encoding.ASCII.GetBytes("HTTP/1.1 414 URI Too Long\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     private static readonly byte[] s_notImplemented = Encoding.ASCII.GetBytes("HTTP/1.1 501 Not Implemented\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 
-    // ApplicationState2: bit 0 close after the response; bit 1 a chunked body in progress; bits 2-3 its phase; from
-    // bit 4 the octets still to skip.
+    // ApplicationState2: bit 0 close after the response; bit 1 a chunked body in progress; bits 2-3 its phase; bits 4-5
+    // what the connection waits for, where its timer counts from when the wait began; from bit 6 the octets still to skip.
     private const long CloseFlag = 1;
     private const long ChunkedFlag = 2;
-    private const int CountShift = 4;
+    private const int CountShift = 6;
     private const long ChunkSizeLine = 0 << 2, ChunkData = 1 << 2, ChunkDataEnd = 2 << 2, ChunkTrailer = 3 << 2;
     private const long PhaseMask = 3 << 2;
+    private const long WaitOther = 0 << 4, WaitHead = 1 << 4, WaitIdle = 2 << 4, Lingering = 3 << 4;
+    private const long WaitMask = 3 << 4;
+    private const long BodyMask = ~(CloseFlag | WaitMask);
 
     // A chunk-size line or a trailer field longer than this ends the connection (nginx allows a line of about 4 KiB too).
     private const int MaxChunkLine = 4096;
@@ -61,6 +64,13 @@ public sealed class HttpResponder : ITcpApplication
             throw new ArgumentException(error, nameof(response));
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         Response = response;
+        HttpTimeouts timeouts = response.Timeouts ?? HttpTimeouts.Nginx;
+        _keepAliveUs = Microseconds(timeouts.KeepAlive);
+        _headerUs = Microseconds(timeouts.ClientHeader);
+        _bodyUs = Microseconds(timeouts.ClientBody);
+        _sendUs = Microseconds(timeouts.Send);
+        _lingeringTimeUs = Microseconds(timeouts.LingeringTime);
+        _lingeringTimeoutUs = Microseconds(timeouts.LingeringTimeout);
         bool ownDate = !(response.Headers ?? []).Any(h => h.StartsWith("date:", StringComparison.OrdinalIgnoreCase));
         _dateOffset = ownDate ? Head(response, null, ownDate).AsSpan().IndexOf("Date: "u8) + 6 : -1;
         _heads = new WorkerHeads[workers];
@@ -95,33 +105,62 @@ public sealed class HttpResponder : ITcpApplication
         return heads;
     }
 
+    private readonly long _keepAliveUs, _headerUs, _bodyUs, _sendUs, _lingeringTimeUs, _lingeringTimeoutUs;
+
+    private static long Microseconds(TimeSpan span) => span.Ticks / 10;
+
     public HttpResponse Response { get; }
 
     public void OnEstablished(TcpConnection connection)
     {
         connection.ApplicationState = 0;
         connection.ApplicationState2 = 0;
+        // The first request's head has client_header_timeout from the connection's start, as in nginx.
+        Wait(connection, WaitHead);
     }
 
     public void OnReceive(TcpConnection connection)
     {
+        if ((connection.ApplicationState2 & WaitMask) == Lingering)
+        {
+            Linger(connection);
+            return;
+        }
         NicStats? stats = null;
         while (true)
         {
             if (connection.ApplicationState > 0 && !SendBody(connection))
-                return;
-            if ((connection.ApplicationState2 & CloseFlag) != 0)
             {
-                connection.Consume(connection.Available);
-                connection.Close();
+                Wait(connection, WaitOther, _sendUs);
                 return;
             }
-            if (connection.ApplicationState2 != 0 && !SkipBody(connection))
+            // The body of a request is read to its end even when the connection closes after it: a close with octets
+            // still arriving would answer them with a RST, which can cost the client the response it has not read.
+            if ((connection.ApplicationState2 & BodyMask) != 0 && !SkipBody(connection))
+            {
+                if (connection.State == TcpState.Closed || connection.Closing)
+                    return;
+                if (connection.PeerClosed)
+                    CloseNow(connection);
+                else
+                    Wait(connection, WaitOther, _bodyUs);
                 return;
+            }
+            if ((connection.ApplicationState2 & CloseFlag) != 0)
+            {
+                // Pipelined octets after the last request: the client may still be sending.
+                if (connection.Available > 0 && !connection.PeerClosed)
+                    StartLingering(connection);
+                else
+                    CloseNow(connection);
+                return;
+            }
             if (connection.Available == 0)
             {
                 if (connection.PeerClosed)
                     connection.Close();
+                else
+                    Wait(connection, WaitIdle);
                 return;
             }
             // The head is copied out of the ring: its first 4 KiB (where almost every head ends; a deep pipeline of
@@ -137,9 +176,11 @@ public sealed class HttpResponder : ITcpApplication
             if (end < 0)
             {
                 if (copied == MaxHead)
-                    RefuseRequest(connection, s_badRequest);
+                    RefuseRequest(connection, s_badRequest, headLength: 0);
                 else if (connection.PeerClosed)
-                    connection.Close();
+                    CloseNow(connection);
+                else
+                    Wait(connection, WaitHead);
                 return;
             }
             int headLength = end + s_headEnd.Length;
@@ -151,19 +192,22 @@ public sealed class HttpResponder : ITcpApplication
                     RequestFraming.UnknownCoding => s_notImplemented,
                     RequestFraming.UriTooLong => s_uriTooLong,
                     _ => s_badRequest,
-                });
+                }, headLength);
                 return;
             }
             WorkerHeads heads = HeadsFor(connection);
             byte[] response = close ? heads.Close : http10 ? heads.KeepAlive10 : heads.KeepAlive;
             if (connection.SendSpace < response.Length)
-                return; // the request stays until ACKs free the send buffer
+            {
+                // The request stays until ACKs free the send buffer.
+                Wait(connection, WaitOther, _sendUs);
+                return;
+            }
             connection.Write(response);
             connection.Consume(headLength);
             connection.ApplicationState = head ? 0 : Response.BodyBytes;
-            connection.ApplicationState2 = close ? CloseFlag
-                : framing == RequestFraming.Chunked ? ChunkedFlag | ChunkSizeLine
-                : contentLength << CountShift;
+            connection.ApplicationState2 = (close ? CloseFlag : 0)
+                | (framing == RequestFraming.Chunked ? ChunkedFlag | ChunkSizeLine : contentLength << CountShift);
             stats ??= connection.Nic.Stats;
             stats.Add(connection.Worker, StatCounter.HttpRequests);
         }
@@ -184,22 +228,99 @@ public sealed class HttpResponder : ITcpApplication
         return remaining == 0;
     }
 
-    private static void RefuseRequest(TcpConnection connection, byte[] answer)
+    // Answers a request it cannot frame and closes: whatever follows is dropped unread, as no next request can be found
+    // in it; with more than the head there (its body, say) the client may still be sending, so the close lingers.
+    private void RefuseRequest(TcpConnection connection, byte[] answer, int headLength)
     {
         connection.Nic.Stats.Add(connection.Worker, StatCounter.HttpBadRequests);
-        // Whatever follows is dropped unread: no next request can be found in it.
         connection.ApplicationState = 0;
         connection.ApplicationState2 = CloseFlag;
-        connection.Consume(connection.Available);
+        bool more = connection.Available > headLength && !connection.PeerClosed;
         connection.Write(answer);
+        if (more)
+            StartLingering(connection);
+        else
+            CloseNow(connection);
+    }
+
+    // Closes with a FIN: what the client sent and was not answered is dropped first (a close with it unread would be a RST).
+    private static void CloseNow(TcpConnection connection)
+    {
+        connection.SetApplicationTimer(0);
+        connection.Consume(connection.Available);
         connection.Close();
+    }
+
+    // nginx's lingering close: our FIN goes after the answer, and what the client still sends is read and dropped until
+    // it closes too, falls silent for lingering_timeout, or lingering_time has passed; then the connection closes.
+    private void StartLingering(TcpConnection connection)
+    {
+        if (_lingeringTimeUs == 0 || _lingeringTimeoutUs == 0)
+        {
+            CloseNow(connection);
+            return;
+        }
+        connection.Consume(connection.Available);
+        connection.Shutdown();
+        connection.ApplicationState = connection.ClockMicroseconds + _lingeringTimeUs;
+        connection.ApplicationState2 = CloseFlag | Lingering;
+        Linger(connection);
+    }
+
+    private void Linger(TcpConnection connection)
+    {
+        connection.Consume(connection.Available);
+        long now = connection.ClockMicroseconds;
+        long end = connection.ApplicationState;
+        if (connection.PeerClosed || now >= end)
+        {
+            connection.Close();
+            return;
+        }
+        connection.SetApplicationTimer(Math.Min(end, now + _lingeringTimeoutUs));
+    }
+
+    // Arms the timer for what the connection now waits for: an idle connection its keep-alive timeout and a request head
+    // its header timeout, both counted from when that wait began; a body or a response being sent the given limit,
+    // counted again from every pass that moved it.
+    private void Wait(TcpConnection connection, long wait, long limitUs = 0)
+    {
+        long state = connection.ApplicationState2;
+        if (wait != WaitOther && (state & WaitMask) == wait)
+            return;
+        connection.ApplicationState2 = (state & ~WaitMask) | wait;
+        long timeoutUs = wait switch
+        {
+            WaitIdle => _keepAliveUs,
+            WaitHead => _headerUs,
+            _ => limitUs,
+        };
+        connection.SetApplicationTimer(timeoutUs == 0 ? 0 : connection.ClockMicroseconds + timeoutUs);
+    }
+
+    public void OnTimer(TcpConnection connection)
+    {
+        if ((connection.ApplicationState2 & WaitMask) == Lingering)
+        {
+            CloseNow(connection);
+            return;
+        }
+        if (connection.Closing)
+            return;
+        // The client was idle past keepalive_timeout, or a head, a body or our response stood still past its limit: the
+        // connection closes with a FIN and nothing else, as nginx closes it.
+        connection.Nic.Stats.Add(connection.Worker, StatCounter.HttpTimeouts);
+        connection.ApplicationState = 0;
+        connection.ApplicationState2 = CloseFlag;
+        CloseNow(connection);
     }
 
     // Skips what is left of the current request's body; true once it has all gone, false while more must arrive (or
     // the connection was closed on a malformed chunk).
-    private static bool SkipBody(TcpConnection connection)
+    private bool SkipBody(TcpConnection connection)
     {
-        long state = connection.ApplicationState2;
+        long close = connection.ApplicationState2 & ~BodyMask;
+        long state = connection.ApplicationState2 & BodyMask;
         while (state != 0)
         {
             long count = state >> CountShift;
@@ -212,7 +333,7 @@ public sealed class HttpResponder : ITcpApplication
                 count -= n;
                 if (count > 0)
                 {
-                    connection.ApplicationState2 = (count << CountShift) | (state & (ChunkedFlag | PhaseMask));
+                    connection.ApplicationState2 = (count << CountShift) | (state & (ChunkedFlag | PhaseMask)) | close;
                     return false;
                 }
                 state = (state & ChunkedFlag) == 0 ? 0 : ChunkedFlag | ChunkDataEnd;
@@ -222,7 +343,7 @@ public sealed class HttpResponder : ITcpApplication
             {
                 if (malformed)
                     return AbandonBody(connection);
-                connection.ApplicationState2 = state;
+                connection.ApplicationState2 = state | close;
                 return false;
             }
             if (phase == ChunkDataEnd)
@@ -244,7 +365,7 @@ public sealed class HttpResponder : ITcpApplication
                 state = 0;
             }
         }
-        connection.ApplicationState2 = 0;
+        connection.ApplicationState2 = close;
         return true;
     }
 
@@ -289,13 +410,16 @@ public sealed class HttpResponder : ITcpApplication
         return digits > 0;
     }
 
-    // The body cannot be framed after the answer went: no next request can be found, so the connection ends.
-    private static bool AbandonBody(TcpConnection connection)
+    // The body cannot be framed after the answer went: no next request can be found, so the connection ends (lingering,
+    // as the rest of the body may still be on its way).
+    private bool AbandonBody(TcpConnection connection)
     {
         connection.Nic.Stats.Add(connection.Worker, StatCounter.HttpBadRequests);
         connection.ApplicationState2 = CloseFlag;
-        connection.Consume(connection.Available);
-        connection.Close();
+        if (connection.PeerClosed)
+            CloseNow(connection);
+        else
+            StartLingering(connection);
         return false;
     }
 
@@ -416,7 +540,8 @@ public sealed class HttpResponder : ITcpApplication
     private static bool TryParseLength(ReadOnlySpan<byte> value, out long length)
     {
         length = 0;
-        if (value.IsEmpty || value.Length > 18)
+        // At most 17 digits: the count of octets to skip has 57 bits beside the flags.
+        if (value.IsEmpty || value.Length > 17)
             return false;
         foreach (byte b in value)
         {

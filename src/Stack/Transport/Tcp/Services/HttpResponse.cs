@@ -1,10 +1,11 @@
 namespace XdpStack.Stack.Transport.Tcp.Services;
 
-/// <summary>The fixed response of an <see cref="HttpResponder"/>: status, extra header lines, and the body's size (its octets are filler).</summary>
+/// <summary>The fixed response of an <see cref="HttpResponder"/>: status, extra header lines, and the body's size (its octets are filler); and how long it waits on clients.</summary>
 /// <param name="Status">The status code, 200 to 599.</param>
 /// <param name="BodyBytes">Octets of body; 0 for none (and always 0 for 204 and 304).</param>
 /// <param name="Headers">Extra header lines, each "Name: value", sent after Server, Date and Content-Length (a Date among them replaces the current one).</param>
-public sealed record HttpResponse(int Status = 200, long BodyBytes = 0, IReadOnlyList<string>? Headers = null)
+/// <param name="Timeouts">The connection's limits on slow or idle clients; null for nginx's defaults (<see cref="HttpTimeouts.Nginx"/>).</param>
+public sealed record HttpResponse(int Status = 200, long BodyBytes = 0, IReadOnlyList<string>? Headers = null, HttpTimeouts? Timeouts = null)
 {
     /// <summary>Whether the record describes a response HTTP/1.1 allows (RFC 9110 §15: 204 and 304 carry no body); the reason when not.</summary>
     public string? Validate()
@@ -15,6 +16,8 @@ public sealed record HttpResponse(int Status = 200, long BodyBytes = 0, IReadOnl
             return "body size is negative";
         if (Status is 204 or 304 && BodyBytes != 0)
             return $"status {Status} has no body";
+        if (Timeouts?.Validate() is { } timeouts)
+            return timeouts;
         foreach (string line in Headers ?? [])
         {
             int colon = line.IndexOf(':');
@@ -26,7 +29,7 @@ public sealed record HttpResponse(int Status = 200, long BodyBytes = 0, IReadOnl
 
     public bool Equals(HttpResponse? other) =>
         other is not null && Status == other.Status && BodyBytes == other.BodyBytes
-        && (Headers ?? []).SequenceEqual(other.Headers ?? []);
+        && (Headers ?? []).SequenceEqual(other.Headers ?? []) && (Timeouts ?? HttpTimeouts.Nginx) == (other.Timeouts ?? HttpTimeouts.Nginx);
 
     public override int GetHashCode() => HashCode.Combine(Status, BodyBytes, (Headers ?? []).Count);
 }
