@@ -25,6 +25,11 @@ public sealed partial class RunTcpServiceTests
         headers = ["Content-Type: text/plain"]
 
         [[service]]
+        kind = "http"
+        port = 81
+        keepalive_timeout = 1
+
+        [[service]]
         kind = "tcp-echo"
         port = 7
 
@@ -70,6 +75,46 @@ public sealed partial class RunTcpServiceTests
         finally
         {
             File.Delete(upload);
+        }
+
+        // A 3 MB upload with Connection: close: the answer goes at the head, the close only once the body is read
+        // (closing while it still arrives would reset the connection under curl).
+        File.WriteAllBytes(upload, RandomNumberGenerator.GetBytes(3_000_000));
+        try
+        {
+            CommandResult closing = lab.HostA.Run(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "10", "-H", "Connection: close", "-H", "Expect:",
+                "--data-binary", "@" + upload, url);
+            Assert.True(closing.ExitCode == 0, closing.StandardError);
+            Assert.Equal(new string('x', 13), closing.StandardOutput);
+        }
+        finally
+        {
+            File.Delete(upload);
+        }
+
+        // keepalive_timeout = 1 on port 81: after its answer an idle connection gets our FIN about a second later.
+        CommandResult idle = lab.HostA.Run(TimeSpan.FromSeconds(30), "python3", "-c", $$"""
+            import socket, time
+            s = socket.create_connection(("{{RunLab.RouterAIpv4}}", 81), timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            while not got.endswith(b"\r\n\r\n"):
+                got += s.recv(4096)
+            t = time.monotonic()
+            rest = s.recv(4096)
+            print(len(rest), round(time.monotonic() - t, 2))
+            """);
+        Assert.True(idle.ExitCode == 0, idle.StandardError);
+        string[] fields = idle.StandardOutput.Trim().Split(' ');
+        Assert.Equal("0", fields[0]);
+        Assert.InRange(double.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture), 0.8, 3.0);
+        // Every close so far was orderly: none reset for data left unread or arriving after it; the idle close counted.
+        using (HttpClient metricsClient = NamespaceHttp.Client(lab.Dut, "http://127.0.0.1:9469/"))
+        {
+            Exposition metrics = Exposition.Parse(NamespaceHttp.Get(metricsClient, "metrics"));
+            Assert.Equal(0, metrics.Sum("xdpstack_tcp_segments_total", "type=abort_on_close"));
+            Assert.Equal(0, metrics.Sum("xdpstack_tcp_segments_total", "type=abort_on_data"));
+            Assert.Equal(1, metrics.Sum("xdpstack_http_requests_total", "type=timed_out"));
         }
 
         // ab without -k: HTTP/1.0, a new connection per request, closed by us after the response.
