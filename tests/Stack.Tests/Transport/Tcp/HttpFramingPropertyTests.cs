@@ -25,10 +25,10 @@ public class HttpFramingPropertyTests
                 break;
             case 1:
                 int length = sizes.Sum();
-                r.Append("POST /").Append(index).Append(" HTTP/1.1\r\nContent-Length: ").Append(length).Append("\r\n\r\n").Append(filler(length));
+                r.Append("POST /").Append(index).Append(" HTTP/1.1\r\nHost: x\r\nContent-Length: ").Append(length).Append("\r\n\r\n").Append(filler(length));
                 break;
             default:
-                r.Append("POST /").Append(index).Append(" HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+                r.Append("POST /").Append(index).Append(" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
                 foreach (int size in sizes.Where(s => s > 0))
                 {
                     r.Append(size.ToString(index % 2 == 0 ? "x" : "X", System.Globalization.CultureInfo.InvariantCulture));

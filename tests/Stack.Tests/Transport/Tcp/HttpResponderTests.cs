@@ -40,7 +40,7 @@ public class HttpResponderTests
         TcpFixture f = Http(new HttpResponse(200, 0));
         uint iss = f.Connect(80);
         DateTime before = DateTime.UtcNow.AddSeconds(-1);
-        string raw = Encoding.ASCII.GetString(f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512)).SelectMany(s => s.Payload).ToArray());
+        string raw = Encoding.ASCII.GetString(f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8, window: 512)).SelectMany(s => s.Payload).ToArray());
         System.Text.RegularExpressions.Match date = System.Text.RegularExpressions.Regex.Match(raw, "^HTTP/1.1 200 OK\r\nServer: xdpstack\r\nDate: ([^\r]*)\r\nContent-Length: 0\r\n\r\n$");
         Assert.True(date.Success, raw);
         DateTime sent = DateTime.ParseExact(date.Groups[1].Value, "R", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
@@ -48,7 +48,7 @@ public class HttpResponderTests
         // A Date among the configured headers is sent instead.
         TcpFixture g = Http(new HttpResponse(200, 0, ["Date: Sun, 06 Nov 1994 08:49:37 GMT"]));
         uint iss2 = g.Connect(80);
-        string fixedDate = Encoding.ASCII.GetString(g.Send(Segment(80, TcpFlags.Ack, 1001, iss2 + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512)).SelectMany(s => s.Payload).ToArray());
+        string fixedDate = Encoding.ASCII.GetString(g.Send(Segment(80, TcpFlags.Ack, 1001, iss2 + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8, window: 512)).SelectMany(s => s.Payload).ToArray());
         Assert.Equal("HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 0\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n", fixedDate);
     }
 
@@ -57,7 +57,7 @@ public class HttpResponderTests
     {
         TcpFixture f = Http(new HttpResponse(404, 0));
         uint iss = f.Connect(80);
-        byte[] requests = "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\ncontent-length: 5\r\n\r\nhelloHEAD /c HTTP/1.1\r\n\r\n"u8.ToArray();
+        byte[] requests = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n\r\nhelloHEAD /c HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray();
         List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, requests, window: 512));
         string one = "HTTP/1.1 404 Not Found\r\nServer: xdpstack\r\nContent-Length: 0\r\n\r\n";
         Assert.Equal(one + one + one, Text(sent));
@@ -79,12 +79,12 @@ public class HttpResponderTests
     {
         TcpFixture f = Http(new HttpResponse(200, 5));
         uint iss = f.Connect(80);
-        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512));
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8, window: 512));
         Assert.Contains("Connection: close\r\n", Text(sent));
         Sent last = sent[^1];
         Assert.True((last.Flags & TcpFlags.Fin) != 0);
         uint finEnd = last.Sequence + (uint)last.Payload.Length + 1;
-        uint clientNext = 1001 + 37;
+        uint clientNext = 1001 + 46;
         // The client ACKs our FIN, then sends its own: we ACK it and hold TIME_WAIT.
         List<Sent> extra = f.Send(Segment(80, TcpFlags.Ack, clientNext, finEnd, window: 512));
         Assert.True(extra.Count == 0, string.Join(";", extra.Select(e => $"{e.Flags} {e.Sequence - iss} {e.Ack} {e.Payload.Length}")) + $" fin {finEnd - iss}");
@@ -109,9 +109,9 @@ public class HttpResponderTests
         // The responder closed the connection (an orphan, as after Linux's close()): FIN_WAIT_2 lasts 60 s.
         TcpFixture f = Http(new HttpResponse(200, 0));
         uint iss = f.Connect(80);
-        Sent last = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512))[^1];
+        Sent last = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8, window: 512))[^1];
         Assert.True((last.Flags & TcpFlags.Fin) != 0);
-        f.Send(Segment(80, TcpFlags.Ack, 1001 + 37, last.Sequence + (uint)last.Payload.Length + 1, window: 512));
+        f.Send(Segment(80, TcpFlags.Ack, 1001 + 46, last.Sequence + (uint)last.Payload.Length + 1, window: 512));
         Assert.Equal(TcpState.FinWait2, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
         f.Advance(TimeSpan.FromSeconds(59));
         Assert.Single(f.Tcp.ConnectionsOf(0));
@@ -149,7 +149,7 @@ public class HttpResponderTests
         uint iss = f.Connect(80);
         byte[] requests = ("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
             + "5\r\nhello\r\n3;name=value\r\nabc\r\nA \r\n0123456789\r\n0\r\nChecksum: 1\r\nOther: 2\r\n\r\n"
-            + "GET / HTTP/1.1\r\n\r\n").Select(c => (byte)c).ToArray();
+            + "GET / HTTP/1.1\r\nHost: x\r\n\r\n").Select(c => (byte)c).ToArray();
         List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, requests, window: 512));
         string one = "HTTP/1.1 201 Created\r\nServer: xdpstack\r\nContent-Length: 0\r\n\r\n";
         Assert.Equal(one + one, Text(sent));
@@ -162,8 +162,8 @@ public class HttpResponderTests
     {
         // The same two requests cut into pieces of every size from 1 to 9 octets: inside the size line, the data, the
         // CRLF after it, the last chunk and the trailers.
-        string requests = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n2\r\nok\r\n0\r\nT: 1\r\n\r\n"
-            + "GET /next HTTP/1.1\r\n\r\n";
+        string requests = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n2\r\nok\r\n0\r\nT: 1\r\n\r\n"
+            + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
         for (int piece = 1; piece <= 9; piece++)
         {
             TcpFixture f = Http(new HttpResponse(200, 1));
@@ -193,18 +193,18 @@ public class HttpResponderTests
             seq += (uint)data.Length;
             acked += (uint)sent.Sum(s => s.Payload.Length);
         }
-        Send("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n30D40\r\n"u8.ToArray());
+        Send("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n30D40\r\n"u8.ToArray());
         for (int sent = 0; sent < 200_000; sent += 1000)
             Send(new byte[1000]);
-        Send("\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n"u8.ToArray());
+        Send("\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
         Assert.Equal(2, f[StatCounter.HttpRequests]);
         Assert.Equal(0, f[StatCounter.HttpBadRequests]);
     }
 
     [Theory]
-    [InlineData("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501 Not Implemented")]
-    [InlineData("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "400 Bad Request")]
-    [InlineData("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", "501 Not Implemented")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "400 Bad Request")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request")]
     [InlineData("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "400 Bad Request")]
     public void TransferEncodingThatCannotBeFramed_RefusedAndClosed(string request, string status)
     {
@@ -216,18 +216,75 @@ public class HttpResponderTests
         Assert.Equal((0, 1), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
     }
 
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\n\r\n", "400 Bad Request")]                         // RFC 9112 §3.2: Host is a MUST in 1.1
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / HTTP/1.1\r\nHost:\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a..b\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / HTTP/1.1\r\nHost : x\r\n\r\n", "400 Bad Request")]               // §5.1: whitespace before the colon
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nAccept: a,\r\n b\r\n\r\n", "400 Bad Request")] // §5.2: obs-fold
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n", "400 Bad Request")]
+    [InlineData("get / HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET foo HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / http/1.1\r\nHost: x\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / HTTP/1\r\nHost: x\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET /\r\nHost: x\r\n\r\n", "400 Bad Request")]
+    [InlineData("GET / HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported")] // RFC 9110 §15.6.6, as nginx
+    public void RequestLineAndFieldsNginxRefuses_400Or505AndClose(string request, string status)
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, request.Select(c => (byte)c).ToArray(), window: 512));
+        Assert.StartsWith("HTTP/1.1 " + status + "\r\n", Text(sent));
+        Assert.Contains(sent, s => (s.Flags & TcpFlags.Fin) != 0);
+        Assert.Equal((0, 1), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
+    }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.0\r\n\r\n", true)]                                      // no Host needed in 1.0
+    [InlineData("GET / HTTP/1.1\nHost: x\n\n", false)]                                   // RFC 9112 §2.2: bare LF
+    [InlineData("GET / HTTP/1.1\r\nHost: x\n\r\n", false)]
+    [InlineData("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", false)]                   // §2.2: empty lines before it
+    [InlineData("GET / HTTP/1.2\r\nHost: x\r\n\r\n", false)]                           // a later 1.x minor, as 1.1
+    [InlineData("GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n", false)]                  // absolute form
+    [InlineData("OPTIONS * HTTP/1.1\r\nHost: [2001:2::1]:80\r\n\r\n", false)]
+    [InlineData("M-SEARCH_X / HTTP/1.1\r\nHost: x.\r\n\r\n", false)]
+    public void RequestsNginxAnswers_200(string request, bool closes)
+    {
+        TcpFixture f = Http(new HttpResponse(200, 0));
+        uint iss = f.Connect(80);
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, request.Select(c => (byte)c).ToArray(), window: 512));
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", Text(sent));
+        Assert.Equal(closes, sent.Any(s => (s.Flags & TcpFlags.Fin) != 0));
+        Assert.Equal((1, 0), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
+    }
+
+    [Fact]
+    public void ChunkedBodyWithBareLineFeeds_SkippedAndTheNextRequestAnswered()
+    {
+        TcpFixture f = Http(new HttpResponse(204, 0));
+        uint iss = f.Connect(80);
+        byte[] requests = "POST / HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\n5\nhello\n0\n\nGET / HTTP/1.1\nHost: x\n\n"u8.ToArray();
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, requests, window: 512));
+        string one = "HTTP/1.1 204 No Content\r\nServer: xdpstack\r\n\r\n";
+        Assert.Equal(one + one, Text(sent));
+        Assert.Equal((2, 0), (f[StatCounter.HttpRequests], f[StatCounter.HttpBadRequests]));
+    }
+
     [Fact]
     public void HeadUpTo32KiB_Answered_LongerLinesAndHeadsRefusedAsNginx()
     {
         // nginx's default large_client_header_buffers (4 x 8 KiB): each line at most 8 KiB, the head at most 32 KiB.
         string Field(char name, int length) => name + ": " + new string('v', length - 3) + "\r\n";
-        string ok = "GET / HTTP/1.1\r\n" + Field('a', 7000) + Field('b', 7000) + Field('c', 7000) + Field('d', 7000) + "\r\n";
+        string ok = "GET / HTTP/1.1\r\nHost: x\r\n" + Field('a', 7000) + Field('b', 7000) + Field('c', 7000) + Field('d', 7000) + "\r\n";
         (string Request, string Status)[] cases =
         [
             (ok, "200 OK"),
-            ("GET /" + new string('u', 8200) + " HTTP/1.1\r\n\r\n", "414 URI Too Long"),
-            ("GET / HTTP/1.1\r\n" + Field('a', 8300) + "\r\n", "400 Bad Request"),
-            ("GET / HTTP/1.1\r\n" + Field('a', 7000) + Field('b', 7000) + Field('c', 7000) + Field('d', 7000) + Field('e', 7000) + "\r\n", "400 Bad Request"),
+            ("GET /" + new string('u', 8200) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414 URI Too Long"),
+            ("GET / HTTP/1.1\r\nHost: x\r\n" + Field('a', 8300) + "\r\n", "400 Bad Request"),
+            ("GET / HTTP/1.1\r\nHost: x\r\n" + Field('a', 7000) + Field('b', 7000) + Field('c', 7000) + Field('d', 7000) + Field('e', 7000) + "\r\n", "400 Bad Request"),
         ];
         foreach ((string request, string status) in cases)
         {
@@ -250,7 +307,7 @@ public class HttpResponderTests
     {
         TcpFixture f = Http(new HttpResponse(200, 0));
         uint iss = f.Connect(80);
-        byte[] request = ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + body + "GET / HTTP/1.1\r\n\r\n").Select(c => (byte)c).ToArray();
+        byte[] request = ("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body + "GET / HTTP/1.1\r\nHost: x\r\n\r\n").Select(c => (byte)c).ToArray();
         List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, request, window: 512));
         Assert.Equal("HTTP/1.1 200 OK\r\nServer: xdpstack\r\nContent-Length: 0\r\n\r\n", Text(sent));
         Assert.Contains(sent, s => (s.Flags & TcpFlags.Fin) != 0);
@@ -263,11 +320,11 @@ public class HttpResponderTests
         TcpFixture f = Http(new HttpResponse(200, 200_000));
         uint iss = f.Connect(80);
         var received = new List<byte>();
-        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512));
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8, window: 512));
         for (int round = 0; round < 200 && sent.Count > 0; round++)
         {
             received.AddRange(sent.SelectMany(s => s.Payload));
-            sent = f.Send(Segment(80, TcpFlags.Ack, 1019, iss + 1 + (uint)received.Count, window: 512));
+            sent = f.Send(Segment(80, TcpFlags.Ack, 1028, iss + 1 + (uint)received.Count, window: 512));
         }
         string text = Encoding.ASCII.GetString(received.ToArray());
         int body = text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
@@ -291,9 +348,9 @@ public class HttpResponderTests
         Sent synAck = Assert.Single(f.Send(Segment(80, TcpFlags.Syn, 1000, 0, mss: 1460, clientPort: clientPort)));
         uint iss = synAck.Sequence;
         f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, window: 512, clientPort: clientPort));
-        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: clientPort));
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: clientPort));
         uint finEnd = sent[^1].Sequence + (uint)sent[^1].Payload.Length + 1;
-        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1038, finEnd, window: 512, clientPort: clientPort));
+        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1047, finEnd, window: 512, clientPort: clientPort));
         return f.Tcp.ConnectionsOf(0).SingleOrDefault(c => c.RemotePort == clientPort);
     }
 

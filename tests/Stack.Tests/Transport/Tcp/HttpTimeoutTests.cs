@@ -34,7 +34,7 @@ public class HttpTimeoutTests
     public void IdleAfterAResponse_ClosedWithAFinAt75Seconds_EachRequestStartsItAgain()
     {
         (TcpFixture f, uint iss) = Open();
-        const string request = "GET / HTTP/1.1\r\n\r\n";
+        const string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
         List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, request));
         uint seq = ClientIsn + 1 + (uint)request.Length;
         f.Send(Segment(80, TcpFlags.Ack, seq, End(sent), window: 512));
@@ -59,7 +59,7 @@ public class HttpTimeoutTests
     {
         (TcpFixture f, uint iss) = Open();
         f.Advance(TimeSpan.FromSeconds(30));
-        f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\nHost"));
+        f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nHost"));
         Assert.False(HasFin(f.Advance(TimeSpan.FromSeconds(29.9))));
         Assert.True(HasFin(f.Advance(TimeSpan.FromSeconds(0.2))));
         Assert.Equal(1, f[StatCounter.HttpTimeouts]);
@@ -70,8 +70,8 @@ public class HttpTimeoutTests
     public void AHeadStartedWhileIdle_GetsTheHeaderTimeoutFromItsFirstOctet()
     {
         (TcpFixture f, uint iss) = Open();
-        List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\n\r\n"));
-        uint seq = ClientIsn + 1 + 18;
+        List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        uint seq = ClientIsn + 1 + 27;
         f.Advance(TimeSpan.FromSeconds(40));
         f.Send(Data(seq, End(sent), "GET / HT"));
         // Past the keep-alive timeout of the idle time before it, short of 60 s from the head's start.
@@ -83,7 +83,7 @@ public class HttpTimeoutTests
     public void BodyTimeout_CountsFromTheLastRead()
     {
         (TcpFixture f, uint iss) = Open();
-        const string head = "POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n";
+        const string head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
         List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, head + new string('a', 100)));
         uint seq = ClientIsn + 1 + (uint)head.Length + 100;
         Assert.Contains("200 OK", Encoding.ASCII.GetString(sent.SelectMany(s => s.Payload).ToArray()));
@@ -98,9 +98,9 @@ public class HttpTimeoutTests
     public void SendTimeout_AClientThatStopsReading_IsClosedAfter60SecondsWithoutProgress()
     {
         (TcpFixture f, uint iss) = Open(new HttpResponse(200, 1_000_000));
-        List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\n\r\n"));
+        List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
         // The client takes what came and shuts its window.
-        f.Send(Segment(80, TcpFlags.Ack, ClientIsn + 19, End(sent), window: 0));
+        f.Send(Segment(80, TcpFlags.Ack, ClientIsn + 28, End(sent), window: 0));
         f.Advance(TimeSpan.FromSeconds(59));
         Assert.False(Only(f).Closing);
         f.Advance(TimeSpan.FromSeconds(1.1));
@@ -114,8 +114,8 @@ public class HttpTimeoutTests
         var timeouts = HttpTimeouts.Nginx with { KeepAlive = TimeSpan.Zero, ClientHeader = TimeSpan.Zero };
         (TcpFixture f, uint iss) = Open(new HttpResponse(200, 0, Timeouts: timeouts));
         Assert.False(HasFin(f.Advance(TimeSpan.FromSeconds(100))));
-        List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\n\r\n"));
-        f.Send(Segment(80, TcpFlags.Ack, ClientIsn + 19, End(sent), window: 512));
+        List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        f.Send(Segment(80, TcpFlags.Ack, ClientIsn + 28, End(sent), window: 512));
         Assert.False(HasFin(f.Advance(TimeSpan.FromSeconds(1000))));
         Assert.Equal(TcpState.Established, Only(f).State);
         Assert.Equal(0, f[StatCounter.HttpTimeouts]);
@@ -125,7 +125,7 @@ public class HttpTimeoutTests
     public void ConnectionClose_WithItsBodyStillArriving_FinOnlyOnceTheBodyIsRead()
     {
         (TcpFixture f, uint iss) = Open();
-        const string head = "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 3000\r\n\r\n";
+        const string head = "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 3000\r\n\r\n";
         List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, head + new string('a', 1000)));
         Assert.Contains("Connection: close", Encoding.ASCII.GetString(sent.SelectMany(s => s.Payload).ToArray()));
         Assert.False(HasFin(sent));
@@ -142,7 +142,7 @@ public class HttpTimeoutTests
     public void PipelinedAfterConnectionClose_Lingers_DataIsAckedNotReset_ThenClosesAfterFiveQuietSeconds()
     {
         (TcpFixture f, uint iss) = Open();
-        const string requests = "GET /a HTTP/1.1\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        const string requests = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
         List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, requests));
         Assert.Equal(1, f[StatCounter.HttpRequests]);
         Assert.True(HasFin(sent));
@@ -154,8 +154,8 @@ public class HttpTimeoutTests
         for (int i = 0; i < 3; i++)
         {
             f.Advance(TimeSpan.FromSeconds(4));
-            List<Sent> answer = f.Send(Data(seq, ourEnd, "GET /c HTTP/1.1\r\n\r\n"));
-            seq += 19;
+            List<Sent> answer = f.Send(Data(seq, ourEnd, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n"));
+            seq += 28;
             Assert.False(HasRst(answer));
             Assert.Equal(TcpState.FinWait2, c.State);
         }
@@ -173,7 +173,7 @@ public class HttpTimeoutTests
     public void Lingering_EndsAfterLingeringTime_EvenWhileTheClientKeepsSending()
     {
         (TcpFixture f, uint iss) = Open();
-        const string requests = "GET /a HTTP/1.1\r\nConnection: close\r\n\r\nxx";
+        const string requests = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nxx";
         List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, requests));
         uint seq = ClientIsn + 1 + (uint)requests.Length;
         uint ourEnd = End(sent) + 1;
@@ -193,7 +193,7 @@ public class HttpTimeoutTests
     public void RefusedRequestWithABody_400ThenLingers_PeerFinEndsIt()
     {
         (TcpFixture f, uint iss) = Open();
-        const string request = "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello";
+        const string request = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello";
         List<Sent> sent = f.Send(Data(ClientIsn + 1, iss + 1, request));
         Assert.StartsWith("HTTP/1.1 400 Bad Request", Encoding.ASCII.GetString(sent.SelectMany(s => s.Payload).ToArray()));
         Assert.True(HasFin(sent));

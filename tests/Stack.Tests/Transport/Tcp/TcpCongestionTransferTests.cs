@@ -41,12 +41,12 @@ public class TcpCongestionTransferTests(Xunit.Abstractions.ITestOutputHelper out
                 foreach ((int start, int end) in held.Where(r => r.Start > 0).Take(TcpSackBlocks.MaxBlocks))
                     blocks.Add(iss + 1 + (uint)start, iss + 1 + (uint)end);
             }
-            return Segment(80, TcpFlags.Ack, 1001 + 18, iss + 1 + (uint)Cumulative(), window: 512, sack: blocks);
+            return Segment(80, TcpFlags.Ack, 1001 + 27, iss + 1 + (uint)Cumulative(), window: 512, sack: blocks);
         }
 
         // The client takes each segment that is not dropped and ACKs it at once (its ACKs dropped alike); what our
         // side sends in answer is taken in turn. Then 10 ms pass, which lets a timeout fire when all else was lost.
-        var pending = new Queue<Sent>(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "GET / HTTP/1.1\r\n\r\n"u8, window: 512)));
+        var pending = new Queue<Sent>(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8, window: 512)));
         int rounds = 0;
         for (; rounds < 5000 && Cumulative() < expected.Length; rounds++)
         {

@@ -43,9 +43,9 @@ public class TcpConnectionLimitTests
         var f = new TcpFixture(new TcpSettings { MaxConnections = 1 });
         Assert.Equal(StackError.None, f.Tcp.AddService(new TcpService(TcpServiceKind.Http, 80, null, new HttpResponse(200, 0))));
         uint iss = f.Connect(80, clientPort: 41001);
-        Sent last = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: 41001))[^1];
+        Sent last = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: 41001))[^1];
         uint finEnd = last.Sequence + (uint)last.Payload.Length + 1;
-        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1001 + 37, finEnd, window: 512, clientPort: 41001));
+        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1001 + 46, finEnd, window: 512, clientPort: 41001));
         Assert.Equal(TcpState.TimeWait, Assert.Single(f.Tcp.ConnectionsOf(0)).State);
         f.Connect(80, clientPort: 41002);
         Assert.Equal(0, f[StatCounter.TcpListenDrops]);

@@ -8,7 +8,7 @@ namespace XdpStack.Stack.Tests.Transport.Tcp;
 // TIME_WAIT as Linux's tcp_timewait_state_process (with RFC 1337 on, which the issue asks for).
 public class TcpTimeWaitTests
 {
-    private const uint ClientNext = 1039; // after the client's 37-octet request (1001 to 1038) and its FIN
+    private const uint ClientNext = 1048; // after the client's 46-octet request (1001 to 1047) and its FIN
 
     // An HTTP exchange with "Connection: close" ending in our TIME_WAIT; returns the connection and our SND.NXT.
     private static (TcpFixture F, TcpConnection C, uint SndNxt) InTimeWait(bool timestamps = false)
@@ -20,7 +20,7 @@ public class TcpTimeWaitTests
         uint iss = synAck.Sequence;
         TcpTimestamps? echo = timestamps ? new TcpTimestamps(101, synAck.Header.Timestamps!.Value.Value) : null;
         f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, window: 512, timestamps: echo));
-        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512, timestamps: echo));
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8, window: 512, timestamps: echo));
         uint finEnd = sent[^1].Sequence + (uint)sent[^1].Payload.Length + 1;
         Assert.Single(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, ClientNext - 1, finEnd, window: 512, timestamps: echo)));
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));

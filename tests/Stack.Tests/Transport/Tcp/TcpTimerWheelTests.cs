@@ -16,9 +16,9 @@ public class TcpTimerWheelTests
         Sent synAck = Assert.Single(f.Send(Segment(80, TcpFlags.Syn, 1000, 0, mss: 1460, clientPort: clientPort)));
         uint iss = synAck.Sequence;
         f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, window: 512, clientPort: clientPort));
-        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: clientPort));
+        List<Sent> sent = f.Send(Segment(80, TcpFlags.Ack, 1001, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8, window: 512, clientPort: clientPort));
         uint finEnd = sent[^1].Sequence + (uint)sent[^1].Payload.Length + 1;
-        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1038, finEnd, window: 512, clientPort: clientPort));
+        f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Fin, 1047, finEnd, window: 512, clientPort: clientPort));
         Assert.Equal(TcpState.TimeWait, f.Tcp.ConnectionsOf(0).Single(c => c.RemotePort == clientPort).State);
     }
 
@@ -26,7 +26,7 @@ public class TcpTimerWheelTests
     // and its next ACK waits for an answer to ride on (else the delayed-ACK timer). Returns the next sequence number.
     private static uint Answered(TcpFixture f, uint iss, ushort clientPort = TcpFixture.ClientPort)
     {
-        byte[] request = "GET / HTTP/1.1\r\n\r\n"u8.ToArray();
+        byte[] request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray();
         Assert.Contains(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, 1001, iss + 1, request, window: 512, clientPort: clientPort)), s => s.Payload.Length > 0);
         return 1001 + (uint)request.Length;
     }
@@ -88,12 +88,12 @@ public class TcpTimerWheelTests
         CloseOne(f, 42000);
         uint iss = f.Connect(80, clientPort: 42001);
         uint seq = Answered(f, iss, 42001);
-        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512, clientPort: 42001)));
+        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n"u8, window: 512, clientPort: 42001)));
         TimeSpan delay = new TcpSettings().DelayedAck;
         Assert.Empty(f.Advance(delay - TimeSpan.FromMilliseconds(2)));
         Sent ack = Assert.Single(f.Advance(TimeSpan.FromMilliseconds(3)));
         Assert.Equal(TcpFlags.Ack, ack.Header.Flags);
-        Assert.Equal(seq + 16, ack.Header.AcknowledgmentNumber);
+        Assert.Equal(seq + 25, ack.Header.AcknowledgmentNumber);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public class TcpTimerWheelTests
         // Data at 600 µs into a millisecond: the delayed ACK falls due 600 µs into a later one.
         long intoMs = f.Clock.Now.Ticks / 10 % 1000;
         f.Advance(TimeSpan.FromTicks((1600 - intoMs) % 1000 * 10));
-        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512)));
+        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\nHost: x\r\n"u8, window: 512)));
         TimeSpan delay = new TcpSettings().DelayedAck;
         // A poll 300 µs before the deadline, in the same millisecond, visits its slot too early...
         Assert.Empty(f.Advance(delay - TimeSpan.FromMicroseconds(300)));

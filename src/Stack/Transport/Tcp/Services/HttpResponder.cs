@@ -25,6 +25,7 @@ public sealed class HttpResponder : ITcpApplication
     private static readonly byte[] s_filler = CreateFiller();
     private static readonly byte[] s_badRequest = Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     private static readonly byte[] s_uriTooLong = Encoding.ASCII.GetBytes("HTTP/1.1 414 URI Too Long\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    private static readonly byte[] s_versionNotSupported = Encoding.ASCII.GetBytes("HTTP/1.1 505 HTTP Version Not Supported\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     private static readonly byte[] s_notImplemented = Encoding.ASCII.GetBytes("HTTP/1.1 501 Not Implemented\r\nServer: xdpstack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 
     // ApplicationState2: bit 0 close after the response; bit 1 a chunked body in progress; bits 2-3 its phase; bits 4-5
@@ -45,7 +46,6 @@ public sealed class HttpResponder : ITcpApplication
     private const int MaxHeadLine = 8192;
     private const int MaxHead = 32 * 1024;
     private const int ShortHead = 4096;
-    private static readonly byte[] s_headEnd = "\r\n\r\n"u8.ToArray();
 
     // "Date: " + an IMF-fixdate (RFC 9110 §5.6.7), always 29 octets: "Tue, 08 Dec 2026 00:44:11 GMT".
     private const int DateLength = 29;
@@ -163,17 +163,23 @@ public sealed class HttpResponder : ITcpApplication
                     Wait(connection, WaitIdle);
                 return;
             }
+            // RFC 9112 §2.2: empty lines before a request line are ignored (nginx skips any CR and LF there).
+            if (connection.Peek()[0] is (byte)'\r' or (byte)'\n')
+            {
+                SkipEmptyLines(connection);
+                continue;
+            }
             // The head is copied out of the ring: its first 4 KiB (where almost every head ends; a deep pipeline of
             // small requests must not copy 32 KiB per request), then up to 32 KiB when it has not ended there.
             Span<byte> scratch = connection.Scratch;
             int copied = connection.PeekCopy(scratch[..ShortHead]);
-            int end = scratch[..copied].IndexOf(s_headEnd);
-            if (end < 0 && copied == ShortHead)
+            int headLength = HeadLength(scratch[..copied]);
+            if (headLength < 0 && copied == ShortHead)
             {
                 copied = connection.PeekCopy(scratch[..MaxHead]);
-                end = scratch[..copied].IndexOf(s_headEnd);
+                headLength = HeadLength(scratch[..copied]);
             }
-            if (end < 0)
+            if (headLength < 0)
             {
                 if (copied == MaxHead)
                     RefuseRequest(connection, s_badRequest, headLength: 0);
@@ -183,14 +189,14 @@ public sealed class HttpResponder : ITcpApplication
                     Wait(connection, WaitHead);
                 return;
             }
-            int headLength = end + s_headEnd.Length;
             RequestFraming framing = TryParse(scratch[..headLength], out bool close, out bool http10, out bool head, out long contentLength);
-            if (framing is RequestFraming.Bad or RequestFraming.UnknownCoding or RequestFraming.UriTooLong)
+            if (framing is not (RequestFraming.Length or RequestFraming.Chunked))
             {
                 RefuseRequest(connection, framing switch
                 {
                     RequestFraming.UnknownCoding => s_notImplemented,
                     RequestFraming.UriTooLong => s_uriTooLong,
+                    RequestFraming.VersionNotSupported => s_versionNotSupported,
                     _ => s_badRequest,
                 }, headLength);
                 return;
@@ -226,6 +232,33 @@ public sealed class HttpResponder : ITcpApplication
         }
         connection.ApplicationState = remaining;
         return remaining == 0;
+    }
+
+    // The length of the head at the start of buffer, up to and with the empty line that ends it; -1 when it has not
+    // all arrived. Lines end in CRLF or, as RFC 9112 §2.2 lets a recipient accept and nginx does, a bare LF.
+    private static int HeadLength(ReadOnlySpan<byte> buffer)
+    {
+        int at = 0;
+        while (true)
+        {
+            int lf = buffer[at..].IndexOf((byte)'\n');
+            if (lf < 0)
+                return -1;
+            at += lf + 1;
+            if (at < buffer.Length && buffer[at] == (byte)'\n')
+                return at + 1;
+            if (at + 1 < buffer.Length && buffer[at] == (byte)'\r' && buffer[at + 1] == (byte)'\n')
+                return at + 2;
+            if (at + 1 >= buffer.Length)
+                return -1;
+        }
+    }
+
+    private static void SkipEmptyLines(TcpConnection connection)
+    {
+        ReadOnlySpan<byte> arrived = connection.Peek();
+        int n = arrived.IndexOfAnyExcept((byte)'\r', (byte)'\n');
+        connection.Consume(n < 0 ? arrived.Length : n);
     }
 
     // Answers a request it cannot frame and closes: whatever follows is dropped unread, as no next request can be found
@@ -374,15 +407,17 @@ public sealed class HttpResponder : ITcpApplication
     {
         Span<byte> scratch = connection.Scratch[..Math.Min(connection.Scratch.Length, MaxChunkLine + 2)];
         int copied = connection.PeekCopy(scratch);
-        int end = scratch[..copied].IndexOf("\r\n"u8);
+        int end = scratch[..copied].IndexOf((byte)'\n');
         if (end < 0)
         {
             line = default;
             malformed = copied == scratch.Length;
             return false;
         }
-        connection.Consume(end + 2);
+        connection.Consume(end + 1);
         line = scratch[..end];
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+            line = line[..^1];
         malformed = false;
         return true;
     }
@@ -428,52 +463,50 @@ public sealed class HttpResponder : ITcpApplication
         Bad,
         UriTooLong,
         UnknownCoding,
+        VersionNotSupported,
         Length,
         Chunked,
     }
 
-    // RFC 9112 §3 and §6: the request line's version, and the fields that decide the connection and the body.
+    // RFC 9112 §3 and §6: the request line, and the fields that decide the connection and the body; nginx's choices
+    // where the RFC leaves one.
     private static RequestFraming TryParse(ReadOnlySpan<byte> head, out bool close, out bool http10, out bool isHead, out long contentLength)
     {
         close = false;
         http10 = false;
         isHead = false;
         contentLength = 0;
-        int lineEnd = head.IndexOf("\r\n"u8);
-        if (lineEnd > MaxHeadLine)
+        ReadOnlySpan<byte> requestLine = NextLine(ref head);
+        if (requestLine.Length > MaxHeadLine)
             return RequestFraming.UriTooLong;
-        ReadOnlySpan<byte> requestLine = head[..lineEnd];
-        isHead = requestLine.StartsWith("HEAD "u8);
-        int lastSpace = requestLine.LastIndexOf((byte)' ');
-        if (lastSpace <= 0 || requestLine.IndexOf((byte)' ') == lastSpace)
-            return RequestFraming.Bad;
-        ReadOnlySpan<byte> version = requestLine[(lastSpace + 1)..];
-        if (version.SequenceEqual("HTTP/1.1"u8))
-            http10 = false;
-        else if (version.SequenceEqual("HTTP/1.0"u8))
-            http10 = true;
-        else
-            return RequestFraming.Bad;
+        RequestFraming line = ParseRequestLine(requestLine, out http10, out isHead);
+        if (line != RequestFraming.Length)
+            return line;
         bool keepAlive = false;
         bool closeToken = false;
         bool sawLength = false;
+        int hosts = 0;
         RequestFraming coding = RequestFraming.Length;
-        ReadOnlySpan<byte> fields = head[(lineEnd + 2)..];
         while (true)
         {
-            int end = fields.IndexOf("\r\n"u8);
-            if (end <= 0)
+            ReadOnlySpan<byte> field = NextLine(ref head);
+            if (field.IsEmpty)
                 break;
-            if (end > MaxHeadLine)
+            if (field.Length > MaxHeadLine)
                 return RequestFraming.Bad;
-            ReadOnlySpan<byte> line = fields[..end];
-            fields = fields[(end + 2)..];
-            int colon = line.IndexOf((byte)':');
-            if (colon <= 0)
+            // §5.2: a line folded onto the one before (obs-fold) is refused; §5.1: so is whitespace before the colon.
+            int colon = field.IndexOf((byte)':');
+            if (colon <= 0 || field[0] is (byte)' ' or (byte)'\t' || field[colon - 1] is (byte)' ' or (byte)'\t')
                 return RequestFraming.Bad;
-            ReadOnlySpan<byte> name = line[..colon];
-            ReadOnlySpan<byte> value = line[(colon + 1)..].Trim(" \t"u8);
-            if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+            ReadOnlySpan<byte> name = field[..colon];
+            ReadOnlySpan<byte> value = field[(colon + 1)..].Trim(" \t"u8);
+            if (Ascii.EqualsIgnoreCase(name, "host"u8))
+            {
+                // RFC 9112 §3.2: a second Host, or one with an invalid value, is a 400.
+                if (++hosts > 1 || !IsValidHost(value))
+                    return RequestFraming.Bad;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
             {
                 if (ContainsToken(value, "close"u8))
                     closeToken = true;
@@ -497,6 +530,9 @@ public sealed class HttpResponder : ITcpApplication
                 coding = thisField;
             }
         }
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (MUST).
+        if (hosts == 0 && !http10)
+            return RequestFraming.Bad;
         // §6.3: Content-Length beside Transfer-Encoding may be a smuggling attempt; refused, as nginx does.
         if (coding != RequestFraming.Length && sawLength)
             return RequestFraming.Bad;
@@ -504,6 +540,61 @@ public sealed class HttpResponder : ITcpApplication
         close = closeToken || (http10 && !keepAlive);
         return coding;
     }
+
+    // The next line of the head without its CRLF (or bare LF); empty at the empty line that ends the head.
+    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> head)
+    {
+        int lf = head.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> line = lf < 0 ? head : head[..lf];
+        head = lf < 0 ? default : head[(lf + 1)..];
+        return !line.IsEmpty && line[^1] == (byte)'\r' ? line[..^1] : line;
+    }
+
+    // method SP request-target SP HTTP-version (§3): the method in capitals (nginx also takes '_' and '-'), a target
+    // in origin form ("/..."), absolute form (a scheme first) or "*", and HTTP/1.x. Length when it is one HTTP/1.x
+    // serves; HTTP/2 and later get 505 (RFC 9110 §15.6.6), HTTP/1.2 and on are answered as 1.1, as nginx does.
+    private static RequestFraming ParseRequestLine(ReadOnlySpan<byte> line, out bool http10, out bool isHead)
+    {
+        http10 = false;
+        isHead = false;
+        int space = line.IndexOf((byte)' ');
+        if (space <= 0 || line[..space].IndexOfAnyExcept(s_methodChars) >= 0)
+            return RequestFraming.Bad;
+        isHead = line[..space].SequenceEqual("HEAD"u8);
+        ReadOnlySpan<byte> rest = line[(space + 1)..].TrimStart((byte)' ');
+        int targetEnd = rest.IndexOf((byte)' ');
+        if (targetEnd <= 0)
+            return RequestFraming.Bad;
+        ReadOnlySpan<byte> target = rest[..targetEnd];
+        ReadOnlySpan<byte> version = rest[(targetEnd + 1)..].TrimStart((byte)' ');
+        if (!(target[0] == (byte)'/' || (char.IsAsciiLetter((char)target[0]) && target.IndexOf("://"u8) > 0) || target.SequenceEqual("*"u8)))
+            return RequestFraming.Bad;
+        // "HTTP/" major "." minor, a digit or two each; nothing after it (a space inside the target lands here too).
+        if (version.Length < 8 || !version.StartsWith("HTTP/"u8))
+            return RequestFraming.Bad;
+        version = version[5..];
+        int dot = version.IndexOf((byte)'.');
+        if (dot is < 1 or > 2 || version.Length - dot - 1 is < 1 or > 2
+            || version[..dot].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0
+            || version[(dot + 1)..].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0)
+            return RequestFraming.Bad;
+        int major = dot == 1 ? version[0] - '0' : ((version[0] - '0') * 10) + version[1] - '0';
+        if (major > 1)
+            return RequestFraming.VersionNotSupported;
+        if (major == 0)
+            return RequestFraming.Bad;
+        http10 = version[(dot + 1)..].SequenceEqual("0"u8) || version[(dot + 1)..].SequenceEqual("00"u8);
+        return RequestFraming.Length;
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> s_methodChars = System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ_-"u8);
+
+    // nginx's ngx_http_validate_host, in short: not empty, no path, backslash, whitespace or control character, no "..".
+    private static bool IsValidHost(ReadOnlySpan<byte> host) =>
+        !host.IsEmpty && host.IndexOfAny(s_badHostChars) < 0 && host.IndexOf(".."u8) < 0;
+
+    private static readonly System.Buffers.SearchValues<byte> s_badHostChars = System.Buffers.SearchValues.Create(
+        "/\\ \t\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000a\u000b\u000c\u000d\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f"u8);
 
     // The framing a Transfer-Encoding field gives: Chunked when chunked is its last coding, UnknownCoding when the last
     // is another, Bad when chunked comes before another or the field is empty.
