@@ -17,6 +17,7 @@ internal static class FuzzTargets
         new Icmpv6Target(),
         new UdpTarget(),
         new TcpTarget(),
+        new HttpTarget(),
         new ChecksumTarget(),
         new AddressTextTarget(),
         new ReflectorTarget(),
