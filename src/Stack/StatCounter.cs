@@ -390,6 +390,12 @@ public enum StatCounter
     /// <summary>Tail loss probes that repaired a lost segment, answered by a congestion window cut (Linux <c>TcpExt.TCPLossProbeRecovery</c>).</summary>
     TcpLossProbeRecoveries,
 
+    /// <summary>Holes called lost when RACK's reordering window ran out with fewer than three segments SACKed above them (RFC 8985 §6.2; Linux's <c>tcp_rack_reo_timeout</c>), each starting recovery.</summary>
+    TcpRackReorderTimeouts,
+
+    /// <summary>Fast recoveries undone because D-SACKs showed every segment they sent again had arrived before (RFC 2883 §5; Linux <c>TcpExt.TCPDSACKUndo</c>): the congestion window went back.</summary>
+    TcpDsackUndos,
+
     /// <summary>SYN-ACKs sent again because the handshake's ACK did not come, and SYNs of an active open sent again (Linux <c>TcpExt.TCPSynRetrans</c> counts both).</summary>
     TcpSynAckRetransmits,
 

@@ -283,7 +283,7 @@ public sealed partial class RunTcpServiceTests
     }
 
     [Fact]
-    public void Run_TcpEchoUnderReorderingBothWays_32MegabytesIntactWithoutSpuriousRecovery()
+    public void Run_TcpEchoUnderReorderingBothWays_32MegabytesIntact_SpuriousRecoveriesFewAndUndone()
     {
         using var lab = new RunLab();
         // The client reaches host A (which forwards to the appliance) through a relay namespace that sends 2% of the
@@ -324,16 +324,23 @@ public sealed partial class RunTcpServiceTests
         double Tcp(string type) => after.Sum("xdpstack_tcp_segments_total", $"type={type}") - before.Sum("xdpstack_tcp_segments_total", $"type={type}");
         string summary = $"32 MiB each way in {took.TotalSeconds:F1} s; relay: {relayed}; "
             + $"stack: segments in {Tcp("received")}, out {Tcp("sent")}, retransmitted {Tcp("retransmitted")}, fast retransmits {Tcp("fast_retransmit")}, "
-            + $"SACK recoveries {Tcp("sack_recovery")}, timeouts {Tcp("timeout")}, out-of-order queued {Tcp("out_of_order_queued")}";
+            + $"SACK recoveries {Tcp("sack_recovery")}, RACK reorder timeouts {Tcp("rack_reorder_timeout")}, D-SACK undos {Tcp("dsack_undo")}, "
+            + $"timeouts {Tcp("timeout")}, out-of-order queued {Tcp("out_of_order_queued")}";
         Console.WriteLine(summary);
         Assert.True(took < TimeSpan.FromSeconds(60), summary);
         // The reordering was real both ways, and the stack saw it in the client's data.
         Assert.True(relayed.ReorderedAToB > 100 && relayed.ReorderedBToA > 100, summary);
         Assert.True(Tcp("out_of_order_queued") > 0, summary);
-        // A segment overtaken by one or two others is not lost (fewer than DupThresh duplicate ACKs, RFC 5681; fewer
-        // than DupThresh segments SACKed above it, RFC 6675), so the appliance's sender must not have gone into
-        // recovery for it. (A retransmission timeout is left out: a relay descheduled on a busy machine could cause one.)
-        Assert.True(Tcp("fast_retransmit") == 0 && Tcp("sack_recovery") == 0, summary);
+        // A segment overtaken by one or two others never has three SACKed above it, so no recovery starts by the
+        // duplicate-ACK threshold (RFC 6675). RACK's reordering window (RFC 8985), a quarter of a veth's minimum RTT, can
+        // run out first, as Linux's does; then the original's arrival D-SACKs the retransmission and the recovery is
+        // undone, and each D-SACK widens the window. So: only RACK's recoveries, few of them (on the lab machine 9 to 22
+        // for about 470 frames reordered toward the client), each undone (the last D-SACK may still be on its way).
+        // (A retransmission timeout is left out: a relay descheduled on a busy machine could cause one.)
+        double recoveries = Tcp("sack_recovery");
+        Assert.True(Tcp("fast_retransmit") == Tcp("rack_reorder_timeout") && recoveries == Tcp("rack_reorder_timeout"), summary);
+        Assert.True(recoveries <= relayed.ReorderedBToA / 10.0 && recoveries <= relayed.ReorderedAToB / 10.0, summary);
+        Assert.True(Tcp("dsack_undo") >= recoveries - 1, summary);
         run.Signal("TERM");
         Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(5)));
     }

@@ -98,6 +98,8 @@ public sealed partial class TcpConnection
         _keepAliveProbes = 0;
         ResetPersist();
         ResetLossProbe();
+        ResetRack();
+        ResetUndo();
         _lastInvalidAckUs = -1;
         ResetSack();
         ResetEcn(false);
@@ -475,7 +477,10 @@ public sealed partial class TcpConnection
         uint window = (uint)seg.Window << _sndShift;
         long sackedBefore = _lossProbeOut ? SackedOctets() : 0;
         if (_sackPermitted && seg.Sack.Count > 0)
+        {
+            TakeDsack(ref seg, ack);
             TakeSackBlocks(ref seg, ack);
+        }
         if (_lossProbeOut)
             ProcessLossProbeAck(ref seg, ack, GreaterThan(ack, _sndUna), SackedOctets() > sackedBefore);
         if (seg.Has(TcpFlags.Ece) && GreaterOrEqual(ack, _sndUna))
@@ -491,6 +496,10 @@ public sealed partial class TcpConnection
         // RFC 6675 §5 (3): the scoreboard alone may show SND.UNA's segment lost before three duplicate ACKs came.
         if (!_inRecovery && _sackedCount > 0 && _sndMax != _sndUna && GreaterThan(LostBoundary(), _sndUna) && GreaterThan(_sndUna, _recover))
             EnterRecovery(nowUs);
+        // RFC 8985 §6.2: fewer SACKed segments than that still call the hole lost once the reordering window passes.
+        if (_sackedCount > 0)
+            CheckReorderWindow(nowUs);
+        TryUndo();
         if (LessThan(_sndWl1, seg.Sequence) || (_sndWl1 == seg.Sequence && LessOrEqual(_sndWl2, ack)))
         {
             _sndWnd = window;
@@ -538,6 +547,7 @@ public sealed partial class TcpConnection
             {
                 _inRecovery = false;
                 _sackRecovery = false;
+                NoteRecoveryEnded();
                 _cwnd = Math.Min(_ssthresh, Math.Max((int)(_sndMax - _sndUna), _mss) + _mss);
             }
             else if (_sackRecovery)
@@ -615,6 +625,7 @@ public sealed partial class TcpConnection
     private void EnterRecovery(long nowUs)
     {
         int flight = (int)(_sndMax - _sndUna);
+        ArmUndo(ssthreshAlreadyCut: _ecnReducing);
         // A window already cut for an ECE is not cut again (Linux's tcp_enter_recovery from the CWR state).
         if (!_ecnReducing)
             _ssthresh = SlowStartThresholdAfterLoss(flight);

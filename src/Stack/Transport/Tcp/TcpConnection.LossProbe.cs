@@ -43,7 +43,7 @@ public sealed partial class TcpConnection
     {
         // Not in recovery, nor while a timeout's go-back-N has not caught up with what was sent before it (Linux's
         // Loss state): only from the Open state.
-        if (!_worker.Settings.LossProbes || !_sackPermitted || _sndMax == _sndUna || _inRecovery || LessThan(_sndUna, _recover) || _probeTimer
+        if (!_worker.Settings.LossProbes || !_sackPermitted || _sndMax == _sndUna || _inRecovery || LessThan(_sndUna, _recover) || _probeTimer || _reorderTimer
             || State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck))
             return false;
         long srttUs = SmoothedRttUs;

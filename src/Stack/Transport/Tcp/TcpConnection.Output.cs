@@ -142,6 +142,7 @@ public sealed partial class TcpConnection
         TcpFlags push = length > 0 && length < Math.Min(mss, queued) ? TcpFlags.Psh : PushFor(0, length);
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         Emit(_sndUna, flags, 0, length);
+        NoteRecoveryRetransmission(length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         // Octets past SND.MAX (queued behind a small segment after it went out) leave for the first time: they count as sent.
         uint dataEnd = _sndUna + (uint)length;

@@ -328,6 +328,7 @@ public sealed partial class TcpConnection
         _rttTiming = false; // Karn: no sample from a retransmitted segment.
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | PushFor(offset, length);
         Emit(sequence, flags, offset, length);
+        NoteRecoveryRetransmission(length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRetransmits);
         return true;

@@ -95,6 +95,7 @@ public sealed partial class TcpConnection
     {
         _probeTimer = false;
         _lossProbeTimer = false;
+        _reorderTimer = false;
         _rtoStartUs = nowUs;
         SetDeadline(ref _rtoDeadline, nowUs + _rtoUs);
     }
@@ -122,6 +123,7 @@ public sealed partial class TcpConnection
     {
         if (rttUs < 0)
             return;
+        NoteMinRtt(rttUs);
         TcpSettings settings = _worker.Settings;
         long minRtoUs = (long)settings.MinRto.TotalMicroseconds;
         long m = rttUs;
@@ -189,6 +191,8 @@ public sealed partial class TcpConnection
             _rtoDeadline = 0;
             if (_probeTimer)
                 OnProbeTimer(nowUs);
+            else if (_reorderTimer)
+                OnReorderTimeout(nowUs);
             else if (_lossProbeTimer)
                 OnLossProbe(nowUs);
             else
@@ -265,6 +269,8 @@ public sealed partial class TcpConnection
 
     private void OnRetransmissionTimeout(long nowUs)
     {
+        // What a timeout sends again is not judged by D-SACK here (Linux would try F-RTO and undo after a loss too).
+        _undoArmed = false;
         TcpSettings settings = _worker.Settings;
         NicStats stats = Nic.Stats;
         int worker = _worker.Index;

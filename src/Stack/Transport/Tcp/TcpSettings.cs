@@ -54,6 +54,9 @@ public sealed record TcpSettings
     /// <summary>Tail loss probes (RFC 8985 §7) on connections with SACK, as Linux sends them by default (<c>tcp_early_retrans</c> 3); false leaves a lost tail to the retransmission timer.</summary>
     public bool LossProbes { get; init; } = true;
 
+    /// <summary>RACK's reordering window (RFC 8985 §6.2) on connections with SACK, as Linux runs it by default (<c>tcp_recovery</c> 1): a hole with one or two segments SACKed above it is lost once a quarter of the minimum RTT passes; false waits for three (or the retransmission timer).</summary>
+    public bool Rack { get; init; } = true;
+
     /// <summary>
     /// Connections per worker outside TIME_WAIT (each holds its receive and send buffers once established); a SYN, or a
     /// cookie's ACK, beyond it is dropped and counted in <see cref="StatCounter.TcpListenDrops"/>, as Linux drops them

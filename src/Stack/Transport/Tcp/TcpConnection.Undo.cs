@@ -1,0 +1,95 @@
+using static XdpStack.Stack.Transport.Tcp.TcpSequence;
+
+namespace XdpStack.Stack.Transport.Tcp;
+
+// Undoing a recovery that D-SACKs prove was not needed (RFC 2883 §5, Linux's tcp_try_undo_dsack): when every segment
+// fast recovery sent again is reported back as a duplicate, nothing was lost, only reordered, and the congestion window
+// and slow-start threshold go back to what they were before it (LINUX_MIB_TCPDSACKUNDO). Each D-SACK also widens RACK's
+// reordering window by a quarter of the minimum RTT, at most once a round trip, for the next 16 recoveries
+// (tcp_rack_update_reo_wnd), so a path that reorders stops setting off recoveries.
+public sealed partial class TcpConnection
+{
+    private bool _undoArmed;       // a fast recovery began and may still be undone (Linux's undo_marker != 0)
+    private bool _undoDsacked;     // a D-SACK has covered one of its retransmissions
+    private uint _undoMarker;      // SND.UNA when it began: D-SACKs below it are about older data
+    private int _undoRetrans;      // its retransmitted segments not yet D-SACKed (Linux's undo_retrans)
+    private int _priorCwnd;
+    private int _priorSsthresh;    // 0: the threshold stays (it was already cut for an ECN echo)
+
+    private byte _reorderSteps = 1;    // RACK's reo_wnd_steps: the window in quarters of the minimum RTT
+    private byte _reorderPersist;      // recoveries the widened window still lasts
+    private uint _reorderAdjustedAt;   // SND.MAX when it last widened: once per round trip
+    private bool _reorderAdjusted;
+
+    private void ResetUndo()
+    {
+        _undoArmed = false;
+        _undoDsacked = false;
+        _undoRetrans = 0;
+        _reorderSteps = 1;
+        _reorderPersist = 0;
+        _reorderAdjusted = false;
+    }
+
+    // tcp_init_undo, as fast recovery begins.
+    private void ArmUndo(bool ssthreshAlreadyCut)
+    {
+        _undoArmed = true;
+        _undoDsacked = false;
+        _undoMarker = _sndUna;
+        _undoRetrans = 0;
+        _priorCwnd = _cwnd;
+        _priorSsthresh = ssthreshAlreadyCut ? 0 : _ssthresh;
+    }
+
+    private void NoteRecoveryRetransmission(int length)
+    {
+        if (_undoArmed && _inRecovery)
+            _undoRetrans += Math.Max(1, (length + _mss - 1) / _mss);
+    }
+
+    // An ACK's first SACK block reports a duplicate (RFC 2883 §4: below the cumulative ACK, or inside the second block).
+    private void TakeDsack(ref TcpSegment seg, uint ack)
+    {
+        if (seg.Sack.Count == 0)
+            return;
+        uint left = seg.Sack.Left(0), right = seg.Sack.Right(0);
+        bool duplicate = LessThan(left, right) && (LessOrEqual(right, ack)
+            || (seg.Sack.Count > 1 && LessOrEqual(seg.Sack.Left(1), left) && LessOrEqual(right, seg.Sack.Right(1))));
+        if (!duplicate || GreaterThan(right, _sndMax))
+            return;
+        if (_undoArmed && GreaterThan(right, _undoMarker) && LessOrEqual(right, ack))
+        {
+            _undoRetrans -= Math.Max(1, (int)((right - left + (uint)_mss - 1) / (uint)_mss));
+            _undoDsacked = true;
+        }
+        if (_worker.Settings.Rack && (!_reorderAdjusted || !LessThan(ack, _reorderAdjustedAt)))
+        {
+            _reorderAdjusted = true;
+            _reorderSteps = (byte)Math.Min(255, _reorderSteps + 1);
+            _reorderPersist = 16;
+            _reorderAdjustedAt = _sndMax;
+        }
+    }
+
+    // After the ACK's processing: out of recovery with every retransmission D-SACKed, the reduction is undone.
+    private void TryUndo()
+    {
+        if (!_undoArmed || _inRecovery || !_undoDsacked || _undoRetrans > 0)
+            return;
+        _undoArmed = false;
+        _cwnd = Math.Max(_cwnd, _priorCwnd);
+        if (_priorSsthresh > _ssthresh)
+            _ssthresh = _priorSsthresh;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpDsackUndos);
+    }
+
+    // A recovery ended: the widened reordering window lasts a few more (Linux decrements reo_wnd_persist).
+    private void NoteRecoveryEnded()
+    {
+        if (_reorderPersist > 0)
+            _reorderPersist--;
+        else
+            _reorderSteps = 1;
+    }
+}
