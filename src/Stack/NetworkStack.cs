@@ -62,6 +62,19 @@ public sealed partial class NetworkStack
     }
 
     private static readonly TimeSpan FragmentExpiryInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long <paramref name="worker"/> may sleep before one of its transports' timers (TCP's retransmission,
+    /// delayed-ACK, reordering and application timers) falls due, at most <paramref name="horizon"/>: an idle worker
+    /// that sleeps its full idle period would run them that much late. Worker thread only.
+    /// </summary>
+    public TimeSpan UntilNextTimer(int worker, TimeSpan horizon)
+    {
+        long us = horizon.Ticks / 10;
+        foreach (IWorkerTimers timers in Transports.Timers)
+            us = Math.Min(us, timers.MicrosecondsUntilNextTimer(worker, us));
+        return TimeSpan.FromTicks(Math.Max(0, us) * 10);
+    }
     // Per worker, a cache line apart: when each next looks for expired fragments.
     private const int FragmentExpiryStride = 8;
     private readonly long[] _fragmentExpiry;

@@ -395,7 +395,11 @@ internal sealed unsafe class RunWorker
                 continue;
             }
             WaitSet.PrepareToSleep();
-            if (HasWork())
+            // No longer than until the next TCP timer: a retransmission or delayed ACK must not wait out the idle period.
+            int sleepMs = IdlePollMilliseconds;
+            if (_stack is not null)
+                sleepMs = (int)Math.Ceiling(_stack.UntilNextTimer(Index, TimeSpan.FromMilliseconds(IdlePollMilliseconds)).TotalMilliseconds);
+            if (sleepMs <= 0 || HasWork())
             {
                 WaitSet.CancelSleep();
                 continue;
@@ -409,7 +413,7 @@ internal sealed unsafe class RunWorker
                 port.RxWakeups++;
             // Asleep, the worker holds nothing from the LPM: a route update need not wait for it to wake.
             lpmReader?.GoOffline();
-            WaitSet.Sleep(IdlePollMilliseconds);
+            WaitSet.Sleep(sleepMs);
             lpmReader?.GoOnline();
             idleRounds = SpinRounds / 2;
         }

@@ -10,4 +10,7 @@ public interface IWorkerTimers
 {
     /// <summary>Runs the timers of <paramref name="worker"/> that are due now.</summary>
     void PollTimers(int worker);
+
+    /// <summary>Microseconds until a timer of <paramref name="worker"/> may fall due, at most <paramref name="horizonUs"/> (which a transport without a sooner one returns): how long an idle worker may sleep.</summary>
+    long MicrosecondsUntilNextTimer(int worker, long horizonUs) => horizonUs;
 }

@@ -144,6 +144,13 @@ public sealed partial class TcpProtocol : IIpv6TransportProtocol, IWorkerTimers
         _workers[worker].PollTimers();
     }
 
+    /// <inheritdoc/>
+    public long MicrosecondsUntilNextTimer(int worker, long horizonUs)
+    {
+        TcpWorker w = _workers[worker];
+        return w.Timers.MicrosecondsUntilNext(w.NowMicroseconds(), horizonUs);
+    }
+
     public TransportVerdict HandlePacket(scoped ref Ipv4Delivery delivery)
     {
         Nic nic = delivery.Nic;

@@ -99,6 +99,28 @@ internal sealed class TcpTimerWheel
         }
     }
 
+    /// <summary>
+    /// Microseconds from <paramref name="nowUs"/> to the earliest deadline filed within <paramref name="horizonUs"/>
+    /// (<paramref name="horizonUs"/> when none is): the slots of the coming milliseconds, each list walked for a deadline
+    /// of this turn. A deadline that moved later since it was filed counts at its old time, which only wakes a
+    /// sleeping worker early.
+    /// </summary>
+    public long MicrosecondsUntilNext(long nowUs, long horizonUs)
+    {
+        if (_count == 0)
+            return horizonUs;
+        long last = Math.Min((nowUs + horizonUs) / TickMicroseconds, _tick + Slots);
+        for (long tick = _tick + 1; tick <= last; tick++)
+        {
+            for (TcpConnection? c = _slots[(int)(tick & SlotMask)]; c is not null; c = c.TimerNext)
+            {
+                if (c.TimerAt / TickMicroseconds <= tick)
+                    return Math.Clamp(c.TimerAt - nowUs, 0, horizonUs);
+            }
+        }
+        return horizonUs;
+    }
+
     private void Link(TcpConnection connection, long atUs)
     {
         // Never into a slot already visited: a deadline in a past tick fires at the next one.

@@ -113,4 +113,26 @@ public class TcpTimerWheelTests
         Sent ack = Assert.Single(f.Advance(TimeSpan.FromMicroseconds(800)));
         Assert.Equal(TcpFlags.Ack, ack.Header.Flags);
     }
+    [Fact]
+    public void UntilNextTimer_TheNearestDeadlineWithinTheHorizon_ElseTheHorizon()
+    {
+        TcpFixture f = Http();
+        NetworkStack stack = f.Stack.Stack;
+        TimeSpan horizon = TimeSpan.FromMilliseconds(20);
+        Assert.Equal(horizon, stack.UntilNextTimer(0, horizon));
+
+        // A partial request: the delayed ACK is due in 40 ms, beyond a 20 ms horizon and within a 100 ms one.
+        uint iss = f.Connect(80);
+        uint seq = Answered(f, iss);
+        Assert.Empty(f.Send(Segment(80, TcpFlags.Ack | TcpFlags.Psh, seq, iss + 1, "GET / HTTP/1.1\r\n"u8, window: 512)));
+        TimeSpan delay = new TcpSettings().DelayedAck;
+        Assert.Equal(horizon, stack.UntilNextTimer(0, horizon));
+        Assert.InRange(stack.UntilNextTimer(0, TimeSpan.FromMilliseconds(100)), delay - TimeSpan.FromMilliseconds(1), delay);
+        f.Advance(delay - TimeSpan.FromMilliseconds(5));
+        Assert.InRange(stack.UntilNextTimer(0, horizon), TimeSpan.FromMilliseconds(4), TimeSpan.FromMilliseconds(5));
+        f.Advance(TimeSpan.FromMilliseconds(6));
+
+        // Only far deadlines left (the header timeout, keep-alive): the horizon.
+        Assert.Equal(horizon, stack.UntilNextTimer(0, horizon));
+    }
 }
