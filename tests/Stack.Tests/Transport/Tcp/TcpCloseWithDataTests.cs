@@ -178,4 +178,36 @@ public class TcpCloseWithDataTests
         await close.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(1, f[StatCounter.TcpAbortOnData]);
     }
+    [Fact]
+    public async Task Socket_DataWhileTheCloseStillMovesWhatWasWritten_DrawsRst()
+    {
+        // The peer's window is shut, so most of a 100 KB write waits in the socket's pipe behind the send buffer: the
+        // close is asked for, but the connection is not yet the orphan that answers new data itself.
+        TcpFixture f = Fixture();
+        (ValueTask<TcpSocket> connect, Sent syn) = StartConnect(f);
+        f.Send(FromPeer(syn, TcpFlags.Syn | TcpFlags.Ack, PeerIsn, syn.Sequence + 1, mss: 1460, windowScale: null, sackPermitted: false, window: 0));
+        TcpSocket socket = await connect.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Task write = socket.WriteAsync(new byte[100_000]).AsTask();
+        // The worker moves what fits into the send buffer; the writer then puts the rest in the pipe, where it stays.
+        for (int i = 0; i < 10; i++)
+        {
+            f.Stack.Stack.PollTimers(0);
+            await Task.Delay(10);
+        }
+        Task close = socket.CloseAsync().AsTask();
+        f.Stack.Stack.PollTimers(0);
+        f.Drain();
+        Assert.False(close.IsCompleted);
+
+        List<Sent> sent = f.Send(FromPeer(syn, TcpFlags.Ack | TcpFlags.Psh, PeerIsn + 1, syn.Sequence + 1, "late"u8, mss: null, windowScale: null, sackPermitted: false, window: 0));
+
+        Sent rst = Assert.Single(sent, s => (s.Flags & TcpFlags.Rst) != 0);
+        Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, rst.Flags);
+        // (The pending write and the close share the socket's one writer-side waiter, so only the state is read here.)
+        Assert.True(socket.Ended);
+        Assert.Equal(TcpError.Aborted, socket.Error);
+        Assert.Empty(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(1, f[StatCounter.TcpAbortOnData]);
+        _ = (write, close);
+    }
 }
