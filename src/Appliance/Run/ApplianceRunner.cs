@@ -90,9 +90,6 @@ internal static class ApplianceRunner
         {
             Say("xdpstack: [management] user = \"\": staying root with every capability");
         }
-        // The answering paths compiled before traffic: the first ping or SYN is not answered late while the JIT runs.
-        WarmupResult warm = StackWarmup.Run();
-        Say($"xdpstack: stack paths warmed in {warm.Took.TotalMilliseconds:F0} ms (ARP, ping, UDP echo, TCP, HTTP)");
         // Set-up leaves garbage behind (the config's trees, the first route tables and LPM builds, large arrays among
         // them). Collected now, compacted, large objects included, it is gone before traffic; left, it would wait for a
         // full collection in steady state, paid for by whatever control-plane allocation filled the budget.
