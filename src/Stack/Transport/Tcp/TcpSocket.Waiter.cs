@@ -7,8 +7,8 @@ public sealed partial class TcpSocket
     /// The worker releases the semaphore only when it sees the waiting flag (one volatile read otherwise). The semaphore is
     /// awaited without a timeout or token: a timed or cancellable wait completes through a promise that the releasing
     /// thread allocates for (32 bytes per wake, measured), and the releasing thread is the worker. A wake-up lost to the
-    /// flag's race is bounded by this side's one-shot timer instead. Reader and writer each have their own, so one wake
-    /// or one timer never serves the other.
+    /// flag's race is bounded by this side's one-shot timer instead. Reader, writer and the control calls each have their
+    /// own, so one wake or one timer never serves another.
     /// </remarks>
     private sealed class Waiter
     {

@@ -151,11 +151,13 @@ public sealed partial class TcpSocket
         _state = (int)SocketState.Ended;
         _readWaiter.WakeParked();
         _writeWaiter.WakeParked();
+        _controlWaiter.WakeParked();
     }
 
     private void Wake()
     {
         _readWaiter.Wake();
         _writeWaiter.Wake();
+        _controlWaiter.Wake();
     }
 }

@@ -24,6 +24,7 @@ public sealed partial class TcpSocket
     private readonly TcpPipe _outbound;
     private readonly Waiter _readWaiter = new();
     private readonly Waiter _writeWaiter = new();
+    private readonly Waiter _controlWaiter = new();
 
     // Published by the worker with volatile writes after the fields they cover; read by the application.
     private volatile int _state;
@@ -151,7 +152,7 @@ public sealed partial class TcpSocket
         _shutdown = true;
         await PostAsync(TcpCommand.Shutdown, cancellationToken).ConfigureAwait(false);
         while (!_finSent && _state != (int)SocketState.Ended)
-            await WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(_controlWaiter, cancellationToken).ConfigureAwait(false);
         ThrowIfFailed();
     }
 
@@ -165,7 +166,7 @@ public sealed partial class TcpSocket
         _shutdown = true;
         await PostAsync(TcpCommand.Close, cancellationToken).ConfigureAwait(false);
         while (_state != (int)SocketState.Ended)
-            await WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(_controlWaiter, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Resets the connection (<c>&lt;RST&gt;</c> to the peer) and completes once the worker dropped it.</summary>
@@ -174,7 +175,7 @@ public sealed partial class TcpSocket
         _shutdown = true;
         await PostAsync(TcpCommand.Abort, cancellationToken).ConfigureAwait(false);
         while (_state != (int)SocketState.Ended)
-            await WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(_controlWaiter, cancellationToken).ConfigureAwait(false);
     }
 
     public override string ToString() => $"tcp socket {LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} w{Worker}";
@@ -183,7 +184,7 @@ public sealed partial class TcpSocket
     internal async ValueTask WaitConnectedAsync(CancellationToken cancellationToken)
     {
         while (_state == (int)SocketState.Connecting)
-            await WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(_controlWaiter, cancellationToken).ConfigureAwait(false);
         if (_state == (int)SocketState.Ended && _error != (int)TcpError.None)
             throw new TcpSocketException(Error);
     }
@@ -222,7 +223,8 @@ public sealed partial class TcpSocket
         return n;
     }
 
-    // The reader parks on its own waiter, everything else on the writer's. After a silent wait (the timer ended it) a
+    // The reader parks on its own waiter, the writer on its own, and shutdown, close, abort and connect on a third, so a
+    // close while a write still waits is woken as the write is (one semaphore release wakes one waiter). After a silent wait (the timer ended it) a
     // Pump may have been lost too (the worker clears the flag before it reads the pipes): ask the worker to look again.
     private ValueTask WaitAsync(CancellationToken cancellationToken) => WaitAsync(_writeWaiter, cancellationToken);
 

@@ -203,11 +203,11 @@ public class TcpCloseWithDataTests
 
         Sent rst = Assert.Single(sent, s => (s.Flags & TcpFlags.Rst) != 0);
         Assert.Equal(TcpFlags.Rst | TcpFlags.Ack, rst.Flags);
-        // (The pending write and the close share the socket's one writer-side waiter, so only the state is read here.)
-        Assert.True(socket.Ended);
+        // The close and the write still waiting both end: the close, and the write with the reset.
+        await close.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(TcpError.Aborted, socket.Error);
+        await Assert.ThrowsAsync<TcpSocketException>(() => write.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Empty(f.Tcp.ConnectionsOf(0));
         Assert.Equal(1, f[StatCounter.TcpAbortOnData]);
-        _ = (write, close);
     }
 }
