@@ -9,6 +9,9 @@ def udp(family=socket.AF_INET):
         d, a = s.recvfrom(65535); s.sendto(d, a)
 def tcp(family=socket.AF_INET):
     s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Linux's default congestion control, CUBIC, as the appliance's: a host may default to BBR (paced, no PRR), and a
+    # namespace takes the host's default without leave to change it.
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b'cubic')
     if family == socket.AF_INET6: v6only(s)
     s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 7)); s.listen(16)
     while True:

@@ -225,6 +225,24 @@ def rack():
     step('dsack', 0x10, ISN + 3001, srv_isn + 3001, opts=sack(1, 1001), win=65535, t=0.05)
     step('rst', 0x04, ISN + 3001, 0)
 
+def prr():
+    # Thirty segments echoed with SACK on after a 50 ms handshake; the first five ACKed (slow start: cwnd 15, fifteen
+    # out), then the sixth lost and the ones above it SACKed one per ACK, 2 ms apart: what each ACK lets out in the
+    # recovery (PRR, RFC 6937: about ssthresh/cwnd of what it reports delivered while more than ssthresh is in flight).
+    global SPORT, srv_isn
+    SPORT = 45041; srv_isn = None
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x03\xe8\x04\x02\x01\x03\x03\x07', win=65535, t=0.05)
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=502, t=0.0)
+    for i in range(30):
+        send(0x10, ISN + 1 + i * 1000, srv_isn + 1, b'p' * 1000, win=502)
+    print('%-14s -> %s' % ('data30', ' | '.join(recv(0.03)) or '-'))
+    step('ack5', 0x10, ISN + 30001, srv_isn + 5001, win=502, t=0.03)
+    sack = lambda l, r: b'\x01\x01\x05\x0a' + struct.pack('!II', (srv_isn + l) & 0xffffffff, (srv_isn + r) & 0xffffffff)
+    for k in range(7, 21):
+        step('sack7-%d' % k, 0x10, ISN + 30001, srv_isn + 5001, opts=sack(6001, 1 + k * 1000), win=502, t=0.006)
+    step('ack-all', 0x10, ISN + 30001, srv_isn + 20001, win=502, t=0.01)
+    step('rst', 0x04, ISN + 30001, 0)
+
 TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
 quiet_kernel()
 try:

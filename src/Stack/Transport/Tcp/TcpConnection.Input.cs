@@ -475,7 +475,10 @@ public sealed partial class TcpConnection
         if (_timestamps && seg.HasTimestamps && LessOrEqual(seg.Sequence, _rcvWup) && GreaterOrEqual(ack, _sndUna))
             _tsRecent = seg.TsValue;
         uint window = (uint)seg.Window << _sndShift;
-        long sackedBefore = _lossProbeOut ? SackedOctets() : 0;
+        uint sndUnaBefore = _sndUna;
+        bool wasSackRecovery = _sackRecovery;
+        uint lostBefore = wasSackRecovery ? LostBoundary() : 0;
+        long sackedBefore = _sackedCount > 0 ? SackedOctets() : 0;
         if (_sackPermitted && seg.Sack.Count > 0)
         {
             TakeDsack(ref seg, ack);
@@ -498,7 +501,16 @@ public sealed partial class TcpConnection
             EnterRecovery(nowUs);
         // RFC 8985 §6.2: fewer SACKed segments than that still call the hole lost once the reordering window passes.
         if (_sackedCount > 0)
-            CheckReorderWindow(nowUs);
+            CheckReorderWindow(nowUs, newlyDelivered: DeliveredOctets(sndUnaBefore, sackedBefore) > 0);
+        if (InWindowReduction)
+        {
+            // Linux's tcp_cong_control, then tcp_xmit_recovery: PRR sets cwnd from what this ACK delivered, then the
+            // lost holes go again and new data follows (RFC 6675 §5 (C), NextSeg).
+            bool newlyLost = !wasSackRecovery || GreaterThan(LostBoundary(), lostBefore);
+            ReduceWindowProportionally(DeliveredOctets(sndUnaBefore, sackedBefore), GreaterThan(_sndUna, sndUnaBefore), newlyLost);
+            if (_sackRecovery)
+                SackTransmit(nowUs);
+        }
         TryUndo();
         if (LessThan(_sndWl1, seg.Sequence) || (_sndWl1 == seg.Sequence && LessOrEqual(_sndWl2, ack)))
         {
@@ -515,6 +527,14 @@ public sealed partial class TcpConnection
     {
         int acked = (int)(ack - _sndUna);
         bool synAcked = _sndUna == _iss;
+        // Linux's tcp_clean_rtx_queue: the ACK covers a hole below SACKed data that was never sent twice: reordering.
+        if (!_reorderSeen && _sackedCount > 0 && (_sackRecovery || GreaterOrEqual(_sndUna, _recover)))
+        {
+            uint from = _sackRecovery && GreaterThan(_highRxt, _sndUna) ? _highRxt : _sndUna;
+            uint highestSacked = _sackedEnd[_sackedCount - 1];
+            if (HasHole(from, LessThan(ack, highestSacked) ? ack : highestSacked))
+                _reorderSeen = true;
+        }
         int dataAcked = Math.Min(acked, _tx?.Count ?? 0);
         bool finAcked = _finQueued && !_finAcked && ack == FinSequence + 1;
         _finAcked |= finAcked;
@@ -545,17 +565,13 @@ public sealed partial class TcpConnection
         {
             if (GreaterOrEqual(ack, _recover))
             {
+                // Linux's tcp_end_cwnd_reduction: the recovery ends with cwnd at ssthresh.
                 _inRecovery = false;
                 _sackRecovery = false;
                 NoteRecoveryEnded();
-                _cwnd = Math.Min(_ssthresh, Math.Max((int)(_sndMax - _sndUna), _mss) + _mss);
+                _cwnd = Math.Max(_ssthresh, _mss);
             }
-            else if (_sackRecovery)
-            {
-                // RFC 6675 §5 (C): the partial ACK lowered pipe; the scoreboard picks what goes next.
-                SackTransmit(nowUs);
-            }
-            else
+            else if (!_sackRecovery)
             {
                 // A partial ACK: the next hole is lost too.
                 Retransmit();
@@ -606,12 +622,10 @@ public sealed partial class TcpConnection
     private void OnDuplicateAck(long nowUs)
     {
         _dupAcks++;
+        // In a SACK recovery, what this ACK lets out is sent once it is wholly taken (ProcessAck).
         if (_sackRecovery)
-        {
-            // RFC 6675 §5 (C): every ACK in recovery may have lowered pipe or shown a hole lost.
-            SackTransmit(nowUs);
-        }
-        else if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
+            return;
+        if (_dupAcks == 3 && !_inRecovery && GreaterThan(_sndUna, _recover))
         {
             EnterRecovery(nowUs);
         }
@@ -626,6 +640,9 @@ public sealed partial class TcpConnection
     {
         int flight = (int)(_sndMax - _sndUna);
         ArmUndo(ssthreshAlreadyCut: _ecnReducing);
+        // From an ECN echo's reduction PRR goes on counting (tcp_enter_recovery from the CWR state).
+        if (!_ecnReducing)
+            StartWindowReduction();
         // A window already cut for an ECE is not cut again (Linux's tcp_enter_recovery from the CWR state).
         if (!_ecnReducing)
             _ssthresh = SlowStartThresholdAfterLoss(flight);
@@ -642,7 +659,7 @@ public sealed partial class TcpConnection
         if (_sackPermitted && _sackedCount > 0)
         {
             Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRecoveries);
-            EnterSackRecovery(nowUs);
+            EnterSackRecovery();
             return;
         }
         Retransmit();

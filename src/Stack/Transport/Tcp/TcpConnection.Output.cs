@@ -52,10 +52,14 @@ public sealed partial class TcpConnection
             uint inFlight = _sndNxt - _sndUna;
             int queued = _tx.Count;
             int unsent = queued - (int)Math.Min(inFlight, (uint)queued);
-            uint window = Math.Min(_sndWnd, (uint)_cwnd);
-            if (unsent > 0 && inFlight < window)
+            // cwnd bounds what the network holds: SACKed octets have left it (RFC 6675's pipe, Linux's
+            // tcp_packets_in_flight), so a SACK lets new data out before any recovery begins. The peer's window
+            // bounds everything past SND.UNA. (Not while a timeout's go-back-N resends: all that went before is lost.)
+            uint inNetwork = _sackedCount > 0 && _sndNxt == _sndMax ? (uint)Pipe() : inFlight;
+            uint room = Math.Min(_sndWnd > inFlight ? _sndWnd - inFlight : 0, (uint)_cwnd > inNetwork ? (uint)_cwnd - inNetwork : 0);
+            if (unsent > 0 && room > 0)
             {
-                int length = (int)Math.Min((uint)Math.Min(mss, unsent), window - inFlight);
+                int length = (int)Math.Min((uint)Math.Min(mss, unsent), room);
                 // Sender-side silly-window avoidance (RFC 9293 §3.8.6.2.1): no segment cut short while a larger one may
                 // soon fit. With nothing in flight only the peer's window cuts it: as Linux's tcp_snd_wnd_test, it then
                 // waits for the probe timer, which sends what the window takes.
@@ -94,6 +98,7 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         bool retransmission = LessThan(sequence, _sndMax);
         Emit(sequence, flags, (int)(sequence - _sndUna), length);
+        NotePrrSent(length);
         NicStats stats = Nic.Stats;
         if (retransmission)
             stats.Add(_worker.Index, StatCounter.TcpRetransmits);
@@ -143,6 +148,7 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         Emit(_sndUna, flags, 0, length);
         NoteRecoveryRetransmission(length);
+        NotePrrSent(length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         // Octets past SND.MAX (queued behind a small segment after it went out) leave for the first time: they count as sent.
         uint dataEnd = _sndUna + (uint)length;

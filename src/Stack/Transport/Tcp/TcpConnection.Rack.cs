@@ -30,10 +30,12 @@ public sealed partial class TcpConnection
     }
 
     // After an ACK's SACK blocks were taken: SACKed data above a hole at SND.UNA that the duplicate-ACK threshold does not
-    // yet call lost starts the reordering window (a quarter of the minimum RTT, at most the smoothed RTT), unless it runs.
-    private void CheckReorderWindow(long nowUs)
+    // yet call lost starts the reordering window (a quarter of the minimum RTT, at most the smoothed RTT). An ACK that
+    // delivers more starts it again: Linux times the hole against the RTT of the newest segment delivered
+    // (tcp_rack_detect_loss), which a later ACK for the same burst makes longer by as much as it came later.
+    private void CheckReorderWindow(long nowUs, bool newlyDelivered)
     {
-        if (_reorderTimer || _probeTimer || !_worker.Settings.Rack || !ReorderWindowApplies())
+        if ((_reorderTimer && !newlyDelivered) || _probeTimer || !_worker.Settings.Rack || !ReorderWindowApplies())
             return;
         long windowUs = Math.Min((long)_minRttUs / 4 * _reorderSteps, SmoothedRttUs);
         _lossProbeTimer = false;
@@ -55,6 +57,9 @@ public sealed partial class TcpConnection
         {
             Nic.Stats.Add(_worker.Index, StatCounter.TcpRackReorderTimeouts);
             EnterRecovery(nowUs);
+            // tcp_rack_reo_timeout: PRR as for one segment delivered, then the retransmission.
+            ReduceWindowProportionally(_mss, sndUnaAdvanced: false, newlyLost: false);
+            SackTransmit(nowUs);
             ArmRto(nowUs);
             return;
         }

@@ -30,6 +30,13 @@ public sealed partial class TcpConnection
     // True while the recovery is RFC 6675's; false for NewReno's (no SACK, or no block seen when it began).
     private bool _sackRecovery;
 
+    // The end of the segment a SACK recovery began with: lost whatever the scoreboard says (Linux marked it so).
+    private uint _lostFloor;
+
+    // The peer's ACKs showed reordering (Linux's reord_seen): a segment never sent twice was ACKed or SACKed below
+    // one SACKed before it, or a D-SACK came. From then on only RFC 6675's rule and RACK's window call holes lost.
+    private bool _reorderSeen;
+
     // The clock of OutOfOrderRange.Stamp.
     private uint _oooClock;
 
@@ -134,6 +141,8 @@ public sealed partial class TcpConnection
     private void TakeSackBlocks(ref TcpSegment seg, uint ack)
     {
         uint una = GreaterThan(ack, _sndUna) ? ack : _sndUna;
+        // The highest SACKed octet before this ACK: its blocks come most recent first, not in order (Linux sorts them).
+        uint highestBefore = _sackedCount > 0 ? _sackedEnd[_sackedCount - 1] : _sndUna;
         for (int i = 0; i < seg.Sack.Count; i++)
         {
             uint left = seg.Sack.Left(i);
@@ -142,8 +151,27 @@ public sealed partial class TcpConnection
                 continue;
             if (LessThan(left, una))
                 left = una;
+            // Linux's tcp_sacktag_one: newly SACKed data below the highest SACKed octet, never sent twice, came out of order.
+            if (!_reorderSeen && LessThan(left, highestBefore) && HasHole(left, LessThan(right, highestBefore) ? right : highestBefore)
+                && (_sackRecovery ? GreaterOrEqual(left, _highRxt) : GreaterOrEqual(_sndUna, _recover)))
+                _reorderSeen = true;
             AddSacked(left, right);
         }
+    }
+
+    // Whether some octet in [from, to) is not in the scoreboard.
+    private bool HasHole(uint from, uint to)
+    {
+        uint at = from;
+        for (int i = 0; i < _sackedCount && LessThan(at, to); i++)
+        {
+            if (LessOrEqual(_sackedEnd[i], at))
+                continue;
+            if (GreaterThan(_sackedStart[i], at))
+                return true;
+            at = _sackedEnd[i];
+        }
+        return LessThan(at, to);
     }
 
     private void AddSacked(uint start, uint end)
@@ -200,25 +228,37 @@ public sealed partial class TcpConnection
             _sackedStart[0] = _sndUna;
     }
 
-    // RFC 6675 IsLost as a boundary: an unSACKed octet below it has DupThresh (3) SACKed ranges, or more than
-    // (DupThresh - 1) × SMSS SACKed octets, above it. SND.UNA when nothing is lost.
+    // Which unSACKed octets are lost: those below the returned sequence. RFC 6675's IsLost (DupThresh, 3, SACKed
+    // ranges or more than 2 × SMSS SACKed octets above), and RACK's rule as Linux runs it (tcp_rack_detect_loss with
+    // tcp_rack_reo_wnd at 0): until the connection has seen reordering, a recovery, or three segments SACKed, make
+    // every hole below the highest SACKed range lost, since each was sent before a segment that arrived. The segment
+    // a recovery began by retransmitting counts as lost too. SND.UNA when nothing is lost.
     private uint LostBoundary()
     {
+        uint boundary = _sndUna;
         int sacked = 0;
         for (int i = _sackedCount - 1; i >= 0; i--)
         {
             sacked += (int)(_sackedEnd[i] - _sackedStart[i]);
             if (sacked > 2 * _mss || _sackedCount - i >= 3)
-                return _sackedStart[i];
+            {
+                boundary = _sackedStart[i];
+                break;
+            }
         }
-        return _sndUna;
+        if (_sackedCount > 0 && !_reorderSeen && (_sackRecovery || GreaterThan(boundary, _sndUna)))
+            boundary = _sackedStart[_sackedCount - 1];
+        if (_sackRecovery && GreaterThan(_lostFloor, boundary))
+            boundary = _lostFloor;
+        return boundary;
     }
 
     // RFC 6675 SetPipe: each unSACKed octet in [SND.UNA, SND.MAX) counts once unless lost, and once more if retransmitted.
     private int Pipe()
     {
         uint lost = LostBoundary();
-        uint highRxt = GreaterThan(_highRxt, _sndUna) ? _highRxt : _sndUna;
+        // HighRxt belongs to the recovery under way; outside one nothing counts as sent twice.
+        uint highRxt = _sackRecovery && GreaterThan(_highRxt, _sndUna) ? _highRxt : _sndUna;
         long pipe = 0;
         uint at = _sndUna;
         for (int i = 0; i <= _sackedCount; i++)
@@ -239,16 +279,12 @@ public sealed partial class TcpConnection
         return (int)Math.Min(pipe, int.MaxValue);
     }
 
-    // RFC 6675 §5 steps (4.1)-(4.3): ssthresh and cwnd from the flight, the first hole again at once, then what pipe allows.
-    private void EnterSackRecovery(long nowUs)
+    // RFC 6675 §5 steps (4.1) and (4.2): the first hole is lost; PRR and NextSeg send it and what follows.
+    private void EnterSackRecovery()
     {
         _sackRecovery = true;
-        _cwnd = _ssthresh;
         _highRxt = _sndUna;
-        uint end = _sackedCount > 0 && LessThan(_sackedStart[0], _sndUna + (uint)_mss) ? _sackedStart[0] : _sndUna + (uint)_mss;
-        if (RetransmitAt(_sndUna, (int)(end - _sndUna)))
-            _highRxt = end;
-        SackTransmit(nowUs);
+        _lostFloor = _sackedCount > 0 && LessThan(_sackedStart[0], _sndUna + (uint)_mss) ? _sackedStart[0] : _sndUna + (uint)_mss;
     }
 
     // RFC 6675 §5 step (C): while cwnd - pipe ≥ 1 SMSS, send what NextSeg picks.
@@ -329,6 +365,7 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | PushFor(offset, length);
         Emit(sequence, flags, offset, length);
         NoteRecoveryRetransmission(length);
+        NotePrrSent(length);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         Nic.Stats.Add(_worker.Index, StatCounter.TcpSackRetransmits);
         return true;

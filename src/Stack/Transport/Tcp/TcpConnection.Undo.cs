@@ -13,7 +13,7 @@ public sealed partial class TcpConnection
     private bool _undoDsacked;     // a D-SACK has covered one of its retransmissions
     private uint _undoMarker;      // SND.UNA when it began: D-SACKs below it are about older data
     private int _undoRetrans;      // its retransmitted segments not yet D-SACKed (Linux's undo_retrans)
-    private int _priorCwnd;
+    private int _priorCwnd;        // cwnd when the window was last cut (Linux's prior_cwnd, for the undo and for PRR)
     private int _priorSsthresh;    // 0: the threshold stays (it was already cut for an ECN echo)
 
     private byte _reorderSteps = 1;    // RACK's reo_wnd_steps: the window in quarters of the minimum RTT
@@ -26,6 +26,7 @@ public sealed partial class TcpConnection
         _undoArmed = false;
         _undoDsacked = false;
         _undoRetrans = 0;
+        _reorderSeen = false;
         _reorderSteps = 1;
         _reorderPersist = 0;
         _reorderAdjusted = false;
@@ -38,7 +39,10 @@ public sealed partial class TcpConnection
         _undoDsacked = false;
         _undoMarker = _sndUna;
         _undoRetrans = 0;
-        _priorCwnd = _cwnd;
+        // After an ECN echo the window was cut already, and PRR's prior_cwnd (the same field in Linux) stays the
+        // window before that cut.
+        if (!ssthreshAlreadyCut)
+            _priorCwnd = _cwnd;
         _priorSsthresh = ssthreshAlreadyCut ? 0 : _ssthresh;
     }
 

@@ -478,9 +478,9 @@ public class TcpDataTests
         Assert.Equal(5840 * 7 / 10, c.SlowStartThreshold);
         Assert.Equal(before, c.CubicWindowMax);
         Assert.Equal(iss + 1461, Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1461, window: 512))).Sequence);
-        // Recovery ends as NewReno's does: cwnd = min(ssthresh, flight + MSS), the flight being empty.
+        // Recovery ends as Linux's does (tcp_end_cwnd_reduction): cwnd = ssthresh.
         f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
-        Assert.Equal(Math.Min(5840 * 7 / 10, 1460 + 1460), c.CongestionWindow);
+        Assert.Equal(5840 * 7 / 10, c.CongestionWindow);
     }
 
     [Fact]

@@ -145,15 +145,17 @@ public class TcpRackTests
     {
         (TcpFixture f, List<Sent> echo) = ThreeSegmentsOut();
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        int before = c.CongestionWindow;
         f.Advance(TimeSpan.FromMilliseconds(50));
         SackAbove(f, echo, 1, 2);
         f.Advance(TimeSpan.FromMilliseconds(14));
-        int reduced = c.CongestionWindow;
 
         f.Send(Segment(7, TcpFlags.Ack, ClientNext, End(echo[2]), window: 512));
         f.Advance(TimeSpan.FromMilliseconds(100));
 
+        // The recovery ended with cwnd at the cut ssthresh, and stayed there.
         Assert.Equal(0, f[StatCounter.TcpDsackUndos]);
-        Assert.True(c.CongestionWindow <= reduced + Mss, $"cwnd {c.CongestionWindow} after a real loss, {reduced} in recovery");
+        Assert.Equal(c.SlowStartThreshold, c.CongestionWindow);
+        Assert.True(c.CongestionWindow < before, $"cwnd {c.CongestionWindow} after a real loss, {before} before it");
     }
 }

@@ -83,21 +83,26 @@ public class TcpSackTests
     [Theory]
     [InlineData(TcpCongestionControl.NewReno, 9 * 1460 / 2)]
     [InlineData(TcpCongestionControl.Cubic, 9 * 1460 * 7 / 10)]
-    public void Sender_ScoreboardRetransmitsEachHoleOnceWithoutWaitingForPartialAcks(TcpCongestionControl congestionControl, int ssthresh)
+    public void Sender_ScoreboardRetransmitsEachLostHoleOnceWithoutWaitingForPartialAcks(TcpCongestionControl congestionControl, int ssthresh)
     {
         (TcpFixture f, uint[] s) = TenSegmentsInFlight(congestionControl);
         const uint Ack = 1001 + 14600;
         // S0 arrived: a new ACK.
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512)));
-        // S2, S4 and S5 SACKed: more than 2 × MSS above S1, so S1 is lost (RFC 6675 IsLost) on this first duplicate ACK.
-        Sent first = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512, sack: Sack((s[4], s[6]), (s[2], s[3])))));
-        Assert.Equal(s[1], first.Sequence);
-        Assert.Equal(1460, first.Payload.Length);
+        // S2, S4 and S5 SACKed: three segments, so every hole below S5 is lost (RACK with no reordering seen, as
+        // Linux's tcp_rack_detect_loss; RFC 6675's IsLost would call only S1 lost). Four segments are still out (S6 to
+        // S9), and PRR lets out what fits below ssthresh, at least the fast retransmission: under NewReno (ssthresh 4.5
+        // segments) S1 alone, under CUBIC (6.3) S1 and S3 at once, before any partial ACK.
+        var first = f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512, sack: Sack((s[4], s[6]), (s[2], s[3]))));
+        bool both = congestionControl == TcpCongestionControl.Cubic;
+        Assert.Equal(both ? new[] { s[1], s[3] } : new[] { s[1] }, first.Select(x => x.Sequence));
+        Assert.All(first, x => Assert.Equal(1460, x.Payload.Length));
         Assert.Equal(1, f[StatCounter.TcpSackRecoveries]);
-        // S6 and S7 SACKed too: S3 is lost now, and pipe leaves room for it: out at once, before any partial ACK.
-        Sent second = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512, sack: Sack((s[4], s[8]), (s[2], s[3])))));
-        Assert.Equal(s[3], second.Sequence);
-        // The retransmitted S1 arrives: a partial ACK. S3 was already sent again, S8 and S9 are not known lost: nothing goes.
+        // S6 and S7 SACKed too: under NewReno pipe is three segments now (S1 again, S8, S9), so S3 goes. S8 and S9 lie
+        // above the highest SACKed segment: not lost, not sent again.
+        var second = f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512, sack: Sack((s[4], s[8]), (s[2], s[3]))));
+        Assert.Equal(both ? Array.Empty<uint>() : new[] { s[3] }, second.Select(x => x.Sequence));
+        // The retransmitted S1 arrives: a partial ACK. S3 was already sent again: nothing goes.
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, Ack, s[3], window: 512, sack: Sack((s[4], s[8])))));
         // Another duplicate ACK: still nothing to send (NewReno would have sent S3 a second time at the partial ACK).
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, Ack, s[3], window: 512, sack: Sack((s[4], s[9])))));
@@ -105,11 +110,11 @@ public class TcpSackTests
         Assert.Equal(2, f[StatCounter.TcpSackRetransmits]);
         Assert.Equal(2, f[StatCounter.TcpRetransmits]);
         Assert.Equal(0, f[StatCounter.TcpTimeouts]);
-        // Recovery ends as NewReno's does (RFC 6582 §3.2 step 3's second option): cwnd at min(ssthresh, flight + MSS).
-        // ssthresh was half the flight of 9 segments under NewReno, β_cubic = 0.7 of it under CUBIC.
+        // Recovery ends as Linux's (tcp_end_cwnd_reduction): cwnd at ssthresh. ssthresh was half the flight of 9
+        // segments under NewReno, β_cubic = 0.7 of it under CUBIC.
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(ssthresh, c.SlowStartThreshold);
-        Assert.Equal(2 * 1460, c.CongestionWindow);
+        Assert.Equal(ssthresh, c.CongestionWindow);
     }
 
     [Fact]
