@@ -396,6 +396,9 @@ public enum StatCounter
     /// <summary>Fast recoveries undone because D-SACKs showed every segment they sent again had arrived before (RFC 2883 §5; Linux <c>TcpExt.TCPDSACKUndo</c>): the congestion window went back.</summary>
     TcpDsackUndos,
 
+    /// <summary>Retransmission timeouts undone because the timestamps the peer echoed showed the originals had arrived (RFC 3522, Linux's <c>tcp_try_undo_loss</c>; <c>TcpExt.TCPLossUndo</c>): the window went back and nothing more was sent again.</summary>
+    TcpLossUndos,
+
     /// <summary>SYN-ACKs sent again because the handshake's ACK did not come, and SYNs of an active open sent again (Linux <c>TcpExt.TCPSynRetrans</c> counts both).</summary>
     TcpSynAckRetransmits,
 

@@ -19,6 +19,7 @@ SPORT, DPORT = 45000, 7
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800)); s.bind(('va', 0))
 ISN = 1000
 srv_isn = None
+first_tsval = {}  # the TSval each data segment of the server's first carried, by relative sequence
 def send(flags, seq, ack, data=b'', opts=b'', win=502, tos=0):
     while len(opts) % 4: opts += b'\x01'
     off = (20 + len(opts)) // 4
@@ -61,6 +62,8 @@ def recv(t=0.4):
         doff = (offb >> 4) * 4; data = tcp[doff:struct.unpack('!H', ip[2:4])[0] - ihl]
         if flags & 0x02: srv_isn = seq
         rs = (seq - srv_isn) & 0xffffffff if srv_isn is not None else seq
+        o = tcp[20:doff]; j = o.find(b'\x08\x0a')
+        if j >= 0 and len(data) and rs not in first_tsval: first_tsval[rs] = struct.unpack('!I', o[j+2:j+6])[0]
         ra = (ack - ISN) & 0xffffffff if flags & 0x10 else 0
         got.append('%s seq=%d ack=%d len=%d ecn=%d %s' % (''.join(v for k, v in FL.items() if flags & k), rs, ra, len(data), ip[1] & 3, ','.join(parse_opts(tcp[20:doff]))))
     return got
@@ -242,6 +245,21 @@ def prr():
         step('sack7-%d' % k, 0x10, ISN + 30001, srv_isn + 5001, opts=sack(6001, 1 + k * 1000), win=502, t=0.006)
     step('ack-all', 0x10, ISN + 30001, srv_isn + 20001, win=502, t=0.01)
     step('rst', 0x04, ISN + 30001, 0)
+
+def spurious():
+    # Timestamps on, twenty segments sent to the echo after a 50 ms handshake: ten come back (the initial window) and
+    # are not ACKed until the retransmission timeout has sent the first again; then the first two are ACKed with the
+    # originals' TSval echoed (the ACKs were late, nothing was lost: RFC 3522, Linux's tcp_try_undo_loss).
+    global SPORT, srv_isn
+    SPORT = 45051; srv_isn = None; first_tsval.clear()
+    step('syn', 0x02, ISN, 0, opts=b'\x02\x04\x03\xe8\x04\x02\x08\x0a' + struct.pack('!II', 100, 0) + b'\x01\x03\x03\x07', win=65535, t=0.05)
+    step('ack', 0x10, ISN + 1, srv_isn + 1, win=502, opts=TSO(101, 0), t=0.0)
+    for i in range(20):
+        send(0x10, ISN + 1 + i * 988, srv_isn + 1, b's' * 988, win=502, opts=TSO(102, 0))
+    print('%-14s -> %s' % ('data20', ' | '.join(recv(0.6)) or '-'))
+    step('late-ack2', 0x10, ISN + 19761, srv_isn + 1977, win=502, opts=TSO(103, first_tsval.get(1, 0)), t=0.05)
+    step('ack-all', 0x10, ISN + 19761, srv_isn + 19761, win=502, opts=TSO(104, first_tsval.get(1, 0)), t=0.05)
+    step('rst', 0x04, ISN + 19761, 0)
 
 TSO = lambda v, e: b'\x01\x01\x08\x0a' + struct.pack('!II', v, e)
 quiet_kernel()

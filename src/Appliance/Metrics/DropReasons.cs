@@ -180,6 +180,7 @@ internal static class DropReasons
         StatCounter.TcpLossProbeRecoveries => CounterRole.Event(Tcp, "loss_probe_recovery"),
         StatCounter.TcpRackReorderTimeouts => CounterRole.Event(Tcp, "rack_reorder_timeout"),
         StatCounter.TcpDsackUndos => CounterRole.Event(Tcp, "dsack_undo"),
+        StatCounter.TcpLossUndos => CounterRole.Event(Tcp, "loss_undo"),
         StatCounter.TcpSynAckRetransmits => CounterRole.Event(Tcp, "syn_ack_retransmitted"),
         StatCounter.TcpChallengeAcks => CounterRole.Event(Tcp, "challenge_ack"),
         StatCounter.TcpPawsDrops => CounterRole.Drop("tcp_paws"),

@@ -525,6 +525,7 @@ public sealed partial class TcpConnection
 
     private void OnNewAck(ref TcpSegment seg, uint ack, long nowUs)
     {
+        uint sndUnaBefore = _sndUna;
         int acked = (int)(ack - _sndUna);
         bool synAcked = _sndUna == _iss;
         // Linux's tcp_clean_rtx_queue: the ACK covers a hole below SACKed data that was never sent twice: reordering.
@@ -559,6 +560,7 @@ public sealed partial class TcpConnection
         if (_rttTiming && GreaterOrEqual(ack, _rttSequence))
             _rttTiming = false;
         _retries = 0;
+        TryUndoLoss(ref seg, sndUnaBefore);
 
         // NewReno (RFC 6582 §3.2), or RFC 6675's recovery when it began with SACK information.
         if (_inRecovery)

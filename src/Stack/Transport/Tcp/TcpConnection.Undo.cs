@@ -15,6 +15,8 @@ public sealed partial class TcpConnection
     private int _undoRetrans;      // its retransmitted segments not yet D-SACKed (Linux's undo_retrans)
     private int _priorCwnd;        // cwnd when the window was last cut (Linux's prior_cwnd, for the undo and for PRR)
     private int _priorSsthresh;    // 0: the threshold stays (it was already cut for an ECN echo)
+    private bool _lossUndoArmed;   // a timeout's episode may still be undone by timestamps
+    private uint _lossUndoTsval;   // the TSval of its first retransmission (Linux's retrans_stamp)
 
     private byte _reorderSteps = 1;    // RACK's reo_wnd_steps: the window in quarters of the minimum RTT
     private byte _reorderPersist;      // recoveries the widened window still lasts
@@ -26,6 +28,7 @@ public sealed partial class TcpConnection
         _undoArmed = false;
         _undoDsacked = false;
         _undoRetrans = 0;
+        _lossUndoArmed = false;
         _reorderSeen = false;
         _reorderSteps = 1;
         _reorderPersist = 0;
@@ -86,6 +89,45 @@ public sealed partial class TcpConnection
         if (_priorSsthresh > _ssthresh)
             _ssthresh = _priorSsthresh;
         Nic.Stats.Add(_worker.Index, StatCounter.TcpDsackUndos);
+    }
+
+    // A retransmission timeout begins a loss episode: with timestamps on, the TSval its retransmission carries
+    // (Linux's retrans_stamp) tells a late ACK of the originals from an ACK of the retransmission (RFC 3522, Eifel).
+    // Not inside a fast recovery: its first retransmission went out earlier, and Linux keeps that stamp.
+    private void ArmLossUndo(long nowUs)
+    {
+        if (_lossUndoArmed && LessThan(_sndUna, _recover))
+            return; // a later timeout of the same episode: the first retransmission's stamp stands
+        _lossUndoArmed = _timestamps && !_inRecovery;
+        if (!_lossUndoArmed)
+            return;
+        _lossUndoTsval = TimestampNow(nowUs);
+        _priorCwnd = _cwnd;
+        _priorSsthresh = _ecnReducing ? 0 : _ssthresh;
+    }
+
+    // An ACK that moved SND.UNA after a timeout echoes a TSval older than the retransmission's: the originals arrived,
+    // the timeout was spurious. As Linux's tcp_try_undo_loss: cwnd and ssthresh go back, what the go-back-N had not
+    // yet resent is not resent, and the connection is open again.
+    private void TryUndoLoss(ref TcpSegment seg, uint sndUnaBefore)
+    {
+        if (!_lossUndoArmed)
+            return;
+        if (!LessThan(sndUnaBefore, _recover) || _inRecovery)
+        {
+            _lossUndoArmed = false;
+            return;
+        }
+        if (!seg.HasTimestamps || seg.TsEcho == 0 || (int)(seg.TsEcho - _lossUndoTsval) >= 0)
+            return;
+        _lossUndoArmed = false;
+        _cwnd = Math.Max(_cwnd, _priorCwnd);
+        if (_priorSsthresh > _ssthresh)
+            _ssthresh = _priorSsthresh;
+        if (LessThan(_sndNxt, _sndMax))
+            _sndNxt = _sndMax;
+        _recover = _sndUna;
+        Nic.Stats.Add(_worker.Index, StatCounter.TcpLossUndos);
     }
 
     // A recovery ended: the widened reordering window lasts a few more (Linux decrements reo_wnd_persist).
