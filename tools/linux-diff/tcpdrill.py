@@ -243,7 +243,7 @@ def prr():
     sack = lambda l, r: b'\x01\x01\x05\x0a' + struct.pack('!II', (srv_isn + l) & 0xffffffff, (srv_isn + r) & 0xffffffff)
     for k in range(7, 21):
         step('sack7-%d' % k, 0x10, ISN + 30001, srv_isn + 5001, opts=sack(6001, 1 + k * 1000), win=502, t=0.006)
-    step('ack-all', 0x10, ISN + 30001, srv_isn + 20001, win=502, t=0.01)
+    step('ack-all', 0x10, ISN + 30001, srv_isn + 30001, win=502, t=0.01)
     step('rst', 0x04, ISN + 30001, 0)
 
 def spurious():

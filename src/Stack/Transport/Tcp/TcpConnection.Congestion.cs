@@ -110,18 +110,20 @@ public sealed partial class TcpConnection
         _cubic.Reset();
     }
 
-    // A loss seen by duplicate ACKs or SACK: the new ssthresh. RFC 5681 eq. 4 halves the flight; RFC 9438 §4.6 keeps β_cubic of it.
-    private int SlowStartThresholdAfterLoss(int flight) => _congestionControl switch
+    // A loss seen by duplicate ACKs, SACK or an ECN echo: the new ssthresh, from cwnd in whole segments as Linux's
+    // ssthresh hooks take it (tcp_reno_ssthresh halves it, bictcp_recalc_ssthresh keeps β_cubic of it); RFC 5681 eq. 4
+    // halves the flight instead, which is smaller when the application leaves the window unfilled.
+    private int SlowStartThresholdAfterLoss() => _congestionControl switch
     {
-        TcpCongestionControl.Cubic => _cubic.OnLoss(_cwnd, flight, _mss),
-        _ => Math.Max(flight / 2, 2 * _mss),
+        TcpCongestionControl.Cubic => _cubic.OnLoss(_cwnd, _mss),
+        _ => Math.Max(_cwnd / _mss / 2, 2) * _mss,
     };
 
     // A retransmission timeout: the new ssthresh (cwnd goes to one segment for both, RFC 5681 §3.1, RFC 9438 §4.8).
-    private int SlowStartThresholdAfterTimeout(int flight) => _congestionControl switch
+    private int SlowStartThresholdAfterTimeout() => _congestionControl switch
     {
-        TcpCongestionControl.Cubic => _cubic.OnTimeout(_cwnd, flight, _mss),
-        _ => Math.Max(flight / 2, 2 * _mss),
+        TcpCongestionControl.Cubic => _cubic.OnTimeout(_cwnd, _mss),
+        _ => Math.Max(_cwnd / _mss / 2, 2) * _mss,
     };
 
     // An ACK of new data in congestion avoidance (cwnd ≥ ssthresh, not in recovery).

@@ -92,10 +92,9 @@ public sealed partial class TcpConnection
     {
         if (!_ecn || _ecnReducing || _inRecovery || LessThan(_sndUna, _recover))
             return;
-        int flight = (int)(_sndMax - _sndUna);
         // tcp_enter_cwr: PRR takes cwnd down to the new ssthresh over the next round trip (ProcessAck), from this ACK on.
         StartWindowReduction();
-        _ssthresh = SlowStartThresholdAfterLoss(flight);
+        _ssthresh = SlowStartThresholdAfterLoss();
         _ecnReducing = true;
         _ecnReduceEnd = _sndMax;
         QueueCongestionWindowReduced();

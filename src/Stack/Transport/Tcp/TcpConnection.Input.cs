@@ -506,7 +506,7 @@ public sealed partial class TcpConnection
         {
             // Linux's tcp_cong_control, then tcp_xmit_recovery: PRR sets cwnd from what this ACK delivered, then the
             // lost holes go again and new data follows (RFC 6675 §5 (C), NextSeg).
-            bool newlyLost = !wasSackRecovery || GreaterThan(LostBoundary(), lostBefore);
+            bool newlyLost = _sackRecovery && (!wasSackRecovery || GreaterThan(LostBoundary(), lostBefore));
             ReduceWindowProportionally(DeliveredOctets(sndUnaBefore, sackedBefore), GreaterThan(_sndUna, sndUnaBefore), newlyLost);
             if (_sackRecovery)
                 SackTransmit(nowUs);
@@ -640,14 +640,13 @@ public sealed partial class TcpConnection
     // RFC 5681 §3.2 and RFC 6582 §3.2 step 2; with SACK information at hand, RFC 6675 §5 instead.
     private void EnterRecovery(long nowUs)
     {
-        int flight = (int)(_sndMax - _sndUna);
         ArmUndo(ssthreshAlreadyCut: _ecnReducing);
         // From an ECN echo's reduction PRR goes on counting (tcp_enter_recovery from the CWR state).
         if (!_ecnReducing)
             StartWindowReduction();
         // A window already cut for an ECE is not cut again (Linux's tcp_enter_recovery from the CWR state).
         if (!_ecnReducing)
-            _ssthresh = SlowStartThresholdAfterLoss(flight);
+            _ssthresh = SlowStartThresholdAfterLoss();
         _ecnReducing = false;
         QueueCongestionWindowReduced();
         _recover = _sndMax;

@@ -133,7 +133,7 @@ public sealed partial class TcpConnection
         else if (GreaterThan(ack, _lossProbeHigh))
         {
             _lossProbeOut = false;
-            _ssthresh = SlowStartThresholdAfterLoss((int)(_sndMax - _sndUna));
+            _ssthresh = SlowStartThresholdAfterLoss();
             _cwnd = Math.Max(_ssthresh, _mss);
             Nic.Stats.Add(_worker.Index, StatCounter.TcpLossProbeRecoveries);
         }

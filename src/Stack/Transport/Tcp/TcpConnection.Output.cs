@@ -97,13 +97,14 @@ public sealed partial class TcpConnection
             _pushedSequence = segmentEnd;
         TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | push;
         bool retransmission = LessThan(sequence, _sndMax);
-        Emit(sequence, flags, (int)(sequence - _sndUna), length);
-        NotePrrSent(length);
+        // Counted before the segment leaves, so a reader that saw the peer get it never reads a count short of it.
         NicStats stats = Nic.Stats;
         if (retransmission)
             stats.Add(_worker.Index, StatCounter.TcpRetransmits);
         else if (length > 0)
             stats.Add(_worker.Index, StatCounter.TcpBytesSent, length);
+        Emit(sequence, flags, (int)(sequence - _sndUna), length);
+        NotePrrSent(length);
         uint end = sequence + (uint)length + (fin ? 1u : 0u);
         if (length > 0)
             _lastDataSentUs = nowUs;

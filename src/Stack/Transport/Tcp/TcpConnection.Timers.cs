@@ -314,11 +314,10 @@ public sealed partial class TcpConnection
         if (!shutWindow)
             stats.Add(worker, StatCounter.TcpTimeouts);
         // RFC 5681 §3.1 (equation 4, or RFC 9438 §4.8's β_cubic) and the loss window of one segment; go back to SND.UNA.
-        int flight = (int)(_sndMax - _sndUna);
         ArmLossUndo(nowUs);
         // A window already cut for an ECE keeps its ssthresh (Linux's tcp_enter_loss from the CWR state).
         if (!_ecnReducing)
-            _ssthresh = SlowStartThresholdAfterTimeout(flight);
+            _ssthresh = SlowStartThresholdAfterTimeout();
         _ecnReducing = false;
         QueueCongestionWindowReduced();
         _cwnd = _mss;

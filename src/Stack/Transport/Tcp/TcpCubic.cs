@@ -60,24 +60,25 @@ internal struct TcpCubic
 
     /// <summary>
     /// A loss detected by duplicate ACKs or SACK (RFC 9438 §4.6, fast convergence §4.7): W_max and cwnd_prior from
-    /// <paramref name="cwnd"/>, the epoch ends; returns the new ssthresh, β_cubic × the flight, at least 2 segments.
+    /// <paramref name="cwnd"/>, the epoch ends; returns the new ssthresh, β_cubic × cwnd in whole segments, at least 2
+    /// (Linux's bictcp_recalc_ssthresh, which counts in segments; RFC 8312 took the flight instead).
     /// </summary>
-    public int OnLoss(int cwnd, int flight, int mss)
+    public int OnLoss(int cwnd, int mss)
     {
         // §4.7: a window that stopped short of the last W_max means a new flow takes a share: give way sooner.
         WindowMax = cwnd < WindowMax ? (long)cwnd * (BetaDenominator + BetaNumerator) / (2 * BetaDenominator) : cwnd;
         WindowPrior = cwnd;
         EpochStartUs = 0;
-        return Math.Max((int)((long)flight * BetaNumerator / BetaDenominator), 2 * mss);
+        return Math.Max(cwnd / mss * BetaNumerator / BetaDenominator, 2) * mss;
     }
 
     /// <summary>
     /// A retransmission timeout (RFC 9438 §4.8): ssthresh as for a loss; the first epoch after it starts with K = 0
     /// and W_max = the window it starts at, as Linux's bictcp_reset leaves it.
     /// </summary>
-    public int OnTimeout(int cwnd, int flight, int mss)
+    public int OnTimeout(int cwnd, int mss)
     {
-        int ssthresh = OnLoss(cwnd, flight, mss);
+        int ssthresh = OnLoss(cwnd, mss);
         WindowMax = 0;
         return ssthresh;
     }

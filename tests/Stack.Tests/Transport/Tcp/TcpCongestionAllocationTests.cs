@@ -54,7 +54,7 @@ public class TcpCongestionAllocationTests
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0), c => c.RemotePort == 41000 + runs);
         Assert.Equal(algorithm, c.CongestionControl);
         // The measured ACKs ran congestion avoidance: cwnd grew past the ssthresh the loss left.
-        Assert.Equal(algorithm == TcpCongestionControl.Cubic ? 5840 * 7 / 10 : 5840 / 2, c.SlowStartThreshold);
+        Assert.Equal(algorithm == TcpCongestionControl.Cubic ? 7 * 1460 : 5 * 1460, c.SlowStartThreshold);
         Assert.True(c.CongestionWindow > c.SlowStartThreshold + 1460, $"cwnd {c.CongestionWindow}, ssthresh {c.SlowStartThreshold}");
     }
 }

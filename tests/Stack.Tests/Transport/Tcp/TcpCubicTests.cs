@@ -22,20 +22,21 @@ public class TcpCubicTests
     private static TcpCubic AfterLossAt100Segments(out int cwnd, long epochUs)
     {
         var cubic = default(TcpCubic);
-        int ssthresh = cubic.OnLoss(100 * Mss, 100 * Mss, Mss);
+        int ssthresh = cubic.OnLoss(100 * Mss, Mss);
         Assert.Equal(70 * Mss, ssthresh);
         cwnd = cubic.OnAck(ssthresh, 0, Mss, epochUs, 0);
         return cubic;
     }
 
     [Fact]
-    public void Loss_SsthreshIsBetaOfTheFlight_AtLeastTwoSegments()
+    public void Loss_SsthreshIsBetaOfCwndInWholeSegments_AtLeastTwo()
     {
+        // As Linux's bictcp_recalc_ssthresh: cwnd in whole segments (80,500 octets are 80), × 0.7, rounded down.
         var cubic = default(TcpCubic);
-        Assert.Equal(35_000, cubic.OnLoss(80_000, 50_000, Mss));
-        Assert.Equal(80_000, cubic.WindowMax);
-        Assert.Equal(80_000, cubic.WindowPrior);
-        Assert.Equal(2 * Mss, cubic.OnLoss(2000, 1000, Mss));
+        Assert.Equal(56 * Mss, cubic.OnLoss(80_500, Mss));
+        Assert.Equal(80_500, cubic.WindowMax);
+        Assert.Equal(80_500, cubic.WindowPrior);
+        Assert.Equal(2 * Mss, cubic.OnLoss(2000, Mss));
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public class TcpCubicTests
         // A loss at 10 segments: cwnd_epoch = 7 segments, K = ∛(3/0.4) ≈ 1.96 s. With a 1 ms RTT Reno gains α_cubic =
         // 3(1 − β)/(1 + β) ≈ 0.529 segment per RTT while the cubic has barely moved from cwnd_epoch: cwnd follows W_est.
         var cubic = default(TcpCubic);
-        int cwnd = cubic.OnLoss(10 * Mss, 10 * Mss, Mss);
+        int cwnd = cubic.OnLoss(10 * Mss, Mss);
         Assert.Equal(7 * Mss, cwnd);
         long now = 1_000_000;
         cwnd = cubic.OnAck(cwnd, 0, Mss, now, 1000);
@@ -132,18 +133,18 @@ public class TcpCubicTests
     public void FastConvergence_LossBelowTheLastWMaxLowersIt()
     {
         var cubic = default(TcpCubic);
-        cubic.OnLoss(100 * Mss, 100 * Mss, Mss);
+        cubic.OnLoss(100 * Mss, Mss);
         Assert.Equal(100 * Mss, cubic.WindowMax);
         // The next loss comes at 80 segments, short of the last W_max: W_max = 80 × (1 + β)/2 = 68 segments (§4.7),
         // and the new epoch's K is measured to that lower plateau.
-        Assert.Equal(56 * Mss, cubic.OnLoss(80 * Mss, 80 * Mss, Mss));
+        Assert.Equal(56 * Mss, cubic.OnLoss(80 * Mss, Mss));
         Assert.Equal(68 * Mss, cubic.WindowMax);
         Assert.Equal(80 * Mss, cubic.WindowPrior);
         cubic.OnAck(56 * Mss, 0, Mss, 1_000_000, 0);
         double k = K(68 * Mss, 56 * Mss);
         Assert.InRange(cubic.KUs, Us(k) - 1, Us(k) + 1);
         // A loss at or above W_max takes it as the new W_max.
-        cubic.OnLoss(90 * Mss, 90 * Mss, Mss);
+        cubic.OnLoss(90 * Mss, Mss);
         Assert.Equal(90 * Mss, cubic.WindowMax);
     }
 
@@ -152,8 +153,8 @@ public class TcpCubicTests
     {
         // RFC 9438 §4.8: after a timeout the first congestion-avoidance stage has K = 0 and W_max = its starting window.
         var cubic = default(TcpCubic);
-        cubic.OnLoss(100 * Mss, 100 * Mss, Mss);
-        Assert.Equal(35 * Mss, cubic.OnTimeout(60 * Mss, 50 * Mss, Mss));
+        cubic.OnLoss(100 * Mss, Mss);
+        Assert.Equal(35 * Mss, cubic.OnTimeout(50 * Mss, Mss));
         Assert.Equal(0, cubic.WindowMax);
         int cwnd = cubic.OnAck(35 * Mss, 0, Mss, 2_000_000, 0);
         Assert.Equal(35 * Mss, cwnd);

@@ -450,20 +450,21 @@ public class TcpDataTests
         Assert.Equal(1460, retransmit.Payload.Length);
         Assert.Equal(1, f[StatCounter.TcpFastRetransmits]);
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
-        Assert.Equal(2920, c.SlowStartThreshold);
+        // Half of cwnd (the initial window, 10 segments), as Linux's tcp_reno_ssthresh; RFC 5681 would halve the flight.
+        Assert.Equal(5 * 1460, c.SlowStartThreshold);
         // A partial ACK retransmits the next hole at once (NewReno).
         Sent next = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1461, window: 512)));
         Assert.Equal(iss + 1461, next.Sequence);
         // The full ACK ends recovery with cwnd at ssthresh.
         f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
-        Assert.Equal(2920, c.CongestionWindow);
+        Assert.Equal(5 * 1460, c.CongestionWindow);
     }
 
     [Fact]
-    public void ThreeDuplicateAcks_Cubic_SsthreshIsBetaOfTheFlight()
+    public void ThreeDuplicateAcks_Cubic_SsthreshIsBetaOfCwnd()
     {
-        // The default algorithm is CUBIC (Linux's): the same fast retransmit, but ssthresh = 0.7 × flight (RFC 9438 §4.6)
-        // and W_max = the window at the loss.
+        // The default algorithm is CUBIC (Linux's): the same fast retransmit, but ssthresh = 0.7 × cwnd in whole segments
+        // (bictcp_recalc_ssthresh: 7 of the initial 10, though only 4 are in flight) and W_max = the window at the loss.
         TcpFixture f = Echo();
         uint iss = f.Connect(7);
         Assert.Equal(4, AfterAck(f.Send(Segment(7, TcpFlags.Ack, 1001, iss + 1, new byte[5840], window: 512))).Count);
@@ -475,12 +476,12 @@ public class TcpDataTests
             Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
         Sent retransmit = Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1, window: 512)));
         Assert.Equal(iss + 1, retransmit.Sequence);
-        Assert.Equal(5840 * 7 / 10, c.SlowStartThreshold);
+        Assert.Equal(7 * 1460, c.SlowStartThreshold);
         Assert.Equal(before, c.CubicWindowMax);
         Assert.Equal(iss + 1461, Assert.Single(f.Send(Segment(7, TcpFlags.Ack, ack, iss + 1461, window: 512))).Sequence);
         // Recovery ends as Linux's does (tcp_end_cwnd_reduction): cwnd = ssthresh.
         f.Send(Segment(7, TcpFlags.Ack, ack, iss + 5841, window: 512));
-        Assert.Equal(5840 * 7 / 10, c.CongestionWindow);
+        Assert.Equal(7 * 1460, c.CongestionWindow);
     }
 
     [Fact]

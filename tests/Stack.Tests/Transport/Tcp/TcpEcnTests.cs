@@ -141,18 +141,19 @@ public class TcpEcnTests
 
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Ece, 8301, iss + 1 + 1460, window: 512)));
         Assert.Equal(1, f[StatCounter.TcpEcnWindowReductions]);
-        // ssthresh is β_cubic of the flight; PRR (RFC 6937, Linux's tcp_cwnd_reduction) brings cwnd down to it over the
-        // round trip: with four segments still out, above ssthresh, this ACK's one delivered segment lets one more out.
-        Assert.Equal(7300 * 7 / 10, c.SlowStartThreshold);
-        Assert.Equal(4 * 1460 + 1460, c.CongestionWindow);
+        // ssthresh is β_cubic of cwnd (7 of 10 segments); PRR (RFC 6937, Linux's tcp_cwnd_reduction) then sets cwnd on
+        // every ACK: with four segments still out, below ssthresh, as many as were delivered (one) and one more since
+        // SND.UNA moved: pipe + 2 segments.
+        Assert.Equal(7 * 1460, c.SlowStartThreshold);
+        Assert.Equal(4 * 1460 + 2 * 1460, c.CongestionWindow);
         Assert.True(c.CongestionWindow < before, $"cwnd {c.CongestionWindow} not below {before}");
 
-        // More ECEs for the same window of data cut nothing again; PRR goes on: ceil(ssthresh × 2 / prior cwnd) = 1
-        // segment in all may have left for the two delivered, so cwnd is the three still out plus that one.
+        // More ECEs for the same window of data cut nothing again; PRR goes on: two delivered in all, none sent, plus
+        // one: three over the three still out.
         f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Ece, 8301, iss + 1 + 2920, window: 512));
         Assert.Equal(1, f[StatCounter.TcpEcnWindowReductions]);
-        Assert.Equal(7300 * 7 / 10, c.SlowStartThreshold);
-        Assert.Equal(3 * 1460 + 1460, c.CongestionWindow);
+        Assert.Equal(7 * 1460, c.SlowStartThreshold);
+        Assert.Equal(3 * 1460 + 3 * 1460, c.CongestionWindow);
 
         // The first new data segment after the cut carries CWR; the ones after it do not.
         Sent first = Assert.Single(f.Send(Segment(7, TcpFlags.Ack | TcpFlags.Psh, 8301, iss + 1 + 2920, "x"u8, window: 512)));

@@ -81,8 +81,8 @@ public class TcpSackTests
     }
 
     [Theory]
-    [InlineData(TcpCongestionControl.NewReno, 9 * 1460 / 2)]
-    [InlineData(TcpCongestionControl.Cubic, 9 * 1460 * 7 / 10)]
+    [InlineData(TcpCongestionControl.NewReno, 5 * 1460)]
+    [InlineData(TcpCongestionControl.Cubic, 7 * 1460)]
     public void Sender_ScoreboardRetransmitsEachLostHoleOnceWithoutWaitingForPartialAcks(TcpCongestionControl congestionControl, int ssthresh)
     {
         (TcpFixture f, uint[] s) = TenSegmentsInFlight(congestionControl);
@@ -91,8 +91,8 @@ public class TcpSackTests
         Assert.Empty(f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512)));
         // S2, S4 and S5 SACKed: three segments, so every hole below S5 is lost (RACK with no reordering seen, as
         // Linux's tcp_rack_detect_loss; RFC 6675's IsLost would call only S1 lost). Four segments are still out (S6 to
-        // S9), and PRR lets out what fits below ssthresh, at least the fast retransmission: under NewReno (ssthresh 4.5
-        // segments) S1 alone, under CUBIC (6.3) S1 and S3 at once, before any partial ACK.
+        // S9), and PRR lets out what fits below ssthresh, at least the fast retransmission: under NewReno (ssthresh half
+        // the cwnd of 11 segments: 5) S1 alone, under CUBIC (7) S1 and S3 at once, before any partial ACK.
         var first = f.Send(Segment(7, TcpFlags.Ack, Ack, s[1], window: 512, sack: Sack((s[4], s[6]), (s[2], s[3]))));
         bool both = congestionControl == TcpCongestionControl.Cubic;
         Assert.Equal(both ? new[] { s[1], s[3] } : new[] { s[1] }, first.Select(x => x.Sequence));
@@ -110,8 +110,7 @@ public class TcpSackTests
         Assert.Equal(2, f[StatCounter.TcpSackRetransmits]);
         Assert.Equal(2, f[StatCounter.TcpRetransmits]);
         Assert.Equal(0, f[StatCounter.TcpTimeouts]);
-        // Recovery ends as Linux's (tcp_end_cwnd_reduction): cwnd at ssthresh. ssthresh was half the flight of 9
-        // segments under NewReno, β_cubic = 0.7 of it under CUBIC.
+        // Recovery ends as Linux's (tcp_end_cwnd_reduction): cwnd at ssthresh.
         TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
         Assert.Equal(ssthresh, c.SlowStartThreshold);
         Assert.Equal(ssthresh, c.CongestionWindow);
