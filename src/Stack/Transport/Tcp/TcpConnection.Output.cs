@@ -49,21 +49,27 @@ public sealed partial class TcpConnection
         int mss = SegmentSize;
         while (true)
         {
+            // A timeout's go-back-N resends only what the peer has not SACKed.
+            bool goingBack = LessThan(_sndNxt, _sndMax);
+            int untilSacked = goingBack && _sackedCount > 0 ? SkipSackedAtSndNxt() : int.MaxValue;
             uint inFlight = _sndNxt - _sndUna;
             int queued = _tx.Count;
             int unsent = queued - (int)Math.Min(inFlight, (uint)queued);
             // cwnd bounds what the network holds: SACKed octets have left it (RFC 6675's pipe, Linux's
-            // tcp_packets_in_flight), so a SACK lets new data out before any recovery begins. The peer's window
-            // bounds everything past SND.UNA. (Not while a timeout's go-back-N resends: all that went before is lost.)
-            uint inNetwork = _sackedCount > 0 && _sndNxt == _sndMax ? (uint)Pipe() : inFlight;
+            // tcp_packets_in_flight), so a SACK lets new data out before any recovery begins. While a timeout's
+            // go-back-N resends, all it has not yet resent is lost: only what it resent is in the network. The peer's
+            // window bounds everything past SND.UNA.
+            uint inNetwork = _sackedCount == 0 ? inFlight : LessThan(_sndNxt, _sndMax) ? inFlight - SackedBelow(_sndNxt) : (uint)Pipe();
             uint room = Math.Min(_sndWnd > inFlight ? _sndWnd - inFlight : 0, (uint)_cwnd > inNetwork ? (uint)_cwnd - inNetwork : 0);
             if (unsent > 0 && room > 0)
             {
                 int length = (int)Math.Min((uint)Math.Min(mss, unsent), room);
                 // Sender-side silly-window avoidance (RFC 9293 §3.8.6.2.1): no segment cut short while a larger one may
                 // soon fit. With nothing in flight only the peer's window cuts it: as Linux's tcp_snd_wnd_test, it then
-                // waits for the probe timer, which sends what the window takes.
-                if (length < mss && length < unsent)
+                // waits for the probe timer, which sends what the window takes. A hole before SACKed data is resent whole.
+                if (untilSacked < length)
+                    length = untilSacked;
+                else if (length < mss && length < unsent)
                     break;
                 bool fin = _finQueued && !_finAcked && length == unsent;
                 SendData(_sndNxt, length, fin, nowUs);
@@ -140,6 +146,9 @@ public sealed partial class TcpConnection
         int mss = SegmentSize;
         int window = _sndWnd == 0 ? mss : (int)Math.Min(_sndWnd, int.MaxValue);
         int length = Math.Min(Math.Min(mss, queued), window);
+        // Not into data the peer SACKed (kept across a timeout).
+        if (_sackedCount > 0 && GreaterThan(_sackedStart[0], _sndUna))
+            length = (int)Math.Min((uint)length, _sackedStart[0] - _sndUna);
         bool fin = _finQueued && !_finAcked && length == queued;
         if (length == 0 && !fin)
             return;

@@ -159,6 +159,33 @@ public sealed partial class TcpConnection
         }
     }
 
+    // A timeout's go-back-N steps SND.NXT over what the peer SACKed; returns how far it may send from there before
+    // the next SACKed range (int.MaxValue when none lies above).
+    private int SkipSackedAtSndNxt()
+    {
+        for (int i = 0; i < _sackedCount; i++)
+        {
+            if (LessOrEqual(_sackedEnd[i], _sndNxt))
+                continue;
+            if (LessOrEqual(_sackedStart[i], _sndNxt))
+            {
+                _sndNxt = _sackedEnd[i];
+                continue;
+            }
+            return (int)(_sackedStart[i] - _sndNxt);
+        }
+        return int.MaxValue;
+    }
+
+    // The SACKed octets below a sequence number.
+    private uint SackedBelow(uint sequence)
+    {
+        uint octets = 0;
+        for (int i = 0; i < _sackedCount && LessThan(_sackedStart[i], sequence); i++)
+            octets += (LessThan(_sackedEnd[i], sequence) ? _sackedEnd[i] : sequence) - _sackedStart[i];
+        return octets;
+    }
+
     // Whether some octet in [from, to) is not in the scoreboard.
     private bool HasHole(uint from, uint to)
     {

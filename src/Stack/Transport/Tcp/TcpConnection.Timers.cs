@@ -315,16 +315,19 @@ public sealed partial class TcpConnection
             stats.Add(worker, StatCounter.TcpTimeouts);
         // RFC 5681 §3.1 (equation 4, or RFC 9438 §4.8's β_cubic) and the loss window of one segment; go back to SND.UNA.
         ArmLossUndo(nowUs);
-        // A window already cut for an ECE keeps its ssthresh (Linux's tcp_enter_loss from the CWR state).
-        if (!_ecnReducing)
+        // ssthresh is cut once per episode (Linux's tcp_enter_loss): not again when the window was already cut for an
+        // ECE or a fast recovery that has not ended (cwnd is PRR's by then), nor at a later timeout of the same loss.
+        if (!_ecnReducing && !_inRecovery && !LessThan(_sndUna, _recover))
             _ssthresh = SlowStartThresholdAfterTimeout();
         _ecnReducing = false;
         QueueCongestionWindowReduced();
         _cwnd = _mss;
         _inRecovery = false;
-        // Go-back-N from SND.UNA resends everything; the peer's SACKs will be taken afresh (RFC 6675 §5.1 allows both).
+        // Go-back-N from SND.UNA resends what the peer has not SACKed (RFC 6675 §5.1; Linux's tcp_timeout_mark_lost
+        // keeps SACKed segments marked). A SACKed segment at SND.UNA means the peer reneged: then nothing SACKed is trusted.
         _sackRecovery = false;
-        _sackedCount = 0;
+        if (_sackedCount > 0 && _sackedStart[0] == _sndUna)
+            _sackedCount = 0;
         _lossProbeOut = false;
         _recover = _sndMax;
         _dupAcks = 0;

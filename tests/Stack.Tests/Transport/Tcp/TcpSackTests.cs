@@ -117,6 +117,36 @@ public class TcpSackTests
     }
 
     [Fact]
+    public void Sender_Timeout_KeepsTheScoreboard_GoBackNResendsOnlyTheHoles()
+    {
+        (TcpFixture f, uint[] s) = TenSegmentsInFlight();
+        const uint Ack = 1001 + 14600;
+        // The client holds S1, S3, S5, S7 and S9 and says so, newest first, three blocks at most per ACK.
+        f.Send(Segment(7, TcpFlags.Ack, Ack, s[0], window: 512, sack: Sack((s[1], s[2]))));
+        f.Send(Segment(7, TcpFlags.Ack, Ack, s[0], window: 512, sack: Sack((s[3], s[4]), (s[1], s[2]))));
+        f.Send(Segment(7, TcpFlags.Ack, Ack, s[0], window: 512, sack: Sack((s[5], s[6]), (s[3], s[4]), (s[1], s[2]))));
+        f.Send(Segment(7, TcpFlags.Ack, Ack, s[0], window: 512, sack: Sack((s[7], s[8]), (s[5], s[6]), (s[3], s[4]))));
+        f.Send(Segment(7, TcpFlags.Ack, Ack, s[0], window: 512, sack: Sack((s[9], s[10]), (s[7], s[8]), (s[5], s[6]))));
+        // Every retransmission of the recovery is lost too: the retransmission timer sends S0 once more.
+        List<Sent> afterTimeout = new();
+        for (int i = 0; i < 40 && f[StatCounter.TcpTimeouts] == 0; i++)
+            afterTimeout.AddRange(f.Advance(TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(1, f[StatCounter.TcpTimeouts]);
+        Assert.Equal(s[0], Assert.Single(afterTimeout, x => x.Payload.Length > 0).Sequence);
+        // A timeout inside a fast recovery keeps the recovery's ssthresh (0.7 of the 10 segments before it), as Linux's
+        // tcp_enter_loss does, rather than cutting what PRR had already cut.
+        TcpConnection c = Assert.Single(f.Tcp.ConnectionsOf(0));
+        Assert.Equal(7 * 1460, c.SlowStartThreshold);
+
+        // S0 arrives; the ACK's three blocks no longer name S1's neighbour S3. Slow start from one segment lets three
+        // out, and the go-back-N steps over all the peer SACKed before the timeout, S3 included, as Linux keeps SACKed
+        // segments marked (tcp_timeout_mark_lost): S2, S4, S6.
+        var goBackN = f.Send(Segment(7, TcpFlags.Ack, Ack, s[2], window: 512, sack: Sack((s[9], s[10]), (s[7], s[8]), (s[5], s[6]))));
+        Assert.Equal(new[] { s[2], s[4], s[6] }, goBackN.Where(x => x.Payload.Length > 0).Select(x => x.Sequence));
+        Assert.Equal(0, f[StatCounter.TcpConnectionsReset]);
+    }
+
+    [Fact]
     public void Sender_InvalidBlocksIgnored()
     {
         (TcpFixture f, uint[] s) = TenSegmentsInFlight();
