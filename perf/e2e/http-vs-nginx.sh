@@ -16,7 +16,8 @@
 #
 # Environment: MEASURE_S (10), ROUNDS (3), CONNECTIONS (64), BULK_MB (256), CLI_CPU/SRV_CPU (0/1), XDPSTACK_DLL,
 # CONTENDERS ("xdpstack nginx"), CONN_CLIENT (wrk or ab), CLI_NAPI (pinned, or floating: the client end's NAPI thread
-# left to the scheduler), KEEP_WORK (keep the logs).
+# left to the scheduler), CONGESTION (cubic: the congestion control of Linux's TCP at both ends, set on their subnet
+# route, since a namespace takes the host's default, BBR on some distributions), KEEP_WORK (keep the logs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MEASURE_S=${MEASURE_S:-10}
@@ -25,6 +26,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 BULK_MB=${BULK_MB:-256}
 CONN_CLIENT=${CONN_CLIENT:-wrk}
 CLI_NAPI=${CLI_NAPI:-pinned}
+CONGESTION=${CONGESTION:-cubic}
 CLI_CPU=${CLI_CPU:-0}
 SRV_CPU=${SRV_CPU:-1}
 XDPSTACK_DLL=${XDPSTACK_DLL:-src/Appliance/bin/Release/net10.0/xdpstack.dll}
@@ -52,6 +54,7 @@ ip netns exec "$CLI" sh -c "ethtool -K $CI gro on >/dev/null; echo 1 > /sys/clas
 # both contenders, so nginx's side of the comparison sees the same client.
 ip netns exec "$CLI" ethtool -K "$CI" tx off tso off gso off >/dev/null
 ip -n "$CLI" addr add 198.18.0.1/24 dev "$CI"
+ip -n "$CLI" route replace 198.18.0.0/24 dev "$CI" proto kernel scope link src 198.18.0.1 congctl "$CONGESTION"
 # The client opens hundreds of thousands of connections; the server closes them, so it holds the TIME_WAITs.
 ip netns exec "$CLI" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 ci_mac=$(ip netns exec "$CLI" cat /sys/class/net/"$CI"/address)
@@ -107,6 +110,7 @@ start_server() { # start_server NAME LOG; sets $spid
       wait_for "$2" "xdpstack: ready" 30 ;;
     nginx)
       ip -n "$SRV" addr add 198.18.0.2/24 dev "$SI"
+      ip -n "$SRV" route replace 198.18.0.0/24 dev "$SI" proto kernel scope link src 198.18.0.2 congctl "$CONGESTION"
       ip -n "$SRV" neigh replace 198.18.0.1 lladdr "$ci_mac" dev "$SI" nud permanent
       ip netns exec "$SRV" sh -c "ethtool -K $SI gro on >/dev/null"
       ip netns exec "$SRV" taskset -c "$SRV_CPU" nginx -c "$work/nginx.conf" -g 'daemon off;' > "$2" 2>&1 &
